@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Shepherd: a zero-dependency Swift toolkit for ZooKeeper. Toolchain only — no `dependencies:`.
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Shepherd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ZooKeeperProtocol", targets: ["ZooKeeperProtocol"]),
+        .library(name: "ZooKeeperClient", targets: ["ZooKeeperClient"]),
+        .executable(name: "zk-bench", targets: ["zk-bench"]),
+    ],
+    targets: [
+        .target(name: "ZooKeeperProtocol", swiftSettings: strictSettings),
+        .target(name: "ZooKeeperPOSIX", swiftSettings: strictSettings),
+        .target(
+            name: "ZooKeeperClient",
+            dependencies: ["ZooKeeperProtocol", "ZooKeeperPOSIX"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ZooKeeperTestSupport",
+            dependencies: ["ZooKeeperClient", "ZooKeeperPOSIX"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "zk-bench",
+            dependencies: ["ZooKeeperClient"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ZooKeeperProtocolTests",
+            dependencies: ["ZooKeeperProtocol"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ZooKeeperClientTests",
+            dependencies: ["ZooKeeperClient", "ZooKeeperProtocol", "ZooKeeperPOSIX", "ZooKeeperTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ZooKeeperIntegrationTests",
+            dependencies: ["ZooKeeperClient", "ZooKeeperTestSupport"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)
