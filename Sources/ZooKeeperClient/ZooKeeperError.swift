@@ -15,6 +15,8 @@ public struct ZooKeeperError: Error, Sendable, CustomStringConvertible {
     public var message: String?
     /// A lower-level cause (socket or decoding error), when there is one.
     public var underlying: (any Error & Sendable)?
+    /// For a failed ``ZooKeeperClient/multi(_:)``: every operation's result.
+    public var operationResults: [OperationResult]?
 
     public init(_ code: Code, path: String? = nil, message: String? = nil, underlying: (any Error & Sendable)? = nil) {
         self.code = code
@@ -23,12 +25,12 @@ public struct ZooKeeperError: Error, Sendable, CustomStringConvertible {
         self.underlying = underlying
     }
 
+    /// Like the Java client's `KeeperException` message: `KeeperErrorCode = noNode for /a`, plus detail.
     public var description: String {
-        var text = "ZooKeeperError(\(code)"
-        if let path { text += ", path: \(path)" }
-        text += ")"
+        var text = "KeeperErrorCode = \(code)"
+        if let path { text += " for \(path)" }
         if let message { text += ": \(message)" }
-        if let underlying { text += " [\(underlying)]" }
+        if let underlying { text += " (\(underlying))" }
         return text
     }
 

@@ -1,0 +1,86 @@
+import ZooKeeperProtocol
+
+extension ClientCore {
+    /// What processing a batch of frames asks the I/O thread to do next.
+    enum FrameOutcome {
+        case keepGoing
+        /// The server broke the protocol: drop this connection.
+        case dropConnection(ZooKeeperError)
+        /// The session is over (auth failed).
+        case terminated
+    }
+
+    /// Matches a batch of reply frames to their requests, fires watches, tracks zxids and pings.
+    func handle(frames: [[UInt8]], now: ContinuousClock.Instant) -> (FrameOutcome, [CoreEffect]) {
+        var outcome = FrameOutcome.keepGoing
+        var authFailure: ZooKeeperError?
+        var effects = state.withLock { state -> [CoreEffect] in
+            var effects: [CoreEffect] = []
+            for frame in frames {
+                var reader = JuteReader(frame, maxLength: configuration.maxFrameLength)
+                let header: ReplyHeader
+                do { header = try ReplyHeader(from: &reader) } catch {
+                    outcome = .dropConnection(ZooKeeperError(.protocolViolation, message: "undecodable reply header", underlying: error))
+                    return effects
+                }
+                switch header.xid {
+                case ReservedXid.notification:
+                    do {
+                        let event = try WatcherEvent(from: &reader)
+                        let clientPath = chroot.clientPath(event.path)
+                        effects += state.watches.trigger(event, clientPath: clientPath).map(CoreEffect.deliver)
+                    } catch {
+                        outcome = .dropConnection(ZooKeeperError(.protocolViolation, message: "undecodable watch event", underlying: error))
+                        return effects
+                    }
+                case ReservedXid.ping:
+                    if let sent = state.pingSentAt { state.lastPingRoundTrip = sent.duration(to: now) }
+                    state.pingSentAt = nil
+                    state.serverZxid = header.zxid
+                case ReservedXid.auth:
+                    let waiter = state.authWaiters.isEmpty ? nil : state.authWaiters.removeFirst()
+                    if header.err != 0 {
+                        authFailure = ZooKeeperError(ZooKeeperErrorCode(rawValue: header.err), message: "authentication failed")
+                        return effects
+                    }
+                    if let waiter { effects.append(.resume(waiter, .success(RawReply(zxid: header.zxid, err: .ok, body: [])))) }
+                case ReservedXid.setWatches:
+                    if header.err != 0 {
+                        effects.append(.log(.warning, "SetWatches failed: \(ZooKeeperErrorCode(rawValue: header.err))"))
+                    }
+                default:
+                    guard let pending = state.inFlight.popFirst() else {
+                        outcome = .dropConnection(ZooKeeperError(.protocolViolation, message: "reply xid \(header.xid) with no request outstanding"))
+                        return effects
+                    }
+                    guard pending.xid == header.xid else {
+                        effects.append(.resume(pending.waiter, .failure(ZooKeeperError(.connectionLoss, message: "xid out of order"))))
+                        outcome = .dropConnection(ZooKeeperError(.protocolViolation, message: "xid out of order: expected \(pending.xid), got \(header.xid)"))
+                        return effects
+                    }
+                    // lastZxidSeen comes only from reply headers with zxid > 0 (never from notifications).
+                    if header.zxid > 0 { state.lastZxidSeen = header.zxid }
+                    let err = ZooKeeperErrorCode(rawValue: header.err)
+                    if let watch = pending.watch, watch.shouldArm(for: err) {
+                        if let box = watch.box { state.watches.add(box, kind: watch.kindFor(err), path: watch.path) }
+                        if let sink = watch.sink { state.watches.add(sink, kind: watch.kind, path: watch.path) }
+                    }
+                    effects.append(.resume(pending.waiter, .success(RawReply(zxid: header.zxid, err: err, body: reader.readRemaining()))))
+                }
+            }
+            return effects
+        }
+        if let authFailure {
+            effects += terminate(authFailure, reason: .authFailed)
+            outcome = .terminated
+        }
+        return (outcome, effects)
+    }
+
+    /// Records that a ping left now.
+    func notePingSent(at now: ContinuousClock.Instant) {
+        state.withLock { state in
+            if state.pingSentAt == nil { state.pingSentAt = now }
+        }
+    }
+}

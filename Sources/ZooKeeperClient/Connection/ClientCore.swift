@@ -1,0 +1,324 @@
+import Synchronization
+import ZooKeeperPOSIX
+import ZooKeeperProtocol
+
+/// A request sent (or queued to be sent) whose reply has not arrived yet.
+struct PendingRequest: Sendable {
+    let xid: Int32
+    let opCode: OpCode
+    let waiter: ReplyWaiter
+    let watch: WatchRegistration?
+}
+
+/// A watch to arm when a request's reply arrives with the right result.
+struct WatchRegistration: Sendable {
+    let kind: WatchKind
+    /// Server path (chroot included).
+    let path: String
+    let box: OneShotWatchBox?
+    let sink: PersistentSink?
+
+    /// Java's rule: data/child watches arm on success; an exists watch also arms on noNode.
+    func shouldArm(for err: ZooKeeperErrorCode) -> Bool {
+        err == .ok || (kind == .exist && err == .noNode)
+    }
+
+    /// An `exists` that found the node arms a data watch, as in the Java client.
+    func kindFor(_ err: ZooKeeperErrorCode) -> WatchKind {
+        kind == .exist && err == .ok ? .data : kind
+    }
+}
+
+/// Side effects computed under the lock and performed after it is released, in order.
+enum CoreEffect: Sendable {
+    case resume(ReplyWaiter, Result<RawReply, any Error>)
+    case deliver(WatchDelivery)
+    case publish(ConnectionState, [AsyncStream<ConnectionState>.Continuation])
+    case finishSubscribers([AsyncStream<ConnectionState>.Continuation])
+    case log(ZooKeeperLogHandler.Level, String)
+
+    static func perform(_ effects: [CoreEffect], log: ZooKeeperLogHandler) {
+        for effect in effects {
+            switch effect {
+            case let .resume(waiter, result): waiter.resume(result)
+            case let .deliver(delivery): delivery.perform()
+            case let .publish(state, subscribers): for subscriber in subscribers { subscriber.yield(state) }
+            case let .finishSubscribers(subscribers): for subscriber in subscribers { subscriber.finish() }
+            case let .log(level, message): log.log(level, message)
+            }
+        }
+    }
+}
+
+/// The client's shared state: request FIFO, outbound bytes, watches, session, connection state.
+///
+/// Touched by callers (to enqueue) and by the I/O thread (to send, match replies, reconnect), always
+/// under one `Mutex`. Continuations and streams are never resumed while the lock is held: methods
+/// return ``CoreEffect`` lists that the caller performs afterwards.
+final class ClientCore: Sendable {
+    enum Lifecycle: Sendable {
+        case running
+        /// `close()` was called: no new requests; the closeSession reply is awaited.
+        case closing
+        case terminated(ZooKeeperError, ConnectionState.LossReason)
+    }
+
+    struct State: Sendable {
+        var lifecycle: Lifecycle = .running
+        var connectionState: ConnectionState = .connecting
+        var subscribers: [UInt64: AsyncStream<ConnectionState>.Continuation] = [:]
+        var nextID: UInt64 = 0
+        var session: SessionInfo?
+        var lastZxidSeen: Int64 = 0
+        var nextXid: Int32 = 1
+        var outbound: [UInt8] = []
+        var wakeRequested = false
+        var inFlight = RequestFIFO()
+        var authentication: [AuthInfo]
+        /// One entry per AuthPacket on the current connection, in send order (nil for re-sent credentials).
+        var authWaiters: [ReplyWaiter?] = []
+        var watches = WatchRegistry()
+        var pingSentAt: ContinuousClock.Instant?
+        var lastPingRoundTrip: Duration?
+        var serverZxid: Int64?
+        var hasEverConnected = false
+        var currentServer: ServerAddress?
+        var terminationWaiters: [CheckedContinuation<Void, Never>] = []
+        var driverFinished = false
+    }
+
+    let configuration: ZooKeeperConfiguration
+    let chroot: Chroot
+    let wakeup: WakeupPipe
+    let state: Mutex<State>
+    var log: ZooKeeperLogHandler { configuration.logHandler }
+
+    init(configuration: ZooKeeperConfiguration) throws(SocketError) {
+        self.configuration = configuration
+        self.chroot = Chroot(configuration.chroot)
+        self.wakeup = try WakeupPipe()
+        var initial = State(authentication: configuration.authentication)
+        initial.session = configuration.session
+        self.state = Mutex(initial)
+    }
+
+    func perform(_ effects: [CoreEffect]) { CoreEffect.perform(effects, log: log) }
+
+    // MARK: - Caller side
+
+    /// Queues a request frame. Its xid is assigned here, under the lock, so calls made one after
+    /// another reach the server in call order.
+    func enqueue(opCode: OpCode, body: [UInt8], waiter: ReplyWaiter, watch: WatchRegistration?) {
+        let (wake, error) = state.withLock { state -> (Bool, ZooKeeperError?) in
+            switch state.lifecycle {
+            case let .terminated(error, _): return (false, error)
+            case .closing where opCode != .closeSession:
+                return (false, ZooKeeperError(.clientClosed, message: "the client is closing"))
+            default: break
+            }
+            let xid = state.nextXid
+            state.nextXid = xid == Int32.max ? 1 : xid + 1
+            Self.appendFrame(to: &state.outbound, xid: xid, opCode: opCode, body: body)
+            state.inFlight.append(PendingRequest(xid: xid, opCode: opCode, waiter: waiter, watch: watch))
+            let wake = !state.wakeRequested
+            state.wakeRequested = true
+            return (wake, nil)
+        }
+        if let error { waiter.resume(.failure(error)) }
+        if wake { wakeup.wake() }
+    }
+
+    /// Sends credentials now (if connected) and remembers them for every reconnect.
+    func enqueueAuth(_ info: AuthInfo, waiter: ReplyWaiter) {
+        let (wake, error) = state.withLock { state -> (Bool, ZooKeeperError?) in
+            if case let .terminated(error, _) = state.lifecycle { return (false, error) }
+            state.authentication.append(info)
+            let packet = AuthPacket(type: 0, scheme: info.scheme, auth: info.auth)
+            Self.appendFrame(to: &state.outbound, xid: ReservedXid.auth, opCode: .auth, body: packet.juteBytes())
+            state.authWaiters.append(waiter)
+            let wake = !state.wakeRequested
+            state.wakeRequested = true
+            return (wake, nil)
+        }
+        if let error { waiter.resume(.failure(error)) }
+        if wake { wakeup.wake() }
+    }
+
+    static func appendFrame(to buffer: inout [UInt8], xid: Int32, opCode: OpCode, body: [UInt8]) {
+        let length = UInt32(8 + body.count)
+        for value in [length, UInt32(bitPattern: xid), UInt32(bitPattern: opCode.rawValue)] {
+            buffer.append(UInt8(truncatingIfNeeded: value >> 24))
+            buffer.append(UInt8(truncatingIfNeeded: value >> 16))
+            buffer.append(UInt8(truncatingIfNeeded: value >> 8))
+            buffer.append(UInt8(truncatingIfNeeded: value))
+        }
+        buffer.append(contentsOf: body)
+    }
+
+    func subscribe() -> AsyncStream<ConnectionState> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ConnectionState.self, bufferingPolicy: .unbounded)
+        let (current, finished, id) = state.withLock { state -> (ConnectionState, Bool, UInt64) in
+            state.nextID += 1
+            let id = state.nextID
+            var finished = false
+            if case .terminated = state.lifecycle { finished = true } else { state.subscribers[id] = continuation }
+            return (state.connectionState, finished, id)
+        }
+        continuation.yield(current)
+        if finished { continuation.finish() }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    func nextSinkID() -> UInt64 {
+        state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+    }
+
+    // MARK: - I/O thread side
+
+    /// Takes the bytes queued for sending.
+    func takeOutbound() -> [UInt8] {
+        state.withLock { state in
+            state.wakeRequested = false
+            guard !state.outbound.isEmpty else { return [] }
+            var taken: [UInt8] = []
+            swap(&taken, &state.outbound)
+            return taken
+        }
+    }
+
+    var isTerminated: Bool {
+        state.withLock { state in
+            if case .terminated = state.lifecycle { return true }
+            return false
+        }
+    }
+
+    /// Fails every outstanding request with `error` (connection lost or a connect attempt failed).
+    /// Queued bytes are dropped with them. Moves a live connection to `.suspended`.
+    func connectionLost(_ error: ZooKeeperError) -> [CoreEffect] {
+        state.withLock { state in
+            var effects = Self.failOutstanding(&state, error)
+            state.currentServer = nil
+            state.pingSentAt = nil
+            if state.connectionState.isConnected, case .running = state.lifecycle {
+                effects += Self.publish(&state, .suspended)
+            }
+            return effects
+        }
+    }
+
+    private static func failOutstanding(_ state: inout State, _ error: ZooKeeperError) -> [CoreEffect] {
+        var effects: [CoreEffect] = []
+        while let pending = state.inFlight.popFirst() {
+            effects.append(.resume(pending.waiter, .failure(error)))
+        }
+        for waiter in state.authWaiters { if let waiter { effects.append(.resume(waiter, .failure(error))) } }
+        state.authWaiters = []
+        state.outbound = []
+        return effects
+    }
+
+    static func publish(_ state: inout State, _ new: ConnectionState) -> [CoreEffect] {
+        guard state.connectionState != new else { return [] }
+        state.connectionState = new
+        return [.publish(new, Array(state.subscribers.values))]
+    }
+
+    func publishPresumedExpiry() -> [CoreEffect] {
+        state.withLock { state in
+            guard state.connectionState == .suspended, case .running = state.lifecycle else { return [] }
+            return [.log(.warning, "no server contact for the whole session timeout: session presumed expired")]
+                + Self.publish(&state, .presumedExpired)
+        }
+    }
+
+    /// Ends the session for good: every waiter, watch and subscriber is told, exactly once.
+    func terminate(_ error: ZooKeeperError, reason: ConnectionState.LossReason) -> [CoreEffect] {
+        let effects = state.withLock { state -> [CoreEffect] in
+            if case .terminated = state.lifecycle { return [] }
+            state.lifecycle = .terminated(error, reason)
+            var effects = Self.failOutstanding(&state, error)
+            effects += state.watches.failAll(error).map(CoreEffect.deliver)
+            effects += Self.publish(&state, .lost(reason))
+            effects.append(.finishSubscribers(Array(state.subscribers.values)))
+            state.subscribers = [:]
+            return effects
+        }
+        wakeup.wake()
+        return effects
+    }
+
+    /// Called once by the I/O thread as it exits.
+    func driverDidFinish() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.driverFinished = true
+            defer { state.terminationWaiters = [] }
+            return state.terminationWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits until the I/O thread has exited.
+    func waitForDriver() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let finished = state.withLock { state -> Bool in
+                if state.driverFinished { return true }
+                state.terminationWaiters.append(continuation)
+                return false
+            }
+            if finished { continuation.resume() }
+        }
+    }
+}
+
+/// The client's FIFO of outstanding requests (an array with a moving head, compacted as it drains).
+struct RequestFIFO: Sendable {
+    private var items: [PendingRequest] = []
+    private var head = 0
+
+    var count: Int { items.count - head }
+    var isEmpty: Bool { head == items.count }
+
+    mutating func append(_ item: PendingRequest) { items.append(item) }
+
+    mutating func popFirst() -> PendingRequest? {
+        guard head < items.count else { return nil }
+        let item = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return item
+    }
+}
+
+/// Maps between client paths and server paths under a chroot.
+struct Chroot: Sendable {
+    let prefix: String?
+
+    init(_ prefix: String?) { self.prefix = (prefix == "/" ? nil : prefix) }
+
+    func serverPath(_ clientPath: String) -> String {
+        guard let prefix else { return clientPath }
+        return clientPath == "/" ? prefix : prefix + clientPath
+    }
+
+    func clientPath(_ serverPath: String) -> String {
+        guard let prefix else { return serverPath }
+        if serverPath == prefix { return "/" }
+        if serverPath.hasPrefix(prefix), serverPath.utf8.dropFirst(prefix.utf8.count).first == UInt8(ascii: "/") {
+            return String(serverPath.dropFirst(prefix.count))
+        }
+        return serverPath
+    }
+}

@@ -1,0 +1,90 @@
+import ZooKeeperProtocol
+
+extension ZooKeeperClient {
+    /// The node's data and `Stat`, plus a one-shot watch for its next change or deletion.
+    public func getDataWatching(_ path: ZNodePath) async throws -> (data: [UInt8], stat: Stat, watch: OneShotWatch) {
+        let box = OneShotWatchBox()
+        let server = serverPath(path)
+        let response = try await call(
+            .getData, GetDataRequest(path: server, watch: true), path: path.string, as: GetDataResponse.self,
+            watch: WatchRegistration(kind: .data, path: server, box: box, sink: nil))
+        return (response.data, response.stat, OneShotWatch(box: box))
+    }
+
+    /// The node's `Stat` (or `nil`), plus a one-shot watch that fires when it is created, changed or deleted.
+    /// The watch is armed even when the node does not exist (a ZooKeeper "exists watch").
+    public func existsWatching(_ path: ZNodePath) async throws -> (stat: Stat?, watch: OneShotWatch) {
+        let box = OneShotWatchBox()
+        let server = serverPath(path)
+        let reply = try await send(
+            .exists, ExistsRequest(path: server, watch: true), path: path.string,
+            watch: WatchRegistration(kind: .exist, path: server, box: box, sink: nil))
+        if reply.err == .noNode { return (nil, OneShotWatch(box: box)) }
+        try check(reply, path: path.string)
+        return (try decode(reply, as: ExistsResponse.self, path: path.string).stat, OneShotWatch(box: box))
+    }
+
+    /// The node's children and `Stat`, plus a one-shot watch for a change in its children or its deletion.
+    public func getChildrenWatching(
+        _ path: ZNodePath
+    ) async throws -> (children: [String], stat: Stat, watch: OneShotWatch) {
+        let box = OneShotWatchBox()
+        let server = serverPath(path)
+        let response = try await call(
+            .getChildren2, GetChildren2Request(path: server, watch: true), path: path.string,
+            as: GetChildren2Response.self, watch: WatchRegistration(kind: .child, path: server, box: box, sink: nil))
+        return (response.children, response.stat, OneShotWatch(box: box))
+    }
+
+    /// Adds a persistent (or persistent-recursive) watch and returns its events (ZooKeeper 3.6+).
+    ///
+    /// See ``PersistentWatch`` for the semantics. Ending the iteration removes the watch.
+    public func addWatch(_ path: ZNodePath, mode: AddWatchMode) async throws -> PersistentWatch {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: WatchedEvent.self, throwing: (any Error).self,
+                                                                    bufferingPolicy: .unbounded)
+        let id = core.nextSinkID()
+        let sink = PersistentSink(id: id, continuation: continuation)
+        let server = serverPath(path)
+        let kind: WatchKind = mode == .persistent ? .persistent : .persistentRecursive
+        continuation.onTermination = { [weak core] _ in
+            guard let core else { return }
+            let (removed, free) = core.state.withLock { $0.watches.removePersistent(id: id, path: server) }
+            guard removed != nil, free else { return }
+            // Nobody else watches the path: remove the server-side watch too. Fire and forget.
+            let request = RemoveWatchesRequest(path: server, type: WatcherType.any.rawValue)
+            core.enqueue(opCode: .removeWatches, body: request.juteBytes(), waiter: ReplyWaiter(), watch: nil)
+        }
+        do {
+            _ = try await call(.addWatch, AddWatchRequest(path: server, mode: mode.rawValue), path: path.string,
+                               as: ErrorResponse.self, watch: WatchRegistration(kind: kind, path: server, box: nil, sink: sink))
+        } catch {
+            continuation.finish(throwing: error)
+            throw error
+        }
+        return PersistentWatch(stream: stream)
+    }
+
+    /// Removes watches of `type` on `path`, on the server and locally.
+    ///
+    /// Removed one-shot watches fire with `dataWatchRemoved` / `childWatchRemoved`; removed persistent
+    /// watches finish their sequence.
+    /// - Parameter local: remove only the client's own record (works while disconnected).
+    /// - Throws: ``ZooKeeperError`` `.noWatcher` if no such watch exists.
+    public func removeWatches(_ path: ZNodePath, type: WatcherType, local: Bool = false) async throws {
+        let server = serverPath(path)
+        let hasLocal = core.state.withLock { $0.watches.hasAnyWatch(on: server) }
+        guard hasLocal else { throw ZooKeeperError(.noWatcher, path: path.string) }
+        if !local {
+            try await callVoid(.removeWatches, RemoveWatchesRequest(path: server, type: type.rawValue), path: path.string)
+        }
+        let deliveries = core.state.withLock { $0.watches.remove(path: server, type: type, clientPath: path.string) }
+        for delivery in deliveries { delivery.perform() }
+    }
+
+    /// Asks the server whether a watch of `type` is set on `path` for this session.
+    /// - Throws: ``ZooKeeperError`` `.noWatcher` if none.
+    public func checkWatches(_ path: ZNodePath, type: WatcherType) async throws {
+        try await callVoid(.checkWatches, CheckWatchesRequest(path: serverPath(path), type: type.rawValue),
+                           path: path.string)
+    }
+}

@@ -1,0 +1,1 @@
+print("zk-bench: not built yet")
