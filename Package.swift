@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(
             name: "ZooKeeperProtocolTests",
             dependencies: ["ZooKeeperProtocol"],
+            exclude: ["FixtureGenerator"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

@@ -3,6 +3,10 @@
 /// Rules: starts with `/`; no trailing `/` (except the root, or a sequential create's prefix);
 /// no empty segments (`//`); no `.` or `..` segments; no NUL; none of the characters ZooKeeper
 /// rejects (U+0001–U+001F, U+007F–U+009F, U+D800–U+F8FF, U+FFF0–U+FFFF).
+///
+/// Notable behaviours: like Java, the rules apply to UTF-16 code units, so any character outside the
+/// Basic Multilingual Plane (e.g. an emoji) is rejected. A sequential prefix is checked as if a digit
+/// followed it, so `/q/` , `/q/.` and `/q/..` are valid prefixes but `/q//` and `/q/./` are not.
 public struct ZNodePath: Hashable, Sendable, Comparable, CustomStringConvertible,
     ExpressibleByStringLiteral, Codable
 {
@@ -86,30 +90,31 @@ public struct ZNodePath: Hashable, Sendable, Comparable, CustomStringConvertible
 
     static func validate(_ path: String, sequentialPrefix: Bool) throws(ZNodePathError) {
         func fail(_ reason: String) -> ZNodePathError { ZNodePathError(path: path, reason: reason) }
-        let scalars = Array(path.unicodeScalars)
-        guard !scalars.isEmpty else { throw fail("path length must be > 0") }
-        guard scalars[0] == "/" else { throw fail("path must start with / character") }
-        if scalars.count == 1 { return }
-        if scalars[scalars.count - 1] == "/" && !sequentialPrefix {
-            throw fail("path must not end with / character")
-        }
-        for index in 1..<scalars.count {
-            let scalar = scalars[index]
-            let previous = scalars[index - 1]
-            if scalar == "\0" { throw fail("null character not allowed @\(index)") }
-            if scalar == "/" && previous == "/" { throw fail("empty node name specified @\(index)") }
-            if scalar == "." {
-                let next: Unicode.Scalar? = index + 1 < scalars.count ? scalars[index + 1] : nil
-                if previous == "/" && (next == nil || next == "/") {
-                    throw fail("relative paths not allowed @\(index)")
-                }
-                if previous == "." && index >= 2 && scalars[index - 2] == "/" && (next == nil || next == "/") {
-                    throw fail("relative paths not allowed @\(index)")
-                }
-            }
-            let value = scalar.value
-            if (0x01...0x1F).contains(value) || (0x7F...0x9F).contains(value)
-                || (0xD800...0xF8FF).contains(value) || (0xFFF0...0xFFFF).contains(value)
+        // Exactly Java's algorithm: it runs over UTF-16 code units (so a character outside the BMP is
+        // two surrogates and is rejected), and checks a sequential prefix as `path + "1"`.
+        let slash: UInt16 = 0x2F
+        let dot: UInt16 = 0x2E
+        var chars = Array(path.utf16)
+        if sequentialPrefix { chars.append(0x31) }
+        guard !chars.isEmpty else { throw fail("Path length must be > 0") }
+        guard chars[0] == slash else { throw fail("Path must start with / character") }
+        if chars.count == 1 { return }
+        if chars[chars.count - 1] == slash { throw fail("Path must not end with / character") }
+        var last = slash
+        for index in 1..<chars.count {
+            let char = chars[index]
+            defer { last = char }
+            let endsSegment = index + 1 == chars.count || chars[index + 1] == slash
+            if char == 0 {
+                throw fail("null character not allowed @\(index)")
+            } else if char == slash && last == slash {
+                throw fail("empty node name specified @\(index)")
+            } else if char == dot && last == dot {
+                if chars[index - 2] == slash && endsSegment { throw fail("relative paths not allowed @\(index)") }
+            } else if char == dot {
+                if last == slash && endsSegment { throw fail("relative paths not allowed @\(index)") }
+            } else if (0x01...0x1F).contains(char) || (0x7F...0x9F).contains(char)
+                || (0xD800...0xF8FF).contains(char) || (0xFFF0...0xFFFF).contains(char)
             {
                 throw fail("invalid character @\(index)")
             }
