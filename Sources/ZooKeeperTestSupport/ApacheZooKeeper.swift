@@ -121,7 +121,8 @@ public final class ApacheZooKeeper: Sendable {
         cleanup()
     }
 
-    static let notInstalledMessage =
+    /// Why ``isInstalled`` is false: what is missing and how to install it.
+    public static let notInstalledMessage =
         "Apache ZooKeeper 3.8 is not installed (need \(javaPath) and \(classPath.joined(separator: ", "))); "
         + "install the Debian packages zookeeper, zookeeper-bin, libzookeeper-java (as .ci/run does)"
 
