@@ -34,8 +34,20 @@ public struct ZooKeeperLogHandler: Sendable {
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+private typealias Glibc = Darwin
 #endif
 
 private struct StandardErrorStream: TextOutputStream {
-    mutating func write(_ string: String) { fputs(string, stderr) }
+    mutating func write(_ string: String) {
+        // Write straight to fd 2: the C `stderr` global is not concurrency-safe to reference in Swift 6.
+        var bytes = Array(string.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { raw in
+                Glibc.write(2, raw.baseAddress! + offset, raw.count - offset)
+            }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
 }

@@ -2,11 +2,6 @@ import Testing
 
 @testable import ZooKeeperProtocol
 
-private func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef")
-    return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
-}
-
 @Suite("SHA-1 and base64")
 struct SHA1Tests {
     // FIPS 180 (and RFC 3174) test vectors.

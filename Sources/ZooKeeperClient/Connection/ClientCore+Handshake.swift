@@ -1,4 +1,5 @@
 import ZooKeeperPOSIX
+import Synchronization
 import ZooKeeperProtocol
 
 /// The most path bytes one SetWatches packet carries (the Java client's `SET_WATCHES_MAX_LENGTH`, ZOOKEEPER-706).

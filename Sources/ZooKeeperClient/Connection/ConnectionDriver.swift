@@ -1,5 +1,6 @@
 import Foundation
 import ZooKeeperPOSIX
+import Synchronization
 import ZooKeeperProtocol
 
 #if canImport(Glibc)
@@ -21,7 +22,7 @@ enum ConnectionDriver {
     }
 
     /// How one attempt ended.
-    private enum AttemptEnd {
+    private enum AttemptEnd: Error {
         /// No session was established (connect failed, timed out, bad handshake).
         case failed(ZooKeeperError)
         /// TCP connected but the server closed before answering the handshake (e.g. zxid ahead).
@@ -138,7 +139,7 @@ enum ConnectionDriver {
                     return .success(try ConnectResponse(juteBytes: frame))
                 }
             } catch {
-                return .failure(.failed(ZooKeeperError(.protocolViolation, message: "bad handshake reply", underlying: error as? any Error & Sendable)))
+                return .failure(.failed(ZooKeeperError(.protocolViolation, message: "bad handshake reply", underlying: error)))
             }
             let left = deadline - .now
             guard left > .zero else {
