@@ -1,6 +1,6 @@
 import Testing
 
-@testable import ZooKeeperProtocol
+import ZooKeeperProtocol
 
 private func hex(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef")
