@@ -282,8 +282,12 @@ public final class ApacheZooKeeper: Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let reason = "Apache ZooKeeper did not become ready within \(configuration.startTimeout) on port \(port)"
-        try? await kill()
+        var reason = "Apache ZooKeeper did not become ready within \(configuration.startTimeout) on port \(port)"
+        do {
+            try await kill()
+        } catch {
+            reason += " (and killing it failed: \(error))"
+        }
         throw TestSupportError("\(reason).\n\(logTail())")
     }
 

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import ZooKeeperProtocol
+import ZooKeeperProtocol
 
 @Suite("SHA-1 and base64")
 struct SHA1Tests {
