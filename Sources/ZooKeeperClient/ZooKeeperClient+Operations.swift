@@ -35,22 +35,18 @@ extension ZooKeeperClient {
         let request = try Self.createRequest(path, data: data, acl: acl, mode: mode, ttl: ttl)
         let server = core.chroot.serverPath(path.string)
         switch request.opCode {
-        case .create:
-            let record = CreateRequest(path: server, data: data, acl: acl, flags: mode.rawValue)
-            let response = try await call(.create, record, path: path.string, as: CreateResponse.self)
-            return (clientPath(response.path), nil)
         case .createTTL:
             let record = CreateTTLRequest(path: server, data: data, acl: acl, flags: mode.rawValue, ttl: request.ttl)
             let response = try await call(.createTTL, record, path: path.string, as: Create2Response.self)
             return (clientPath(response.path), response.stat)
-        default:
+        case .create where !wantStat:
             let record = CreateRequest(path: server, data: data, acl: acl, flags: mode.rawValue)
-            let opCode: OpCode = request.opCode == .createContainer ? .createContainer : (wantStat ? .create2 : .create)
-            if opCode == .create {
-                let response = try await call(.create, record, path: path.string, as: CreateResponse.self)
-                return (clientPath(response.path), nil)
-            }
-            // createContainer always answers Create2Response, as create2 does.
+            let response = try await call(.create, record, path: path.string, as: CreateResponse.self)
+            return (clientPath(response.path), nil)
+        default:
+            // create2 and createContainer both answer Create2Response.
+            let record = CreateRequest(path: server, data: data, acl: acl, flags: mode.rawValue)
+            let opCode: OpCode = request.opCode == .createContainer ? .createContainer : .create2
             let response = try await call(opCode, record, path: path.string, as: Create2Response.self)
             return (clientPath(response.path), response.stat)
         }

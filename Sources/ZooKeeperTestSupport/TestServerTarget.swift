@@ -170,7 +170,9 @@ public final class TestServerFixture: Sendable {
         case .apacheStandalone:
             // Shared by every test: fsync off keeps concurrent tests fast on slow disks; the
             // process-crash durability tests that need fsync run a private server.
-            let server = try ApacheZooKeeper(configuration: .init(extraConfig: ["forceSync=no"]))
+            let server = try ApacheZooKeeper(configuration: .init(
+                extraConfig: ["forceSync=no", "extendedTypesEnabled=true"],
+                javaOptions: ["-Dzookeeper.extendedTypesEnabled=true", "-Dznode.container.checkIntervalMs=100"]))
             do {
                 try await server.start()
             } catch {

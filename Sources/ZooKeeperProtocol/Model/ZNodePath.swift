@@ -25,8 +25,11 @@ public struct ZNodePath: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     /// For literals in code. An invalid literal is a programming error and traps.
+    ///
+    /// A literal may end with `/`, since it may be a sequential create's prefix (`"/queue/"`); a
+    /// non-sequential create, and the server, reject such a path with a clear error.
     public init(stringLiteral value: String) {
-        do { try self.init(value) } catch { preconditionFailure("invalid znode path literal \"\(value)\": \(error)") }
+        do { try self.init(value, sequentialPrefix: true) } catch { preconditionFailure("invalid znode path literal \"\(value)\": \(error)") }
     }
 
     /// Wraps text already known to be valid (e.g. built from valid parts).
