@@ -149,7 +149,10 @@ public final class ZooKeeperClient: Sendable {
         switch outcome {
         case .success: return
         case let .failure(error): throw error
-        case nil: throw ZooKeeperError(.connectionLoss, message: "not connected within \(timeout)")
+        case nil:
+            let last = core.state.withLock { $0.lastConnectionError }
+            throw ZooKeeperError(.connectionLoss, message: "not connected within \(timeout)"
+                + (last.map { "; last failure: \($0)" } ?? ""), underlying: last)
         }
     }
 

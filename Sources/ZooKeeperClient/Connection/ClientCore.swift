@@ -83,6 +83,8 @@ final class ClientCore: Sendable {
         var serverZxid: Int64?
         var hasEverConnected = false
         var currentServer: ServerAddress?
+        /// Why the last connection (or attempt) failed, for error messages.
+        var lastConnectionError: ZooKeeperError?
         var terminationWaiters: [CheckedContinuation<Void, Never>] = []
         var driverFinished = false
     }
@@ -204,6 +206,7 @@ final class ClientCore: Sendable {
     func connectionLost(_ error: ZooKeeperError) -> [CoreEffect] {
         state.withLock { state in
             var effects = Self.failOutstanding(&state, error)
+            state.lastConnectionError = error
             state.currentServer = nil
             state.pingSentAt = nil
             if state.connectionState.isConnected, case .running = state.lifecycle {

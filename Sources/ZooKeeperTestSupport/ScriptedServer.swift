@@ -1,0 +1,127 @@
+import Foundation
+import Synchronization
+import ZooKeeperPOSIX
+import ZooKeeperProtocol
+
+/// A loopback server whose every connection is handled by a test-supplied script, for faults a real
+/// server will not produce on demand: a silent server after the handshake, an oversized or garbage
+/// frame mid-session, replies out of order, unknown error codes.
+///
+/// Each accepted connection runs the script on its own thread with a ``ScriptedConnection``.
+public final class ScriptedServer: Sendable {
+    public let port: Int
+    public var connectString: String { "127.0.0.1:\(port)" }
+    private let listener: Socket
+    private let shared: Shared
+    private let wakeup: WakeupPipe
+
+    private final class Shared: Sendable {
+        let stopped = Atomic<Bool>(false)
+        let accepted = Atomic<Int>(0)
+        /// Open connections by index; a connection is closed (under this lock) when its script returns.
+        let open = Mutex<[Int: Socket]>([:])
+    }
+
+    /// How many connections were accepted so far.
+    public var acceptedConnections: Int { shared.accepted.load(ordering: .acquiring) }
+
+    /// Starts listening on 127.0.0.1 (port 0) and runs `script(connection, index)` per connection.
+    public init(script: @escaping @Sendable (ScriptedConnection, Int) -> Void) throws {
+        listener = try Socket.listen(host: "127.0.0.1", port: 0)
+        port = listener.localAddress?.port ?? 0
+        wakeup = try WakeupPipe()
+        let shared = Shared()
+        self.shared = shared
+        let thread = Thread { [listener, wakeup] in
+            while !shared.stopped.load(ordering: .acquiring) {
+                var fds = [pollfd(fd: listener.fd, events: Poller.readable, revents: 0),
+                           pollfd(fd: wakeup.readFD, events: Poller.readable, revents: 0)]
+                guard (try? Poller.poll(&fds, timeout: .seconds(1))) != nil else { break }
+                if fds[1].revents != 0 { break }
+                guard fds[0].revents != 0, let socket = try? listener.accept() else { continue }
+                let index = shared.accepted.add(1, ordering: .acquiringAndReleasing).newValue
+                shared.open.withLock { $0[index] = socket }
+                let worker = Thread {
+                    script(ScriptedConnection(socket: socket), index)
+                    shared.open.withLock { connections in
+                        if let socket = connections.removeValue(forKey: index) { socket.close() }
+                    }
+                }
+                worker.start()
+            }
+            listener.close()
+        }
+        thread.start()
+    }
+
+    /// Stops accepting and shuts down every connection (scripts see EOF / errors and return).
+    public func stop() {
+        guard !shared.stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        wakeup.wake()
+        // Shut down (not close) under the lock: the scripts' threads close their own sockets.
+        shared.open.withLock { connections in
+            for socket in connections.values { socket.shutdown() }
+        }
+    }
+
+    deinit { stop() }
+}
+
+/// One connection of a ``ScriptedServer``: blocking helpers with deadlines, for scripts.
+public struct ScriptedConnection: Sendable {
+    let socket: Socket
+
+    /// Reads one frame body (or nil on EOF / error / timeout).
+    public func readFrame(timeout: Duration = .seconds(10)) -> [UInt8]? {
+        var decoder = FrameDecoder(maximumLength: 16 << 20)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let frame = try? decoder.next() { return frame }
+            let left = deadline - .now
+            guard left > .zero, (try? Poller.waitFor(fd: socket.fd, events: Poller.readable, timeout: left)) == true else {
+                return nil
+            }
+            switch try? socket.read(into: &buffer) {
+            case let .bytes(count)?: decoder.append(buffer[0..<count])
+            case .wouldBlock?: continue
+            default: return nil
+            }
+        }
+    }
+
+    /// Writes raw bytes (errors ignored: the peer may be gone).
+    public func write(_ bytes: [UInt8]) {
+        try? socket.writeAll(bytes, timeout: .seconds(5))
+    }
+
+    /// Reads the ConnectRequest and answers with a session (timeout in ms).
+    @discardableResult
+    public func acceptHandshake(sessionId: Int64 = 0x1234, timeoutMs: Int32 = 3000) -> ConnectRequest? {
+        guard let frame = readFrame(), let request = try? ConnectRequest(juteBytes: frame) else { return nil }
+        let response = ConnectResponse(protocolVersion: 0, timeOut: timeoutMs,
+                                       sessionId: request.sessionId != 0 ? request.sessionId : sessionId,
+                                       passwd: [UInt8](repeating: 7, count: 16), readOnly: false)
+        write(Frame.encode(response.juteBytes()))
+        return request
+    }
+
+    /// Reads request frames until EOF, calling `reply` for each (header xid/type + body).
+    public func serveRequests(_ reply: (RequestHeader, [UInt8]) -> [UInt8]?) {
+        while let frame = readFrame(timeout: .seconds(30)) {
+            var reader = JuteReader(frame)
+            guard let header = try? RequestHeader(from: &reader) else { return }
+            if let answer = reply(header, reader.readRemaining()) { write(answer) }
+        }
+    }
+
+    /// Waits until the peer closes (or the timeout passes), discarding input.
+    public func drainUntilClosed(timeout: Duration = .seconds(30)) {
+        while readFrame(timeout: timeout) != nil {}
+    }
+
+    /// Ends the connection (the peer sees EOF); the socket is closed when the script returns.
+    public func close() {
+        socket.shutdown()
+    }
+}

@@ -1,0 +1,206 @@
+import Testing
+import ZooKeeperClient
+import ZooKeeperProtocol
+import ZooKeeperTestSupport
+
+/// A reply frame: header plus optional body.
+private func reply(xid: Int32, zxid: Int64, err: Int32 = 0, body: [UInt8] = []) -> [UInt8] {
+    Frame.encode(ReplyHeader(xid: xid, zxid: zxid, err: err).juteBytes() + body)
+}
+
+/// Answers pings and getData requests like a tiny healthy server (data "ok", zxid 0x10).
+private func healthy(_ header: RequestHeader, _ body: [UInt8]) -> [UInt8]? {
+    switch header.type {
+    case OpCode.ping.rawValue: return reply(xid: -2, zxid: 0x10)
+    case OpCode.getData.rawValue:
+        return reply(xid: header.xid, zxid: 0x10, body: GetDataResponse(data: Array("ok".utf8), stat: Stat()).juteBytes())
+    case OpCode.closeSession.rawValue: return reply(xid: header.xid, zxid: 0x10)
+    default: return reply(xid: header.xid, zxid: 0x10, err: ZooKeeperErrorCode.unimplemented.rawValue)
+    }
+}
+
+private func configuration(_ connectString: String, session: Duration = .seconds(3)) throws -> ZooKeeperConfiguration {
+    var configuration = try ZooKeeperConfiguration(connectionString: connectString)
+    configuration.sessionTimeout = session
+    configuration.initialConnectionTimeout = .seconds(2)
+    configuration.connectTimeout = .seconds(1)
+    return configuration
+}
+
+/// Collects connection states in the background.
+private final class StateRecorder: Sendable {
+    let task: Task<[ConnectionState], Never>
+    init(_ client: ZooKeeperClient) {
+        let states = client.connectionStates()
+        task = Task { var seen: [ConnectionState] = []; for await state in states { seen.append(state) }; return seen }
+    }
+}
+
+private func waitForState(_ client: ZooKeeperClient, within: Duration, _ match: @escaping @Sendable (ConnectionState) -> Bool) async throws {
+    let states = client.connectionStates()
+    try await withTimeout(within) {
+        for await state in states where match(state) { return }
+        throw TestSupportError("state stream ended without a match")
+    }
+}
+
+@Suite("Client against misbehaving servers", .timeLimit(.minutes(1)))
+struct ScriptedFaultTests {
+    @Test("a server that answers garbage gives a clear connection error, not a crash")
+    func garbage() async throws {
+        var generator = SystemRandomNumberGenerator()
+        let junk = (0..<512).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let server = try MisbehavingServer(mode: .garbage(junk))
+        defer { server.stop() }
+        let error = await #expect(throws: ZooKeeperError.self) {
+            _ = try await ZooKeeperClient.connect(try configuration(server.connectString))
+        }
+        #expect(error?.code == .connectionLoss)
+        #expect(server.acceptedConnections >= 1)
+    }
+
+    @Test("an oversized frame in the handshake is refused with jute.maxbuffer's message")
+    func oversizedHandshake() async throws {
+        let server = try MisbehavingServer(mode: .oversizedFrame(length: 0x7fff_0000))
+        defer { server.stop() }
+        let error = await #expect(throws: ZooKeeperError.self) {
+            _ = try await ZooKeeperClient.connect(try configuration(server.connectString))
+        }
+        #expect(error?.code == .connectionLoss)
+        #expect(error.map { "\($0)" }?.contains("out of range") == true)
+    }
+
+    @Test("an oversized frame mid-session fails the request, the client reconnects and carries on")
+    func oversizedMidSession() async throws {
+        let server = try ScriptedServer { connection, index in
+            guard connection.acceptHandshake() != nil else { return }
+            if index == 1 {
+                _ = connection.readFrame()
+                connection.write([0x7f, 0xff, 0xff, 0xff, 1, 2, 3])
+                connection.drainUntilClosed()
+            } else {
+                connection.serveRequests(healthy)
+            }
+        }
+        defer { server.stop() }
+        let client = try await ZooKeeperClient.connect(try configuration(server.connectString))
+        let error = await #expect(throws: ZooKeeperError.self) { _ = try await client.getData("/a") }
+        #expect(error?.code == .connectionLoss)
+        try await client.waitUntilConnected(timeout: .seconds(5))
+        #expect(try await client.getData("/a").data == Array("ok".utf8))
+        #expect(client.connectionState == .reconnected)
+        await client.close()
+    }
+
+    @Test("an unknown error code from a newer server is kept, and the connection survives")
+    func unknownErrorCode() async throws {
+        let server = try ScriptedServer { connection, _ in
+            guard connection.acceptHandshake() != nil else { return }
+            connection.serveRequests { header, body in
+                header.type == OpCode.exists.rawValue ? reply(xid: header.xid, zxid: 0x11, err: -999) : healthy(header, body)
+            }
+        }
+        defer { server.stop() }
+        let client = try await ZooKeeperClient.connect(try configuration(server.connectString))
+        let error = await #expect(throws: ZooKeeperError.self) { _ = try await client.exists("/a") }
+        #expect(error?.code.rawValue == -999)
+        #expect(error?.code.isKnown == false)
+        #expect(try await client.getData("/a").data == Array("ok".utf8))
+        #expect(client.connectionState == .connected)
+        #expect(client.lastZxidSeen == 0x10)
+        await client.close()
+    }
+
+    @Test("a reply with the wrong xid drops the connection and fails the request")
+    func xidOutOfOrder() async throws {
+        let server = try ScriptedServer { connection, index in
+            guard connection.acceptHandshake() != nil else { return }
+            if index == 1 {
+                guard let frame = connection.readFrame() else { return }
+                var reader = JuteReader(frame)
+                let header = try? RequestHeader(from: &reader)
+                connection.write(reply(xid: (header?.xid ?? 0) + 5, zxid: 0x10))
+                connection.drainUntilClosed()
+            } else {
+                connection.serveRequests(healthy)
+            }
+        }
+        defer { server.stop() }
+        let client = try await ZooKeeperClient.connect(try configuration(server.connectString))
+        let error = await #expect(throws: ZooKeeperError.self) { _ = try await client.getData("/a") }
+        #expect(error?.code == .connectionLoss)
+        try await client.waitUntilConnected(timeout: .seconds(5))
+        #expect(try await client.getData("/a").data == Array("ok".utf8))
+        await client.close()
+    }
+
+    @Test("a silent server is detected by the read timeout; no contact for the session timeout is presumed expiry")
+    func silentServer() async throws {
+        let server = try ScriptedServer { connection, index in
+            if index == 1 {
+                connection.acceptHandshake(timeoutMs: 1500)
+                connection.drainUntilClosed()  // reads pings, never answers
+            } else {
+                connection.close()  // later attempts: refused
+            }
+        }
+        defer { server.stop() }
+        let client = try await ZooKeeperClient.connect(try configuration(server.connectString, session: .milliseconds(1500)))
+        let start = ContinuousClock.now
+        try await waitForState(client, within: .seconds(5)) { $0 == .suspended }
+        let suspendedAfter = start.duration(to: .now)
+        // readTimeout = 2/3 of the negotiated 1500 ms.
+        #expect(suspendedAfter >= .milliseconds(900) && suspendedAfter < .seconds(4))
+        try await waitForState(client, within: .seconds(5)) { $0 == .presumedExpired }
+        #expect(start.duration(to: .now) >= .milliseconds(1400))
+        await client.close()
+        #expect(client.connectionState == .lost(.closed))
+    }
+
+    @Test("when every server refuses a session whose zxid is ahead, the client ends with serversBehindSession")
+    func serversBehind() async throws {
+        let server = try ScriptedServer { connection, index in
+            if index == 1 {
+                connection.acceptHandshake(timeoutMs: 1000)
+                // Answer one read at zxid 0x500, then "crash".
+                guard let frame = connection.readFrame() else { return }
+                var reader = JuteReader(frame)
+                guard let header = try? RequestHeader(from: &reader) else { return }
+                connection.write(reply(xid: header.xid, zxid: 0x500, body: GetDataResponse(data: [], stat: Stat()).juteBytes()))
+                connection.close()
+            } else {
+                // What Apache does to a client that has seen a newer zxid: read the request, close.
+                _ = connection.readFrame()
+                connection.close()
+            }
+        }
+        defer { server.stop() }
+        let client = try await ZooKeeperClient.connect(try configuration(server.connectString, session: .seconds(1)))
+        let recorder = StateRecorder(client)
+        _ = try await client.getData("/a")
+        #expect(client.lastZxidSeen == 0x500)
+        try await waitForState(client, within: .seconds(10)) { if case .lost = $0 { return true }; return false }
+        #expect(client.connectionState == .lost(.serversBehindSession))
+        let error = await #expect(throws: ZooKeeperError.self) { _ = try await client.getData("/a") }
+        #expect(error?.code == .serversBehindSession)
+        await client.close()
+        let states = await recorder.task.value
+        #expect(states.contains(.suspended) && states.contains(.presumedExpired))
+        #expect(states.last == .lost(.serversBehindSession))
+        #expect(server.acceptedConnections >= 2)
+    }
+
+    @Test("pings report the round trip and the server's zxid")
+    func pings() async throws {
+        let server = try ScriptedServer { connection, _ in
+            guard connection.acceptHandshake(timeoutMs: 600) != nil else { return }
+            connection.serveRequests(healthy)
+        }
+        defer { server.stop() }
+        let client = try await ZooKeeperClient.connect(try configuration(server.connectString, session: .milliseconds(600)))
+        try await eventually(within: .seconds(5)) { client.lastPingRoundTrip != nil }
+        #expect(client.serverLastZxid == 0x10)
+        #expect(client.connectionState == .connected)
+        await client.close()
+    }
+}
