@@ -10,7 +10,9 @@ import ZooKeeperProtocol
 /// Each accepted connection runs the script on its own thread with a ``ScriptedConnection``.
 public final class ScriptedServer: Sendable {
     public let port: Int
-    public var connectString: String { "127.0.0.1:\(port)" }
+    /// The loopback address it listens on (`127.0.0.1` or `::1`).
+    public let host: String
+    public var connectString: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     private let listener: Socket
     private let shared: Shared
     private let wakeup: WakeupPipe
@@ -25,9 +27,10 @@ public final class ScriptedServer: Sendable {
     /// How many connections were accepted so far.
     public var acceptedConnections: Int { shared.accepted.load(ordering: .acquiring) }
 
-    /// Starts listening on 127.0.0.1 (port 0) and runs `script(connection, index)` per connection.
-    public init(script: @escaping @Sendable (ScriptedConnection, Int) -> Void) throws {
-        listener = try Socket.listen(host: "127.0.0.1", port: 0)
+    /// Starts listening on `host` (port 0) and runs `script(connection, index)` per connection (index from 1).
+    public init(host: String = "127.0.0.1", script: @escaping @Sendable (ScriptedConnection, Int) -> Void) throws {
+        self.host = host
+        listener = try Socket.listen(host: host, port: 0)
         port = listener.localAddress?.port ?? 0
         wakeup = try WakeupPipe()
         let shared = Shared()

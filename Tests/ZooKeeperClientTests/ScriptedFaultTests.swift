@@ -204,3 +204,27 @@ struct ScriptedFaultTests {
         await client.close()
     }
 }
+
+@Suite("Addresses", .timeLimit(.minutes(1)))
+struct AddressTests {
+    @Test("connects over IPv6 loopback")
+    func ipv6() async throws {
+        let server: ScriptedServer
+        do {
+            server = try ScriptedServer(host: "::1") { connection, _ in
+                guard connection.acceptHandshake() != nil else { return }
+                connection.serveRequests(healthy)
+            }
+        } catch {
+            // A machine without IPv6 loopback cannot run this; say so rather than pass silently.
+            withKnownIssue("IPv6 loopback unavailable: \(error)") { throw error }
+            return
+        }
+        defer { server.stop() }
+        #expect(server.connectString.hasPrefix("[::1]:"))
+        let client = try await ZooKeeperClient.connect(try configuration(server.connectString))
+        #expect(try await client.getData("/x").data == Array("ok".utf8))
+        #expect(client.currentServer?.host == "::1")
+        await client.close()
+    }
+}
