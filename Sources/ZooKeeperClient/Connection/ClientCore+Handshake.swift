@@ -39,12 +39,16 @@ extension ClientCore {
             state.currentServer = server
             var priming: [UInt8] = []
             // Credentials first, as the Java client's primeConnection does; their replies are ignored.
+            // Waiters already queued belong to addAuth packets still in the outbound buffer, which is
+            // sent after the priming frames: keep them, after the priming entries.
+            let queued = state.authWaiters
             state.authWaiters = []
             for info in state.authentication {
                 let packet = AuthPacket(type: 0, scheme: info.scheme, auth: info.auth)
                 Self.appendFrame(to: &priming, xid: ReservedXid.auth, opCode: .auth, body: packet.juteBytes())
                 state.authWaiters.append(nil)
             }
+            state.authWaiters += queued
             Self.appendSetWatches(to: &priming, watches: state.watches, relativeZxid: state.lastZxidSeen)
             let newState: ConnectionState
             if response.readOnly {

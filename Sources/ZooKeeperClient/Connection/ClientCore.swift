@@ -194,6 +194,16 @@ final class ClientCore: Sendable {
         }
     }
 
+    /// Whether `close()` has begun: the driver must not reconnect any more.
+    var isClosing: Bool {
+        state.withLock { state in
+            switch state.lifecycle {
+            case .running: return false
+            case .closing, .terminated: return true
+            }
+        }
+    }
+
     var isTerminated: Bool {
         state.withLock { state in
             if case .terminated = state.lifecycle { return true }

@@ -38,6 +38,12 @@ enum ConnectionDriver {
         var lastContact = ContinuousClock.now
         defer { core.driverDidFinish() }
         while !core.isTerminated {
+            if core.isClosing {
+                // close() is finishing (it terminates the core): never reconnect a closing session.
+                _ = try? Poller.waitFor(fd: core.wakeup.readFD, events: Poller.readable, timeout: .milliseconds(100))
+                core.wakeup.drain()
+                continue
+            }
             let (host, delay) = hosts.next()
             if delay > .zero {
                 _ = try? Poller.waitFor(fd: core.wakeup.readFD, events: Poller.readable, timeout: delay)
