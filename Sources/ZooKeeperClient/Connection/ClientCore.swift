@@ -192,6 +192,14 @@ final class ClientCore: Sendable {
         }
     }
 
+    /// Whether ``ZooKeeperClient/close()`` has begun (and the session is not yet terminated).
+    var isClosing: Bool {
+        state.withLock { state in
+            if case .closing = state.lifecycle { return true }
+            return false
+        }
+    }
+
     var isTerminated: Bool {
         state.withLock { state in
             if case .terminated = state.lifecycle { return true }
