@@ -41,7 +41,10 @@ extension ClientCore {
                 case ReservedXid.auth:
                     let waiter = state.authWaiters.isEmpty ? nil : state.authWaiters.removeFirst()
                     if header.err != 0 {
-                        authFailure = ZooKeeperError(ZooKeeperErrorCode(rawValue: header.err), message: "authentication failed")
+                        let error = ZooKeeperError(ZooKeeperErrorCode(rawValue: header.err), message: "authentication failed")
+                        authFailure = error
+                        // The waiter is off the list now, so terminate() cannot fail it: do it here.
+                        if let waiter { effects.append(.resume(waiter, .failure(error))) }
                         return effects
                     }
                     if let waiter { effects.append(.resume(waiter, .success(RawReply(zxid: header.zxid, err: .ok, body: [])))) }

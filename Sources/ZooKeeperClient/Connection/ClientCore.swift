@@ -194,13 +194,11 @@ final class ClientCore: Sendable {
         }
     }
 
-    /// Whether `close()` has begun: the driver must not reconnect any more.
+    /// Whether ``ZooKeeperClient/close()`` has begun (and the session is not yet terminated).
     var isClosing: Bool {
         state.withLock { state in
-            switch state.lifecycle {
-            case .running: return false
-            case .closing, .terminated: return true
-            }
+            if case .closing = state.lifecycle { return true }
+            return false
         }
     }
 

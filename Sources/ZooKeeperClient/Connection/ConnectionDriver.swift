@@ -65,6 +65,13 @@ enum ConnectionDriver {
                 hosts.noteFailure()
                 core.perform(core.connectionLost(error))
             }
+            if core.isClosing {
+                // close() is under way: its closeSession was answered (the server then drops the
+                // connection) or failed with the connection. Reconnecting would only find the session
+                // closed and report it as expired, racing close()'s own `.lost(.closed)`.
+                core.perform(core.terminate(ZooKeeperError(.clientClosed, message: "the client was closed"), reason: .closed))
+                return
+            }
             let (session, lastZxid) = core.state.withLock { ($0.session, $0.lastZxidSeen) }
             guard let session else { continue }
             let silentFor = lastContact.duration(to: .now)
