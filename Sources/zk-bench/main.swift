@@ -1,1 +1,63 @@
-print("zk-bench: not built yet")
+import Foundation
+
+// zk-bench: latency, throughput and a side-by-side comparison with Apache ZooKeeper's Java client.
+
+Interrupts.install()
+
+/// Parses the command line, runs one mode, prints its result; returns the exit status.
+func runCommand(_ argv: [String]) async -> Int32 {
+    do {
+        var arguments = try Arguments(argv)
+        guard let mode = arguments.mode, !arguments.flag("help") else {
+            if argv.isEmpty {
+                Output.warn("no mode given")
+                FileHandle.standardError.write(Data((Usage.text + "\n").utf8))
+                return 2
+            }
+            Output.line(Usage.text)
+            return 0
+        }
+        let json = arguments.flag("json")
+        let limit = try arguments.seconds("time-limit", default: 900, range: 1...86_400)
+        Interrupts.startDeadline(seconds: limit, message: "time limit of \(Int(limit)) s reached: aborting", status: 1)
+        switch mode {
+        case "latency":
+            let options = try LatencyMode.Options(&arguments)
+            try arguments.finish()
+            let result = try await LatencyMode(options: options).run()
+            if json { try Output.json(["mode": "latency", "results": result.json]) } else { LatencyMode.print(result) }
+        case "throughput":
+            let options = try ThroughputMode.Options(&arguments)
+            try arguments.finish()
+            let levels = try await ThroughputMode(options: options).run()
+            if json { try Output.json(["mode": "throughput", "results": levels.map(\.json)]) } else { ThroughputMode.print(levels) }
+        case "compare":
+            let options = try CompareMode.Options(&arguments)
+            try arguments.finish()
+            let report = try await CompareMode(options: options).run()
+            if json { try Output.json(report.json) } else { report.print() }
+        default:
+            throw UsageError("unknown mode \"\(mode)\"")
+        }
+        return 0
+    } catch let error as UsageError {
+        Output.warn(error.description)
+        Output.warn("run `zk-bench --help` for usage")
+        return 2
+    } catch is CancellationError {
+        Output.warn("interrupted")
+        return Interrupts.interruptedStatus
+    } catch {
+        if Task.isCancelled {
+            Output.warn("interrupted (\(error))")
+            return Interrupts.interruptedStatus
+        }
+        Output.warn("failed: \(error)")
+        return 1
+    }
+}
+
+let argv = Array(CommandLine.arguments.dropFirst())
+let main = Task { await runCommand(argv) }
+Interrupts.watch(main)
+exit(await main.value)

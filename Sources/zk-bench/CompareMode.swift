@@ -1,0 +1,131 @@
+import Foundation
+
+/// `zk-bench compare`: our latency and throughput next to Apache ZooKeeper's Java client, measured
+/// with the same parameters against the same server in the same run (alternating: ours, then Java's,
+/// per measurement), printed as metric | Shepherd | Java client | ratio.
+struct CompareMode {
+    struct Options {
+        var latency: LatencyMode.Options
+        var throughput: ThroughputMode.Options
+
+        init(_ arguments: inout Arguments) throws(UsageError) {
+            latency = try LatencyMode.Options(&arguments)
+            throughput = try ThroughputMode.Options(&arguments)
+            guard case .timed = throughput.budget else { throw UsageError("compare takes --seconds, not --ops, for throughput") }
+            guard arguments.string("op") == nil else { throw UsageError("compare always measures get, set and create") }
+            throughput.operations = [.create, .get, .set]  // create first: get/set then run over its nodes, as in Java
+            throughput.size = latency.size
+        }
+    }
+
+    struct Row {
+        var metric: String
+        var shepherd: Double?
+        var java: Double?
+        var lowerIsBetter: Bool
+        var ratio: Double? {
+            guard let shepherd, let java, java > 0 else { return nil }
+            return shepherd / java
+        }
+        var json: [String: Any] {
+            ["metric": metric, "shepherd": shepherd ?? NSNull(), "java": java ?? NSNull(),
+             "ratio": ratio.map { (($0 * 1000).rounded()) / 1000 } ?? NSNull(),
+             "better": lowerIsBetter ? "lower" : "higher"]
+        }
+    }
+
+    struct Report {
+        var rows: [Row]
+        var shepherd: [String: Any]
+        var java: [String: Any]
+        var parameters: [String: Any]
+
+        var json: [String: Any] {
+            ["mode": "compare", "params": parameters, "rows": rows.map(\.json), "shepherd": shepherd, "java": java]
+        }
+
+        func print() {
+            let table = rows.map { row -> [String] in
+                [row.metric, row.shepherd.map { Output.number($0) } ?? "-", row.java.map { Output.number($0) } ?? "-",
+                 row.ratio.map { Output.number($0, decimals: 2) } ?? "-"]
+            }
+            Output.line(Output.table(header: ["metric", "Shepherd", "Java client", "ratio"], rows: table))
+            Output.line("ratio = Shepherd ÷ Java client; latency (µs): lower is better, so ratio < 1 favours Shepherd;")
+            Output.line("ops/s: higher is better, so ratio > 1 favours Shepherd. Parameters: \(parameterLine)")
+        }
+
+        private var parameterLine: String {
+            parameters.keys.sorted().map { "\($0)=\(parameters[$0]!)" }.joined(separator: " ")
+        }
+    }
+
+    let options: Options
+
+    func run() async throws -> Report {
+        let java = try JavaHarness.locate()
+        let latency = options.latency
+        let throughput = options.throughput
+        guard case let .timed(warmup, seconds) = throughput.budget else { preconditionFailure("checked in Options") }
+        let common = ["--connect", latency.connect, "--size", String(latency.size)]
+
+        Output.progress("latency: Shepherd (\(latency.ops) ops per operation)")
+        let ours = try await LatencyMode(options: latency).run()
+        Output.progress("latency: Java client")
+        let theirs = try await java.run(
+            ["latency"] + common + ["--ops", String(latency.ops), "--warmup-ops", String(latency.warmupOps)],
+            timeout: 120 + Double(latency.ops + latency.warmupOps) * 5 * 0.02)
+
+        var rows: [Row] = []
+        for operation in LatencyMode.operations {
+            let label = LatencyMode.labels[operation] ?? operation
+            let summary = ours.summaries[operation]
+            for (name, key, value) in [("p50", "p50_us", summary?.p50Micros), ("p99", "p99_us", summary?.p99Micros),
+                                       ("mean", "mean_us", summary?.meanMicros)] {
+                rows.append(Row(metric: "\(label) \(name) µs", shepherd: value,
+                                java: JavaHarness.number(theirs, operation, key), lowerIsBetter: true))
+            }
+        }
+
+        var ourLevels: [ThroughputMode.LevelResult] = []
+        var javaLevels: [[String: Any]] = []
+        let mode = ThroughputMode(options: throughput)
+        for depth in throughput.outstanding {
+            ourLevels.append(try await mode.runLevel(depth: depth))
+            Output.progress("throughput: Java client, \(depth) outstanding × \(throughput.connections) connection(s)")
+            let phases = Double(throughput.operations.count)
+            javaLevels.append(try await java.run(
+                ["throughput"] + common + [
+                    "--clients", String(throughput.connections), "--outstanding", String(depth),
+                    "--ops", throughput.operations.map(\.rawValue).joined(separator: ","),
+                    "--seconds", String(seconds), "--warmup", String(warmup),
+                ],
+                timeout: 120 + phases * (seconds + warmup) * 2))
+        }
+        for (index, depth) in throughput.outstanding.enumerated() {
+            for operation in [ThroughputMode.Operation.get, .set, .create] {
+                let label = "\(operation.rawValue) ops/s, \(depth) outstanding × \(throughput.connections)"
+                rows.append(Row(metric: label, shepherd: ourLevels[index].phase(operation)?.opsPerSecond,
+                                java: JavaHarness.number(javaLevels[index], operation.rawValue, "ops_per_s"),
+                                lowerIsBetter: false))
+            }
+        }
+        for (index, depth) in throughput.outstanding.enumerated() {
+            for operation in [ThroughputMode.Operation.get, .set, .create] {
+                let label = "\(operation.rawValue) p50 µs under load, \(depth) outstanding × \(throughput.connections)"
+                rows.append(Row(metric: label, shepherd: ourLevels[index].phase(operation)?.latency.p50Micros,
+                                java: JavaHarness.number(javaLevels[index], operation.rawValue, "latency", "p50_us"),
+                                lowerIsBetter: true))
+            }
+        }
+
+        let parameters: [String: Any] = [
+            "connect": latency.connect, "latency_ops": latency.ops, "warmup_ops": latency.warmupOps, "size": latency.size,
+            "outstanding": throughput.outstanding, "connections": throughput.connections,
+            "seconds": seconds, "warmup": warmup,
+        ]
+        return Report(rows: rows,
+                      shepherd: ["latency": ours.json, "throughput": ourLevels.map(\.json)],
+                      java: ["latency": theirs, "throughput": javaLevels],
+                      parameters: parameters)
+    }
+}

@@ -1,0 +1,25 @@
+enum Usage {
+    static let text = """
+        usage: zk-bench MODE --connect HOST:PORT [options]
+
+        modes:
+          latency     sequential create / exists (missing node) / get / set / delete, one request in flight
+                      --ops 2000 --warmup-ops 200 --size 100
+          throughput  pipelined ops/s at each outstanding level (per connection)
+                      --op create,get,set (any of create|get|set|delete, run in that order)
+                      --outstanding 1,16,256 --connections 1 --size 100
+                      --seconds 3 --warmup 1 | --ops N (a fixed number of requests per phase, no warm-up)
+          compare     our latency and throughput (get/set/create at each level) and the Java client's
+                      (Apache ZooKeeper's, via the reference harness) with the same parameters, in one run
+                      --ops 2000 --warmup-ops 200 --outstanding 1,16,256 --connections 1 --seconds 3 --warmup 1
+                      Java harness: $SHEPHERD_BENCH_JAVA, default ../shared/bench/java/run.sh from the package root
+
+        common:
+          --json             print one JSON line instead of tables (progress goes to stderr)
+          --time-limit 900   abort (exit 1) after this many seconds
+          --help             this text
+
+        Each run works under its own /shepherd-bench/<mode>-<random> node and removes it.
+        Exit status: 0 ok, 1 failure, 2 usage error, 130 interrupted.
+        """
+}
