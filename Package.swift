@@ -31,7 +31,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "zk-bench",
-            dependencies: ["ZooKeeperClient"],
+            // TestSupport's Apache launcher serves `--start-apache` (a reference server for the run).
+            dependencies: ["ZooKeeperClient", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -8,7 +8,7 @@ struct UsageError: Error, CustomStringConvertible {
 /// marked used; ``finish()`` rejects the rest, so a typo fails before any work is done.
 struct Arguments {
     /// Options that take no value.
-    static let flags: Set<String> = ["json", "help"]
+    static let flags: Set<String> = ["json", "help", "start-apache"]
 
     private var values: [String: String] = [:]
     private var used: Set<String> = []
@@ -37,6 +37,11 @@ struct Arguments {
                 throw UsageError("missing value for \(argument)")
             }
         }
+    }
+
+    /// Supplies a value the user did not give (e.g. `--connect` for a server zk-bench started itself).
+    mutating func provide(_ key: String, _ value: String) {
+        if values[key] == nil { values[key] = value }
     }
 
     mutating func flag(_ key: String) -> Bool {

@@ -1,6 +1,6 @@
 enum Usage {
     static let text = """
-        usage: zk-bench MODE --connect HOST:PORT [options]
+        usage: zk-bench MODE (--connect HOST:PORT | --start-apache) [options]
 
         modes:
           latency     sequential create / exists (missing node) / get / set / delete, one request in flight
@@ -15,6 +15,8 @@ enum Usage {
                       Java harness: $SHEPHERD_BENCH_JAVA, default ../shared/bench/java/run.sh from the package root
 
         common:
+          --start-apache     start Apache ZooKeeper 3.8 standalone from the Debian jars (fsync on) on a free
+                             loopback port for this run, and stop it afterwards (needs the `zookeeper` package)
           --json             print one JSON line instead of tables (progress goes to stderr)
           --time-limit 900   abort (exit 1) after this many seconds
           --help             this text

@@ -18,6 +18,9 @@ func runCommand(_ argv: [String]) async -> Int32 {
             return 0
         }
         let json = arguments.flag("json")
+        let reference = arguments.flag("start-apache") ? try await ReferenceServer.start() : nil
+        defer { reference?.stop() }
+        if let reference { arguments.provide("connect", reference.connectString) }
         let limit = try arguments.seconds("time-limit", default: 900, range: 1...86_400)
         Interrupts.startDeadline(seconds: limit, message: "time limit of \(Int(limit)) s reached: aborting", status: 1)
         switch mode {
