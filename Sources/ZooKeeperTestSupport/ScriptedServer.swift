@@ -98,13 +98,15 @@ public struct ScriptedConnection: Sendable {
         try? socket.writeAll(bytes, timeout: .seconds(5))
     }
 
-    /// Reads the ConnectRequest and answers with a session (timeout in ms).
+    /// Reads the ConnectRequest and answers with a session (timeout in ms; 0 answers "expired", as
+    /// Apache does for an unknown session; `readOnly` plays a partitioned read-only server).
     @discardableResult
-    public func acceptHandshake(sessionId: Int64 = 0x1234, timeoutMs: Int32 = 3000) -> ConnectRequest? {
+    public func acceptHandshake(sessionId: Int64 = 0x1234, timeoutMs: Int32 = 3000, readOnly: Bool = false) -> ConnectRequest? {
         guard let frame = readFrame(), let request = try? ConnectRequest(juteBytes: frame) else { return nil }
-        let response = ConnectResponse(protocolVersion: 0, timeOut: timeoutMs,
-                                       sessionId: request.sessionId != 0 ? request.sessionId : sessionId,
-                                       passwd: [UInt8](repeating: 7, count: 16), readOnly: false)
+        let expired = timeoutMs <= 0
+        let response = ConnectResponse(protocolVersion: 0, timeOut: expired ? 0 : timeoutMs,
+                                       sessionId: expired ? 0 : (request.sessionId != 0 ? request.sessionId : sessionId),
+                                       passwd: [UInt8](repeating: expired ? 0 : 7, count: 16), readOnly: readOnly)
         write(Frame.encode(response.juteBytes()))
         return request
     }

@@ -238,3 +238,76 @@ struct AddressTests {
         await client.close()
     }
 }
+
+@Suite("Session life cycle against a scripted server", .timeLimit(.minutes(1)))
+struct ScriptedSessionTests {
+    @Test("a read-only server is reported as readOnly when allowed")
+    func readOnly() async throws {
+        let server = try ScriptedServer { connection, _ in
+            guard let request = connection.acceptHandshake(readOnly: true) else { return }
+            #expect(request.readOnly)
+            connection.serveRequests(healthy)
+        }
+        defer { server.stop() }
+        var settings = try configuration(server.connectString)
+        settings.allowReadOnly = true
+        let client = try await ZooKeeperClient.connect(settings)
+        #expect(client.connectionState == .readOnly)
+        #expect(try await client.getData("/x").data == Array("ok".utf8))
+        await client.close()
+    }
+
+    @Test("lastZxidSeen comes from reply headers only, never from notifications")
+    func zxidFromRepliesOnly() async throws {
+        let server = try ScriptedServer { connection, _ in
+            guard connection.acceptHandshake() != nil else { return }
+            connection.serveRequests { header, body in
+                guard header.type == OpCode.getData.rawValue else { return healthy(header, body) }
+                // A notification claiming a far newer zxid (as 3.9 servers send), then the reply.
+                let event = WatcherEvent(type: EventType.nodeDataChanged.rawValue,
+                                         state: KeeperState.syncConnected.rawValue, path: "/elsewhere")
+                return reply(xid: -1, zxid: 0x9999, body: event.juteBytes())
+                    + reply(xid: header.xid, zxid: 0x20, body: GetDataResponse(data: [], stat: Stat()).juteBytes())
+            }
+        }
+        defer { server.stop() }
+        let client = try await ZooKeeperClient.connect(try configuration(server.connectString))
+        _ = try await client.getData("/a")
+        #expect(client.lastZxidSeen == 0x20)
+        await client.close()
+    }
+
+    @Test("run() returns on close and throws the terminal error on expiry; the ConnectRequest resumes the session")
+    func runLifecycle() async throws {
+        let server = try ScriptedServer { connection, index in
+            if index == 1 {
+                connection.acceptHandshake(sessionId: 0x77)
+                guard let frame = connection.readFrame() else { return }
+                var reader = JuteReader(frame)
+                guard let header = try? RequestHeader(from: &reader) else { return }
+                connection.write(reply(xid: header.xid, zxid: 0x30, body: GetDataResponse(data: [], stat: Stat()).juteBytes()))
+                connection.close()
+            } else {
+                let request = connection.acceptHandshake(timeoutMs: 0)  // the session has expired meanwhile
+                #expect(request?.sessionId == 0x77)
+                #expect(request?.lastZxidSeen == 0x30)
+                #expect(request?.passwd == [UInt8](repeating: 7, count: 16))
+            }
+        }
+        defer { server.stop() }
+        let client = try ZooKeeperClient(configuration: try configuration(server.connectString))
+        let running = Task { try await client.run() }
+        try await client.waitUntilConnected(timeout: .seconds(10))
+        _ = try await client.getData("/a")
+        let error = await #expect(throws: ZooKeeperError.self) { try await withTimeout(.seconds(10)) { try await running.value } }
+        #expect(error?.code == .sessionExpired)
+        #expect(client.connectionState == .lost(.sessionExpired))
+
+        let silent = try MisbehavingServer(mode: .silent)  // never completes a handshake: close() wins
+        defer { silent.stop() }
+        let other = try ZooKeeperClient(configuration: try configuration(silent.connectString))
+        let runningOther = Task { try await other.run() }
+        await other.close()
+        try await withTimeout(.seconds(10)) { try await runningOther.value }  // closed normally: no error
+    }
+}
