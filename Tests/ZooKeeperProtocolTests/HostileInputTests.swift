@@ -95,7 +95,16 @@ import ZooKeeperProtocol
         #expect(throws: Never.self) { try GetDataResponse(juteBytes: bytes, maxLength: 100) }
     }
 
-    @Test(arguments: ["ff", "c0af", "80", "e282", "eda080", "f4908080", "fe"])
+    @Test("CESU-8 surrogate pairs (what Java's jute writes) read as the character meant")
+    func cesu8SurrogatePairs() throws {
+        let raw = h("41eda0bdedb88042")  // "A😀B" with the emoji as two 3-byte surrogates
+        var writer = JuteWriter()
+        writer.write(Int32(raw.count))
+        writer.writeRaw(raw)
+        #expect(try SyncResponse(juteBytes: writer.bytes).path == "A😀B")
+    }
+
+    @Test(arguments: ["ff", "c0af", "80", "e282", "eda080", "edb880", "eda0bd41", "f4908080", "fe"])
     func invalidUTF8Throws(payload: String) {
         let raw = h(payload)
         var writer = JuteWriter()

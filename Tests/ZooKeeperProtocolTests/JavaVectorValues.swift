@@ -101,8 +101,10 @@ enum JavaValues {
         table["GetDataResponse#nulldata"] = .decodes(
             GetDataResponse(data: [], stat: stat), reencodedAs: { [0, 0, 0, 0] + $0.dropFirst(4) })
         add("GetChildrenResponse", GetChildrenResponse(children: ["a", "ü", "日本"]))
-        // Java's jute writes U+1F600 as CESU-8 surrogates; that is not UTF-8, so it is refused.
-        table["GetChildrenResponse#supplementary"] = .rejected(GetChildrenResponse.self, .invalidUTF8)
+        // Java's jute writes U+1F600 as CESU-8 surrogates (ed a0 bd ed b8 80): read as the character it
+        // means, written back as standard UTF-8 (which Java's reader accepts).
+        table["GetChildrenResponse#supplementary"] = .decodes(
+            GetChildrenResponse(children: ["😀"]), reencodedAs: { _ in [0, 0, 0, 1, 0, 0, 0, 4, 0xF0, 0x9F, 0x98, 0x80] })
         add("GetChildrenResponse#empty", GetChildrenResponse(children: []))
         add("GetAllChildrenNumberResponse", GetAllChildrenNumberResponse(totalNumber: 123_456))
         add("GetChildren2Response", GetChildren2Response(children: ["x"], stat: stat))

@@ -83,9 +83,11 @@ public struct JuteReader: Sendable {
     public mutating func readOptionalString() throws(JuteDecodingError) -> String? {
         guard let length = try readLength() else { return nil }
         let at = try take(length)
-        guard let string = String(validating: bytes[at..<(at + length)], as: UTF8.self) else {
-            throw .invalidUTF8
-        }
+        let raw = bytes[at..<(at + length)]
+        if let string = String(validating: raw, as: UTF8.self) { return string }
+        // Java's jute writer encodes characters outside the BMP as two 3-byte surrogates (CESU-8):
+        // accept that form too, so a Java client's string is read as the character it meant.
+        guard let string = Self.decodeCESU8(raw) else { throw .invalidUTF8 }
         return string
     }
 
@@ -143,5 +145,52 @@ public struct JuteReader: Sendable {
         let rest = Array(bytes[offset..<end])
         offset = end
         return rest
+    }
+
+    /// Decodes UTF-8 in which supplementary characters may be written as surrogate pairs (CESU-8).
+    /// Returns nil for anything else that is not UTF-8 (including unpaired surrogates).
+    static func decodeCESU8(_ bytes: ArraySlice<UInt8>) -> String? {
+        var scalars = String.UnicodeScalarView()
+        var index = bytes.startIndex
+        func continuation(_ offset: Int) -> UInt32? {
+            let position = index + offset
+            guard position < bytes.endIndex, bytes[position] & 0xC0 == 0x80 else { return nil }
+            return UInt32(bytes[position] & 0x3F)
+        }
+        func threeByte() -> UInt32? {
+            guard bytes[index] & 0xF0 == 0xE0, let b1 = continuation(1), let b2 = continuation(2) else { return nil }
+            return UInt32(bytes[index] & 0x0F) << 12 | b1 << 6 | b2
+        }
+        while index < bytes.endIndex {
+            let lead = bytes[index]
+            var value: UInt32
+            if lead < 0x80 {
+                value = UInt32(lead)
+                index += 1
+            } else if lead & 0xE0 == 0xC0, let b1 = continuation(1) {
+                value = UInt32(lead & 0x1F) << 6 | b1
+                guard value >= 0x80 else { return nil }
+                index += 2
+            } else if let high = threeByte() {
+                index += 3
+                value = high
+                if (0xD800...0xDBFF).contains(high) {
+                    guard index < bytes.endIndex, let low = threeByte(), (0xDC00...0xDFFF).contains(low) else { return nil }
+                    index += 3
+                    value = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(high) || high < 0x800 {
+                    return nil
+                }
+            } else if lead & 0xF8 == 0xF0, let b1 = continuation(1), let b2 = continuation(2), let b3 = continuation(3) {
+                value = UInt32(lead & 0x07) << 18 | b1 << 12 | b2 << 6 | b3
+                guard value >= 0x10000 else { return nil }
+                index += 4
+            } else {
+                return nil
+            }
+            guard let scalar = Unicode.Scalar(value) else { return nil }
+            scalars.append(scalar)
+        }
+        return String(scalars)
     }
 }
