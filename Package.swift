@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "ZooKeeperProtocol", targets: ["ZooKeeperProtocol"]),
         .library(name: "ZooKeeperClient", targets: ["ZooKeeperClient"]),
+        .library(name: "ZooKeeperServer", targets: ["ZooKeeperServer"]),
         .executable(name: "zk-bench", targets: ["zk-bench"]),
     ],
     targets: [
@@ -21,6 +22,11 @@ let package = Package(
         .target(name: "ZooKeeperPOSIX", swiftSettings: strictSettings),
         .target(
             name: "ZooKeeperClient",
+            dependencies: ["ZooKeeperProtocol", "ZooKeeperPOSIX"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ZooKeeperServer",
             dependencies: ["ZooKeeperProtocol", "ZooKeeperPOSIX"],
             swiftSettings: strictSettings
         ),
@@ -45,6 +51,11 @@ let package = Package(
         .testTarget(
             name: "ZooKeeperClientTests",
             dependencies: ["ZooKeeperClient", "ZooKeeperProtocol", "ZooKeeperPOSIX", "ZooKeeperTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ZooKeeperServerTests",
+            dependencies: ["ZooKeeperServer", "ZooKeeperProtocol"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,46 @@
+import ZooKeeperProtocol
+
+/// Settings of a ZooKeeper-compatible server, with Apache ZooKeeper 3.8's names and defaults.
+public struct ServerConfiguration: Sendable {
+    /// The basic time unit in milliseconds; session timeouts default to 2–20 ticks.
+    public var tickTime: Int = 2000
+    /// Where snapshots go (`dataDir`). `nil` keeps everything in memory (tests only: nothing is durable).
+    public var dataDirectory: String?
+    /// Where the transaction log goes (`dataLogDir`); defaults to ``dataDirectory``.
+    public var dataLogDirectory: String?
+    /// The client port; 0 picks a free one.
+    public var clientPort: Int = 2181
+    /// The address to listen on (`clientPortAddress`).
+    public var clientPortAddress: String = "127.0.0.1"
+    /// Most concurrent connections from one IP address; 0 = unlimited (`maxClientCnxns`, default 60).
+    public var maxClientConnections: Int = 60
+    /// Session timeout bounds in milliseconds; `nil` = 2 × / 20 × tickTime.
+    public var minSessionTimeout: Int?
+    public var maxSessionTimeout: Int?
+    /// Transactions between snapshots (`snapCount`, default 100 000; a snapshot is taken after a random
+    /// count between half and all of it, as Apache does).
+    public var snapCount: Int = 100_000
+    /// Snapshots (and the logs they need) kept by autopurge (`autopurge.snapRetainCount`, at least 3).
+    public var snapRetainCount: Int = 3
+    /// Hours between purges (`autopurge.purgeInterval`); 0 turns autopurge off.
+    public var purgeIntervalHours: Int = 0
+    /// Four-letter words answered (`4lw.commands.whitelist`); `["*"]` for all. Apache's default: `srvr`.
+    public var fourLetterWordWhitelist: Set<String> = ["srvr"]
+    /// Allow TTL nodes (`extendedTypesEnabled`).
+    public var extendedTypesEnabled = false
+    /// `super:<base64 sha1>` digest of the super user (`zookeeper.DigestAuthenticationProvider.superDigest`).
+    public var superDigest: String?
+    /// The largest request accepted (`jute.maxbuffer`, default 0xfffff bytes).
+    public var maxBuffer: Int = JuteReader.defaultMaxLength
+    /// Enforce hard quotas with QuotaExceeded (`zookeeper.enforceQuota`).
+    public var enforceQuota = false
+    /// fsync the transaction log before acknowledging writes (`forceSync`). Turning it off loses durability.
+    public var forceSync = true
+
+    public init() {}
+
+    /// The effective minimum session timeout in milliseconds.
+    public var effectiveMinSessionTimeout: Int { minSessionTimeout ?? tickTime * 2 }
+    /// The effective maximum session timeout in milliseconds.
+    public var effectiveMaxSessionTimeout: Int { maxSessionTimeout ?? tickTime * 20 }
+}
