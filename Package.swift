@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ZooKeeperClient", targets: ["ZooKeeperClient"]),
         .library(name: "ZooKeeperServer", targets: ["ZooKeeperServer"]),
         .executable(name: "zk-bench", targets: ["zk-bench"]),
+        .executable(name: "zk-server", targets: ["zk-server"]),
     ],
     targets: [
         .target(name: "ZooKeeperProtocol", swiftSettings: strictSettings),
@@ -32,13 +33,18 @@ let package = Package(
         ),
         .target(
             name: "ZooKeeperTestSupport",
-            dependencies: ["ZooKeeperClient", "ZooKeeperPOSIX"],
+            dependencies: ["ZooKeeperClient", "ZooKeeperPOSIX", "ZooKeeperServer"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "zk-bench",
             // TestSupport's Apache launcher serves `--start-apache` (a reference server for the run).
             dependencies: ["ZooKeeperClient", "ZooKeeperTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "zk-server",
+            dependencies: ["ZooKeeperServer"],
             swiftSettings: strictSettings
         ),
         .testTarget(

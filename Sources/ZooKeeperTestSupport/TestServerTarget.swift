@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ZooKeeperServer
 
 /// Which ZooKeeper server the integration tests talk to, chosen from the environment so the same
 /// tests can prove several servers without changing them:
@@ -7,9 +8,11 @@ import Synchronization
 /// - `SHEPHERD_TEST_SERVERS=<connect string>` → ``external(connectString:)`` (a server someone
 ///   else runs; never restarted by tests);
 /// - otherwise `SHEPHERD_TEST_TARGET=apache` (the default) → ``apacheStandalone``: one Apache
-///   ZooKeeper 3.8 standalone per test process, started lazily (see ``TestServerFixture``).
+///   ZooKeeper 3.8 standalone per test process, started lazily (see ``TestServerFixture``);
+/// - `SHEPHERD_TEST_TARGET=embedded` → ``embedded``: our own server, in this process.
 public enum TestServerTarget: Sendable, Equatable, CustomStringConvertible {
     case apacheStandalone
+    case embedded
     case external(connectString: String)
 
     /// The target selected by the environment of this process.
@@ -21,9 +24,10 @@ public enum TestServerTarget: Sendable, Equatable, CustomStringConvertible {
             }
             switch environment["SHEPHERD_TEST_TARGET"] ?? "apache" {
             case "apache", "": return .apacheStandalone
+            case "embedded": return .embedded
             case let other:
                 throw TestSupportError(
-                    "unknown SHEPHERD_TEST_TARGET=\(other) (known: apache; or set SHEPHERD_TEST_SERVERS=<connect string>)")
+                    "unknown SHEPHERD_TEST_TARGET=\(other) (known: apache, embedded; or set SHEPHERD_TEST_SERVERS=<connect string>)")
             }
         }
     }
@@ -32,13 +36,14 @@ public enum TestServerTarget: Sendable, Equatable, CustomStringConvertible {
     public var allowsFaultInjection: Bool {
         switch self {
         case .apacheStandalone: true
-        case .external: false
+        case .embedded, .external: false
         }
     }
 
     public var description: String {
         switch self {
         case .apacheStandalone: "Apache ZooKeeper 3.8 standalone (local jars)"
+        case .embedded: "Shepherd's embedded server (in process)"
         case .external(let connectString): "external servers at \(connectString)"
         }
     }
@@ -52,11 +57,14 @@ public final class TestServerHandle: Sendable {
     public let connectString: String
     /// The Apache server behind this handle, when the target is ``TestServerTarget/apacheStandalone``.
     public let apache: ApacheZooKeeper?
+    /// Our server behind this handle, when the target is ``TestServerTarget/embedded``.
+    public let embedded: EmbeddedServer?
 
-    init(target: TestServerTarget, connectString: String, apache: ApacheZooKeeper?) {
+    init(target: TestServerTarget, connectString: String, apache: ApacheZooKeeper?, embedded: EmbeddedServer? = nil) {
         self.target = target
         self.connectString = connectString
         self.apache = apache
+        self.embedded = embedded
     }
 
     /// A path unique to this call, under `/shepherd-tests`, for a test to use as its chroot or
@@ -117,7 +125,7 @@ public final class TestServerFixture: Sendable {
     public static var unavailableReason: String? {
         do {
             switch try TestServerTarget.current {
-            case .external: return nil
+            case .external, .embedded: return nil
             case .apacheStandalone:
                 return ApacheZooKeeper.isInstalled ? nil : ApacheZooKeeper.notInstalledMessage
             }
@@ -167,6 +175,10 @@ public final class TestServerFixture: Sendable {
         switch target {
         case .external(let connectString):
             return TestServerHandle(target: target, connectString: connectString, apache: nil)
+        case .embedded:
+            let server = try await EmbeddedServer.start()
+            await server.setContainerCheckInterval(.milliseconds(100))
+            return TestServerHandle(target: target, connectString: server.connectString, apache: nil, embedded: server)
         case .apacheStandalone:
             // Shared by every test: fsync off keeps concurrent tests fast on slow disks; the
             // process-crash durability tests that need fsync run a private server.

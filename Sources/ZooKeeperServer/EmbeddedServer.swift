@@ -1,0 +1,148 @@
+import Foundation
+import ZooKeeperProtocol
+
+/// A ZooKeeper-compatible server running inside this process: on a free loopback port, with a
+/// temporary (or given) data directory. What tests, demos and a laptop use instead of a JVM.
+///
+/// ```swift
+/// let server = try await EmbeddedServer.start()
+/// defer { Task { await server.stop() } }
+/// let client = try await ZooKeeperClient.connect(.init(connectionString: server.connectString))
+/// ```
+///
+/// It also injects faults deterministically, which Curator's client-side KillSession cannot: expire a
+/// session server-side, drop a connection, pause, delay replies, lose a reply after applying its request,
+/// partition one client away.
+public final class EmbeddedServer: Sendable {
+    public let server: ZooKeeperServer
+    /// The data directory, and whether it is a temporary one removed by ``stop()``.
+    public let dataDirectory: String?
+    private let ownsDirectory: Bool
+
+    private init(server: ZooKeeperServer, dataDirectory: String?, ownsDirectory: Bool) {
+        self.server = server
+        self.dataDirectory = dataDirectory
+        self.ownsDirectory = ownsDirectory
+    }
+
+    /// Starts a server. By default: 127.0.0.1, a free port, a new temporary data directory, durable.
+    /// - Parameters:
+    ///   - configuration: settings; `clientPort` 0 and `dataDirectory` nil are filled in.
+    ///   - inMemory: keep no files at all (faster; nothing survives a restart).
+    public static func start(
+        configuration: ServerConfiguration = EmbeddedServer.defaultConfiguration, inMemory: Bool = false,
+        log: ServerLog = .silent
+    ) async throws -> EmbeddedServer {
+        var configuration = configuration
+        var owns = false
+        if !inMemory && configuration.dataDirectory == nil {
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("shepherd-zk-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            configuration.dataDirectory = directory
+            owns = true
+        }
+        let server = ZooKeeperServer(configuration: configuration, log: log)
+        try await server.start()
+        return EmbeddedServer(server: server, dataDirectory: configuration.dataDirectory, ownsDirectory: owns)
+    }
+
+    /// Port 0, every four-letter word allowed, TTL nodes on: what tests want.
+    public static var defaultConfiguration: ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.clientPort = 0
+        configuration.fourLetterWordWhitelist = ["*"]
+        configuration.extendedTypesEnabled = true
+        configuration.maxClientConnections = 0
+        return configuration
+    }
+
+    public var connectString: String { server.connectString }
+    public var port: Int { server.port }
+
+    /// Stops the server and removes its temporary directory.
+    public func stop() async {
+        await server.stop()
+        if ownsDirectory, let dataDirectory { try? FileManager.default.removeItem(atPath: dataDirectory) }
+    }
+
+    // MARK: - Fault injection
+
+    /// Runs `job` on the pipeline thread; `fallback` if the server is not running.
+    private func onPipeline<T: Sendable>(
+        fallback: T, _ job: @escaping @Sendable (PipelineState) -> T
+    ) async -> T {
+        await withCheckedContinuation { continuation in
+            let submitted = server.onPipeline { state in continuation.resume(returning: job(state)) }
+            if !submitted { continuation.resume(returning: fallback) }
+        }
+    }
+
+    private func onPipeline(_ job: @escaping @Sendable (PipelineState) -> Void) async {
+        await onPipeline(fallback: ()) { state in job(state) }
+    }
+
+    /// Expires a session now, server-side: its ephemerals go, watchers fire, its connection closes.
+    public func expireSession(_ sessionID: Int64) async {
+        await onPipeline { state in
+            guard state.sessions.sessions[sessionID] != nil else { return }
+            state.endSession(sessionID, closingConnection: true)
+            _ = state.releaseBatch()
+        }
+    }
+
+    /// Drops a session's connection (the session lives on; the client reconnects).
+    public func dropConnection(ofSession sessionID: Int64) async {
+        await onPipeline { state in
+            if let connection = state.sessions.sessions[sessionID]?.connectionID { state.abort(connection) }
+            _ = state.releaseBatch()
+        }
+    }
+
+    /// Stops answering anything (requests, pings, handshakes queue up) for `duration`.
+    public func pause(for duration: Duration) async {
+        await onPipeline { state in
+            let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+            state.faults.pausedUntil = state.monotonicNow + milliseconds
+        }
+    }
+
+    /// Holds every reply (and notification) back by `delay`; nil restores normal service.
+    public func delayReplies(by delay: Duration?) async {
+        await onPipeline { state in
+            state.faults.replyDelay = delay.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
+        }
+    }
+
+    /// Applies the next request that matches (opcode, path), then drops its reply and the connection:
+    /// the client sees connection loss for a request that did happen (why Curator has protected mode).
+    public func loseNextReply(where matches: @escaping @Sendable (OpCode, String?) -> Bool) async {
+        await onPipeline { state in state.faults.loseNextReply = matches }
+    }
+
+    /// Partitions a session's client away: drops its connection and refuses its reconnects until healed.
+    public func partition(session sessionID: Int64) async {
+        await onPipeline { state in
+            state.faults.partitioned.insert(sessionID)
+            if let connection = state.sessions.sessions[sessionID]?.connectionID { state.abort(connection) }
+            _ = state.releaseBatch()
+        }
+    }
+
+    /// Ends a partition made with ``partition(session:)``.
+    public func heal(session sessionID: Int64) async {
+        await onPipeline { state in _ = state.faults.partitioned.remove(sessionID) }
+    }
+
+    /// How often containers and TTL nodes are checked (Apache: 60 s).
+    public func setContainerCheckInterval(_ interval: Duration) async {
+        await onPipeline { state in
+            state.faults.containerCheckInterval = Int(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
+        }
+    }
+
+    /// Ids of the sessions the server currently knows.
+    public func sessionIDs() async -> [Int64] {
+        await onPipeline(fallback: []) { state in state.sessions.sessions.keys.sorted() }
+    }
+}

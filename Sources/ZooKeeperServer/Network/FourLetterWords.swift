@@ -1,0 +1,216 @@
+import Foundation
+import ZooKeeperProtocol
+
+/// Four-letter-word answers in Apache ZooKeeper 3.8's exact formats (tools such as zktop and monitoring
+/// scripts parse them), computed on the pipeline thread.
+extension PipelineState {
+    /// What we report as our version: Apache's shape (`x.y.z-<id>, built on <date>`) so parsers work.
+    static let versionLine = "3.8.0-shepherd, built on 2026-11-24 00:00 UTC"
+
+    func fourLetterWordResponse(_ command: String) -> String {
+        let whitelist = configuration.fourLetterWordWhitelist
+        guard whitelist.contains("*") || whitelist.contains(command) else {
+            return "\(command) is not executed because it is not in the whitelist.\n"
+        }
+        switch command {
+        case "ruok": return "imok"
+        case "isro": return "rw"
+        case "srvr": return versionHeader() + serverSummary()
+        case "stat": return versionHeader() + "Clients:\n" + connectionLines(detailed: false) + "\n" + serverSummary()
+        case "cons": return connectionLines(detailed: true) + "\n"
+        case "crst":
+            for id in connections.keys { connections[id]?.resetCounters() }
+            return "Connection stats reset.\n"
+        case "srst":
+            statistics.reset()
+            return "Server stats reset.\n"
+        case "conf": return configurationLines()
+        case "envi": return environmentLines()
+        case "mntr": return monitorLines()
+        case "wchs": return watchSummary()
+        case "wchc": return watchesBySession()
+        case "wchp": return watchesByPath()
+        case "dump": return dumpLines()
+        case "dirs": return "datadir_size: \(directorySize(configuration.dataDirectory))\nlogdir_size: \(directorySize(configuration.dataLogDirectory ?? configuration.dataDirectory))\n"
+        case "gtmk": return "0"
+        default: return ""
+        }
+    }
+
+    private func versionHeader() -> String { "Zookeeper version: \(Self.versionLine)\n" }
+
+    private func hex(_ value: Int64) -> String { "0x" + String(UInt64(bitPattern: value), radix: 16) }
+
+    private func serverSummary() -> String {
+        """
+        Latency min/avg/max: \(statistics.minLatencyForDisplay)/\(Self.javaDouble(statistics.averageLatency, digits: 4))/\(statistics.maxLatency)
+        Received: \(statistics.packetsReceived)
+        Sent: \(statistics.packetsSent)
+        Connections: \(connections.count)
+        Outstanding: 0
+        Zxid: \(hex(database.lastProcessedZxid))
+        Mode: standalone
+        Node count: \(database.nodeCount)
+
+        """
+    }
+
+    private func connectionLines(detailed: Bool) -> String {
+        var text = ""
+        for info in connections.values.sorted(by: { $0.id < $1.id }) {
+            let interest = info.sessionID == nil ? 0 : 1
+            text += " /\(info.remote)[\(interest)](queued=0,recved=\(info.received),sent=\(info.sent)"
+            if detailed, let session = info.sessionID {
+                let timeout = sessions.sessions[session]?.timeout ?? 0
+                let average = info.latencyCount == 0 ? 0 : info.totalLatency / info.latencyCount
+                text += ",sid=\(hex(session)),lop=\(info.lastOperation),est=\(info.established),to=\(timeout),lcxid=0x\(String(UInt32(bitPattern: info.lastCxid), radix: 16)),lzxid=\(hex(info.lastZxid)),lresp=\(info.lastResponseTime),llat=\(info.lastLatency),minlat=\(info.latencyCount == 0 ? 0 : info.minLatency),avglat=\(average),maxlat=\(info.maxLatency)"
+            }
+            text += ")\n"
+        }
+        return text
+    }
+
+    private func configurationLines() -> String {
+        let dataDir = (configuration.dataDirectory ?? "") + "/version-2"
+        let logDir = (configuration.dataLogDirectory ?? configuration.dataDirectory ?? "") + "/version-2"
+        return """
+            clientPort=\(network?.port ?? configuration.clientPort)
+            secureClientPort=-1
+            dataDir=\(dataDir)
+            dataDirSize=\(directorySize(configuration.dataDirectory))
+            dataLogDir=\(logDir)
+            dataLogSize=\(directorySize(configuration.dataLogDirectory ?? configuration.dataDirectory))
+            tickTime=\(configuration.tickTime)
+            maxClientCnxns=\(configuration.maxClientConnections)
+            minSessionTimeout=\(configuration.effectiveMinSessionTimeout)
+            maxSessionTimeout=\(configuration.effectiveMaxSessionTimeout)
+            clientPortListenBacklog=-1
+            serverId=0
+
+            """
+    }
+
+    private func environmentLines() -> String {
+        let process = ProcessInfo.processInfo
+        return """
+            Environment:
+            zookeeper.version=\(Self.versionLine)
+            host.name=\(process.hostName)
+            os.name=\(process.operatingSystemVersionString)
+            user.dir=\(FileManager.default.currentDirectoryPath)
+            os.memory.total=\(process.physicalMemory / 1_048_576)MB
+
+            """
+    }
+
+    private func monitorLines() -> String {
+        let uptime = monotonicNow
+        let lines: [(String, String)] = [
+            ("zk_version", Self.versionLine),
+            ("zk_server_state", "standalone"),
+            ("zk_ephemerals_count", "\(database.ephemeralCount)"),
+            ("zk_num_alive_connections", "\(connections.count)"),
+            ("zk_avg_latency", Self.javaDouble(statistics.averageLatency, digits: 4)),
+            ("zk_outstanding_requests", "0"),
+            ("zk_znode_count", "\(database.nodeCount)"),
+            ("zk_global_sessions", "\(sessions.sessions.count)"),
+            ("zk_local_sessions", "0"),
+            ("zk_packets_sent", "\(statistics.packetsSent)"),
+            ("zk_packets_received", "\(statistics.packetsReceived)"),
+            ("zk_watch_count", "\(database.watchCount)"),
+            ("zk_approximate_data_size", "\(database.approximateDataSize)"),
+            ("zk_min_latency", "\(statistics.minLatencyForDisplay)"),
+            ("zk_max_latency", "\(statistics.maxLatency)"),
+            ("zk_uptime", "\(uptime)"),
+            ("zk_open_file_descriptor_count", "\(Self.openFileDescriptors())"),
+        ]
+        return lines.map { "\($0.0)\t\($0.1)\n" }.joined()
+    }
+
+    /// `wchs`: data (and exists) watches only, as Apache's `dumpWatchesSummary`.
+    private func watchSummary() -> String {
+        let byPath = database.dataWatchesByPath
+        let sessionsWatching = Set(byPath.values.flatMap { $0 })
+        let total = byPath.values.reduce(0) { $0 + $1.count }
+        return "\(sessionsWatching.count) connections watching \(byPath.count) paths\nTotal watches:\(total)\n"
+    }
+
+    private func watchesBySession() -> String {
+        var bySession: [Int64: [String]] = [:]
+        for (path, watchers) in database.dataWatchesByPath { for session in watchers { bySession[session, default: []].append(path) } }
+        var text = ""
+        for session in bySession.keys.sorted() {
+            text += hex(session) + "\n" + bySession[session]!.sorted().map { "\t\($0)\n" }.joined()
+        }
+        return text + "\n"
+    }
+
+    private func watchesByPath() -> String {
+        var text = ""
+        let byPath = database.dataWatchesByPath
+        for path in byPath.keys.sorted() {
+            text += path + "\n" + byPath[path]!.sorted().map { "\t\(hex($0))\n" }.joined()
+        }
+        return text + "\n"
+    }
+
+    private func dumpLines() -> String {
+        var text = "SessionTracker dump:\nSession Sets (\(sessions.byExpiry.count))/(\(sessions.sessions.count)):\n"
+        for (time, ids) in sessions.byExpiry {
+            text += "\(ids.count) expire at \(Self.javaDate(wallNow + (time - monotonicNow))):\n"
+            text += ids.map { "\t\(hex($0))\n" }.joined()
+        }
+        let ephemerals = database.ephemeralsBySession
+        text += "ephemeral nodes dump:\nSessions with Ephemerals (\(ephemerals.count)):\n"
+        for session in ephemerals.keys.sorted() {
+            text += "\(hex(session)):\n" + ephemerals[session]!.sorted().map { "\t\($0)\n" }.joined()
+        }
+        text += "Connections dump:\nConnections Sets (1)/(\(connections.count)):\n\(connections.count) expire at \(Self.javaDate(wallNow)):\n"
+        for info in connections.values.sorted(by: { $0.id < $1.id }) {
+            text += "\tip: /\(info.remote) sessionId: \(hex(info.sessionID ?? 0))\n"
+        }
+        return text
+    }
+
+    private func directorySize(_ path: String?) -> Int {
+        guard let path else { return 0 }
+        let directory = path + "/version-2"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.reduce(0) { total, name in
+            let size = (try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? Int) ?? 0
+            return total + (size ?? 0)
+        }
+    }
+
+    static func openFileDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+    }
+
+    /// Java's `Double.toString` for the values we print: at least one decimal, trailing zeros trimmed.
+    static func javaDouble(_ value: Double, digits: Int) -> String {
+        var text = String(format: "%.\(digits)f", value)
+        while text.hasSuffix("0") && !text.hasSuffix(".0") { text.removeLast() }
+        return text
+    }
+
+    /// `java.util.Date.toString()`: `Tue Nov 24 03:24:19 UTC 2026`.
+    static func javaDate(_ milliseconds: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE MMM dd HH:mm:ss 'UTC' yyyy"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+}
+
+extension ConnectionInfo {
+    mutating func resetCounters() {
+        received = 0
+        sent = 0
+        lastLatency = 0
+        minLatency = .max
+        maxLatency = 0
+        totalLatency = 0
+        latencyCount = 0
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Synchronization
+import ZooKeeperPOSIX
+import ZooKeeperProtocol
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The server's network thread: accepts connections, cuts input into frames for the pipeline, and
+/// writes the pipeline's replies. One thread, `poll(2)` over the listener, the connections and a
+/// wake-up pipe; sockets are touched by this thread only.
+final class NetworkLoop: Sendable {
+    struct Limits: Sendable {
+        var maxFrameLength: Int
+        /// Most connections from one address; 0 = unlimited.
+        var maxClientConnections: Int
+    }
+
+    private let listener: Socket
+    private let limits: Limits
+    private let deliver: @Sendable ([NetworkEvent]) -> Void
+    private let wakeup: WakeupPipe
+    private let mailbox = Mutex<(commands: [NetworkCommand], stop: Bool)>(([], false))
+    private let finished = Mutex<[CheckedContinuation<Void, Never>]?>([])
+    /// Listening port (resolved when bound to port 0).
+    let port: Int
+    let host: String
+
+    init(listener: Socket, limits: Limits, deliver: @escaping @Sendable ([NetworkEvent]) -> Void) throws {
+        self.listener = listener
+        self.limits = limits
+        self.deliver = deliver
+        self.wakeup = try WakeupPipe()
+        self.port = listener.localAddress?.port ?? 0
+        self.host = listener.localAddress?.host ?? "?"
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            let waiters = finished.withLock { waiters in
+                defer { waiters = nil }
+                return waiters ?? []
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+        thread.name = "zookeeper-server-network"
+        thread.start()
+    }
+
+    /// Queues commands for the network thread (any thread).
+    func submit(_ commands: [NetworkCommand]) {
+        guard !commands.isEmpty else { return }
+        mailbox.withLock { $0.commands.append(contentsOf: commands) }
+        wakeup.wake()
+    }
+
+    /// Stops the thread, closing every connection and the listener; returns once it has exited.
+    func stop() async {
+        mailbox.withLock { $0.stop = true }
+        wakeup.wake()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = finished.withLock { waiters -> Bool in
+                guard waiters != nil else { return true }
+                waiters!.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    private func run() {
+        var connections: [UInt64: ServerConnection] = [:]
+        var perHost: [String: Int] = [:]
+        var nextID: UInt64 = 1
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+        func close(_ connection: ServerConnection, notify: Bool, events: inout [NetworkEvent]) {
+            guard connections.removeValue(forKey: connection.id) != nil else { return }
+            connection.socket.close()
+            if let host = connection.remote?.host {
+                perHost[host, default: 1] -= 1
+                if perHost[host] == 0 { perHost[host] = nil }
+            }
+            if notify { events.append(.closed(connection: connection.id)) }
+        }
+
+        while true {
+            var events: [NetworkEvent] = []
+            let (commands, stopping) = mailbox.withLock { box -> ([NetworkCommand], Bool) in
+                defer { box.commands = [] }
+                return (box.commands, box.stop)
+            }
+            if stopping { break }
+            for command in commands {
+                switch command {
+                case let .send(id, bytes):
+                    connections[id]?.enqueue(bytes)
+                case let .close(id):
+                    if let connection = connections[id] {
+                        connection.closeAfterFlush = true
+                        connection.readClosed = true
+                    }
+                case let .abort(id):
+                    if let connection = connections[id] { close(connection, notify: true, events: &events) }
+                }
+            }
+            for connection in Array(connections.values) where connection.hasPendingOutput || connection.closeAfterFlush {
+                if !connection.flush() {
+                    close(connection, notify: true, events: &events)
+                } else if connection.closeAfterFlush && !connection.hasPendingOutput {
+                    connection.socket.shutdown()
+                    close(connection, notify: true, events: &events)
+                }
+            }
+            if !events.isEmpty { deliver(events); events = [] }
+
+            var fds = [pollfd(fd: wakeup.readFD, events: Poller.readable, revents: 0),
+                       pollfd(fd: listener.fd, events: Poller.readable, revents: 0)]
+            let order = Array(connections.values)
+            for connection in order {
+                var interest: Int16 = connection.readClosed ? 0 : Poller.readable
+                if connection.hasPendingOutput { interest |= Poller.writable }
+                fds.append(pollfd(fd: connection.socket.fd, events: interest, revents: 0))
+            }
+            guard (try? Poller.poll(&fds, timeout: nil)) != nil else { continue }
+            if fds[0].revents != 0 { wakeup.drain() }
+            if fds[1].revents != 0 {
+                while let socket = try? listener.accept() {
+                    let host = socket.peerAddress?.host ?? "?"
+                    if limits.maxClientConnections > 0, perHost[host, default: 0] >= limits.maxClientConnections {
+                        // Apache: "Too many connections from /host - max is N" and the socket is closed.
+                        socket.close()
+                        continue
+                    }
+                    perHost[host, default: 0] += 1
+                    let connection = ServerConnection(id: nextID, socket: socket, maxFrameLength: limits.maxFrameLength)
+                    nextID += 1
+                    connections[connection.id] = connection
+                }
+            }
+            for (index, connection) in order.enumerated() {
+                let revents = fds[index + 2].revents
+                guard revents != 0, connections[connection.id] != nil else { continue }
+                if revents & Poller.writable != 0, !connection.flush() {
+                    close(connection, notify: true, events: &events)
+                    continue
+                }
+                guard revents & (Poller.readable | Poller.failed) != 0, !connection.readClosed else { continue }
+                if !read(connection, buffer: &buffer, events: &events) {
+                    close(connection, notify: true, events: &events)
+                }
+            }
+            if !events.isEmpty { deliver(events) }
+        }
+        var events: [NetworkEvent] = []
+        for connection in Array(connections.values) { close(connection, notify: true, events: &events) }
+        listener.close()
+        if !events.isEmpty { deliver(events) }
+    }
+
+    /// Reads what is available and turns it into events. Returns false when the connection must close.
+    private func read(_ connection: ServerConnection, buffer: inout [UInt8], events: inout [NetworkEvent]) -> Bool {
+        for _ in 0..<8 {
+            let result: Socket.ReadResult
+            do { result = try connection.socket.read(into: &buffer) } catch { return false }
+            switch result {
+            case .wouldBlock: return true
+            case .endOfFile: return false
+            case let .bytes(count):
+                if connection.isFresh {
+                    connection.isFresh = false
+                    if count >= 4, let command = FourLetterWordCommands.command(from: buffer[0..<4]) {
+                        connection.readClosed = true
+                        events.append(.fourLetterWord(connection: connection.id, command: command))
+                        return true
+                    }
+                }
+                connection.decoder.append(buffer[0..<count])
+                do {
+                    while let frame = try connection.decoder.next() {
+                        guard let event = decode(frame, on: connection) else { return false }
+                        events.append(event)
+                    }
+                } catch {
+                    return false  // frame length out of range: Apache closes the connection ("Len error")
+                }
+                if count < buffer.count { return true }
+            }
+        }
+        return true
+    }
+
+    private func decode(_ frame: [UInt8], on connection: ServerConnection) -> NetworkEvent? {
+        var reader = JuteReader(frame, maxLength: limits.maxFrameLength)
+        if !connection.sawConnectRequest {
+            connection.sawConnectRequest = true
+            guard let request = try? ConnectRequest(from: &reader) else { return nil }
+            // Old clients send no readOnly byte; Apache echoes it only if the client sent it.
+            let sentReadOnly = frame.count > 44
+            return .connect(connection: connection.id, remote: connection.remote?.description ?? "?",
+                            request: request, sentReadOnlyFlag: sentReadOnly)
+        }
+        guard let header = try? RequestHeader(from: &reader) else { return nil }
+        return .request(connection: connection.id, header: header, body: reader.readRemaining())
+    }
+}

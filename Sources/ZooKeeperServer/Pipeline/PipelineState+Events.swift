@@ -1,0 +1,203 @@
+import ZooKeeperProtocol
+
+extension PipelineState {
+    func handle(_ event: NetworkEvent) {
+        if faults.pausedUntil != nil {
+            faults.deferred.append(event)
+            return
+        }
+        switch event {
+        case let .connect(connection, remote, request, sentReadOnly):
+            handleConnect(connection, remote: remote, request: request, sentReadOnly: sentReadOnly)
+        case let .request(connection, header, body):
+            handleRequest(connection, header: header, body: body)
+        case let .fourLetterWord(connection, command):
+            send(connection, Array(fourLetterWordResponse(command).utf8))
+            close(connection)
+        case let .closed(connection):
+            guard let info = connections.removeValue(forKey: connection) else { return }
+            // Watches belong to the connection (as Apache's ServerCnxn): the client re-registers them
+            // with SetWatches when it reconnects. Only if this connection still serves the session.
+            if let id = info.sessionID, sessions.sessions[id]?.connectionID == connection {
+                sessions.setConnection(id, nil)
+                database.removeWatches(sessionId: id)
+            }
+        }
+    }
+
+    private func connectResponse(timeout: Int32, session: Int64, password: [UInt8], sentReadOnly: Bool) -> [UInt8] {
+        var writer = JuteWriter(capacity: 48)
+        writer.write(Int32(0))
+        writer.write(timeout)
+        writer.write(session)
+        writer.writeBuffer(password)
+        if sentReadOnly { writer.write(false) }
+        return Frame.encode(writer.bytes)
+    }
+
+    private func handleConnect(_ connection: UInt64, remote: String, request: ConnectRequest, sentReadOnly: Bool) {
+        statistics.packetsReceived += 1
+        var info = ConnectionInfo(id: connection, remote: remote, established: wallNow)
+        info.authIds = [Id(scheme: "ip", id: info.remoteHost)]
+        info.received = 1
+        if faults.partitioned.contains(request.sessionId) {
+            abort(connection)
+            return
+        }
+        if request.lastZxidSeen > database.lastProcessedZxid {
+            // Apache closes the socket without a reply: the client must try a server that has caught up.
+            log.info("Refusing session(0x\(String(UInt64(bitPattern: request.sessionId), radix: 16))) request for client /\(remote) as it has seen zxid 0x\(String(request.lastZxidSeen, radix: 16)) our last zxid is 0x\(String(database.lastProcessedZxid, radix: 16)) client must try another server")
+            abort(connection)
+            return
+        }
+        let timeout = Int32(min(max(Int(request.timeOut), configuration.effectiveMinSessionTimeout),
+                                configuration.effectiveMaxSessionTimeout))
+        if request.sessionId == 0 {
+            let id = sessions.allocateSessionID()
+            let txn = database.createSession(sessionId: id, timeout: timeout, zxid: nextZxid, now: wallNow)
+            logTransaction(txn)
+            sessions.add(id: id, timeout: timeout, now: monotonicNow)
+            sessions.setConnection(id, connection)
+            info.sessionID = id
+            connections[connection] = info
+            send(connection, connectResponse(timeout: timeout, session: id, password: passwords.password(for: id),
+                                             sentReadOnly: sentReadOnly))
+            return
+        }
+        let id = request.sessionId
+        guard let existing = sessions.sessions[id], !existing.isClosing,
+              passwords.matches(request.passwd, sessionID: id)
+        else {
+            // An unknown, expired or wrong-password session: timeOut 0 means "expired"; then close.
+            connections[connection] = info
+            send(connection, connectResponse(timeout: 0, session: 0, password: [UInt8](repeating: 0, count: 16),
+                                             sentReadOnly: sentReadOnly))
+            close(connection)
+            return
+        }
+        sessions.touch(id, now: monotonicNow)
+        if let old = existing.connectionID, old != connection {
+            // The session moves: the old connection is closed (DisconnectReason.CLIENT_RECONNECT).
+            connections[old]?.sessionID = nil
+            database.removeWatches(sessionId: id)
+            close(old)
+        }
+        sessions.setConnection(id, connection)
+        info.sessionID = id
+        connections[connection] = info
+        send(connection, connectResponse(timeout: timeout, session: id, password: passwords.password(for: id),
+                                         sentReadOnly: sentReadOnly))
+    }
+
+    private func reply(_ connection: UInt64, xid: Int32, zxid: Int64, err: ZooKeeperErrorCode, body: [UInt8] = []) {
+        var writer = JuteWriter(capacity: 16 + body.count)
+        writer.write(ReplyHeader(xid: xid, zxid: zxid, err: err.rawValue))
+        if err == .ok { writer.writeRaw(body) }
+        send(connection, Frame.encode(writer.bytes))
+    }
+
+    private func handleRequest(_ connection: UInt64, header: RequestHeader, body: [UInt8]) {
+        statistics.packetsReceived += 1
+        guard var info = connections[connection], let sessionID = info.sessionID else {
+            abort(connection)  // a request before a successful handshake
+            return
+        }
+        info.received += 1
+        info.lastCxid = header.xid
+        let opCode = OpCode(rawValue: header.type)
+        info.lastOperation = Self.shortName(opCode)
+        connections[connection] = info
+        guard sessions.touch(sessionID, now: monotonicNow) else {
+            reply(connection, xid: header.xid, zxid: database.lastProcessedZxid, err: .sessionExpired)
+            close(connection)
+            return
+        }
+        switch header.xid {
+        case ReservedXid.ping:
+            reply(connection, xid: ReservedXid.ping, zxid: database.lastProcessedZxid, err: .ok)
+            return
+        case ReservedXid.auth:
+            handleAuth(connection, body: body)
+            return
+        default: break
+        }
+        if opCode == .closeSession {
+            let zxid = nextZxid
+            endSession(sessionID, closingConnection: false)
+            reply(connection, xid: header.xid, zxid: zxid, err: .ok)
+            close(connection)
+            return
+        }
+        let request = ClientRequest(sessionId: sessionID, cxid: header.xid, opCode: opCode, body: body,
+                                    authIds: info.authIds)
+        let zxid = nextZxid
+        let result = database.process(request, zxid: zxid, now: wallNow,
+                                      extendedTypesEnabled: configuration.extendedTypesEnabled,
+                                      enforceQuota: configuration.enforceQuota)
+        var replyZxid = database.lastProcessedZxid
+        if let txn = result.txn {
+            logTransaction(txn)
+            replyZxid = txn.header.zxid
+        }
+        // Apache sends the notifications a write triggers before that write's reply.
+        deliver(result.notifications)
+        if let lose = faults.loseNextReply, lose(opCode, Self.path(of: opCode, body: body)) {
+            faults.loseNextReply = nil
+            abort(connection)
+            return
+        }
+        connections[connection]?.lastZxid = replyZxid
+        reply(connection, xid: header.xid, zxid: replyZxid, err: result.err, body: result.response)
+    }
+
+    private func handleAuth(_ connection: UInt64, body: [UInt8]) {
+        guard let packet = try? AuthPacket(juteBytes: body) else {
+            abort(connection)
+            return
+        }
+        switch packet.scheme {
+        case "digest":
+            let text = String(decoding: packet.auth, as: UTF8.self)
+            guard let colon = text.firstIndex(of: ":") else { return authFailed(connection) }
+            let user = String(text[..<colon])
+            let password = String(text[text.index(after: colon)...])
+            let id = Id.digest(user: user, password: password)
+            if let superDigest = configuration.superDigest, id.id == superDigest {
+                connections[connection]?.authIds.append(Id(scheme: "super", id: ""))
+            }
+            connections[connection]?.authIds.append(id)
+            reply(connection, xid: ReservedXid.auth, zxid: 0, err: .ok)
+        default:
+            authFailed(connection)
+        }
+    }
+
+    /// Apache answers AUTHFAILED and then closes the connection.
+    private func authFailed(_ connection: UInt64) {
+        reply(connection, xid: ReservedXid.auth, zxid: 0, err: .authFailed)
+        close(connection)
+    }
+
+    static func path(of opCode: OpCode, body: [UInt8]) -> String? {
+        var reader = JuteReader(body)
+        return try? reader.readString()  // every path-bearing request starts with its path
+    }
+
+    /// The short names `cons` prints for `lop` (Apache's Request.op2String).
+    static func shortName(_ opCode: OpCode) -> String {
+        switch opCode {
+        case .ping: return "PING"
+        case .getData: return "GETD"
+        case .setData: return "SETD"
+        case .create, .create2, .createContainer, .createTTL: return "CREA"
+        case .delete: return "DELE"
+        case .exists: return "EXIS"
+        case .getChildren, .getChildren2: return "GETC"
+        case .multi: return "MULT"
+        case .sync: return "SYNC"
+        case .closeSession: return "CLOS"
+        case .setWatches, .setWatches2: return "SETW"
+        default: return opCode.description.uppercased().prefix(4).description
+        }
+    }
+}

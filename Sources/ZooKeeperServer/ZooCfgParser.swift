@@ -1,0 +1,99 @@
+/// Reads a `zoo.cfg`-style file (Java properties: `key=value`, `#` comments) into a ``ServerConfiguration``.
+///
+/// Unknown keys and invalid values are errors naming the key, so a typo never silently falls back to a
+/// default. Apache keys that have no meaning for a standalone server (`initLimit`, `admin.*`, …) are
+/// accepted and reported in ``Result/ignoredKeys``.
+public enum ZooCfgParser {
+    public struct Result: Sendable {
+        public var configuration: ServerConfiguration
+        /// Recognised Apache keys this server does not use.
+        public var ignoredKeys: [String]
+    }
+
+    /// A key that is unknown or whose value is invalid.
+    public struct ParseError: Error, Sendable, CustomStringConvertible {
+        public var line: Int
+        public var key: String
+        public var message: String
+        public var description: String { "zoo.cfg line \(line): \(key): \(message)" }
+    }
+
+    static let ignored: Set<String> = [
+        "initLimit", "syncLimit", "admin.enableServer", "admin.serverPort", "admin.serverAddress",
+        "admin.commandURL", "standaloneEnabled", "reconfigEnabled", "metricsProvider.className",
+        "metricsProvider.httpPort", "audit.enable", "preAllocSize", "globalOutstandingLimit",
+        "clientPortListenBacklog", "syncEnabled", "quorumListenOnAllIPs", "electionAlg",
+    ]
+
+    public static func parse(_ text: String) throws(ParseError) -> Result {
+        var configuration = ServerConfiguration()
+        var ignoredKeys: [String] = []
+        var lineNumber = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let line = rawLine.trimmingSpaces()
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
+            guard let equals = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
+                throw ParseError(line: lineNumber, key: String(line), message: "expected key=value")
+            }
+            let key = String(line[..<equals]).trimmingSpaces()
+            let value = String(line[line.index(after: equals)...]).trimmingSpaces()
+            func int(_ range: ClosedRange<Int> = 0...Int(Int32.max)) throws(ParseError) -> Int {
+                guard let number = Int(value), range.contains(number) else {
+                    throw ParseError(line: lineNumber, key: key, message: "\"\(value)\" is not an integer in \(range)")
+                }
+                return number
+            }
+            func bool() throws(ParseError) -> Bool {
+                switch value.lowercased() {
+                case "true", "yes": return true
+                case "false", "no": return false
+                default: throw ParseError(line: lineNumber, key: key, message: "\"\(value)\" is not true or false")
+                }
+            }
+            switch key {
+            case "tickTime": configuration.tickTime = try int(1...Int(Int32.max))
+            case "dataDir": configuration.dataDirectory = value
+            case "dataLogDir": configuration.dataLogDirectory = value
+            case "clientPort": configuration.clientPort = try int(0...65535)
+            case "clientPortAddress": configuration.clientPortAddress = value
+            case "maxClientCnxns": configuration.maxClientConnections = try int()
+            case "minSessionTimeout": configuration.minSessionTimeout = try int()
+            case "maxSessionTimeout": configuration.maxSessionTimeout = try int()
+            case "snapCount", "zookeeper.snapCount": configuration.snapCount = try int(2...Int(Int32.max))
+            case "autopurge.snapRetainCount": configuration.snapRetainCount = max(3, try int())
+            case "autopurge.purgeInterval": configuration.purgeIntervalHours = try int()
+            case "4lw.commands.whitelist", "zookeeper.4lw.commands.whitelist":
+                configuration.fourLetterWordWhitelist = Set(value.split(separator: ",").map { String($0).trimmingSpaces() })
+            case "extendedTypesEnabled", "zookeeper.extendedTypesEnabled": configuration.extendedTypesEnabled = try bool()
+            case "superDigest", "zookeeper.DigestAuthenticationProvider.superDigest":
+                guard value.contains(":") else {
+                    throw ParseError(line: lineNumber, key: key, message: "expected super:<base64 sha1>")
+                }
+                configuration.superDigest = value
+            case "jute.maxbuffer": configuration.maxBuffer = try int(1024...Int(Int32.max))
+            case "enforceQuota", "zookeeper.enforceQuota": configuration.enforceQuota = try bool()
+            case "forceSync", "zookeeper.forceSync": configuration.forceSync = try bool()
+            default:
+                if ignored.contains(key) || key.hasPrefix("server.") {
+                    ignoredKeys.append(key)
+                } else {
+                    throw ParseError(line: lineNumber, key: key, message: "unknown key")
+                }
+            }
+        }
+        if let minimum = configuration.minSessionTimeout, let maximum = configuration.maxSessionTimeout, minimum > maximum {
+            throw ParseError(line: 0, key: "minSessionTimeout", message: "is greater than maxSessionTimeout")
+        }
+        return Result(configuration: configuration, ignoredKeys: ignoredKeys)
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingSpaces() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first == " " || first == "\t" || first == "\r" { slice = slice.dropFirst() }
+        while let last = slice.last, last == " " || last == "\t" || last == "\r" { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

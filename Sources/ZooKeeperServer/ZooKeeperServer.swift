@@ -1,0 +1,86 @@
+import Foundation
+import Synchronization
+import ZooKeeperPOSIX
+import ZooKeeperProtocol
+
+/// A ZooKeeper-compatible server (standalone): Apache ZooKeeper 3.8's protocol and semantics, durable
+/// through a transaction log with group commit and snapshots.
+///
+/// A thin composition root: recovery, then a network thread (``NetworkLoop``) feeding a request
+/// pipeline thread (``RequestPipeline``), which owns the database, the sessions and the log.
+public final class ZooKeeperServer: Sendable {
+    public let configuration: ServerConfiguration
+    let log: ServerLog
+    private let running = Mutex<Running?>(nil)
+
+    struct Running: Sendable {
+        let network: NetworkLoop
+        let pipeline: RequestPipeline
+    }
+
+    public init(configuration: ServerConfiguration, log: ServerLog = .silent) {
+        self.configuration = configuration
+        self.log = log
+    }
+
+    /// Recovers the database from disk (if configured), binds the client port and starts serving.
+    /// - Throws: on an unreadable data directory or a port that cannot be bound.
+    public func start() async throws {
+        let wallNow = Int64(Date().timeIntervalSince1970 * 1000)
+        let recovered = try ServerRecovery.recover(configuration: configuration, log: log)
+        var sessions = SessionTracker(tickTime: configuration.tickTime, now: wallNow)
+        for (id, timeout) in recovered.database.sessionTimeouts { sessions.add(id: id, timeout: timeout, now: 0) }
+        let listener = try Socket.listen(host: configuration.clientPortAddress, port: configuration.clientPort)
+        let state = PipelineState(
+            configuration: configuration, database: recovered.database, sessions: sessions,
+            passwords: SessionPasswords(secret: recovered.secret), persistence: recovered.persistence, log: log)
+        let pipeline = try RequestPipeline(state: state)
+        let network = try NetworkLoop(
+            listener: listener,
+            limits: .init(maxFrameLength: configuration.maxBuffer, maxClientConnections: configuration.maxClientConnections)
+        ) { events in pipeline.submit(events) }
+        state.network = network
+        running.withLock { $0 = Running(network: network, pipeline: pipeline) }
+        pipeline.start()
+        network.start()
+        log.info("binding to port \(configuration.clientPortAddress):\(network.port)")
+    }
+
+    /// The bound client port (useful with `clientPort = 0`).
+    public var port: Int { running.withLock { $0?.network.port ?? configuration.clientPort } }
+
+    /// `host:port` for clients.
+    public var connectString: String {
+        let host = configuration.clientPortAddress
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// Stops serving: connections close, the log is flushed and closed. Sessions survive on disk.
+    public func stop() async {
+        guard let running = running.withLock({ state -> Running? in
+            defer { state = nil }
+            return state
+        }) else { return }
+        await running.network.stop()
+        await running.pipeline.stop()
+        log.info("shut down")
+    }
+
+    /// Starts, then serves until the calling task is cancelled; then stops cleanly.
+    public func run() async throws {
+        try await start()
+        // An AsyncStream's iteration ends when the task is cancelled; nothing is ever yielded.
+        let (parked, continuation) = AsyncStream.makeStream(of: Never.self)
+        for await _ in parked {}
+        withExtendedLifetime(continuation) {}
+        await stop()
+    }
+
+    /// Runs a job on the pipeline thread (fault injection, introspection); false if not running.
+    @discardableResult
+    func onPipeline(_ job: @escaping @Sendable (PipelineState) -> Void) -> Bool {
+        guard let pipeline = running.withLock({ $0?.pipeline }) else { return false }
+        pipeline.perform(job)
+        return true
+    }
+}
