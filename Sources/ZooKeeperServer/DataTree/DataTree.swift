@@ -1,0 +1,140 @@
+import ZooKeeperProtocol
+
+/// A watch event for one session, in the order Apache's `DataTree` produces them.
+package struct WatchNotification: Sendable, Hashable {
+    package var sessionId: Int64
+    package var event: WatcherEvent
+
+    package init(sessionId: Int64, type: EventType, path: String) {
+        self.sessionId = sessionId
+        self.event = WatcherEvent(type: type.rawValue, state: KeeperState.syncConnected.rawValue, path: path)
+    }
+}
+
+/// The in-memory tree (Apache's `DataTree`): nodes, the ephemeral/container/TTL indexes, quota
+/// bookkeeping and the two watch tables. Pure and single-threaded; ``ZooKeeperDatabase`` drives it.
+package struct DataTree: Sendable {
+    package static let procZookeeper = "/zookeeper"
+    package static let quotaZookeeper = "/zookeeper/quota"
+    package static let configZookeeper = "/zookeeper/config"
+
+    /// Nodes by full path. Apache also keeps "" as an alias of "/"; ``node(_:)`` resolves it.
+    package private(set) var nodes: [String: DataNode] = [:]
+    package var extendedTypesEnabled: Bool
+    package internal(set) var ephemerals: [Int64: Set<String>] = [:]
+    package internal(set) var containers: Set<String> = []
+    package internal(set) var ttls: Set<String> = []
+    /// Paths with a quota (`zookeeper_limits` node present): Apache's `PathTrie`.
+    package internal(set) var quotaPaths: Set<String> = []
+    package internal(set) var dataWatches = WatchTable()
+    package internal(set) var childWatches = WatchTable()
+    package internal(set) var lastProcessedZxid: Int64 = 0
+    /// Σ (UTF-16 path length + data length) over all nodes (`DataTree.approximateDataSize`).
+    package internal(set) var approximateDataSize = 0
+    /// Events produced by the mutations since the last ``drainNotifications()``.
+    var pendingNotifications: [WatchNotification] = []
+
+    /// The tree a fresh standalone 3.8 server starts with: `/`, `/zookeeper`, `/zookeeper/quota`
+    /// (all-zero stats, world:anyone ALL, no data) and `/zookeeper/config` (world:anyone READ,
+    /// aversion -1 because Apache sets its ACL with version -1; no data in standalone mode).
+    package init(extendedTypesEnabled: Bool) {
+        self.extendedTypesEnabled = extendedTypesEnabled
+        let open: [ACL] = .openACLUnsafe
+        put("/", DataNode(data: [], acl: open, stat: DataNode.zeroStat, children: ["zookeeper"]))
+        put(Self.procZookeeper, DataNode(data: [], acl: open, stat: DataNode.zeroStat, children: ["quota", "config"]))
+        put(Self.quotaZookeeper, DataNode(data: [], acl: open, stat: DataNode.zeroStat))
+        var configStat = DataNode.zeroStat
+        configStat.aversion = -1
+        put(Self.configZookeeper, DataNode(data: [], acl: .readACLUnsafe, stat: configStat))
+    }
+
+    /// Restores nodes (e.g. from a snapshot) and rebuilds every index from them.
+    package init(extendedTypesEnabled: Bool, nodes: [String: DataNode], lastProcessedZxid: Int64) {
+        self.extendedTypesEnabled = extendedTypesEnabled
+        self.lastProcessedZxid = lastProcessedZxid
+        for (path, node) in nodes { put(path, node) }
+        for path in nodes.keys {
+            if childName(path) == Quotas.limitNode, let parent = javaParentPath(path),
+                parent.hasPrefix(Self.quotaZookeeper)
+            {
+                quotaPaths.insert(Quotas.trimQuotaPath(parent))
+            }
+        }
+    }
+
+    /// The node at `path`; "" is Apache's alias of the root.
+    package func node(_ path: String) -> DataNode? {
+        nodes[path.isEmpty ? "/" : path]
+    }
+
+    /// The node count Apache reports (`srvr` "Node count", `mntr` `zk_znode_count`): its map holds
+    /// the root twice ("" and "/"), so this is one more than the number of znodes.
+    package var nodeCount: Int { nodes.count + 1 }
+
+    package var ephemeralCount: Int { ephemerals.values.reduce(0) { $0 + $1.count } }
+
+    package func ephemerals(of session: Int64) -> Set<String> { ephemerals[session] ?? [] }
+
+    /// `getAllChildrenNumber`: every descendant; for "/" Apache answers `nodes.size() - 2`.
+    package func allChildrenNumber(_ path: String) -> Int {
+        if path == "/" { return nodeCount - 2 }
+        let prefix = path + "/"
+        return nodes.keys.reduce(0) { $0 + ($1.hasPrefix(prefix) ? 1 : 0) }
+    }
+
+    package func kind(of node: DataNode) -> EphemeralKind {
+        EphemeralKind(owner: node.stat.ephemeralOwner, extendedTypesEnabled: extendedTypesEnabled)
+    }
+
+    package mutating func drainNotifications() -> [WatchNotification] {
+        defer { pendingNotifications = [] }
+        return pendingNotifications
+    }
+
+    // MARK: - Storage primitives (keep the indexes in step)
+
+    mutating func put(_ path: String, _ node: DataNode) {
+        if let old = nodes[path] { approximateDataSize -= Self.size(path, old.data) }
+        nodes[path] = node
+        approximateDataSize += Self.size(path, node.data)
+        switch kind(of: node) {
+        case .container: containers.insert(path)
+        case .ttl: ttls.insert(path)
+        case .normal: ephemerals[node.stat.ephemeralOwner, default: []].insert(path)
+        case .void: break
+        }
+    }
+
+    @discardableResult
+    mutating func removeNode(_ path: String) -> DataNode? {
+        guard let node = nodes.removeValue(forKey: path) else { return nil }
+        approximateDataSize -= Self.size(path, node.data)
+        switch kind(of: node) {
+        case .container: containers.remove(path)
+        case .ttl: ttls.remove(path)
+        case .normal:
+            let owner = node.stat.ephemeralOwner
+            ephemerals[owner]?.remove(path)
+            if ephemerals[owner]?.isEmpty == true { ephemerals[owner] = nil }
+        case .void: break
+        }
+        return node
+    }
+
+    /// Changes a node in place (data, stat, ACL, children); the indexes do not change.
+    mutating func update(_ path: String, _ change: (inout DataNode) -> Void) {
+        guard var node = nodes[path] else { return }
+        approximateDataSize -= Self.size(path, node.data)
+        change(&node)
+        approximateDataSize += Self.size(path, node.data)
+        nodes[path] = node
+    }
+
+    mutating func notify(_ sessions: [Int64], _ type: EventType, _ path: String) {
+        for session in sessions {
+            pendingNotifications.append(WatchNotification(sessionId: session, type: type, path: path))
+        }
+    }
+
+    static func size(_ path: String, _ data: [UInt8]) -> Int { path.utf16.count + data.count }
+}

@@ -1,0 +1,127 @@
+import ZooKeeperProtocol
+
+// The write path: PrepRequestProcessor (request → txn), DataTree.processTxn (apply) and the
+// FinalRequestProcessor reply for writes.
+extension ZooKeeperDatabase {
+    mutating func processWrite(_ request: ClientRequest, zxid: Int64, now: Int64) -> ProcessResult {
+        var preparer = RequestPreparer(
+            tree: tree, sessionId: request.sessionId, ids: request.authIds, zxid: zxid, time: now,
+            enforceQuota: enforceQuota)
+        let body: TxnBody
+        if request.opCode == .multi {
+            body = prepareMulti(request.body, preparer: &preparer)
+        } else {
+            do {
+                body = try preparer.prepare(try Self.decodeWrite(request.opCode, request.body))
+            } catch {
+                body = .error(ErrorTxn(err: error.code.rawValue))
+            }
+        }
+        let header = TxnHeader(
+            clientId: request.sessionId, cxid: request.cxid, zxid: zxid, time: now, type: body.type.rawValue)
+        let txn = LoggedTxn(header: header, body: body)
+        let rc = applyLogged(txn)
+        var result = ProcessResult(txn: txn, notifications: tree.drainNotifications(), replyZxid: lastProcessedZxid)
+        result.quotaWarnings = preparer.quotaWarnings
+        if case .multi = body {
+            result.response = MultiResponse(results: rc.multiResult.map(Self.multiResult)).juteBytes()
+            return result
+        }
+        result.err = rc.err
+        guard rc.err == .ok else { return result }
+        switch body {
+        case .create:
+            result.response = CreateResponse(path: rc.path ?? "").juteBytes()
+        case .create2, .createTTL, .createContainer:
+            result.response = Create2Response(path: rc.path ?? "", stat: rc.stat ?? Stat()).juteBytes()
+        case .setData:
+            result.response = SetDataResponse(stat: rc.stat ?? Stat()).juteBytes()
+        case .setACL:
+            result.response = SetACLResponse(stat: rc.stat ?? Stat()).juteBytes()
+        case let .check(check):
+            // Apache answers SetDataResponse(rc.stat) with a null stat here; we send the node's stat.
+            let stat = tree.node(check.path)?.clientStat(extendedTypesEnabled: extendedTypesEnabled) ?? Stat()
+            result.response = SetDataResponse(stat: stat).juteBytes()
+        default:
+            break
+        }
+        return result
+    }
+
+    /// Prepares every op of a multi against the pending changes of the earlier ones. After the first
+    /// failure the pending changes are rolled back and the remaining ops become ErrorTxn(-2).
+    private func prepareMulti(_ bytes: [UInt8], preparer: inout RequestPreparer) -> TxnBody {
+        let record: MultiOperationRecord
+        do {
+            record = try MultiOperationRecord(juteBytes: bytes)
+        } catch {
+            return .error(ErrorTxn(err: ZooKeeperErrorCode.marshallingError.rawValue))
+        }
+        var ops: [WriteOp] = []
+        for op in record.ops {
+            switch op {
+            case let .create(request): ops.append(.create(request, type: .create))
+            case let .create2(request): ops.append(.create(request, type: .create2))
+            case let .createContainer(request): ops.append(.create(request, type: .createContainer))
+            case let .createTTL(request): ops.append(.createTTL(request))
+            case let .delete(request): ops.append(.delete(request))
+            case let .setData(request): ops.append(.setData(request))
+            case let .check(request): ops.append(.check(request))
+            case .getChildren, .getData:
+                // Read ops in a write multi: Apache fails the whole request while marshalling.
+                return .error(ErrorTxn(err: ZooKeeperErrorCode.marshallingError.rawValue))
+            }
+        }
+        var bodies: [TxnBody] = []
+        var failed = false
+        for op in ops {
+            if failed {
+                bodies.append(.error(ErrorTxn(err: ZooKeeperErrorCode.runtimeInconsistency.rawValue)))
+                continue
+            }
+            do {
+                bodies.append(try preparer.prepare(op))
+            } catch {
+                failed = true
+                bodies.append(.error(ErrorTxn(err: error.code.rawValue)))
+                preparer.pending = [:]
+            }
+        }
+        return .multi(bodies)
+    }
+
+    /// Decodes a single write's request record; a bad record is a marshalling error.
+    static func decodeWrite(_ opCode: OpCode, _ bytes: [UInt8]) throws(DataTreeError) -> WriteOp {
+        do {
+            switch opCode {
+            case .create, .create2, .createContainer: return .create(try CreateRequest(juteBytes: bytes), type: opCode)
+            case .createTTL: return .createTTL(try CreateTTLRequest(juteBytes: bytes))
+            case .delete: return .delete(try DeleteRequest(juteBytes: bytes))
+            case .deleteContainer: return .deleteContainer(path: String(decoding: bytes, as: UTF8.self))
+            case .setData: return .setData(try SetDataRequest(juteBytes: bytes))
+            case .setACL: return .setACL(try SetACLRequest(juteBytes: bytes))
+            case .check: return .check(try CheckVersionRequest(juteBytes: bytes))
+            case .reconfig: throw DataTreeError(.reconfigDisabled)
+            default: throw DataTreeError(.marshallingError)
+            }
+        } catch let error as DataTreeError {
+            throw error
+        } catch {
+            throw DataTreeError(.marshallingError)
+        }
+    }
+
+    /// FinalRequestProcessor's per-op result: create → CreateResponse; create2, createTTL and
+    /// createContainer → Create2Response under type create2 (`OpResult.CreateResult(path, stat)`).
+    static func multiResult(_ rc: TxnResult) -> MultiResult {
+        switch rc.type {
+        case .check: return .check
+        case .create: return .create(CreateResponse(path: rc.path ?? ""))
+        case .create2, .createTTL, .createContainer:
+            return .create2(Create2Response(path: rc.path ?? "", stat: rc.stat ?? Stat()), opCode: .create2)
+        case .delete, .deleteContainer: return .delete
+        case .setData: return .setData(SetDataResponse(stat: rc.stat ?? Stat()))
+        default: return .error(rc.err)
+        }
+    }
+}
