@@ -29,7 +29,7 @@ public final class ZooKeeperServer: Sendable {
         let wallNow = Int64(Date().timeIntervalSince1970 * 1000)
         let recovered = try ServerRecovery.recover(configuration: configuration, log: log)
         var sessions = SessionTracker(tickTime: configuration.tickTime, now: wallNow)
-        for (id, timeout) in recovered.database.sessionTimeouts { sessions.add(id: id, timeout: timeout, now: 0) }
+        for (id, timeout) in recovered.database.sessions { sessions.add(id: id, timeout: timeout, now: 0) }
         let listener = try Socket.listen(host: configuration.clientPortAddress, port: configuration.clientPort)
         let state = PipelineState(
             configuration: configuration, database: recovered.database, sessions: sessions,

@@ -128,31 +128,9 @@ extension PipelineState {
     }
 
     /// `wchs`: data (and exists) watches only, as Apache's `dumpWatchesSummary`.
-    private func watchSummary() -> String {
-        let byPath = database.dataWatchesByPath
-        let sessionsWatching = Set(byPath.values.flatMap { $0 })
-        let total = byPath.values.reduce(0) { $0 + $1.count }
-        return "\(sessionsWatching.count) connections watching \(byPath.count) paths\nTotal watches:\(total)\n"
-    }
-
-    private func watchesBySession() -> String {
-        var bySession: [Int64: [String]] = [:]
-        for (path, watchers) in database.dataWatchesByPath { for session in watchers { bySession[session, default: []].append(path) } }
-        var text = ""
-        for session in bySession.keys.sorted() {
-            text += hex(session) + "\n" + bySession[session]!.sorted().map { "\t\($0)\n" }.joined()
-        }
-        return text + "\n"
-    }
-
-    private func watchesByPath() -> String {
-        var text = ""
-        let byPath = database.dataWatchesByPath
-        for path in byPath.keys.sorted() {
-            text += path + "\n" + byPath[path]!.sorted().map { "\t\(hex($0))\n" }.joined()
-        }
-        return text + "\n"
-    }
+    private func watchSummary() -> String { database.watchSummaryText + "\n" }
+    private func watchesBySession() -> String { database.watchesBySessionText + "\n" }
+    private func watchesByPath() -> String { database.watchesByPathText + "\n" }
 
     private func dumpLines() -> String {
         var text = "SessionTracker dump:\nSession Sets (\(sessions.byExpiry.count))/(\(sessions.sessions.count)):\n"

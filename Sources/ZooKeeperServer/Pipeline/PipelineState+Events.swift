@@ -20,7 +20,7 @@ extension PipelineState {
             // with SetWatches when it reconnects. Only if this connection still serves the session.
             if let id = info.sessionID, sessions.sessions[id]?.connectionID == connection {
                 sessions.setConnection(id, nil)
-                database.removeWatches(sessionId: id)
+                database.removeWatches(ofSession: id)
             }
         }
     }
@@ -79,7 +79,7 @@ extension PipelineState {
         if let old = existing.connectionID, old != connection {
             // The session moves: the old connection is closed (DisconnectReason.CLIENT_RECONNECT).
             connections[old]?.sessionID = nil
-            database.removeWatches(sessionId: id)
+            database.removeWatches(ofSession: id)
             close(old)
         }
         sessions.setConnection(id, connection)
@@ -128,17 +128,17 @@ extension PipelineState {
             close(connection)
             return
         }
+        if opCode == .deleteContainer || opCode == .createSession {
+            // Server-internal opcodes: never accepted from a client.
+            reply(connection, xid: header.xid, zxid: database.lastProcessedZxid, err: .unimplemented)
+            close(connection)
+            return
+        }
         let request = ClientRequest(sessionId: sessionID, cxid: header.xid, opCode: opCode, body: body,
                                     authIds: info.authIds)
-        let zxid = nextZxid
-        let result = database.process(request, zxid: zxid, now: wallNow,
-                                      extendedTypesEnabled: configuration.extendedTypesEnabled,
-                                      enforceQuota: configuration.enforceQuota)
-        var replyZxid = database.lastProcessedZxid
-        if let txn = result.txn {
-            logTransaction(txn)
-            replyZxid = txn.header.zxid
-        }
+        let result = database.process(request, zxid: nextZxid, now: wallNow)
+        if let txn = result.txn { logTransaction(txn) }
+        for warning in result.quotaWarnings { log.warning(warning) }
         // Apache sends the notifications a write triggers before that write's reply.
         deliver(result.notifications)
         if let lose = faults.loseNextReply, lose(opCode, Self.path(of: opCode, body: body)) {
@@ -146,8 +146,9 @@ extension PipelineState {
             abort(connection)
             return
         }
-        connections[connection]?.lastZxid = replyZxid
-        reply(connection, xid: header.xid, zxid: replyZxid, err: result.err, body: result.response)
+        connections[connection]?.lastZxid = result.replyZxid
+        reply(connection, xid: header.xid, zxid: result.replyZxid, err: result.err, body: result.response)
+        if result.closeConnection { close(connection) }
     }
 
     private func handleAuth(_ connection: UInt64, body: [UInt8]) {

@@ -94,11 +94,8 @@ final class PipelineState {
             if now - lastContainerCheck >= Int64(faults.containerCheckInterval) {
                 lastContainerCheck = now
                 for path in database.expiredContainersAndTTLs(now: wallNow) {
-                    let request = ClientRequest(sessionId: 0, cxid: 0, opCode: .deleteContainer,
-                                                body: DeleteRequest(path: path, version: -1).juteBytes(), authIds: [])
-                    let result = database.process(request, zxid: nextZxid, now: wallNow,
-                                                  extendedTypesEnabled: configuration.extendedTypesEnabled,
-                                                  enforceQuota: configuration.enforceQuota)
+                    let result = database.process(ZooKeeperDatabase.deleteContainerRequest(path: path),
+                                                  zxid: nextZxid, now: wallNow)
                     if let txn = result.txn { logTransaction(txn) }
                     deliver(result.notifications)
                 }
@@ -121,12 +118,12 @@ final class PipelineState {
     }
 
     /// Sends watch notifications to the sessions' current connections (3.8 sends zxid -1).
-    func deliver(_ notifications: [(sessionId: Int64, event: WatcherEvent)]) {
-        for (sessionID, event) in notifications {
-            guard let connection = sessions.sessions[sessionID]?.connectionID else { continue }
+    func deliver(_ notifications: [WatchNotification]) {
+        for notification in notifications {
+            guard let connection = sessions.sessions[notification.sessionId]?.connectionID else { continue }
             var writer = JuteWriter(capacity: 64)
             writer.write(ReplyHeader(xid: ReservedXid.notification, zxid: -1, err: 0))
-            writer.write(event)
+            writer.write(notification.event)
             send(connection, Frame.encode(writer.bytes))
         }
     }
