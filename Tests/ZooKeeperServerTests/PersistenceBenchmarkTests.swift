@@ -11,13 +11,14 @@ import Testing
             defer { dir.remove() }
             let log = try TxnLog(directory: dir.dataLogDir, forceSync: true)
             let entries = groupSize == 1 ? 1000 : max(1000, groupSize * 20)
+            let prepared = (1...Int64(entries)).map { makeEntry(zxid: $0, payloadSize: entrySize - 32) }
             var syncs: [UInt64] = []
             var zxid: Int64 = 0
             let start = TxnLog.now()
             while zxid < entries {
                 for _ in 0..<groupSize {
                     zxid += 1
-                    try log.append(zxid: zxid, entry: makeEntry(zxid: zxid, payloadSize: entrySize - 32))
+                    try log.append(zxid: zxid, entry: prepared[Int(zxid) - 1])
                 }
                 try log.commit()
                 syncs.append(log.lastSyncNanoseconds)

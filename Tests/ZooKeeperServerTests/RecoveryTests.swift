@@ -11,6 +11,34 @@ import Testing
         #expect(state.entries.isEmpty && state.lastZxid == 0 && state.warnings.isEmpty)
         try writeLog(dir, zxids: [1])
         #expect(try dir.recover().zxids == [1])
+
+        let empty = try TemporaryDirectory()
+        defer { empty.remove() }
+        try FileManager.default.createDirectory(atPath: empty.logDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: empty.snapDirectory, withIntermediateDirectories: true)
+        let emptyState = try empty.recover(strict: true)
+        #expect(emptyState.entries.isEmpty && emptyState.lastZxid == 0 && emptyState.warnings.isEmpty)
+    }
+
+    /// dataLogDir defaults to dataDir: logs and snapshots share one version-2 directory.
+    @Test func logsAndSnapshotsInOneDirectory() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let log = try TxnLog(directory: dir.path, forceSync: true, preallocationSize: 0)
+        for zxid in Int64(1)...6 {
+            try log.append(zxid: zxid, entry: makeEntry(zxid: zxid))
+            try log.commit()
+            if zxid == 3 {
+                try log.rollLog()
+                try SnapshotStore(directory: dir.path).write(zxid: 3, tree: [3])
+            }
+        }
+        try log.close()
+        #expect(dir.names(dir.path + "/version-2") == ["log.1", "log.4", "snapshot.3"])
+        let state = try Recovery.recover(dataDir: dir.path, dataLogDir: dir.path, strict: true)
+        #expect(state.snapshotZxid == 3 && state.zxids == [4, 5, 6] && state.warnings.isEmpty)
+        try Purger.purge(dataDir: dir.path, dataLogDir: dir.path, retainCount: 1)
+        #expect(dir.names(dir.path + "/version-2") == ["log.1", "log.4", "snapshot.3"])
     }
 
     /// A crash part-way through the last record, at every byte: exactly the complete records come
