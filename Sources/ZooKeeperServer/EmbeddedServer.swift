@@ -54,6 +54,7 @@ public final class EmbeddedServer: Sendable {
         configuration.fourLetterWordWhitelist = ["*"]
         configuration.extendedTypesEnabled = true
         configuration.maxClientConnections = 0
+        configuration.preAllocSizeKB = 1024  // many short-lived servers: keep their logs small
         return configuration
     }
 

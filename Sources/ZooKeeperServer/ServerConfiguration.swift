@@ -36,6 +36,8 @@ public struct ServerConfiguration: Sendable {
     public var enforceQuota = false
     /// fsync the transaction log before acknowledging writes (`forceSync`). Turning it off loses durability.
     public var forceSync = true
+    /// How far ahead log files are preallocated, in KiB (`preAllocSize`, Apache's default 64 MiB).
+    public var preAllocSizeKB = 65_536
 
     public init() {}
 

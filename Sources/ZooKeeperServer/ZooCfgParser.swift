@@ -21,7 +21,7 @@ public enum ZooCfgParser {
     static let ignored: Set<String> = [
         "initLimit", "syncLimit", "admin.enableServer", "admin.serverPort", "admin.serverAddress",
         "admin.commandURL", "standaloneEnabled", "reconfigEnabled", "metricsProvider.className",
-        "metricsProvider.httpPort", "audit.enable", "preAllocSize", "globalOutstandingLimit",
+        "metricsProvider.httpPort", "audit.enable", "globalOutstandingLimit",
         "clientPortListenBacklog", "syncEnabled", "quorumListenOnAllIPs", "electionAlg",
     ]
 
@@ -74,6 +74,7 @@ public enum ZooCfgParser {
             case "jute.maxbuffer": configuration.maxBuffer = try int(1024...Int(Int32.max))
             case "enforceQuota", "zookeeper.enforceQuota": configuration.enforceQuota = try bool()
             case "forceSync", "zookeeper.forceSync": configuration.forceSync = try bool()
+            case "preAllocSize", "zookeeper.preAllocSize": configuration.preAllocSizeKB = try int(0...(1 << 22))
             default:
                 if ignored.contains(key) || key.hasPrefix("server.") {
                     ignoredKeys.append(key)
