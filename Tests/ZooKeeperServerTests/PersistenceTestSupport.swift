@@ -13,6 +13,8 @@ struct TemporaryDirectory {
         path = String(cString: created)
     }
 
+    init(existing path: String) { self.path = path }
+
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 
     var logDirectory: String { path + "/log/version-2" }
