@@ -10,8 +10,12 @@ struct ApacheFaultTests {
     private func waitFor(_ states: AsyncStream<ConnectionState>, within: Duration,
                          _ match: @escaping @Sendable (ConnectionState) -> Bool) async throws {
         try await withTimeout(within) {
-            for await state in states where match(state) { return }
-            throw TestSupportError("state stream ended before the expected state")
+            var last: ConnectionState?
+            for await state in states {
+                if match(state) { return }
+                last = state
+            }
+            throw TestSupportError("state stream ended before the expected state; last: \(last.map { "\($0)" } ?? "none")")
         }
     }
 
