@@ -5,7 +5,7 @@ enum NetworkEvent: Sendable {
     /// A connection's first frame: its handshake.
     case connect(connection: UInt64, remote: String, request: ConnectRequest, sentReadOnlyFlag: Bool)
     /// A request frame after the handshake.
-    case request(connection: UInt64, header: RequestHeader, body: [UInt8])
+    case request(connection: UInt64, header: RequestHeader, body: [UInt8], receivedAt: ContinuousClock.Instant)
     /// A four-letter word: answer it and close.
     case fourLetterWord(connection: UInt64, command: String)
     /// The connection is gone (closed by the peer, by an error, or by the server).

@@ -205,6 +205,6 @@ final class NetworkLoop: Sendable {
                             request: request, sentReadOnlyFlag: sentReadOnly)
         }
         guard let header = try? RequestHeader(from: &reader) else { return nil }
-        return .request(connection: connection.id, header: header, body: reader.readRemaining())
+        return .request(connection: connection.id, header: header, body: reader.readRemaining(), receivedAt: .now)
     }
 }

@@ -9,8 +9,9 @@ extension PipelineState {
         switch event {
         case let .connect(connection, remote, request, sentReadOnly):
             handleConnect(connection, remote: remote, request: request, sentReadOnly: sentReadOnly)
-        case let .request(connection, header, body):
+        case let .request(connection, header, body, receivedAt):
             handleRequest(connection, header: header, body: body)
+            pendingLatencies.append((connection, receivedAt))
         case let .fourLetterWord(connection, command):
             send(connection, Array(fourLetterWordResponse(command).utf8))
             close(connection)

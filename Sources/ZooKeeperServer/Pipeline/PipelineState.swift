@@ -19,6 +19,8 @@ final class PipelineState {
     /// Replies and notifications of the current batch, released after the group commit.
     private(set) var held: [NetworkCommand] = []
     private var lastContainerCheck: Int64 = 0
+    /// Requests of the current batch and when they arrived: their latency ends when the batch is released.
+    var pendingLatencies: [(connection: UInt64, receivedAt: ContinuousClock.Instant)] = []
 
     init(configuration: ServerConfiguration, database: ZooKeeperDatabase, sessions: SessionTracker,
          passwords: SessionPasswords, persistence: PersistenceDriver?, log: ServerLog) {
@@ -66,6 +68,7 @@ final class PipelineState {
                 return false
             }
         }
+        if !pendingLatencies.isEmpty { recordLatencies() }
         guard !held.isEmpty else { return true }
         let batch = held
         held = []
@@ -75,6 +78,25 @@ final class PipelineState {
             network?.submit(batch)
         }
         return true
+    }
+
+    private func recordLatencies() {
+        let now = ContinuousClock.now
+        let stamp = wallNow
+        for (connection, receivedAt) in pendingLatencies {
+            let elapsed = receivedAt.duration(to: now)
+            let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            statistics.recordLatency(milliseconds)
+            guard var info = connections[connection] else { continue }
+            info.lastLatency = milliseconds
+            info.minLatency = min(info.minLatency, milliseconds)
+            info.maxLatency = max(info.maxLatency, milliseconds)
+            info.totalLatency += milliseconds
+            info.latencyCount += 1
+            info.lastResponseTime = stamp
+            connections[connection] = info
+        }
+        pendingLatencies = []
     }
 
     /// Session expiry, container/TTL clean-up, delayed replies, end of a pause.

@@ -1,0 +1,84 @@
+import Testing
+@testable import ZooKeeperServer
+
+@Suite("Session tracker: expiry buckets by tick")
+struct SessionTrackerTests {
+    @Test("sessions expire at the tick boundary after their timeout, once; touching extends them")
+    func expiry() {
+        var tracker = SessionTracker(tickTime: 100, now: 1_700_000_000_000)
+        let a = tracker.allocateSessionID()
+        let b = tracker.allocateSessionID()
+        #expect(b == a + 1)
+        tracker.add(id: a, timeout: 1000, now: 0)
+        tracker.add(id: b, timeout: 1000, now: 0)
+        #expect(tracker.sessions[a]?.expiresAt == 1100)  // rounded up to the next tick
+        let early = tracker.expired(now: 1099)
+        #expect(early.isEmpty)
+        let touched = tracker.touch(b, now: 500)
+        #expect(touched)
+        let due = tracker.expired(now: 1100)
+        #expect(due == [a])
+        let again = tracker.expired(now: 1100)
+        #expect(again.isEmpty)  // reported once
+        let revived = tracker.touch(a, now: 1100)
+        #expect(!revived)  // closing sessions cannot be revived
+        let later = tracker.expired(now: 1600)
+        #expect(later == [b])
+        tracker.remove(a)
+        tracker.remove(b)
+        #expect(tracker.sessions.isEmpty && tracker.nextExpiry == nil)
+    }
+
+    @Test("session ids carry the server id in the high byte and never repeat after recovery")
+    func ids() {
+        var tracker = SessionTracker(tickTime: 2000, serverID: 1, now: 1_700_000_000_000)
+        let first = tracker.allocateSessionID()
+        #expect(first >> 56 == 1)
+        tracker.add(id: first + 10, timeout: 4000, now: 0)  // a recovered session
+        let next = tracker.allocateSessionID()
+        #expect(next == first + 11)
+    }
+}
+
+@Suite("zoo.cfg parsing")
+struct ZooCfgParserTests {
+    @Test("Apache's keys and defaults")
+    func parses() throws {
+        let result = try ZooCfgParser.parse("""
+            # comment
+            tickTime=500
+            dataDir=/var/zk
+            dataLogDir = /var/zk-log
+            clientPort=2182
+            maxClientCnxns=10
+            minSessionTimeout=1000
+            maxSessionTimeout=9000
+            snapCount=1000
+            autopurge.snapRetainCount=5
+            autopurge.purgeInterval=1
+            4lw.commands.whitelist=ruok, srvr ,mntr
+            extendedTypesEnabled=true
+            initLimit=10
+            server.1=localhost:2888:3888
+            """)
+        let configuration = result.configuration
+        #expect(configuration.tickTime == 500 && configuration.clientPort == 2182)
+        #expect(configuration.dataDirectory == "/var/zk" && configuration.dataLogDirectory == "/var/zk-log")
+        #expect(configuration.effectiveMinSessionTimeout == 1000 && configuration.effectiveMaxSessionTimeout == 9000)
+        #expect(configuration.fourLetterWordWhitelist == ["ruok", "srvr", "mntr"])
+        #expect(configuration.extendedTypesEnabled && configuration.snapRetainCount == 5)
+        #expect(result.ignoredKeys == ["initLimit", "server.1"])
+        #expect(ServerConfiguration().effectiveMaxSessionTimeout == 40_000)
+    }
+
+    @Test("unknown keys and invalid values name the key", arguments: [
+        ("tickTme=2000", "tickTme"), ("clientPort=70000", "clientPort"), ("tickTime=abc", "tickTime"),
+        ("extendedTypesEnabled=maybe", "extendedTypesEnabled"), ("justtext", "justtext"),
+        ("minSessionTimeout=5000\nmaxSessionTimeout=1000", "minSessionTimeout"),
+    ])
+    func rejects(_ text: String, key: String) {
+        #expect { _ = try ZooCfgParser.parse(text) } throws: { error in
+            (error as? ZooCfgParser.ParseError)?.key == key && "\(error)".contains(key)
+        }
+    }
+}
