@@ -38,8 +38,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "zk-bench",
-            // TestSupport's Apache launcher serves `--start-apache` (a reference server for the run).
-            dependencies: ["ZooKeeperClient", "ZooKeeperTestSupport"],
+            // `--embedded` runs our server; TestSupport's Apache launcher serves `--start-apache`.
+            dependencies: ["ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -66,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperIntegrationTests",
-            dependencies: ["ZooKeeperClient", "ZooKeeperTestSupport"],
+            dependencies: ["ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,12 +1,21 @@
+import ZooKeeperServer
 import ZooKeeperTestSupport
 
-/// An Apache ZooKeeper 3.8 standalone server started for one zk-bench run (`--start-apache`), with the
-/// stock settings (fsync on), so a benchmark needs nothing running beforehand.
-struct ReferenceServer {
-    let server: ApacheZooKeeper
-    var connectString: String { server.connectString }
+/// A server started for one zk-bench run: Apache ZooKeeper 3.8 standalone from the Debian jars
+/// (`--start-apache`) or our own, in process (`--embedded`); both with fsync on, so a benchmark needs
+/// nothing running beforehand.
+enum ReferenceServer {
+    case apache(ApacheZooKeeper)
+    case embedded(EmbeddedServer)
 
-    static func start() async throws -> ReferenceServer {
+    var connectString: String {
+        switch self {
+        case let .apache(server): server.connectString
+        case let .embedded(server): server.connectString
+        }
+    }
+
+    static func startApache() async throws -> ReferenceServer {
         guard ApacheZooKeeper.isInstalled else {
             throw UsageError("--start-apache needs Apache ZooKeeper from Debian: apt-get install zookeeper libzookeeper-java")
         }
@@ -19,11 +28,22 @@ struct ReferenceServer {
             throw error
         }
         Output.warn("Apache ZooKeeper is up at \(server.connectString)")
-        return ReferenceServer(server: server)
+        return .apache(server)
     }
 
-    /// Stops the server (SIGKILL is fine: nothing of it is kept) and removes its files.
-    func stop() {
-        server.cleanup()
+    static func startEmbedded() async throws -> ReferenceServer {
+        var configuration = EmbeddedServer.defaultConfiguration
+        configuration.preAllocSizeKB = 65_536  // as a production server
+        let server = try await EmbeddedServer.start(configuration: configuration)
+        Output.warn("Shepherd's embedded server (fsync on) is up at \(server.connectString)")
+        return .embedded(server)
+    }
+
+    /// Stops the server and removes its files.
+    func stop() async {
+        switch self {
+        case let .apache(server): server.cleanup()
+        case let .embedded(server): await server.stop()
+        }
     }
 }

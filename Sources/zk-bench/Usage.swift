@@ -1,6 +1,6 @@
 enum Usage {
     static let text = """
-        usage: zk-bench MODE (--connect HOST:PORT | --start-apache) [options]
+        usage: zk-bench MODE (--connect HOST:PORT | --embedded | --start-apache) [options]
 
         modes:
           latency     sequential create / exists (missing node) / get / set / delete, one request in flight
@@ -15,6 +15,7 @@ enum Usage {
                       Java harness: $SHEPHERD_BENCH_JAVA, default ../shared/bench/java/run.sh from the package root
 
         common:
+          --embedded         run Shepherd's own server in this process (fsync on, temporary directory)
           --start-apache     start Apache ZooKeeper 3.8 standalone from the Debian jars (fsync on) on a free
                              loopback port for this run, and stop it afterwards (needs the `zookeeper` package)
           --json             print one JSON line instead of tables (progress goes to stderr)

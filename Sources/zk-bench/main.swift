@@ -18,30 +18,19 @@ func runCommand(_ argv: [String]) async -> Int32 {
             return 0
         }
         let json = arguments.flag("json")
-        let reference = arguments.flag("start-apache") ? try await ReferenceServer.start() : nil
-        defer { reference?.stop() }
+        let startApache = arguments.flag("start-apache")
+        let embedded = arguments.flag("embedded")
+        if startApache && embedded { throw UsageError("--start-apache and --embedded are exclusive") }
+        let reference: ReferenceServer? =
+            startApache ? try await ReferenceServer.startApache() : embedded ? try await ReferenceServer.startEmbedded() : nil
         if let reference { arguments.provide("connect", reference.connectString) }
-        let limit = try arguments.seconds("time-limit", default: 900, range: 1...86_400)
-        Interrupts.startDeadline(seconds: limit, message: "time limit of \(Int(limit)) s reached: aborting", status: 1)
-        switch mode {
-        case "latency":
-            let options = try LatencyMode.Options(&arguments)
-            try arguments.finish()
-            let result = try await LatencyMode(options: options).run()
-            if json { try Output.json(["mode": "latency", "results": result.json]) } else { LatencyMode.print(result) }
-        case "throughput":
-            let options = try ThroughputMode.Options(&arguments)
-            try arguments.finish()
-            let levels = try await ThroughputMode(options: options).run()
-            if json { try Output.json(["mode": "throughput", "results": levels.map(\.json)]) } else { ThroughputMode.print(levels) }
-        case "compare":
-            let options = try CompareMode.Options(&arguments)
-            try arguments.finish()
-            let report = try await CompareMode(options: options).run()
-            if json { try Output.json(report.json) } else { report.print() }
-        default:
-            throw UsageError("unknown mode \"\(mode)\"")
+        do {
+            try await runMode(mode, arguments: &arguments, json: json)
+        } catch {
+            await reference?.stop()
+            throw error
         }
+        await reference?.stop()
         return 0
     } catch let error as UsageError {
         Output.warn(error.description)
@@ -57,6 +46,31 @@ func runCommand(_ argv: [String]) async -> Int32 {
         }
         Output.warn("failed: \(error)")
         return 1
+    }
+}
+
+/// Runs one mode with its options and prints its result.
+func runMode(_ mode: String, arguments: inout Arguments, json: Bool) async throws {
+    let limit = try arguments.seconds("time-limit", default: 900, range: 1...86_400)
+    Interrupts.startDeadline(seconds: limit, message: "time limit of \(Int(limit)) s reached: aborting", status: 1)
+    switch mode {
+    case "latency":
+        let options = try LatencyMode.Options(&arguments)
+        try arguments.finish()
+        let result = try await LatencyMode(options: options).run()
+        if json { try Output.json(["mode": "latency", "results": result.json]) } else { LatencyMode.print(result) }
+    case "throughput":
+        let options = try ThroughputMode.Options(&arguments)
+        try arguments.finish()
+        let levels = try await ThroughputMode(options: options).run()
+        if json { try Output.json(["mode": "throughput", "results": levels.map(\.json)]) } else { ThroughputMode.print(levels) }
+    case "compare":
+        let options = try CompareMode.Options(&arguments)
+        try arguments.finish()
+        let report = try await CompareMode(options: options).run()
+        if json { try Output.json(report.json) } else { report.print() }
+    default:
+        throw UsageError("unknown mode \"\(mode)\"")
     }
 }
 

@@ -7,7 +7,7 @@ enum NetworkEvent: Sendable {
     /// A request frame after the handshake.
     case request(connection: UInt64, header: RequestHeader, body: [UInt8], receivedAt: ContinuousClock.Instant)
     /// A four-letter word: answer it and close.
-    case fourLetterWord(connection: UInt64, command: String)
+    case fourLetterWord(connection: UInt64, remote: String, command: String)
     /// The connection is gone (closed by the peer, by an error, or by the server).
     case closed(connection: UInt64)
 }

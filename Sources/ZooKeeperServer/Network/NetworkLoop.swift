@@ -175,7 +175,8 @@ final class NetworkLoop: Sendable {
                     connection.isFresh = false
                     if count >= 4, let command = FourLetterWordCommands.command(from: buffer[0..<4]) {
                         connection.readClosed = true
-                        events.append(.fourLetterWord(connection: connection.id, command: command))
+                        events.append(.fourLetterWord(connection: connection.id, remote: connection.remote?.description ?? "?",
+                                                      command: command))
                         return true
                     }
                 }

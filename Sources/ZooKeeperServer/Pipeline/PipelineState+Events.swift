@@ -12,8 +12,14 @@ extension PipelineState {
         case let .request(connection, header, body, receivedAt):
             handleRequest(connection, header: header, body: body)
             pendingLatencies.append((connection, receivedAt))
-        case let .fourLetterWord(connection, command):
-            send(connection, Array(fourLetterWordResponse(command).utf8))
+        case let .fourLetterWord(connection, remote, command):
+            // Apache counts and lists the asking connection itself (srvr's Connections, cons).
+            var info = ConnectionInfo(id: connection, remote: remote, established: wallNow)
+            info.received = 1
+            connections[connection] = info
+            let answer = Array(fourLetterWordResponse(command).utf8)
+            send(connection, answer)
+            connections[connection]?.sent = 0
             close(connection)
         case let .closed(connection):
             guard let info = connections.removeValue(forKey: connection) else { return }
