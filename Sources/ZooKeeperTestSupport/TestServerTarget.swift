@@ -7,9 +7,10 @@ import ZooKeeperServer
 ///
 /// - `SHEPHERD_TEST_SERVERS=<connect string>` → ``external(connectString:)`` (a server someone
 ///   else runs; never restarted by tests);
-/// - otherwise `SHEPHERD_TEST_TARGET=apache` (the default) → ``apacheStandalone``: one Apache
-///   ZooKeeper 3.8 standalone per test process, started lazily (see ``TestServerFixture``);
-/// - `SHEPHERD_TEST_TARGET=embedded` → ``embedded``: our own server, in this process.
+/// - otherwise `SHEPHERD_TEST_TARGET=embedded` (the default) → ``embedded``: our own server, in this
+///   process, started lazily (see ``TestServerFixture``);
+/// - `SHEPHERD_TEST_TARGET=apache` → ``apacheStandalone``: one Apache ZooKeeper 3.8 standalone per test
+///   process, from the Debian jars.
 public enum TestServerTarget: Sendable, Equatable, CustomStringConvertible {
     case apacheStandalone
     case embedded
@@ -22,9 +23,9 @@ public enum TestServerTarget: Sendable, Equatable, CustomStringConvertible {
             if let servers = environment["SHEPHERD_TEST_SERVERS"], !servers.isEmpty {
                 return .external(connectString: servers)
             }
-            switch environment["SHEPHERD_TEST_TARGET"] ?? "apache" {
-            case "apache", "": return .apacheStandalone
-            case "embedded": return .embedded
+            switch environment["SHEPHERD_TEST_TARGET"] ?? "embedded" {
+            case "apache": return .apacheStandalone
+            case "embedded", "": return .embedded
             case let other:
                 throw TestSupportError(
                     "unknown SHEPHERD_TEST_TARGET=\(other) (known: apache, embedded; or set SHEPHERD_TEST_SERVERS=<connect string>)")
