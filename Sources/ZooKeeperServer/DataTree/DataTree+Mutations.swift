@@ -14,8 +14,9 @@ extension DataTree {
         guard let parentName = javaParentPath(path) else { throw DataTreeError(.noNode) }
         let parentPath = parentName.isEmpty ? "/" : parentName
         let name = childName(path)
-        guard let parent = nodes[parentPath] else { throw DataTreeError(.noNode) }
-        if parent.children.contains(name) { throw DataTreeError(.nodeExists) }
+        // No local copy of the parent may outlive this check: it would force `update` to copy its children.
+        guard let exists = nodes[parentPath]?.children.contains(name) else { throw DataTreeError(.noNode) }
+        if exists { throw DataTreeError(.nodeExists) }
         update(parentPath) { parent in
             var cversion = parentCVersion
             if cversion == -1 { cversion = parent.stat.cversion &+ 1 }

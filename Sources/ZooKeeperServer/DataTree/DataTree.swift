@@ -122,12 +122,14 @@ package struct DataTree: Sendable {
     }
 
     /// Changes a node in place (data, stat, ACL, children); the indexes do not change.
+    ///
+    /// In place matters: copying the node out and back would copy its children set on every insert
+    /// (it is shared with the dictionary), making each create O(children) and a busy parent quadratic.
     mutating func update(_ path: String, _ change: (inout DataNode) -> Void) {
-        guard var node = nodes[path] else { return }
-        approximateDataSize -= Self.size(path, node.data)
-        change(&node)
-        approximateDataSize += Self.size(path, node.data)
-        nodes[path] = node
+        guard let index = nodes.index(forKey: path) else { return }
+        approximateDataSize -= Self.size(path, nodes.values[index].data)
+        change(&nodes.values[index])
+        approximateDataSize += Self.size(path, nodes.values[index].data)
     }
 
     mutating func notify(_ sessions: [Int64], _ type: EventType, _ path: String) {

@@ -4,25 +4,15 @@ import ZooKeeperProtocol
 // FinalRequestProcessor reply for writes.
 extension ZooKeeperDatabase {
     mutating func processWrite(_ request: ClientRequest, zxid: Int64, now: Int64) -> ProcessResult {
-        var preparer = RequestPreparer(
-            tree: tree, sessionId: request.sessionId, ids: request.authIds, zxid: zxid, time: now,
-            enforceQuota: enforceQuota)
-        let body: TxnBody
-        if request.opCode == .multi {
-            body = prepareMulti(request.body, preparer: &preparer)
-        } else {
-            do {
-                body = try preparer.prepare(try Self.decodeWrite(request.opCode, request.body))
-            } catch {
-                body = .error(ErrorTxn(err: error.code.rawValue))
-            }
-        }
+        // The preparer reads a copy of the tree; it must be gone before the txn is applied, or the
+        // tree's storage is shared and every write copies the whole node map.
+        let (body, quotaWarnings) = prepare(request, zxid: zxid, now: now)
         let header = TxnHeader(
             clientId: request.sessionId, cxid: request.cxid, zxid: zxid, time: now, type: body.type.rawValue)
         let txn = LoggedTxn(header: header, body: body)
         let rc = applyLogged(txn)
         var result = ProcessResult(txn: txn, notifications: tree.drainNotifications(), replyZxid: lastProcessedZxid)
-        result.quotaWarnings = preparer.quotaWarnings
+        result.quotaWarnings = quotaWarnings
         if case .multi = body {
             result.response = MultiResponse(results: rc.multiResult.map(Self.multiResult)).juteBytes()
             return result
@@ -46,6 +36,21 @@ extension ZooKeeperDatabase {
             break
         }
         return result
+    }
+
+    /// PrepRequestProcessor: the txn a write request becomes (an ErrorTxn when it fails).
+    private func prepare(_ request: ClientRequest, zxid: Int64, now: Int64) -> (TxnBody, [String]) {
+        var preparer = RequestPreparer(
+            tree: tree, sessionId: request.sessionId, ids: request.authIds, zxid: zxid, time: now,
+            enforceQuota: enforceQuota)
+        if request.opCode == .multi {
+            return (prepareMulti(request.body, preparer: &preparer), preparer.quotaWarnings)
+        }
+        do {
+            return (try preparer.prepare(try Self.decodeWrite(request.opCode, request.body)), preparer.quotaWarnings)
+        } catch {
+            return (.error(ErrorTxn(err: error.code.rawValue)), preparer.quotaWarnings)
+        }
     }
 
     /// Prepares every op of a multi against the pending changes of the earlier ones. After the first
