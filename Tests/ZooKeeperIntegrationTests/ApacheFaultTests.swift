@@ -149,7 +149,7 @@ struct ApacheFaultTests {
         try await server.start()
         try await waitFor(states, within: .seconds(30)) { if case .lost = $0 { return true }; return false }
         #expect(zk.connectionState == .lost(.serversBehindSession))
-        #expect(server.logTail().contains("Refusing session"))
+        #expect(server.logTail(maxBytes: 8 << 20).contains("Refusing session"))
         await zk.close()
     }
 }
