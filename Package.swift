@@ -66,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperIntegrationTests",
-            dependencies: ["ZooKeeperClient", "ZooKeeperTestSupport"],
+            dependencies: ["ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
     ]
