@@ -90,13 +90,16 @@ struct ServerBadInputTests {
         #expect(try c.waitForClose(), "truncated frame then EOF")
         try await stillServing("truncated frame")
 
-        // An invalid path sent raw: BadArguments (-8), as Apache's PrepRequestProcessor.validatePath.
+        // Invalid paths sent raw, answered as Apache's PrepRequestProcessor does: the parent is looked
+        // up first ("bad//path" → parent "bad/" → NoNode -101), then the path is validated (-8).
         c = try R(port: server.port)
         _ = try c.handshake()
-        try c.writeFrame(Self.createRequest(xid: 1, path: "bad//path"))
-        #expect(try Self.outcome(c) == .errorReply(-8), "create bad//path")
-        try c.writeFrame(Self.createRequest(xid: 2, path: "/a//b"))
-        #expect(try Self.outcome(c) == .errorReply(-8), "create /a//b")
+        for (xid, path, expected) in [(Int32(1), "bad//path", Int32(-101)), (2, "/alive/.", -8), (3, "/alive/", -8), (4, "/alive/a\u{0}b", -8)] {
+            try c.writeFrame(Self.createRequest(xid: xid, path: path))
+            let outcome = try Self.outcome(c)
+            #expect(outcome == .errorReply(expected), "create \(path.debugDescription): \(String(describing: outcome))")
+            if outcome == .closed { break }
+        }
         try await stillServing("invalid path")
 
         // A huge vector count inside a record (2^31-1 ACLs, none sent): no allocation storm, the connection fails.
