@@ -121,7 +121,8 @@ public final class EmbeddedServer: Sendable {
         await onPipeline { state in state.faults.loseNextReply = matches }
     }
 
-    /// Partitions a session's client away: drops its connection and refuses its reconnects until healed.
+    /// Partitions a session's client away: drops its connection and leaves its reconnect handshakes
+    /// unanswered (a black hole, not a refusal) until healed.
     public func partition(session sessionID: Int64) async {
         await onPipeline { state in
             state.faults.partitioned.insert(sessionID)

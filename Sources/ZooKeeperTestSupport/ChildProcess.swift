@@ -37,7 +37,7 @@ enum ChildProcess {
     /// Other descriptors are inherited unless close-on-exec: every descriptor this module opens
     /// is (Swift's Glibc does not export `posix_spawn_file_actions_addclosefrom_np` or `pipe2`).
     static func spawn(
-        path: String, arguments: [String], input: Input, outputFile: String?
+        path: String, arguments: [String], input: Input, outputFile: String?, newProcessGroup: Bool = false
     ) throws(TestSupportError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -64,7 +64,14 @@ enum ChildProcess {
         var emptyMask = sigset_t()
         sigemptyset(&emptyMask)
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+        if newProcessGroup {
+            // The child leads a group of its own (pgid = its pid): signalling -pid reaches the
+            // processes a wrapper script starts too (zkCli.sh runs java as its child).
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         let cArguments = ([path] + arguments).map { strdup($0) }
         defer { cArguments.forEach { free($0) } }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import ZooKeeperProtocol
 
 /// Four-letter-word answers in Apache ZooKeeper 3.8's exact formats (tools such as zktop and monitoring
@@ -90,17 +93,49 @@ extension PipelineState {
             """
     }
 
+    /// Apache's `envi` keys minus the `java.*` ones, in Apache's order, with Java's meanings:
+    /// `os.name`/`os.arch`/`os.version` from uname (`Linux`, `amd64`, kernel release).
     private func environmentLines() -> String {
         let process = ProcessInfo.processInfo
+        let system = Self.uname()
+        let megabyte: UInt64 = 1_048_576
+        let pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 0))
+        let freeBytes = UInt64(max(sysconf(Int32(_SC_AVPHYS_PAGES)), 0)) * pageSize
+        let user = getpwuid(geteuid())
+        let userName = user.map { String(cString: $0.pointee.pw_name) } ?? (process.environment["USER"] ?? "?")
+        let home = user.map { String(cString: $0.pointee.pw_dir) } ?? (process.environment["HOME"] ?? "?")
         return """
             Environment:
             zookeeper.version=\(Self.versionLine)
             host.name=\(process.hostName)
-            os.name=\(process.operatingSystemVersionString)
+            os.name=\(system.name)
+            os.arch=\(system.arch)
+            os.version=\(system.release)
+            user.name=\(userName)
+            user.home=\(home)
             user.dir=\(FileManager.default.currentDirectoryPath)
-            os.memory.total=\(process.physicalMemory / 1_048_576)MB
+            os.memory.free=\(freeBytes / megabyte)MB
+            os.memory.max=\(process.physicalMemory / megabyte)MB
+            os.memory.total=\(process.physicalMemory / megabyte)MB
 
             """
+    }
+
+    /// uname(2) with Java's names for the architecture (`x86_64` is `amd64` to Java).
+    static func uname() -> (name: String, arch: String, release: String) {
+        var info = utsname()
+        guard Glibc.uname(&info) == 0 else { return ("?", "?", "?") }
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        let machine = text(info.machine)
+        return (text(info.sysname), machine == "x86_64" ? "amd64" : machine, text(info.release))
+    }
+
+    static func maxFileDescriptors() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return -1 }
+        return limit.rlim_cur >= rlim_t(Int32.max) ? Int(Int32.max) : Int(limit.rlim_cur)
     }
 
     private func monitorLines() -> String {
@@ -123,6 +158,7 @@ extension PipelineState {
             ("zk_max_latency", "\(statistics.maxLatency)"),
             ("zk_uptime", "\(uptime)"),
             ("zk_open_file_descriptor_count", "\(Self.openFileDescriptors())"),
+            ("zk_max_file_descriptor_count", "\(Self.maxFileDescriptors())"),
             // Ours: group commits (fsyncs) and the transactions they made durable.
             ("zk_shepherd_group_commits", "\(persistence?.commitCount ?? 0)"),
             ("zk_shepherd_committed_txns", "\(persistence?.committedTransactions ?? 0)"),

@@ -23,8 +23,8 @@ final class ServerConnection {
         self.id = id
         self.socket = socket
         self.remote = socket.peerAddress
-        // Room for the request header and record framing around a jute.maxbuffer-sized payload.
-        self.decoder = FrameDecoder(maximumLength: maxFrameLength + 1024)
+        // Apache (NIOServerCnxn.readLength) closes on `len > jute.maxbuffer`: the whole frame, header included.
+        self.decoder = FrameDecoder(maximumLength: maxFrameLength)
     }
 
     var hasPendingOutput: Bool { outboundOffset < outbound.count }

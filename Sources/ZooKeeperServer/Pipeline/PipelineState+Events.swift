@@ -48,7 +48,9 @@ extension PipelineState {
         info.authIds = [Id(scheme: "ip", id: info.remoteHost)]
         info.received = 1
         if faults.partitioned.contains(request.sessionId) {
-            abort(connection)
+            // A partition is a black hole: the handshake goes unanswered and the client's connect
+            // timeout fires. Closing instead would look like Apache's "client zxid ahead" refusal,
+            // which a client may rightly treat as terminal for a lone server.
             return
         }
         if request.lastZxidSeen > database.lastProcessedZxid {
