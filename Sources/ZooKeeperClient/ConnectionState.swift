@@ -32,7 +32,8 @@ public enum ConnectionState: Hashable, Sendable, CustomStringConvertible {
         case authFailed
         /// ``ZooKeeperClient/close()`` was called.
         case closed
-        /// Every server refused the session because each has seen fewer transactions than this client.
+        /// Every server kept refusing the session (closing before the handshake, as Apache does when it
+        /// has seen fewer transactions than this client) for twice the session timeout, at least 10 s.
         case serversBehindSession
     }
 

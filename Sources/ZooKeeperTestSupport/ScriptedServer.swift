@@ -102,13 +102,42 @@ public struct ScriptedConnection: Sendable {
     /// Apache does for an unknown session; `readOnly` plays a partitioned read-only server).
     @discardableResult
     public func acceptHandshake(sessionId: Int64 = 0x1234, timeoutMs: Int32 = 3000, readOnly: Bool = false) -> ConnectRequest? {
-        guard let frame = readFrame(), let request = try? ConnectRequest(juteBytes: frame) else { return nil }
+        guard let request = readConnectRequest() else { return nil }
+        answerHandshake(request, sessionId: sessionId, timeoutMs: timeoutMs, readOnly: readOnly)
+        return request
+    }
+
+    /// Reads the ConnectRequest without answering. Scripts tell a client's first connection from its
+    /// reconnects by `sessionId == 0`, which stays true however many attempts a loaded machine needs.
+    public func readConnectRequest() -> ConnectRequest? {
+        guard let frame = readFrame() else { return nil }
+        return try? ConnectRequest(juteBytes: frame)
+    }
+
+    /// Answers a ConnectRequest (see ``acceptHandshake(sessionId:timeoutMs:readOnly:)``).
+    public func answerHandshake(_ request: ConnectRequest, sessionId: Int64 = 0x1234, timeoutMs: Int32 = 3000, readOnly: Bool = false) {
         let expired = timeoutMs <= 0
         let response = ConnectResponse(protocolVersion: 0, timeOut: expired ? 0 : timeoutMs,
                                        sessionId: expired ? 0 : (request.sessionId != 0 ? request.sessionId : sessionId),
                                        passwd: [UInt8](repeating: expired ? 0 : 7, count: 16), readOnly: readOnly)
         write(Frame.encode(response.juteBytes()))
-        return request
+    }
+
+    /// Reads the next request that is not a ping, answering pings on the way (a loaded client may
+    /// ping before its first request). Nil on EOF or timeout.
+    public func readRequestSkippingPings(zxid: Int64 = 0x10) -> (header: RequestHeader, body: [UInt8])? {
+        while let frame = readFrame() {
+            var reader = JuteReader(frame)
+            guard let header = try? RequestHeader(from: &reader) else { return nil }
+            if header.xid == ReservedXid.ping {
+                var writer = JuteWriter()
+                writer.write(ReplyHeader(xid: ReservedXid.ping, zxid: zxid, err: 0))
+                write(Frame.encode(writer.bytes))
+                continue
+            }
+            return (header, reader.readRemaining())
+        }
+        return nil
     }
 
     /// Reads request frames until EOF, calling `reply` for each (header xid/type + body).

@@ -80,10 +80,11 @@ struct ScriptedFaultTests {
 
     @Test("an oversized frame mid-session fails the request, the client reconnects and carries on")
     func oversizedMidSession() async throws {
-        let server = try ScriptedServer { connection, index in
-            guard connection.acceptHandshake() != nil else { return }
-            if index == 1 {
-                _ = connection.readFrame()
+        let server = try ScriptedServer { connection, _ in
+            guard let request = connection.readConnectRequest() else { return }
+            connection.answerHandshake(request)
+            if request.sessionId == 0 {
+                _ = connection.readRequestSkippingPings()
                 connection.write([0x7f, 0xff, 0xff, 0xff, 1, 2, 3])
                 connection.drainUntilClosed()
             } else {
@@ -121,13 +122,12 @@ struct ScriptedFaultTests {
 
     @Test("a reply with the wrong xid drops the connection and fails the request")
     func xidOutOfOrder() async throws {
-        let server = try ScriptedServer { connection, index in
-            guard connection.acceptHandshake() != nil else { return }
-            if index == 1 {
-                guard let frame = connection.readFrame() else { return }
-                var reader = JuteReader(frame)
-                let header = try? RequestHeader(from: &reader)
-                connection.write(reply(xid: (header?.xid ?? 0) + 5, zxid: 0x10))
+        let server = try ScriptedServer { connection, _ in
+            guard let request = connection.readConnectRequest() else { return }
+            connection.answerHandshake(request)
+            if request.sessionId == 0 {
+                guard let (header, _) = connection.readRequestSkippingPings() else { return }
+                connection.write(reply(xid: header.xid + 5, zxid: 0x10))
                 connection.drainUntilClosed()
             } else {
                 connection.serveRequests(healthy)
@@ -144,18 +144,21 @@ struct ScriptedFaultTests {
 
     @Test("a silent server is detected by the read timeout; no contact for the session timeout is presumed expiry")
     func silentServer() async throws {
-        let server = try ScriptedServer { connection, index in
-            if index == 1 {
-                connection.acceptHandshake(timeoutMs: 1500)
+        let server = try ScriptedServer { connection, _ in
+            guard let request = connection.readConnectRequest() else { return }
+            if request.sessionId == 0 {
+                connection.answerHandshake(request, timeoutMs: 1500)
                 connection.drainUntilClosed()  // reads pings, never answers
             } else {
-                connection.close()  // later attempts: refused
+                connection.close()  // reconnects: refused
             }
         }
         defer { server.stop() }
-        let client = try await ZooKeeperClient.connect(try configuration(server.connectString, session: .milliseconds(1500)))
-        let connectedAt = ContinuousClock.now
-        let recorder = StateRecorder(client)
+        let connectedAt = ContinuousClock.now  // before the handshake: the last contact is later
+        let client = try ZooKeeperClient(configuration: try configuration(server.connectString, session: .milliseconds(1500)))
+        let recorder = StateRecorder(client)  // subscribed before anything can happen
+        client.start()
+        try await client.waitUntilConnected(timeout: .seconds(10))
         try await waitForState(client, within: .seconds(10)) { $0 == .presumedExpired }
         // readTimeout (2/3 of the negotiated 1500 ms) first suspends; presumed expiry needs the whole 1500 ms.
         #expect(connectedAt.duration(to: .now) >= .milliseconds(1400))
@@ -169,18 +172,23 @@ struct ScriptedFaultTests {
 
     @Test("when every server refuses a session whose zxid is ahead, the client ends with serversBehindSession")
     func serversBehind() async throws {
-        let server = try ScriptedServer { connection, index in
-            if index == 1 {
-                connection.acceptHandshake(timeoutMs: 1000)
-                // Answer one read at zxid 0x500, then "crash".
-                guard let frame = connection.readFrame() else { return }
-                var reader = JuteReader(frame)
-                guard let header = try? RequestHeader(from: &reader) else { return }
-                connection.write(reply(xid: header.xid, zxid: 0x500, body: GetDataResponse(data: [], stat: Stat()).juteBytes()))
-                connection.close()
+        let server = try ScriptedServer { connection, _ in
+            guard let request = connection.readConnectRequest() else { return }
+            if request.sessionId == 0 {
+                connection.answerHandshake(request, timeoutMs: 1000)
+                // Answer pings; answer the one read at zxid 0x500, then "crash".
+                while let frame = connection.readFrame() {
+                    var reader = JuteReader(frame)
+                    guard let header = try? RequestHeader(from: &reader) else { return }
+                    if header.type == OpCode.getData.rawValue {
+                        connection.write(reply(xid: header.xid, zxid: 0x500, body: GetDataResponse(data: [], stat: Stat()).juteBytes()))
+                        connection.close()
+                        return
+                    }
+                    if let answer = healthy(header, []) { connection.write(answer) }
+                }
             } else {
                 // What Apache does to a client that has seen a newer zxid: read the request, close.
-                _ = connection.readFrame()
                 connection.close()
             }
         }
@@ -189,7 +197,8 @@ struct ScriptedFaultTests {
         let recorder = StateRecorder(client)
         _ = try await client.getData("/a")
         #expect(client.lastZxidSeen == 0x500)
-        try await waitForState(client, within: .seconds(10)) { if case .lost = $0 { return true }; return false }
+        // Refusals must outlast twice the session timeout, at least 10 s, before the client gives up.
+        try await waitForState(client, within: .seconds(30)) { if case .lost = $0 { return true }; return false }
         #expect(client.connectionState == .lost(.serversBehindSession))
         let error = await #expect(throws: ZooKeeperError.self) { _ = try await client.getData("/a") }
         #expect(error?.code == .serversBehindSession)
@@ -279,19 +288,18 @@ struct ScriptedSessionTests {
 
     @Test("run() returns on close and throws the terminal error on expiry; the ConnectRequest resumes the session")
     func runLifecycle() async throws {
-        let server = try ScriptedServer { connection, index in
-            if index == 1 {
-                connection.acceptHandshake(sessionId: 0x77)
-                guard let frame = connection.readFrame() else { return }
-                var reader = JuteReader(frame)
-                guard let header = try? RequestHeader(from: &reader) else { return }
+        let server = try ScriptedServer { connection, _ in
+            guard let request = connection.readConnectRequest() else { return }
+            if request.sessionId == 0 {
+                connection.answerHandshake(request, sessionId: 0x77)
+                guard let (header, _) = connection.readRequestSkippingPings(zxid: 0x30) else { return }
                 connection.write(reply(xid: header.xid, zxid: 0x30, body: GetDataResponse(data: [], stat: Stat()).juteBytes()))
                 connection.close()
             } else {
-                let request = connection.acceptHandshake(timeoutMs: 0)  // the session has expired meanwhile
-                #expect(request?.sessionId == 0x77)
-                #expect(request?.lastZxidSeen == 0x30)
-                #expect(request?.passwd == [UInt8](repeating: 7, count: 16))
+                connection.answerHandshake(request, timeoutMs: 0)  // the session has expired meanwhile
+                #expect(request.sessionId == 0x77)
+                #expect(request.lastZxidSeen == 0x30)
+                #expect(request.passwd == [UInt8](repeating: 7, count: 16))
             }
         }
         defer { server.stop() }

@@ -28,6 +28,7 @@ struct ServerDurabilityTests {
             let client = try await connectClient(server.connectString)
             if round == 0 { try await client.create("/d") }
             let acked = Locked<[Int]>([])
+            let killed = Locked(false)
             let killAfter = Int.random(in: 150...800)
             let writer = Task {
                 await withTaskGroup(of: Void.self) { group in
@@ -39,11 +40,12 @@ struct ServerDurabilityTests {
                                 acked.update { $0.append(index) }
                             } catch {}
                         }
-                        if Task.isCancelled { break }
+                        if Task.isCancelled || killed.value { break }  // stop issuing once the server is gone
                     }
                 }
             }
             try await eventually(within: .seconds(60)) { acked.value.count >= killAfter }
+            killed.update { $0 = true }
             server.kill()
             let inFlightEnded = try? await withTimeout(.seconds(30)) { await writer.value }
             #expect(inFlightEnded != nil, "round \(round): in-flight creates did not all end after the kill")

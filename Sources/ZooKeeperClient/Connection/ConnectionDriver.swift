@@ -77,7 +77,10 @@ enum ConnectionDriver {
             let silentFor = lastContact.duration(to: .now)
             if silentFor > session.timeout {
                 core.perform(core.publishPresumedExpiry())
-                if hosts.everyHostRefused && lastZxid > 0 {
+                // A server that is still starting also closes connections unanswered, and it will keep
+                // the session (Apache restores sessions on restart): only refusals that outlast twice
+                // the session timeout (at least 10 s) mean the servers are behind for good.
+                if hosts.everyHostRefused && lastZxid > 0 && silentFor > max(session.timeout * 2, .seconds(10)) {
                     let error = ZooKeeperError(
                         .serversBehindSession,
                         message: "every server closed the connection before the handshake: each has seen fewer transactions than this session (last zxid 0x\(String(lastZxid, radix: 16))); the session cannot be resumed")

@@ -159,9 +159,6 @@ extension PipelineState {
             ("zk_uptime", "\(uptime)"),
             ("zk_open_file_descriptor_count", "\(Self.openFileDescriptors())"),
             ("zk_max_file_descriptor_count", "\(Self.maxFileDescriptors())"),
-            // Ours: group commits (fsyncs) and the transactions they made durable.
-            ("zk_shepherd_group_commits", "\(persistence?.commitCount ?? 0)"),
-            ("zk_shepherd_committed_txns", "\(persistence?.committedTransactions ?? 0)"),
         ]
         return lines.map { "\($0.0)\t\($0.1)\n" }.joined()
     }

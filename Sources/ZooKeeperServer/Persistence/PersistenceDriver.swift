@@ -15,9 +15,6 @@ final class PersistenceDriver {
     let serverLog: ServerLog
     private var appendError: PersistenceError?
     private var appended = 0
-    /// Group commits done, and the transactions they made durable (`mntr`: average batch size).
-    private(set) var commitCount = 0
-    private(set) var committedTransactions = 0
     private var sinceSnapshot = 0
     private var snapshotThreshold: Int
     private let snapshotting = SnapshotFlag()
@@ -53,8 +50,6 @@ final class PersistenceDriver {
         if let appendError { throw appendError }
         guard appended > 0 else { return }
         try log.commit()
-        commitCount += 1
-        committedTransactions += appended
         sinceSnapshot += appended
         appended = 0
         if sinceSnapshot >= snapshotThreshold, !snapshotting.busy.load(ordering: .acquiring) {
