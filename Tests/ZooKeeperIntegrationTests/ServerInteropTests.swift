@@ -15,7 +15,9 @@ struct ServerInteropTests {
     static let python = "/usr/bin/python3"
     static let zkCli = "/usr/share/zookeeper/bin/zkCli.sh"
     static let cCli = "/usr/lib/zookeeper/bin/cli_mt"
-    static let bench = "/work/shared/bench/java/run.sh"
+    /// The reference Java harness in `shared/bench`, beside the repository (as in CI's checkout).
+    static let bench = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/bench/java/run.sh").path
 
     static var kazooInstalled: Bool {
         access(python, X_OK) == 0 && FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/kazoo/client.py")
@@ -86,7 +88,7 @@ struct ServerInteropTests {
 
     @Test("the Java client (bench harness latency mode) completes against our server",
           .enabled(if: access(bench, X_OK) == 0 && access("/usr/bin/java", X_OK) == 0,
-                   "the Java bench harness or Java is missing (/work/shared/bench/java/run.sh, openjdk-17)"))
+                   "the Java bench harness (../shared/bench/java/run.sh) or Java is missing"))
     func javaClientBench() async throws {
         let server = try await EmbeddedServer.start()
         defer { Task { await server.stop() } }
@@ -100,6 +102,36 @@ struct ServerInteropTests {
             let stats = results[op] as? [String: Any]
             #expect(stats?["n"] as? Int == 300, "\(op): \(String(describing: stats))")
         }
+        #expect(run.exitCode == 0)
+    }
+
+    // MARK: Curator recipes (through the reference harness, on Debian's Curator 5.4 jars)
+
+    static var curatorAvailable: Bool {
+        access(bench, X_OK) == 0 && access("/usr/bin/java", X_OK) == 0
+            && FileManager.default.fileExists(atPath: "/usr/share/java/curator-recipes.jar")
+    }
+
+    @Test("Curator's InterProcessMutex, InterProcessReadWriteLock and LeaderLatch work against our server",
+          .enabled(if: curatorAvailable,
+                   "Curator (libcurator-recipes-java), Java or ../shared/bench/java is missing; .ci/run installs them"),
+          arguments: [
+        ["mutex", "--clients", "4", "--seconds", "3", "--warmup", "1"],
+        ["rwlock", "--writers", "2", "--readers", "3", "--seconds", "3", "--warmup", "1"],
+        ["leader", "--participants", "3", "--rounds", "5"],
+    ])
+    func curatorRecipes(_ mode: [String]) async throws {
+        let server = try await EmbeddedServer.start()
+        defer { Task { await server.stop() } }
+        let run = try await runTool("/usr/bin/env", ["ZKBENCH_HEAP=256m", Self.bench, mode[0], "--connect", server.connectString]
+                                    + mode.dropFirst(), timeout: .seconds(150))
+        let line = try #require(run.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(run)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(json["ok"] as? Bool == true, "\(line)")
+        let results = try #require(json["results"] as? [String: Any])
+        // The harness counts mutual-exclusion violations with an independent counter.
+        #expect((results["violations"] as? Int ?? 0) == 0, "\(line)")
+        #expect((results["errors"] as? Int ?? 0) == 0, "\(line)")
         #expect(run.exitCode == 0)
     }
 
