@@ -56,7 +56,7 @@ struct ServerInteropTests {
         return line
     }
 
-    @Test("zkCli.sh create/get/ls/stat/delete print the same lines as against Apache",
+    @Test("zkCli.sh create/get/ls/stat/set/delete, quotas and ACLs print the same lines as against Apache",
           .enabled(if: access(zkCli, X_OK) == 0 && ApacheZooKeeper.isInstalled,
                    "zkCli.sh or Apache ZooKeeper is not installed: apt-get install zookeeper (.ci/run does)"))
     func zkCliMatchesApache() async throws {
@@ -68,6 +68,11 @@ struct ServerInteropTests {
             ["create", "/x", "hi"], ["get", "/x"], ["ls", "/"], ["stat", "/x"], ["set", "/x", "again"],
             ["get", "-s", "/x"], ["create", "-e", "-s", "/x/e", ""], ["ls", "-s", "/x"], ["delete", "/x"],
             ["get", "/x"],
+            ["create", "/q", "d"], ["setquota", "-n", "5", "/q"], ["listquota", "/q"], ["create", "/q/k"],
+            ["listquota", "/q"], ["delquota", "-n", "/q"], ["listquota", "/q"],
+            ["setAcl", "/q", "world:anyone:cdrw"], ["getAcl", "/q"], ["setAcl", "/q", "digest:u:bad"],
+            ["create", "/q/k/e", "x", "digest:user:pUBBdmLoTdxKNT+1pk5q9b0bx9A=:cdrwa"], ["getAcl", "/q/k/e"],
+            ["get", "/q/k/e"], ["delete", "/q"],
         ]
         for command in commands {
             async let fromOurs = Self.zkCliRun(ours.connectString, command)
