@@ -24,7 +24,7 @@ final class NetworkLoop: Sendable {
     private let deliver: @Sendable ([NetworkEvent]) -> Void
     private let wakeup: WakeupPipe
     private let mailbox = Mutex<(commands: [NetworkCommand], stop: Bool)>(([], false))
-    private let finished = Mutex<[CheckedContinuation<Void, Never>]?>([])
+    private let thread = ServiceThread()
     /// Listening port (resolved when bound to port 0).
     let port: Int
     let host: String
@@ -39,16 +39,7 @@ final class NetworkLoop: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
-            run()
-            let waiters = finished.withLock { waiters in
-                defer { waiters = nil }
-                return waiters ?? []
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-        thread.name = "zookeeper-server-network"
-        thread.start()
+        thread.start(name: "zookeeper-server-network") { [self] in run() }
     }
 
     /// Queues commands for the network thread (any thread).
@@ -62,14 +53,7 @@ final class NetworkLoop: Sendable {
     func stop() async {
         mailbox.withLock { $0.stop = true }
         wakeup.wake()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = finished.withLock { waiters -> Bool in
-                guard waiters != nil else { return true }
-                waiters!.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
+        await thread.waitUntilFinished()
     }
 
     private func run() {

@@ -13,7 +13,7 @@ import ZooKeeperProtocol
 final class RequestPipeline: Sendable {
     private let inbox = Mutex<(events: [NetworkEvent], stop: Bool)>(([], false))
     private let wakeup: WakeupPipe
-    private let finished = Mutex<[CheckedContinuation<Void, Never>]?>([])
+    private let thread = ServiceThread()
     /// Jobs that must run on the pipeline thread (fault injection, 4lw-like queries from the API).
     private let jobs = Mutex<[@Sendable (PipelineState) -> Void]?>([])
     let state: PipelineStateBox
@@ -37,29 +37,13 @@ final class RequestPipeline: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
-            run()
-            let waiters = finished.withLock { waiters in
-                defer { waiters = nil }
-                return waiters ?? []
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-        thread.name = "zookeeper-server-pipeline"
-        thread.start()
+        thread.start(name: "zookeeper-server-pipeline") { [self] in run() }
     }
 
     func stop() async {
         inbox.withLock { $0.stop = true }
         wakeup.wake()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = finished.withLock { waiters -> Bool in
-                guard waiters != nil else { return true }
-                waiters!.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
+        await thread.waitUntilFinished()
     }
 
     private func run() {
