@@ -19,6 +19,9 @@ final class NetworkLoop: Sendable {
         var maxClientConnections: Int
     }
 
+    /// Replies queued for one connection above which it is no longer read.
+    static let maxPendingOutput = 4 << 20
+
     private let listener: Socket
     private let limits: Limits
     private let deliver: @Sendable ([NetworkEvent]) -> Void
@@ -106,7 +109,10 @@ final class NetworkLoop: Sendable {
                        pollfd(fd: listener.fd, events: Poller.readable, revents: 0)]
             let order = Array(connections.values)
             for connection in order {
-                var interest: Int16 = connection.readClosed ? 0 : Poller.readable
+                // Backpressure: a client that does not read its replies stops being read, so its
+                // pipelined requests wait in its own socket buffers instead of our memory.
+                let backlogged = connection.outbound.count - connection.outboundOffset > Self.maxPendingOutput
+                var interest: Int16 = connection.readClosed || backlogged ? 0 : Poller.readable
                 if connection.hasPendingOutput { interest |= Poller.writable }
                 fds.append(pollfd(fd: connection.socket.fd, events: interest, revents: 0))
             }
