@@ -63,8 +63,8 @@ extension ZooKeeperDatabase {
         case .checkWatches:
             let check = try CheckWatchesRequest(juteBytes: body)
             let tables = try Self.tables(forWatcherType: check.type)
-            let found = (tables.data && tree.dataWatches.contains(path: check.path, session: session))
-                || (tables.child && tree.childWatches.contains(path: check.path, session: session))
+            let found = (tables.data && tree.dataWatches.hasWatchers(path: check.path))
+                || (tables.child && tree.childWatches.hasWatchers(path: check.path))
             if !found { throw DataTreeError(.noWatcher) }
             return []
         case .removeWatches:
