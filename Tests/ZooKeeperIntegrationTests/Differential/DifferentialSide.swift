@@ -51,8 +51,13 @@ actor DiffSide {
     /// Persistent watches by label, with the task consuming each.
     private var persistents: [(label: String, log: EventLog, task: Task<Void, Never>)] = []
 
-    init(name: String, configuration: ZooKeeperConfiguration, sessionCount: Int) {
+    /// Answer a standalone check that would succeed from a probe (for Apache: see `perform`).
+    private let emulatesSuccessfulCheck: Bool
+    private(set) var emulatedChecks = 0
+
+    init(name: String, configuration: ZooKeeperConfiguration, sessionCount: Int, emulatesSuccessfulCheck: Bool = false) {
         self.name = name
+        self.emulatesSuccessfulCheck = emulatesSuccessfulCheck
         self.configuration = configuration
         self.clients = Array(repeating: nil, count: sessionCount)
     }
@@ -140,9 +145,12 @@ actor DiffSide {
 
     private func result(of result: OperationResult, feedback: inout DiffFeedback) -> String {
         switch result {
-        case let .create(path, stat):
+        case let .create(path, _):
+            // Not the Stat: Apache 3.8.0 answers a create2 inside multi with a plain CreateResponse
+            // (ZOOKEEPER-4026, fixed in 3.8.2, which Shepherd follows). Rendering it would also shift
+            // the first-seen zxid numbering of one side only.
             feedback.createdPaths.append(path)
-            return "create(\(path) \(stat.map { note(path, $0, &feedback) } ?? "nil"))"
+            return "create(\(path))"
         case .delete: return "delete"
         case let .setData(stat): return "setData(\(normaliser.stat(stat)))"
         case .check: return "check"
@@ -202,6 +210,15 @@ actor DiffSide {
         case let .sync(_, path):
             return try await zk.sync(p(path))
         case let .check(_, path, version):
+            if emulatesSuccessfulCheck, (try? await zk.multi([.check(p(path), version: version)])) != nil {
+                // Apache (3.8.0 through 3.9.3) never answers a *successful* standalone check: FRP
+                // serialises `SetDataResponse(rc.stat)` with a null stat, the NPE is swallowed
+                // ("Unexpected exception. Destruction averted") and the request stays unanswered.
+                // Shepherd answers with the Stat; here Apache's Stat comes from exists instead.
+                emulatedChecks += 1
+                guard let stat = try await zk.exists(p(path)) else { throw ZooKeeperError(.noNode) }
+                return note(path, stat, &feedback)
+            }
             return note(path, try await zk.check(p(path), version: version), &feedback)
         case let .multi(_, ops):
             let results = try await zk.multi(ops)
