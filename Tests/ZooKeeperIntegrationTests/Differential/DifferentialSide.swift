@@ -254,7 +254,7 @@ actor DiffSide {
             return ""
         case .whoAmI:
             let infos = try await zk.whoAmI()
-            return infos.map { "\($0.authScheme):\($0.user)" }.sorted().joined(separator: ",")
+            return infos.map { "\($0.authScheme):\($0.user)" }.joined(separator: ",")  // Apache's order
         case let .closeSession(slot):
             await zk.close()
             clients[slot] = nil
