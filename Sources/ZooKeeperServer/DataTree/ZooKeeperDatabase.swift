@@ -113,8 +113,10 @@ package struct ZooKeeperDatabase: Sendable {
         let txn = LoggedTxn(
             header: TxnHeader(clientId: sessionId, cxid: cxid, zxid: zxid, time: now, type: OpCode.closeSession.rawValue),
             body: .closeSession(CloseSessionTxn(paths2Delete: paths)))
-        removeWatches(ofSession: sessionId)
+        // Apache applies the close first (FRP applyRequest, then the connection closes and its
+        // watches go): the closing session's own watches fire too, before its close reply.
         let rc = tree.processTxn(txn)
+        removeWatches(ofSession: sessionId)
         sessions[sessionId] = nil
         return ProcessResult(txn: txn, err: rc.err, notifications: tree.drainNotifications(), replyZxid: lastProcessedZxid)
     }
