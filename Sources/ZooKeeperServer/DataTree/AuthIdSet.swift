@@ -33,13 +33,8 @@ package enum AuthIdSet {
     /// The jute-generated `Id.hashCode()`: `37 * (37 * 17 + scheme.hashCode()) + id.hashCode()`.
     static func hashCode(_ id: Id) -> Int32 {
         var result: Int32 = 17
-        result = 37 &* result &+ javaHashCode(id.scheme)
-        result = 37 &* result &+ javaHashCode(id.id)
+        result = 37 &* result &+ JavaHashSetOrder.javaHashCode(id.scheme)
+        result = 37 &* result &+ JavaHashSetOrder.javaHashCode(id.id)
         return result
-    }
-
-    /// Java's `String.hashCode()` over UTF-16 code units.
-    static func javaHashCode(_ text: String) -> Int32 {
-        text.utf16.reduce(Int32(0)) { 31 &* $0 &+ Int32($1) }
     }
 }

@@ -94,7 +94,7 @@ extension ZooKeeperDatabase {
             return []
         case .getEphemerals:
             let prefix = try GetEphemeralsRequest(juteBytes: body).prefixPath
-            let all = tree.ephemerals(of: session).sorted()
+            let all = orderedEphemerals(of: session)  // Apache's HashSet order
             let trimmed = prefix.trimmingASCIISpaces
             if trimmed.isEmpty || trimmed == "/" { return GetEphemeralsResponse(ephemerals: all).juteBytes() }
             return GetEphemeralsResponse(ephemerals: all.filter { $0.hasPrefix(prefix) }).juteBytes()
