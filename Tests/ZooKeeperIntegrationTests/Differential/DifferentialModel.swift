@@ -144,7 +144,8 @@ enum DiffUniverse {
     static let sequentialPrefixes = ["/s/n-", "/s/", "/a/q-", "/p/q-", "/c/n-"]
     static let users = ["alice", "bob"]
 
-    static func isProtected(_ path: String) -> Bool { path == "/p" || path.hasPrefix("/p/") }
+    /// `/p`, its subtree, and sequential siblings made from the `/p` prefix (`/p0000000004`).
+    static func isProtected(_ path: String) -> Bool { path.hasPrefix("/p") }
 }
 
 /// What the generator learns from the reference side after each step (Apache's replies).
