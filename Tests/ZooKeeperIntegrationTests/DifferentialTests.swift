@@ -12,10 +12,10 @@ import ZooKeeperTestSupport
 @Suite("Differential: Shepherd vs Apache ZooKeeper 3.8", .serialized,
        .enabled(if: ApacheZooKeeper.isInstalled, Comment(rawValue: ApacheZooKeeper.notInstalledMessage)))
 struct DifferentialTests {
-    static let ciSeeds: [UInt64] = [1, 2, 3, 4, 5]
-    static let ciSteps = 300
+    static let ciSeeds: [UInt64] = [1, 2, 3, 4, 5, 6, 7, 8]
+    static let ciSteps = 400
 
-    @Test("seeded sequences give the same answers and watch events on both servers (CI: 5 seeds × 300 steps)",
+    @Test("seeded sequences give the same answers and watch events on both servers (CI: 8 seeds × 400 steps)",
           .enabled(if: !DiffParameters.soakRequested, "SHEPHERD_DIFF_SEEDS/STEPS set: the soak test runs instead"),
           .timeLimit(.minutes(3)))
     func boundedRun() async throws {

@@ -143,6 +143,8 @@ enum DiffUniverse {
     /// Parents under which sequential nodes are made, as create prefixes.
     static let sequentialPrefixes = ["/s/n-", "/s/", "/a/q-", "/p/q-", "/c/n-"]
     static let users = ["alice", "bob"]
+    /// Parents of most other paths: created often, so deeper paths exist often enough.
+    static let topLevel = ["/a", "/s", "/c", "/t", "/e", "/p", "/x", "/a/b", "/p/q"]
 
     /// `/p`, its subtree, and sequential siblings made from the `/p` prefix (`/p0000000004`).
     static func isProtected(_ path: String) -> Bool { path.hasPrefix("/p") }
@@ -173,7 +175,8 @@ struct DiffGenerator {
             sequentialNodes.append(path)
             if sequentialNodes.count > 24 { sequentialNodes.removeFirst() }
         }
-        for (path, version) in feedback.versions { versions[path] = version }
+        // Never "/": it is the run's chroot node, which writes must not touch.
+        for (path, version) in feedback.versions where path != "/" { versions[path] = version }
     }
 
     private mutating func int(_ range: Range<Int>) -> Int { Int.random(in: range, using: &rng) }
@@ -183,13 +186,15 @@ struct DiffGenerator {
     private mutating func path() -> String {
         let roll = int(0..<100)
         if roll < 15, !sequentialNodes.isEmpty { return pick(sequentialNodes) }
-        if roll < 35 { return pick(DiffUniverse.protectedPaths) }
+        // Paths Apache recently answered a Stat for: mostly existing nodes, so fewer noNode steps.
+        if roll < 40, !versions.isEmpty { return pick(versions.keys.sorted()) }
+        if roll < 55 { return pick(DiffUniverse.protectedPaths) }
         return pick(DiffUniverse.openPaths)
     }
 
     /// A path that is always open-ACL (for exists watches: see ``DiffUniverse/openPaths``).
     private mutating func openPath() -> String {
-        let open = sequentialNodes.filter { !DiffUniverse.isProtected($0) }
+        let open = (sequentialNodes + versions.keys.sorted()).filter { !DiffUniverse.isProtected($0) }
         if chance(15), !open.isEmpty { return pick(open) }
         return pick(DiffUniverse.openPaths)
     }
@@ -221,7 +226,8 @@ struct DiffGenerator {
         case 87..<95: mode = .persistentWithTTL
         default: mode = .persistentSequentialWithTTL
         }
-        let path = mode.isSequential && chance(80) ? pick(DiffUniverse.sequentialPrefixes) : self.path()
+        let path = mode.isSequential && chance(80) ? pick(DiffUniverse.sequentialPrefixes)
+            : chance(30) ? pick(DiffUniverse.topLevel) : self.path()
         let ttl: Duration? = mode.isTTL ? (chance(90) ? .seconds(3600) : .milliseconds(0)) : nil
         return (path, mode, ttl)
     }
