@@ -19,6 +19,7 @@ struct SplitMix64: RandomNumberGenerator {
 /// The ACLs a create or setACL may use. Anything but `.open` only on ``DiffUniverse/protectedPaths``.
 enum DiffACL: Int, CaseIterable, Sendable, CustomStringConvertible {
     case open, worldRead, worldNoRead, aliceAll, aliceAllWorldRead, creatorAll, bobNoAdminWorldAdmin
+    case ipLoopback, unknownScheme, malformedDigest, duplicateEntries
 
     var acl: [ACL] {
         switch self {
@@ -30,6 +31,10 @@ enum DiffACL: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .creatorAll: return .creatorAllACL
         case .bobNoAdminWorldAdmin:
             return [.digest(user: "bob", password: "pw-bob", perms: [.read, .write, .create, .delete]), .world(.admin)]
+        case .ipLoopback: return [.ip("127.0.0.1", perms: [.read, .write, .create]), .world(.admin)]
+        case .unknownScheme: return [ACL(perms: .all, id: Id(scheme: "nosuch", id: "x"))]
+        case .malformedDigest: return [ACL(perms: .all, id: Id(scheme: "digest", id: "no-colon"))]
+        case .duplicateEntries: return [.world(.read), .world(.read), .world([.create, .delete])]
         }
     }
 
@@ -43,6 +48,10 @@ enum DiffACL: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .aliceAllWorldRead: "alice:all+world:r"
         case .creatorAll: "auth:all"
         case .bobNoAdminWorldAdmin: "bob:rwcd+world:a"
+        case .ipLoopback: "ip:127.0.0.1:rwc+world:a"
+        case .unknownScheme: "nosuch:x"
+        case .malformedDigest: "digest:no-colon"
+        case .duplicateEntries: "world:r,world:r,world:cd"
         }
     }
 }
@@ -69,6 +78,8 @@ enum DiffOp: Sendable, CustomStringConvertible {
     case checkWatches(slot: Int, path: String, type: WatcherType)
     case addAuth(slot: Int, user: String)
     case whoAmI(slot: Int)
+    /// `/zookeeper/config`, outside the chroot.
+    case getConfig(slot: Int)
     /// Closes the slot's session (ephemerals vanish, watchers fire) and opens a new one in its place.
     case closeSession(slot: Int)
 
@@ -79,7 +90,7 @@ enum DiffOp: Sendable, CustomStringConvertible {
             let .setACL(slot, _, _, _), let .sync(slot, _), let .check(slot, _, _), let .multi(slot, _),
             let .multiRead(slot, _), let .getEphemerals(slot, _), let .getAllChildrenNumber(slot, _),
             let .addWatch(slot, _, _), let .removeWatches(slot, _, _), let .checkWatches(slot, _, _),
-            let .addAuth(slot, _), let .whoAmI(slot), let .closeSession(slot):
+            let .addAuth(slot, _), let .whoAmI(slot), let .getConfig(slot), let .closeSession(slot):
             return slot
         }
     }
@@ -118,6 +129,7 @@ enum DiffOp: Sendable, CustomStringConvertible {
         case let .checkWatches(slot, path, type): return "S\(slot) checkWatches \(path) \(type)"
         case let .addAuth(slot, user): return "S\(slot) addAuth digest \(user)"
         case let .whoAmI(slot): return "S\(slot) whoAmI"
+        case let .getConfig(slot): return "S\(slot) getConfig"
         case let .closeSession(slot): return "S\(slot) closeSession (and reopen)"
         }
     }
@@ -275,7 +287,8 @@ struct DiffGenerator {
         case 925..<960:
             return .checkWatches(slot: slot, path: readPath(), type: pick([WatcherType.children, .data, .any]))
         case 960..<975: return .addAuth(slot: slot, user: pick(DiffUniverse.users))
-        case 975..<985: return .whoAmI(slot: slot)
+        case 975..<980: return .whoAmI(slot: slot)
+        case 980..<985: return .getConfig(slot: slot)
         default: return .closeSession(slot: slot)
         }
     }

@@ -260,6 +260,9 @@ actor DiffSide {
         case .whoAmI:
             let infos = try await zk.whoAmI()
             return infos.map { "\($0.authScheme):\($0.user)" }.joined(separator: ",")  // Apache's order
+        case .getConfig:
+            let (data, stat) = try await zk.getConfig()
+            return "\(data) \(normaliser.stat(stat))"
         case let .closeSession(slot):
             await zk.close()
             clients[slot] = nil
