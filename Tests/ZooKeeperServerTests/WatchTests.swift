@@ -53,6 +53,23 @@ import ZooKeeperProtocol
         #expect(h.db.tree.childWatches.mode(path: "/r", session: 2) == .persistent)
     }
 
+    @Test func notificationsCarryTheNodeACLForTheReadFilter() {
+        // 3.8.4 (CVE-2024-23944): an event is delivered only to a connection that may READ its node;
+        // the pipeline filters on the ACL each notification carries (the parent's for children-changed).
+        var h = DatabaseHarness()
+        let secret: [ACL] = [.world([.create, .delete, .write, .admin])]
+        let parentACL: [ACL] = [.world([.read, .create, .delete, .write])]
+        h.create("/r", acl: parentACL)
+        h.send(.addWatch, AddWatchRequest(path: "/r", mode: AddWatchMode.persistentRecursive.rawValue), session: 2)
+        h.send(.addWatch, AddWatchRequest(path: "/r", mode: AddWatchMode.persistent.rawValue), session: 3)
+        let created = h.create("/r/s", acl: secret)
+        #expect(created.events == ["2 NodeCreated /r/s", "3 NodeChildrenChanged /r"])
+        #expect(created.notifications.map(\.acl) == [secret, parentACL])
+        #expect(h.setData("/r/s", "x").notifications.map(\.acl) == [secret])
+        #expect(h.delete("/r/s").notifications.map(\.acl) == [secret, parentACL])
+        #expect(!ACLPolicy.check(secret, perm: .read, ids: []))
+    }
+
     @Test func checkAndRemoveWatches() {
         var h = DatabaseHarness()
         h.create("/a")
@@ -63,13 +80,17 @@ import ZooKeeperProtocol
         #expect(check(.data) == .ok)
         #expect(check(.any) == .ok)
         #expect(check(.children) == .noWatcher)
-        #expect(check(.data, session: 9) == .noWatcher)
+        // Apache's containsWatcher asks whether anyone watches the path, not whether this session does.
+        #expect(check(.data, session: 9) == .ok)
+        #expect(check(.children, session: 9) == .noWatcher)
         #expect(check(.persistent) == .marshallingError)  // 3.8 knows types 1...3 only
         #expect(h.send(.removeWatches, RemoveWatchesRequest(path: "/a", type: 1), session: 2).err == .noWatcher)
         #expect(h.send(.removeWatches, RemoveWatchesRequest(path: "/a", type: 3), session: 2).err == .ok)
         #expect(h.setData("/a", "x").events == [])
         h.send(.addWatch, AddWatchRequest(path: "/", mode: 1), session: 4)
-        #expect(h.send(.checkWatches, CheckWatchesRequest(path: "/a/b", type: 2), session: 4).err == .ok)
+        // A recursive watch on an ancestor does not count: only watches on the exact path do.
+        #expect(h.send(.checkWatches, CheckWatchesRequest(path: "/a/b", type: 2), session: 4).err == .noWatcher)
+        #expect(h.send(.checkWatches, CheckWatchesRequest(path: "/", type: 2), session: 4).err == .ok)
     }
 
     @Test func setWatchesCatchUp() {

@@ -35,8 +35,10 @@ extension DataTree {
         if let prefix = maxPrefixWithQuota(path) {
             updateQuotaStat(prefix, bytesDiff: Int64(data.count), countDiff: 1)
         }
-        notify(dataWatches.trigger(path: path, type: .nodeCreated), .nodeCreated, path)
-        notify(childWatches.trigger(path: parentPath, type: .nodeChildrenChanged), .nodeChildrenChanged, parentPath)
+        // 3.8.4 (CVE-2024-23944): each event carries its node's ACL (the parent's for children-changed).
+        notify(dataWatches.trigger(path: path, type: .nodeCreated), .nodeCreated, path, acl: acl)
+        notify(childWatches.trigger(path: parentPath, type: .nodeChildrenChanged), .nodeChildrenChanged, parentPath,
+               acl: nodes[parentPath]?.acl)
         return (nodes[path] ?? node).clientStat(extendedTypesEnabled: extendedTypesEnabled)
     }
 
@@ -59,9 +61,10 @@ extension DataTree {
             updateQuotaStat(prefix, bytesDiff: -Int64(node.data.count), countDiff: -1)
         }
         let fired = dataWatches.trigger(path: path, type: .nodeDeleted)
-        notify(fired, .nodeDeleted, path)
-        notify(childWatches.trigger(path: path, type: .nodeDeleted, suppress: Set(fired)), .nodeDeleted, path)
-        notify(childWatches.trigger(path: parentPath, type: .nodeChildrenChanged), .nodeChildrenChanged, parentPath)
+        notify(fired, .nodeDeleted, path, acl: node.acl)
+        notify(childWatches.trigger(path: path, type: .nodeDeleted, suppress: Set(fired)), .nodeDeleted, path, acl: node.acl)
+        notify(childWatches.trigger(path: parentPath, type: .nodeChildrenChanged), .nodeChildrenChanged, parentPath,
+               acl: nodes[parentPath]?.acl)
     }
 
     /// `DataTree.setData`: the txn carries the new version.
@@ -78,7 +81,7 @@ extension DataTree {
             updateQuotaStat(prefix, bytesDiff: Int64(data.count) - Int64(old.data.count), countDiff: 0)
         }
         let stat = nodes[key]?.clientStat(extendedTypesEnabled: extendedTypesEnabled) ?? Stat()
-        notify(dataWatches.trigger(path: path, type: .nodeDataChanged), .nodeDataChanged, path)
+        notify(dataWatches.trigger(path: path, type: .nodeDataChanged), .nodeDataChanged, path, acl: old.acl)
         return stat
     }
 

@@ -4,10 +4,15 @@ import ZooKeeperProtocol
 package struct WatchNotification: Sendable, Hashable {
     package var sessionId: Int64
     package var event: WatcherEvent
+    /// The ACL of the node the event is about: the event is delivered only to a connection with READ
+    /// on it (3.8.4 / CVE-2024-23944, `ServerCnxn.process(event, znodeAcl)`; the watch is consumed
+    /// either way). nil: no check (SetWatches catch-up events, as in Apache).
+    package var acl: [ACL]?
 
-    package init(sessionId: Int64, type: EventType, path: String) {
+    package init(sessionId: Int64, type: EventType, path: String, acl: [ACL]? = nil) {
         self.sessionId = sessionId
         self.event = WatcherEvent(type: type.rawValue, state: KeeperState.syncConnected.rawValue, path: path)
+        self.acl = acl
     }
 }
 
@@ -132,9 +137,9 @@ package struct DataTree: Sendable {
         approximateDataSize += Self.size(path, nodes.values[index].data)
     }
 
-    mutating func notify(_ sessions: [Int64], _ type: EventType, _ path: String) {
+    mutating func notify(_ sessions: [Int64], _ type: EventType, _ path: String, acl: [ACL]? = nil) {
         for session in sessions {
-            pendingNotifications.append(WatchNotification(sessionId: session, type: type, path: path))
+            pendingNotifications.append(WatchNotification(sessionId: session, type: type, path: path, acl: acl))
         }
     }
 

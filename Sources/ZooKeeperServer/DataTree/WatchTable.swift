@@ -59,13 +59,12 @@ package struct WatchTable: Sendable, Hashable {
         byPath[path]?[session]
     }
 
-    /// `WatchManager.containsWatcher`, but only for this session's watches: a watch on the path
-    /// itself, or a recursive watch on an ancestor. (Apache answers true if *any* session watches
-    /// the exact path; we answer for the asking session only.)
-    package func contains(path: String, session: Int64) -> Bool {
-        if byPath[path]?[session] != nil { return true }
-        guard recursiveCount > 0 else { return false }
-        return ancestors(of: path).contains { byPath[$0]?[session]?.isRecursive == true }
+    /// `WatchManager.containsWatcher` (3.8) as `checkWatches` uses it: true when *any* session has a
+    /// watch on exactly `path` in this table. Apache looks up the path's watcher set, not the asking
+    /// connection's, and a recursive watch on an ancestor does not count (its mode is looked up on
+    /// `path` itself). Found by the differential tests against Apache 3.8.
+    package func hasWatchers(path: String) -> Bool {
+        byPath[path]?.isEmpty == false
     }
 
     /// `WatchManager.triggerWatch`: the sessions to notify (ascending), consuming one-shot watches.

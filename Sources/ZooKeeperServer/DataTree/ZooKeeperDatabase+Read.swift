@@ -63,8 +63,8 @@ extension ZooKeeperDatabase {
         case .checkWatches:
             let check = try CheckWatchesRequest(juteBytes: body)
             let tables = try Self.tables(forWatcherType: check.type)
-            let found = (tables.data && tree.dataWatches.contains(path: check.path, session: session))
-                || (tables.child && tree.childWatches.contains(path: check.path, session: session))
+            let found = (tables.data && tree.dataWatches.hasWatchers(path: check.path))
+                || (tables.child && tree.childWatches.hasWatchers(path: check.path))
             if !found { throw DataTreeError(.noWatcher) }
             return []
         case .removeWatches:
@@ -94,7 +94,7 @@ extension ZooKeeperDatabase {
             return []
         case .getEphemerals:
             let prefix = try GetEphemeralsRequest(juteBytes: body).prefixPath
-            let all = tree.ephemerals(of: session).sorted()
+            let all = orderedEphemerals(of: session)  // Apache's HashSet order
             let trimmed = prefix.trimmingASCIISpaces
             if trimmed.isEmpty || trimmed == "/" { return GetEphemeralsResponse(ephemerals: all).juteBytes() }
             return GetEphemeralsResponse(ephemerals: all.filter { $0.hasPrefix(prefix) }).juteBytes()

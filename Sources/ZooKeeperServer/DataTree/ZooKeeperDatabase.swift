@@ -109,14 +109,21 @@ package struct ZooKeeperDatabase: Sendable {
     /// Closes (or expires) a session: a `CloseSessionTxn` listing its ephemerals, which are deleted
     /// with the usual notifications to other sessions; the session's own watches go first.
     package mutating func closeSession(sessionId: Int64, cxid: Int32 = 0, zxid: Int64, now: Int64) -> ProcessResult {
-        let paths = tree.ephemerals(of: sessionId).sorted()
+        let paths = orderedEphemerals(of: sessionId)
         let txn = LoggedTxn(
             header: TxnHeader(clientId: sessionId, cxid: cxid, zxid: zxid, time: now, type: OpCode.closeSession.rawValue),
             body: .closeSession(CloseSessionTxn(paths2Delete: paths)))
-        removeWatches(ofSession: sessionId)
+        // Apache applies the close first (FRP applyRequest, then the connection closes and its
+        // watches go): the closing session's own watches fire too, before its close reply.
         let rc = tree.processTxn(txn)
+        removeWatches(ofSession: sessionId)
         sessions[sessionId] = nil
         return ProcessResult(txn: txn, err: rc.err, notifications: tree.drainNotifications(), replyZxid: lastProcessedZxid)
+    }
+
+    /// A session's ephemerals in Apache's `HashSet` order (``JavaHashSetOrder``).
+    func orderedEphemerals(of sessionId: Int64) -> [String] {
+        JavaHashSetOrder.ordered(tree.ephemerals(of: sessionId)) { tree.node($0)?.stat.czxid ?? 0 }
     }
 
     /// Drops every watch of a session. Apache does this when a *connection* closes (watches belong

@@ -45,7 +45,7 @@ extension PipelineState {
     private func handleConnect(_ connection: UInt64, remote: String, request: ConnectRequest, sentReadOnly: Bool) {
         statistics.packetsReceived += 1
         var info = ConnectionInfo(id: connection, remote: remote, established: wallNow)
-        info.authIds = [Id(scheme: "ip", id: info.remoteHost)]
+        info.addAuthId(Id(scheme: "ip", id: info.remoteHost))
         info.received = 1
         if faults.partitioned.contains(request.sessionId) {
             // A partition is a black hole: the handshake goes unanswered and the client's connect
@@ -173,9 +173,9 @@ extension PipelineState {
             let password = String(text[text.index(after: colon)...])
             let id = Id.digest(user: user, password: password)
             if let superDigest = configuration.superDigest, id.id == superDigest {
-                connections[connection]?.authIds.append(Id(scheme: "super", id: ""))
+                connections[connection]?.addAuthId(Id(scheme: "super", id: ""))
             }
-            connections[connection]?.authIds.append(id)
+            connections[connection]?.addAuthId(id)
             reply(connection, xid: ReservedXid.auth, zxid: 0, err: .ok)
         default:
             authFailed(connection)

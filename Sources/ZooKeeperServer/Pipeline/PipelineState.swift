@@ -139,10 +139,13 @@ final class PipelineState {
         return .milliseconds(max(1, next - now))
     }
 
-    /// Sends watch notifications to the sessions' current connections (3.8 sends zxid -1).
+    /// Sends watch notifications to the sessions' current connections (3.8 sends zxid -1), but only
+    /// where the connection may READ the node (3.8.4, CVE-2024-23944).
     func deliver(_ notifications: [WatchNotification]) {
         for notification in notifications {
             guard let connection = sessions.sessions[notification.sessionId]?.connectionID else { continue }
+            if let acl = notification.acl,
+                !ACLPolicy.check(acl, perm: .read, ids: connections[connection]?.authIds ?? []) { continue }
             var writer = JuteWriter(capacity: 64)
             writer.write(ReplyHeader(xid: ReservedXid.notification, zxid: -1, err: 0))
             writer.write(notification.event)

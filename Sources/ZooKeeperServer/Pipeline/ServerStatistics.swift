@@ -36,7 +36,9 @@ struct ConnectionInfo: Sendable {
         return remote.split(separator: ":").first.map(String.init) ?? remote
     }
     var sessionID: Int64?
-    var authIds: [Id] = []
+    /// Apache's `ServerCnxn.authInfo`: a set, listed in its hash order (``AuthIdSet``).
+    private(set) var authIds: [Id] = []
+    mutating func addAuthId(_ id: Id) { authIds = AuthIdSet.inserting(id, into: authIds) }
     var received: Int64 = 0
     var sent: Int64 = 0
     var lastOperation = "NA"
