@@ -43,7 +43,12 @@ public final class EmbeddedServer: Sendable {
             owns = true
         }
         let server = ZooKeeperServer(configuration: configuration, log: log)
-        try await server.start()
+        do {
+            try await server.start()
+        } catch {
+            if owns, let directory = configuration.dataDirectory { try? FileManager.default.removeItem(atPath: directory) }
+            throw error
+        }
         return EmbeddedServer(server: server, dataDirectory: configuration.dataDirectory, ownsDirectory: owns)
     }
 

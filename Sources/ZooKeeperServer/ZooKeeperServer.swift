@@ -30,7 +30,13 @@ public final class ZooKeeperServer: Sendable {
         let recovered = try ServerRecovery.recover(configuration: configuration, log: log)
         var sessions = SessionTracker(tickTime: configuration.tickTime, now: wallNow)
         for (id, timeout) in recovered.database.sessions { sessions.add(id: id, timeout: timeout, now: 0) }
-        let listener = try Socket.listen(host: configuration.clientPortAddress, port: configuration.clientPort)
+        let listener: Socket
+        do {
+            listener = try Socket.listen(host: configuration.clientPortAddress, port: configuration.clientPort)
+        } catch {
+            recovered.persistence?.close()
+            throw error
+        }
         let state = PipelineState(
             configuration: configuration, database: recovered.database, sessions: sessions,
             passwords: SessionPasswords(secret: recovered.secret), persistence: recovered.persistence, log: log)
