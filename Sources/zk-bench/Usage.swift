@@ -22,7 +22,7 @@ enum Usage {
                       --znodes 1000000 --node-size 50 --load-outstanding 256 --outstanding 16,256
                       --seconds 3 --warmup 1 --ops 2000 --warmup-ops 200 --size 100 --settle 2
                       --apache-heap 2g; --quick: 100000 znodes, --ops 500, --seconds 1 (CI smoke)
-                      needs java + the Debian zookeeper jars; about 3 min (quick ~1 min) on 2 cores
+                      needs java + the Debian zookeeper jars; about 3 min (--quick: 40 s) on 2 cores
 
         common:
           --embedded         run Shepherd's own server in this process (fsync on, temporary directory)
