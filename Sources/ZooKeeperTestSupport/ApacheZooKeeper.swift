@@ -44,6 +44,13 @@ public final class ApacheZooKeeper: Sendable {
         public var startTimeout: Duration
         /// How long ``ApacheZooKeeper/stop()`` waits after SIGTERM before SIGKILL.
         public var stopTimeout: Duration
+        /// JVM tuning flags. The default favours fast start-up for tests (serial GC, C1 only);
+        /// pass `[]` for the JVM's own defaults, as `zkServer.sh` runs it (benchmarks).
+        public var jvmTuning: [String]
+        /// How often ``ApacheZooKeeper/start()`` probes readiness (`ruok` + `srvr`).
+        public var readinessPollInterval: Duration
+
+        public static let fastStartupJVMTuning = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
 
         public init(
             tickTime: Int = 2000,
@@ -53,7 +60,9 @@ public final class ApacheZooKeeper: Sendable {
             javaOptions: [String] = [],
             heap: String = "256m",
             startTimeout: Duration = .seconds(60),
-            stopTimeout: Duration = .seconds(10)
+            stopTimeout: Duration = .seconds(10),
+            jvmTuning: [String] = Configuration.fastStartupJVMTuning,
+            readinessPollInterval: Duration = .milliseconds(100)
         ) {
             self.tickTime = tickTime
             self.minSessionTimeout = minSessionTimeout
@@ -63,6 +72,8 @@ public final class ApacheZooKeeper: Sendable {
             self.heap = heap
             self.startTimeout = startTimeout
             self.stopTimeout = stopTimeout
+            self.jvmTuning = jvmTuning
+            self.readinessPollInterval = readinessPollInterval
         }
     }
 
@@ -280,7 +291,7 @@ public final class ApacheZooKeeper: Sendable {
                 state.withLock { $0.portConfirmed = true }
                 return .ready
             }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: configuration.readinessPollInterval)
         }
         var reason = "Apache ZooKeeper did not become ready within \(configuration.startTimeout) on port \(port)"
         do {
@@ -345,8 +356,7 @@ public final class ApacheZooKeeper: Sendable {
     private func javaArguments() -> [String] {
         [
             "-Xms32m", "-Xmx\(configuration.heap)",
-            // Fast startup matters more than peak speed for tests.
-            "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        ] + configuration.jvmTuning + [
             "-Djava.net.preferIPv4Stack=true",
             "-Dlog4j.configuration=file:\(directory)/log4j.properties",
             "-Dzookeeper.admin.enableServer=false",

@@ -66,8 +66,8 @@ public final class ShepherdServerProcess: Sendable {
 
     public var pid: pid_t? { process.withLock { $0?.pid } }
 
-    /// Starts the server and waits (bounded) until `ruok` answers `imok`.
-    public func start(timeout: Duration = .seconds(30)) async throws {
+    /// Starts the server and waits (bounded) until `ruok` answers `imok` (probed every `pollInterval`).
+    public func start(timeout: Duration = .seconds(30), pollInterval: Duration = .milliseconds(20)) async throws {
         let child = try SupervisedProcess(path: binary, arguments: [configFile], outputFile: logFile)
         process.withLock { $0 = child }
         let clock = ContinuousClock()
@@ -78,7 +78,7 @@ public final class ShepherdServerProcess: Sendable {
                 throw TestSupportError("zk-server \(ChildProcess.describe(status: status)) at start-up.\n\(logTail())")
             }
             if (try? sendFourLetterWord("ruok", host: "127.0.0.1", port: port, timeout: .seconds(1))) == "imok" { return }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: pollInterval)
         }
         child.terminate(signal: SIGKILL, grace: .zero)
         process.withLock { $0 = nil }

@@ -18,21 +18,7 @@ struct CompareMode {
         }
     }
 
-    struct Row {
-        var metric: String
-        var shepherd: Double?
-        var java: Double?
-        var lowerIsBetter: Bool
-        var ratio: Double? {
-            guard let shepherd, let java, java > 0 else { return nil }
-            return shepherd / java
-        }
-        var json: [String: Any] {
-            ["metric": metric, "shepherd": shepherd ?? NSNull(), "java": java ?? NSNull(),
-             "ratio": ratio.map { (($0 * 1000).rounded()) / 1000 } ?? NSNull(),
-             "better": lowerIsBetter ? "lower" : "higher"]
-        }
-    }
+    typealias Row = RatioRow
 
     struct Report {
         var rows: [Row]
@@ -41,15 +27,11 @@ struct CompareMode {
         var parameters: [String: Any]
 
         var json: [String: Any] {
-            ["mode": "compare", "params": parameters, "rows": rows.map(\.json), "shepherd": shepherd, "java": java]
+            ["mode": "compare", "params": parameters, "rows": rows.map { $0.json(referenceKey: "java") }, "shepherd": shepherd, "java": java]
         }
 
         func print() {
-            let table = rows.map { row -> [String] in
-                [row.metric, row.shepherd.map { Output.number($0) } ?? "-", row.java.map { Output.number($0) } ?? "-",
-                 row.ratio.map { Output.number($0, decimals: 2) } ?? "-"]
-            }
-            Output.line(Output.table(header: ["metric", "Shepherd", "Java client", "ratio"], rows: table))
+            Output.line(RatioTable.render(rows, referenceTitle: "Java client"))
             Output.line("ratio = Shepherd ÷ Java client; latency (µs): lower is better, so ratio < 1 favours Shepherd;")
             Output.line("ops/s: higher is better, so ratio > 1 favours Shepherd. Parameters: \(parameterLine)")
         }
@@ -82,7 +64,7 @@ struct CompareMode {
             for (name, key, value) in [("p50", "p50_us", summary?.p50Micros), ("p99", "p99_us", summary?.p99Micros),
                                        ("mean", "mean_us", summary?.meanMicros)] {
                 rows.append(Row(metric: "\(label) \(name) µs", shepherd: value,
-                                java: JavaHarness.number(theirs, operation, key), lowerIsBetter: true))
+                                reference: JavaHarness.number(theirs, operation, key), lowerIsBetter: true))
             }
         }
 
@@ -105,7 +87,7 @@ struct CompareMode {
             for operation in [ThroughputMode.Operation.get, .set, .create] {
                 let label = "\(operation.rawValue) ops/s, \(depth) outstanding × \(throughput.connections)"
                 rows.append(Row(metric: label, shepherd: ourLevels[index].phase(operation)?.opsPerSecond,
-                                java: JavaHarness.number(javaLevels[index], operation.rawValue, "ops_per_s"),
+                                reference: JavaHarness.number(javaLevels[index], operation.rawValue, "ops_per_s"),
                                 lowerIsBetter: false))
             }
         }
@@ -113,7 +95,7 @@ struct CompareMode {
             for operation in [ThroughputMode.Operation.get, .set, .create] {
                 let label = "\(operation.rawValue) p50 µs under load, \(depth) outstanding × \(throughput.connections)"
                 rows.append(Row(metric: label, shepherd: ourLevels[index].phase(operation)?.latency.p50Micros,
-                                java: JavaHarness.number(javaLevels[index], operation.rawValue, "latency", "p50_us"),
+                                reference: JavaHarness.number(javaLevels[index], operation.rawValue, "latency", "p50_us"),
                                 lowerIsBetter: true))
             }
         }

@@ -66,6 +66,20 @@ enum Interrupts {
 
     static func hardExit(_ message: String, status: Int32) -> Never {
         Output.warn(message)
+        for cleanup in cleanups.withLock({ Array($0.values) }) { cleanup() }
         exit(status)
     }
+
+    /// Last-resort cleanups (servers a mode started, their temporary directories), run by
+    /// ``hardExit(_:status:)``; a mode removes its own once it has cleaned up normally.
+    private static let cleanups = Mutex<[Int: @Sendable () -> Void]>([:])
+    private static let nextCleanup = Atomic<Int>(0)
+
+    static func addCleanup(_ cleanup: @escaping @Sendable () -> Void) -> Int {
+        let id = nextCleanup.add(1, ordering: .relaxed).newValue
+        cleanups.withLock { $0[id] = cleanup }
+        return id
+    }
+
+    static func removeCleanup(_ id: Int) { _ = cleanups.withLock { $0.removeValue(forKey: id) } }
 }

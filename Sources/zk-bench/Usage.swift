@@ -1,6 +1,7 @@
 enum Usage {
     static let text = """
         usage: zk-bench MODE (--connect HOST:PORT | --embedded | --start-apache) [options]
+               zk-bench servers [options]
 
         modes:
           latency     sequential create / exists (missing node) / get / set / delete, one request in flight
@@ -13,6 +14,15 @@ enum Usage {
                       (Apache ZooKeeper's, via the reference harness) with the same parameters, in one run
                       --ops 2000 --warmup-ops 200 --outstanding 1,16,256 --connections 1 --seconds 3 --warmup 1
                       Java harness: $SHEPHERD_BENCH_JAVA, default ../shared/bench/java/run.sh from the package root
+          servers     our server (zk-server, next to zk-bench) against Apache ZooKeeper 3.8 standalone, both
+                      started by the run one after the other (fsync on, free ports, temporary directories),
+                      same load from our client, ratios: pipelined get/set/create ops/s, sequential
+                      p50/p99, resident memory with N znodes, data dir size, start-up and recovery of an
+                      N-transaction log (SIGTERM, restart until a new session reads the last node)
+                      --znodes 1000000 --node-size 50 --load-outstanding 256 --outstanding 16,256
+                      --seconds 3 --warmup 1 --ops 2000 --warmup-ops 200 --size 100 --settle 2
+                      --apache-heap 2g; --quick: 100000 znodes, --ops 500, --seconds 1 (CI smoke)
+                      needs java + the Debian zookeeper jars; about 3 min (--quick: 40 s) on 2 cores
 
         common:
           --embedded         run Shepherd's own server in this process (fsync on, temporary directory)

@@ -1,6 +1,7 @@
 import Foundation
 
-// zk-bench: latency, throughput and a side-by-side comparison with Apache ZooKeeper's Java client.
+// zk-bench: latency, throughput, a side-by-side comparison with Apache ZooKeeper's Java client, and
+// our server against Apache ZooKeeper's server.
 
 Interrupts.install()
 
@@ -21,6 +22,7 @@ func runCommand(_ argv: [String]) async -> Int32 {
         let startApache = arguments.flag("start-apache")
         let embedded = arguments.flag("embedded")
         if startApache && embedded { throw UsageError("--start-apache and --embedded are exclusive") }
+        if mode == "servers" && (startApache || embedded) { throw UsageError("servers mode starts both servers itself") }
         let reference: ReferenceServer? =
             startApache ? try await ReferenceServer.startApache() : embedded ? try await ReferenceServer.startEmbedded() : nil
         if let reference { arguments.provide("connect", reference.connectString) }
@@ -68,6 +70,11 @@ func runMode(_ mode: String, arguments: inout Arguments, json: Bool) async throw
         let options = try CompareMode.Options(&arguments)
         try arguments.finish()
         let report = try await CompareMode(options: options).run()
+        if json { try Output.json(report.json) } else { report.print() }
+    case "servers":
+        let options = try ServersMode.Options(&arguments)
+        try arguments.finish()
+        let report = try await ServersMode(options: options).run()
         if json { try Output.json(report.json) } else { report.print() }
     default:
         throw UsageError("unknown mode \"\(mode)\"")

@@ -26,6 +26,7 @@ enum ServerRecovery {
         } else {
             database = ZooKeeperDatabase(configuration: configuration)
         }
+        database.reserveNodeCapacity(additionalNodes: state.entries.reduce(0) { $0 + (Self.mayCreate($1.entry) ? 1 : 0) })
         var replayed = 0
         for entry in state.entries where entry.zxid > database.lastProcessedZxid {
             database.replay(try LoggedTxn(decoding: entry.entry))
@@ -38,6 +39,17 @@ enum ServerRecovery {
         let persistence = PersistenceDriver(configuration: configuration, log: txnLog,
                                             snapshots: SnapshotStore(directory: dataDir), serverLog: log)
         return Recovered(database: database, persistence: persistence, secret: try loadSecret(dataDir))
+    }
+
+    /// Whether a logged entry may add a node, from its TxnHeader's type (clientId 8, cxid 4,
+    /// zxid 8, time 8, then type 4 bytes, big-endian) without decoding it: creates, and multis once.
+    private static func mayCreate(_ entry: [UInt8]) -> Bool {
+        guard entry.count >= 32 else { return false }
+        let type = Int32(bitPattern: UInt32(entry[28]) << 24 | UInt32(entry[29]) << 16 | UInt32(entry[30]) << 8 | UInt32(entry[31]))
+        switch OpCode(rawValue: type) {
+        case .create, .create2, .createContainer, .createTTL, .multi: return true
+        default: return false
+        }
     }
 
     /// A random secret kept beside the snapshots, so passwords of recovered sessions still match.
