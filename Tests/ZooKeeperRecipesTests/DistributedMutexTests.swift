@@ -100,6 +100,32 @@ struct DistributedMutexTests {
         }
     }
 
+    @Test("cancelling an acquire at any point (before, during or after its create) leaves no node")
+    func cancellationAtAnyPoint() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/locks/cancel-anywhere"
+                let holder = try await DistributedMutex(client: clients[1], path: path).acquire()
+                var cancelled = 0
+                for yields in 0..<40 {
+                    let acquiring = Task { try await DistributedMutex(client: clients[0], path: path).acquire() }
+                    for _ in 0..<yields { await Task.yield() }
+                    acquiring.cancel()
+                    switch await acquiring.result {
+                    case .success: Issue.record("acquired while another session holds the lock")
+                    case .failure(let error): #expect(error is CancellationError, "\(error)")
+                    }
+                    cancelled += 1
+                    // Each cancelled waiter has removed its node before acquire returned.
+                    #expect(try await clients[1].getChildren(path).count == 1, "after \(yields) yields")
+                }
+                #expect(cancelled == 40)
+                try await holder.release()
+                #expect(try await clients[1].getChildren(path).isEmpty)
+            }
+        }
+    }
+
     @Test("withLock is reentrant in the same task and its child tasks: one node")
     func reentrancy() async throws {
         try await withEmbeddedServer { server in

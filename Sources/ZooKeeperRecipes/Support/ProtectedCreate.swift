@@ -63,20 +63,25 @@ struct ProtectedCreate: Sendable {
     /// Deletes every child of `parent` carrying our prefix: cleanup after a failed or cancelled create
     /// whose outcome is unknown. Retries until done or the session is gone.
     func deleteAllOwn() async {
-        while true {
-            do {
-                let children = try await client.getChildren(parent)
-                for child in children where child.hasPrefix(prefix) {
-                    await GuaranteedDelete.run(client: client, path: try parent.appending(child))
+        // Its own task: a cancelled caller (the usual reason to be here) must still clean up.
+        let client = client, parent = parent, prefix = prefix
+        let task = Task.detached {
+            while true {
+                do {
+                    let children = try await client.getChildren(parent)
+                    for child in children where child.hasPrefix(prefix) {
+                        await GuaranteedDelete.run(client: client, path: try parent.appending(child))
+                    }
+                    return
+                } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                    if case .lost = client.connectionState { return }
+                    try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: 0))
+                } catch {
+                    return  // noNode (no parent: nothing to delete), session over, …
                 }
-                return
-            } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                if case .lost = client.connectionState { return }
-                try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: 0))
-            } catch {
-                return  // noNode (no parent: nothing to delete), session over, …
             }
         }
+        await task.value
     }
 
     private func createOnce(data: [UInt8], mode: CreateMode) async throws -> Created {
