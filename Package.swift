@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ZooKeeperProtocol", targets: ["ZooKeeperProtocol"]),
         .library(name: "ZooKeeperClient", targets: ["ZooKeeperClient"]),
         .library(name: "ZooKeeperServer", targets: ["ZooKeeperServer"]),
+        .library(name: "ZooKeeperRecipes", targets: ["ZooKeeperRecipes"]),
         .executable(name: "zk-bench", targets: ["zk-bench"]),
         .executable(name: "zk-server", targets: ["zk-server"]),
     ],
@@ -24,6 +25,11 @@ let package = Package(
         .target(
             name: "ZooKeeperClient",
             dependencies: ["ZooKeeperProtocol", "ZooKeeperPOSIX"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ZooKeeperRecipes",
+            dependencies: ["ZooKeeperClient"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -62,6 +68,11 @@ let package = Package(
         .testTarget(
             name: "ZooKeeperServerTests",
             dependencies: ["ZooKeeperServer", "ZooKeeperProtocol"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ZooKeeperRecipesTests",
+            dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

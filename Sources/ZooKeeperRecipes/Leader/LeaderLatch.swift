@@ -1,0 +1,320 @@
+import Synchronization
+public import ZooKeeperClient
+
+/// Leader election among processes: Curator's `LeaderLatch`, znode for znode.
+///
+/// ```swift
+/// let latch = LeaderLatch(client: zk, path: "/election/scheduler", id: "host-a")
+/// try latch.start()
+/// for await change in latch.leadershipChanges() where change.isLeader {
+///     await runAsLeader(fencedBy: change.fencingToken!)
+/// }
+/// ```
+///
+/// **Layout**: `<path>/_c_<uuid>-latch-<seq>` (ephemeral-sequential, protected, data = `id`), ordered by
+/// the text after the last `latch-`. Curator latches on the same path take part in the same election.
+///
+/// **Algorithm**: create our node; list the children; the first node leads. A non-leader watches
+/// (getData) its immediate predecessor only; the leader watches its own node. Any change re-lists.
+///
+/// **Guarantees**: we are leader only while our node is first *and* its `ephemeralOwner` is our live
+/// session (CURATOR-696). Leadership is dropped at once on `.suspended` and `.presumedExpired`
+/// (Curator's standard error policy), re-checked on `.reconnected`, and dropped for good on `.lost`.
+/// Each term has a fencing token (the node's `czxid`), larger than every earlier leader's.
+///
+/// Notable behaviours:
+/// - Two processes can *believe* they lead only while the old leader has not yet noticed its
+///   disconnection (ZooKeeper's usual caveat); it stops at `.suspended`, and the token fences it.
+/// - After ``close()`` or a lost session the latch is finished: make a new one (with a new client).
+public final class LeaderLatch: Sendable {
+    public let client: ZooKeeperClient
+    /// The election directory.
+    public let path: ZNodePath
+    /// This participant's id, stored as the node's data (Curator's `getParticipants` reads it).
+    public let id: String
+    public let retryPolicy: RetryPolicy
+
+    /// The latch's name inside protected node names (Curator's `LOCK_NAME`).
+    public static let latchName = "latch-"
+
+    /// A leadership state: whether we lead, and the term's fencing token.
+    public struct Leadership: Sendable, Hashable {
+        public var isLeader: Bool
+        /// The leader node's `czxid` while leading; `nil` otherwise.
+        public var fencingToken: Int64?
+    }
+
+    private enum Event: Sendable {
+        case check
+        case connection(ConnectionState)
+        case watchFired(UInt64)
+    }
+
+    private struct State {
+        var started = false
+        var closed = false
+        var leadership = Leadership(isLeader: false, fencingToken: nil)
+        var node: ProtectedCreate.Created?
+        var epoch: UInt64 = 0
+        var generation: UInt64 = 0
+        var subscribers: [UInt64: AsyncStream<Leadership>.Continuation] = [:]
+        var nextSubscriber: UInt64 = 0
+        var tasks: [Task<Void, Never>] = []
+        var forwarder: Task<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+    private let events: AsyncStream<Event>
+    private let eventSink: AsyncStream<Event>.Continuation
+
+    public init(client: ZooKeeperClient, path: ZNodePath, id: String = "", retryPolicy: RetryPolicy = .standard) {
+        self.client = client
+        self.path = path
+        self.id = id
+        self.retryPolicy = retryPolicy
+        (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
+    }
+
+    /// Joins the election (returns at once; leadership is reported by ``leadershipChanges()``).
+    /// - Throws: ``LeaderLatchError/alreadyStarted`` on a second call.
+    public func start() throws {
+        try state.withLock { state in
+            guard !state.started, !state.closed else { throw LeaderLatchError.alreadyStarted }
+            state.started = true
+        }
+        let states = client.connectionStates()
+        let monitor = Task { [weak self] in
+            for await connection in states {
+                guard let self else { return }
+                self.connectionChanged(connection)
+                if case .lost = connection { return }
+            }
+        }
+        let driver = Task { [weak self] in
+            guard let events = self?.events else { return }
+            for await event in events {
+                guard let self, !Task.isCancelled else { return }
+                if await self.handle(event) == false { return }
+            }
+        }
+        state.withLock { $0.tasks = [monitor, driver] }
+        eventSink.yield(.check)
+    }
+
+    /// Whether we lead now.
+    public var hasLeadership: Bool { state.withLock { $0.leadership.isLeader } }
+
+    /// The current term's fencing token while leading.
+    public var fencingToken: Int64? { state.withLock { $0.leadership.fencingToken } }
+
+    /// The current leadership, then every change; finishes when the latch is closed or its session lost.
+    public func leadershipChanges() -> AsyncStream<Leadership> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Leadership.self, bufferingPolicy: .unbounded)
+        let (finished, id) = state.withLock { state -> (Bool, UInt64) in
+            let id = state.nextSubscriber
+            state.nextSubscriber += 1
+            continuation.yield(state.leadership)  // under the lock: before any later change
+            if !state.closed { state.subscribers[id] = continuation }
+            return (state.closed, id)
+        }
+        if finished { continuation.finish() }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Waits until we lead.
+    /// - Parameter timeout: `nil` waits as long as the latch runs.
+    /// - Returns: `true` once leader; `false` on timeout or if the latch ends first.
+    public func awaitLeadership(timeout: Duration? = nil) async throws -> Bool {
+        let changes = leadershipChanges()
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await change in changes where change.isLeader { return true }
+                return false
+            }
+            if let timeout {
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return false
+                }
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+    }
+
+    /// Leaves the election: stops, reports not-leader, and deletes our node (guaranteed delete).
+    public func close() async {
+        let (tasks, forwarder) = state.withLock { state -> ([Task<Void, Never>], Task<Void, Never>?) in
+            state.closed = true
+            defer { state.tasks = []; state.forwarder = nil }
+            return (state.tasks, state.forwarder)
+        }
+        eventSink.finish()
+        forwarder?.cancel()
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+        setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil)
+        if let node = state.withLock({ $0.node }), let nodePath = try? ZNodePath(node.path) {
+            await GuaranteedDelete.run(client: client, path: nodePath)
+        }
+        finishSubscribers()
+    }
+
+    // MARK: - Driver
+
+    private func connectionChanged(_ connection: ConnectionState) {
+        let drop: Bool
+        switch connection {
+        case .connected, .reconnected: drop = false
+        default: drop = true
+        }
+        state.withLock { $0.epoch += 1 }
+        if drop { setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil) }
+        eventSink.yield(.connection(connection))
+    }
+
+    /// Handles one event; `false` ends the driver.
+    private func handle(_ event: Event) async -> Bool {
+        switch event {
+        case .check:
+            await check()
+        case .connection(.connected), .connection(.reconnected):
+            await check()
+        case .connection(.lost):
+            setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil)
+            finishSubscribers()
+            return false
+        case .connection:
+            break
+        case let .watchFired(generation):
+            if generation == state.withLock({ $0.generation }) { await check() }
+        }
+        return true
+    }
+
+    private func check() async {
+        let epoch = state.withLock { $0.epoch }
+        guard client.connectionState.isConnected else { return }  // a reconnection will bring us back
+        do {
+            for _ in 0..<10 {
+                let node = try await ensureNode()
+                let children = try await client.getChildren(path)
+                let ordered = LockContenders.sorted(children, lockName: Self.latchName)
+                guard let index = ordered.firstIndex(of: node.name) else {
+                    // Our node is gone (deleted, or its session ended): not leader; re-enter.
+                    setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil)
+                    state.withLock { $0.node = nil }
+                    continue
+                }
+                let watched = index == 0 ? node.path : try path.appending(ordered[index - 1]).string
+                if index != 0 { setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil) }
+                let watch: OneShotWatch
+                do {
+                    watch = try await client.getDataWatching(try ZNodePath(watched)).watch
+                } catch let error as ZooKeeperError where error.code == .noNode {
+                    continue
+                }
+                arm(watch)
+                if index == 0 {
+                    // CURATOR-696: lead only on a node of the session we have now.
+                    guard node.ephemeralOwner == client.session?.id else {
+                        state.withLock { $0.node = nil }
+                        await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path))
+                        continue
+                    }
+                    setLeadership(Leadership(isLeader: true, fencingToken: node.czxid), epoch: epoch)
+                }
+                return
+            }
+        } catch let error as ZooKeeperError where error.isRecipeRetryable {
+            scheduleRetry()
+        } catch {
+            // Cancellation (closing) or the session ended: the connection monitor reports the rest.
+        }
+    }
+
+    /// Our node, created (protected) if we have none or it belongs to an older session.
+    private func ensureNode() async throws -> ProtectedCreate.Created {
+        if let node = state.withLock({ $0.node }) {
+            if node.ephemeralOwner == client.session?.id { return node }
+            state.withLock { $0.node = nil }
+            await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path))
+        }
+        let creator = ProtectedCreate(client: client, parent: path, name: Self.latchName)
+        do {
+            let node = try await creator.create(data: Array(id.utf8), mode: .ephemeralSequential, policy: retryPolicy)
+            let keep = state.withLock { state -> Bool in
+                guard !state.closed else { return false }
+                state.node = node
+                return true
+            }
+            if !keep {
+                await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path))
+                throw CancellationError()
+            }
+            return node
+        } catch {
+            await creator.deleteAllOwn()
+            throw error
+        }
+    }
+
+    private func arm(_ watch: OneShotWatch) {
+        let generation = state.withLock { state -> UInt64 in
+            state.generation += 1
+            return state.generation
+        }
+        let sink = eventSink
+        let forwarder = Task {
+            if (try? await watch.event()) != nil { sink.yield(.watchFired(generation)) }
+        }
+        let previous = state.withLock { state -> Task<Void, Never>? in
+            defer { state.forwarder = forwarder }
+            return state.forwarder
+        }
+        previous?.cancel()
+        if state.withLock({ $0.closed }) { forwarder.cancel() }
+    }
+
+    private func scheduleRetry() {
+        let sink = eventSink
+        let delay = retryPolicy.delay(beforeRetry: 0)
+        let task = Task {
+            try? await Task.sleep(for: delay)
+            sink.yield(.check)
+        }
+        state.withLock { $0.tasks.append(task) }
+    }
+
+    /// Publishes a leadership change. Becoming leader needs `epoch` to be the current connection epoch
+    /// (no suspension since the check began) and the latch to be open.
+    private func setLeadership(_ leadership: Leadership, epoch: UInt64?) {
+        state.withLock { state in
+            if leadership.isLeader {
+                guard !state.closed, let epoch, epoch == state.epoch, client.connectionState.isConnected else { return }
+            }
+            guard state.leadership != leadership else { return }
+            state.leadership = leadership
+            // Yielded under the lock so every subscriber sees changes in the order they happened
+            // (yield only enqueues; it runs no consumer code).
+            for subscriber in state.subscribers.values { subscriber.yield(leadership) }
+        }
+    }
+
+    private func finishSubscribers() {
+        let subscribers = state.withLock { state -> [AsyncStream<Leadership>.Continuation] in
+            defer { state.subscribers = [:] }
+            return Array(state.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.finish() }
+    }
+}
+
+/// Misuse of a ``LeaderLatch``.
+public enum LeaderLatchError: Error, Sendable, Hashable {
+    /// ``LeaderLatch/start()`` was called twice, or after ``LeaderLatch/close()``.
+    case alreadyStarted
+}

@@ -1,0 +1,126 @@
+public import ZooKeeperClient
+
+/// A distributed, reentrant, fair mutex: Curator's `InterProcessMutex`, znode for znode.
+///
+/// ```swift
+/// let mutex = DistributedMutex(client: zk, path: "/locks/orders")
+/// let next = try await mutex.withLock(timeout: .seconds(5)) { lease in
+///     try await nextOrderNumber(fencedBy: lease.fencingToken)
+/// }
+/// ```
+///
+/// **Layout** (compatible with Curator: a Swift process and a Java process locking the same path
+/// exclude each other): `<path>/_c_<uuid>-lock-<seq>`, ephemeral-sequential, parents created as
+/// containers. Contenders are ordered by the text after the last `lock-` (Curator's `fixForSorting`).
+///
+/// **Algorithm**: create our node (protected mode: a create whose reply was lost is found again, not
+/// duplicated); list the children; if ours is first we hold the lock, otherwise `getData`-watch the
+/// *immediate* predecessor only (no herd effect, FIFO order) and re-list when it changes.
+///
+/// **Connection-state contract** (watch ``LockLease/status``):
+/// - `.suspended`: the lease is *uncertain* (``LeaseStatus/uncertain``): the session may be alive or not.
+/// - `.reconnected`: the node's `ephemeralOwner` is checked; the lease is held again if it is ours.
+/// - `.presumedExpired` or `.lost`: the lease is *lost* (``LeaseStatus/lost``) and
+///   ``withLock(timeout:_:)`` cancels its body, then throws ``LockError/leaseLost``.
+///
+/// Notable behaviours:
+/// - **Reentrant** for the same owner: a nested `withLock` (or `acquire`) on the same client and path
+///   inside a `withLock` body — in the same task or its child tasks — adds a local hold, no second node.
+///   A bare ``acquire(timeout:)`` outside any `withLock` is not reentrant (there is no owner to key it by).
+/// - Timeouts, cancellation and errors delete the waiter's node before returning (no leaked contenders,
+///   the kazoo#732 / CURATOR-315 class).
+/// - Ownership is verified (CURATOR-604/696): a node that is first counts only if its `ephemeralOwner` is
+///   our current session.
+/// - Like Curator, every child of `path` is a contender: do not store other nodes under a lock path.
+public struct DistributedMutex: Sendable {
+    public let client: ZooKeeperClient
+    /// The lock directory.
+    public let path: ZNodePath
+    /// The retry policy for the recipe's own ZooKeeper calls.
+    public var retryPolicy: RetryPolicy
+
+    /// The lock's name inside protected node names (Curator's `LOCK_NAME`).
+    public static let lockName = "lock-"
+
+    public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
+        self.client = client
+        self.path = path
+        self.retryPolicy = retryPolicy
+    }
+
+    struct HoldKey: Hashable, Sendable {
+        var client: ObjectIdentifier
+        var path: String
+    }
+
+    /// The leases held by the current task (and inherited by its child tasks).
+    @TaskLocal static var heldLeases: [HoldKey: LockLease] = [:]
+
+    private var key: HoldKey { HoldKey(client: ObjectIdentifier(client), path: path.string) }
+
+    private var contenders: LockContenders {
+        LockContenders(client: client, directory: path, lockName: Self.lockName, maxLeases: 1, retryPolicy: retryPolicy)
+    }
+
+    /// Acquires the lock.
+    ///
+    /// - Parameter timeout: how long to wait; `nil` waits until acquired (or cancelled).
+    /// - Returns: the lease; call ``LockLease/release()`` when done (prefer ``withLock(timeout:_:)``).
+    /// - Throws: ``LockError/timedOut``, `CancellationError`, or a non-retryable ``ZooKeeperError``
+    ///   (`.sessionExpired`, `.clientClosed`, …). No node is left behind in any of these cases.
+    public func acquire(timeout: Duration? = nil) async throws -> LockLease {
+        if let held = Self.heldLeases[key], held.retainIfHeld() { return held }
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        let holding = try await contenders.acquire(deadline: deadline)
+        let lease = LockLease(client: client, holding: holding)
+        lease.startMonitoring()
+        return lease
+    }
+
+    /// Runs `body` while holding the lock; releases it afterwards, even when `body` throws or the
+    /// task is cancelled.
+    ///
+    /// If the lease is lost while `body` runs (session presumed expired or lost), `body`'s task is
+    /// cancelled and this throws ``LockError/leaseLost`` once `body` has returned.
+    public func withLock<T: Sendable>(
+        timeout: Duration? = nil, _ body: @Sendable (LockLease) async throws -> T
+    ) async throws -> T {
+        let lease = try await acquire(timeout: timeout)
+        var held = Self.heldLeases
+        held[key] = lease
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await withoutActuallyEscaping(body) { body in
+                try await Self.$heldLeases.withValue(held) {
+                    try await Self.run(body, with: lease)
+                }
+            })
+        } catch {
+            result = .failure(error)
+        }
+        try await lease.release()
+        return try result.get()
+    }
+
+    /// Runs `body` in a child task that is cancelled if the lease is lost.
+    private static func run<T: Sendable>(
+        _ body: @escaping @Sendable (LockLease) async throws -> T, with lease: LockLease
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body(lease) }
+            group.addTask {
+                await lease.waitUntilEnded()
+                return nil
+            }
+            defer { group.cancelAll() }
+            let first = try await group.next()!
+            if let value = first {
+                return value
+            }
+            // The lease ended first: the body is cancelled by the deferred cancelAll; wait for it.
+            group.cancelAll()
+            _ = try? await group.next()
+            throw LockError.leaseLost
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Synchronization
+import ZooKeeperClient
+
+/// Why a lock operation failed (besides ``ZooKeeperError`` and `CancellationError`).
+public enum LockError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The lock was not acquired within the timeout; no node was left behind.
+    case timedOut
+    /// The lease was lost while held (session presumed expired or lost, or the lock node vanished):
+    /// ``DistributedMutex/withLock(timeout:_:)`` throws this when its body was cancelled for that reason.
+    case leaseLost
+
+    public var description: String {
+        switch self {
+        case .timedOut: return "the lock was not acquired within the timeout"
+        case .leaseLost: return "the lock's lease was lost while it was held"
+        }
+    }
+}
+
+/// What a lock holder can currently assume about its lease.
+public enum LeaseStatus: Sendable, Hashable {
+    /// Held: the connection is up and the lock node belongs to our session.
+    case held
+    /// The connection is suspended: the session (and so the lock) may still be alive, or not.
+    /// Stop doing work that needs exclusion, or guard it with the fencing token.
+    case uncertain
+    /// The lease is gone: the session was (presumed) expired or the node was deleted.
+    case lost
+    /// Released by its holder.
+    case released
+}
+
+/// A held lock: the node, a fencing token, and how the holder learns the lease was lost.
+///
+/// Notable behaviours:
+/// - ``fencingToken`` is the lock node's `czxid`: ZooKeeper's transaction ids only grow, so each new
+///   holder's token is larger than every earlier holder's. A resource that remembers the largest token
+///   it has seen can refuse a stale holder (Kleppmann's fencing).
+/// - ``release()`` may be called from any task (no thread or task affinity, unlike Curator's
+///   CURATOR-347). It is *guaranteed*: the delete is retried through connection loss until the node
+///   is gone or the session is (CURATOR-678: local state is dropped only after that).
+/// - For a reentrant hold (nested ``DistributedMutex/withLock(timeout:_:)``), each release undoes one
+///   hold; the node is deleted when the last one is released.
+public final class LockLease: Sendable {
+    /// The lock node's path, e.g. `/locks/orders/_c_…-lock-0000000042`.
+    public let path: String
+    /// The lock node's creation zxid; strictly increasing across successive holders.
+    public let fencingToken: Int64
+    /// The session that holds the lock.
+    public let sessionID: Int64
+
+    let client: ZooKeeperClient
+    private let state: Mutex<State>
+    private let statusContinuation: AsyncStream<LeaseStatus>.Continuation
+    private let statusStream: AsyncStream<LeaseStatus>
+    private let nextWaiter = Atomic<UInt64>(0)
+
+    private struct State {
+        var status = LeaseStatus.held
+        var holds = 1
+        var monitor: Task<Void, Never>?
+        var lostWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    init(client: ZooKeeperClient, holding: LockContenders.Holding) {
+        self.client = client
+        path = holding.path
+        fencingToken = holding.czxid
+        sessionID = holding.sessionID
+        state = Mutex(State())
+        (statusStream, statusContinuation) = AsyncStream.makeStream(of: LeaseStatus.self, bufferingPolicy: .unbounded)
+        statusContinuation.yield(.held)
+    }
+
+    /// The current status.
+    public var status: LeaseStatus { state.withLock { $0.status } }
+
+    /// Whether the lease is held for certain now (`status == .held`).
+    public var isValid: Bool { status == .held }
+
+    /// Every status change, starting with `.held`; finishes after `.lost` or `.released`.
+    /// Single consumer.
+    public var statusChanges: AsyncStream<LeaseStatus> { statusStream }
+
+    /// Returns when the lease is lost or released (at once if it already is), or when the task is cancelled.
+    public func waitUntilEnded() async {
+        let id = nextWaiter.add(1, ordering: .relaxed).newValue
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ended = state.withLock { state -> Bool in
+                    if state.status == .lost || state.status == .released || Task.isCancelled { return true }
+                    state.lostWaiters[id] = continuation
+                    return false
+                }
+                if ended { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { $0.lostWaiters.removeValue(forKey: id) }
+            waiter?.resume()
+        }
+    }
+
+    /// Releases one hold; the last one deletes the lock node (guaranteed delete).
+    ///
+    /// - Throws: nothing today; `throws` leaves room for reporting a delete that cannot succeed.
+    public func release() async throws {
+        let last = state.withLock { state -> Bool in
+            guard state.holds > 0 else { return false }
+            state.holds -= 1
+            return state.holds == 0
+        }
+        guard last else { return }
+        await GuaranteedDelete.run(client: client, path: try ZNodePath(path))
+        finish(.released)
+    }
+
+    // MARK: - Internal
+
+    /// Adds a reentrant hold if the lease is still held locally.
+    func retainIfHeld() -> Bool {
+        state.withLock { state in
+            guard state.holds > 0, state.status == .held || state.status == .uncertain else { return false }
+            state.holds += 1
+            return true
+        }
+    }
+
+    /// Follows the client's connection states (see ``DistributedMutex`` for the contract).
+    func startMonitoring() {
+        let states = client.connectionStates()
+        let task = Task.detached { [weak self] in
+            for await connection in states {
+                guard let self else { return }
+                switch connection {
+                case .suspended:
+                    self.update(.uncertain)
+                case .presumedExpired, .lost:
+                    self.finish(.lost)
+                    return
+                case .connected, .reconnected:
+                    guard self.status == .uncertain else { continue }
+                    // Same session (a new one would be .lost first): check the node is still ours.
+                    let owned: Bool
+                    do {
+                        let stat = try await self.client.exists(try ZNodePath(self.path))
+                        owned = stat?.ephemeralOwner == self.sessionID
+                    } catch {
+                        continue  // connection lost again: the next state decides
+                    }
+                    if owned { self.update(.held) } else { self.finish(.lost); return }
+                case .connecting, .readOnly:
+                    self.update(.uncertain)
+                }
+                if Task.isCancelled { return }
+            }
+        }
+        let keep = state.withLock { state -> Bool in
+            guard state.status == .held || state.status == .uncertain else { return false }
+            state.monitor = task
+            return true
+        }
+        if !keep { task.cancel() }
+    }
+
+    private func update(_ status: LeaseStatus) {
+        let changed = state.withLock { state -> Bool in
+            guard state.status == .held || state.status == .uncertain, state.status != status else { return false }
+            state.status = status
+            return true
+        }
+        if changed { statusContinuation.yield(status) }
+    }
+
+    func finish(_ status: LeaseStatus) {
+        let outcome = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>], Task<Void, Never>?) in
+            guard state.status == .held || state.status == .uncertain else { return (false, [], nil) }
+            state.status = status
+            if status == .released { state.holds = 0 }
+            defer { state.lostWaiters = [:]; state.monitor = nil }
+            return (true, Array(state.lostWaiters.values), state.monitor)
+        }
+        guard outcome.0 else { return }
+        outcome.2?.cancel()
+        statusContinuation.yield(status)
+        statusContinuation.finish()
+        for waiter in outcome.1 { waiter.resume() }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import ZooKeeperClient
+
+/// Curator's protected mode (`withProtection()`, `imps/ProtectedUtils.java`): a node named
+/// `_c_<uuid>-<name>` whose creation can be recognised again after its reply was lost.
+///
+/// Notable behaviours:
+/// - The prefix is `_c_` + a lowercase 36-character UUID + `-` (40 characters), exactly Curator's, so
+///   Curator, go-zookeeper and kezhuw's Rust client see our nodes as theirs.
+/// - On a retryable failure (the create may or may not have happened) it lists the parent and adopts
+///   the child that starts with the prefix instead of creating a second node (Netflix/curator#3,
+///   CURATOR-45: the "ghost node" that blocks a lock forever).
+/// - An adopted ephemeral node counts as ours only if its `ephemeralOwner` is our current session
+///   (CURATOR-604/696); one of an older session is deleted and a new node created.
+/// - Missing parents are created as CONTAINER nodes (Curator's `creatingParentContainersIfNeeded`), so
+///   lock directories do not pile up (kazoo#329); a parent that exists already is fine.
+struct ProtectedCreate: Sendable {
+    static let prefixMarker = "_c_"
+    static let prefixLength = 40
+
+    let client: ZooKeeperClient
+    let parent: ZNodePath
+    let name: String
+    /// `_c_<uuid>-`
+    let prefix: String
+
+    init(client: ZooKeeperClient, parent: ZNodePath, name: String, uuid: UUID = UUID()) {
+        self.client = client
+        self.parent = parent
+        self.name = name
+        prefix = Self.prefixMarker + uuid.uuidString.lowercased() + "-"
+    }
+
+    /// The created (or adopted) node.
+    struct Created: Sendable, Hashable {
+        var path: String
+        var name: String
+        /// The node's creation zxid: a fencing token.
+        var czxid: Int64
+        /// The session that owns the node (0 for a persistent node).
+        var ephemeralOwner: Int64
+    }
+
+    /// Creates the node (adopting one created by a lost attempt).
+    func create(data: [UInt8], mode: CreateMode, policy: RetryPolicy) async throws -> Created {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var retries = 0
+        var mayExist = false
+        while true {
+            do {
+                if mayExist, let found = try await findOwn() { return found }
+                return try await createOnce(data: data, mode: mode)
+            } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                mayExist = true
+                guard policy.allowsRetry(after: retries, elapsed: clock.now - start) else { throw error }
+                try await Task.sleep(for: policy.delay(beforeRetry: retries))
+                retries += 1
+            }
+        }
+    }
+
+    /// Deletes every child of `parent` carrying our prefix: cleanup after a failed or cancelled create
+    /// whose outcome is unknown. Retries until done or the session is gone.
+    func deleteAllOwn() async {
+        // Its own task: a cancelled caller (the usual reason to be here) must still clean up.
+        let client = client, parent = parent, prefix = prefix
+        let task = Task.detached {
+            while true {
+                do {
+                    let children = try await client.getChildren(parent)
+                    for child in children where child.hasPrefix(prefix) {
+                        await GuaranteedDelete.run(client: client, path: try parent.appending(child))
+                    }
+                    return
+                } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                    if case .lost = client.connectionState { return }
+                    try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: 0))
+                } catch {
+                    return  // noNode (no parent: nothing to delete), session over, …
+                }
+            }
+        }
+        await task.value
+    }
+
+    private func createOnce(data: [UInt8], mode: CreateMode) async throws -> Created {
+        let path = try ZNodePath(parent.string == "/" ? "/" + prefix + name : parent.string + "/" + prefix + name,
+                                 sequentialPrefix: mode.isSequential)
+        var parentsCreated = 0
+        while true {
+            do {
+                let (created, stat) = try await client.createReturningStat(path, data: data, mode: mode)
+                return Created(path: created, name: String(created.split(separator: "/").last ?? ""),
+                               czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
+            } catch let error as ZooKeeperError where error.code == .noNode && parentsCreated < 5 {
+                // The parent is missing (or was a container the server just removed): make it.
+                parentsCreated += 1
+                try await ensureContainers(parent)
+            }
+        }
+    }
+
+    /// Finds the node a lost create made, if any.
+    private func findOwn() async throws -> Created? {
+        let children: [String]
+        do { children = try await client.getChildren(parent) } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
+        guard let child = children.first(where: { $0.hasPrefix(prefix) }) else { return nil }
+        let path = try parent.appending(child)
+        guard let stat = try await client.exists(path) else { return nil }
+        if stat.ephemeralOwner != 0, stat.ephemeralOwner != client.session?.id {
+            // Created by an earlier session of ours: it is not ours any more (CURATOR-696).
+            await GuaranteedDelete.run(client: client, path: path)
+            return nil
+        }
+        return Created(path: path.string, name: child, czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
+    }
+
+    /// Creates `path` and its missing ancestors as containers, tolerating ones that exist.
+    func ensureContainers(_ path: ZNodePath) async throws {
+        for prefix in path.prefixes {
+            do {
+                try await client.create(prefix, mode: .container)
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+            }
+        }
+    }
+}
+
+/// Curator's `delete().guaranteed()`: delete a node, retrying connection loss until the node is gone or
+/// the session is (which deletes an ephemeral anyway). Runs in its own task, so a cancelled caller still
+/// gets its node removed; the caller waits for it.
+enum GuaranteedDelete {
+    static func run(client: ZooKeeperClient, path: ZNodePath) async {
+        let task = Task.detached {
+            var retries = 0
+            while true {
+                do {
+                    try await client.delete(path)
+                    return
+                } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                    if case .lost = client.connectionState { return }
+                    try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
+                    retries += 1
+                } catch {
+                    return  // noNode: already gone; session over: ephemerals are gone with it
+                }
+            }
+        }
+        await task.value
+    }
+}

@@ -1,0 +1,242 @@
+import Testing
+import ZooKeeperClient
+import ZooKeeperRecipes
+import ZooKeeperServer
+import ZooKeeperTestSupport
+
+@Suite("DistributedMutex", .timeLimit(.minutes(1)))
+struct DistributedMutexTests {
+    @Test("8 sessions contend; an independent witness sees at most one holder; no node is left")
+    func mutualExclusionUnderContention() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(8, on: server) { clients in
+                let path: ZNodePath = "/locks/contention"
+                let witness = ExclusionWitness()
+                let rounds = 5
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (index, client) in clients.enumerated() {
+                        group.addTask {
+                            let mutex = DistributedMutex(client: client, path: path)
+                            for _ in 0..<rounds {
+                                try await mutex.withLock(timeout: .seconds(30)) { lease in
+                                    witness.enter(index, token: lease.fencingToken)
+                                    // Widen the critical section with a round trip and a yield.
+                                    _ = try await client.exists("/")
+                                    await Task.yield()
+                                    witness.exit()
+                                }
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                #expect(witness.violations == 0)
+                #expect(witness.entries == 8 * rounds)
+                let tokens = witness.tokens
+                #expect(zip(tokens, tokens.dropFirst()).allSatisfy { $0 < $1 }, "fencing tokens strictly increase: \(tokens)")
+                #expect(try await clients[0].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("waiters acquire in FIFO order of their nodes")
+    func fifoOrder() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(4, on: server) { clients in
+                let path: ZNodePath = "/locks/fifo"
+                let first = try await DistributedMutex(client: clients[0], path: path).acquire()
+                let order = Box<[Int]>([])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 1...3 {
+                        group.addTask {
+                            try await DistributedMutex(client: clients[index], path: path).withLock(timeout: .seconds(20)) { _ in
+                                order.update { $0.append(index) }
+                            }
+                        }
+                        // Queue them one by one so the sequence order is known.
+                        try await waitForChildren(clients[0], path, count: index + 1)
+                    }
+                    try await first.release()
+                    try await group.waitForAll()
+                }
+                #expect(order.get == [1, 2, 3])
+                #expect(try await clients[0].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("a timed-out acquire throws timedOut and leaves no node")
+    func timeoutLeavesNoNode() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/locks/timeout"
+                let holder = try await DistributedMutex(client: clients[0], path: path).acquire()
+                await #expect(throws: LockError.timedOut) {
+                    _ = try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .milliseconds(300))
+                }
+                let children = try await clients[0].getChildren(path)
+                #expect(children == [String(holder.path.split(separator: "/").last!)])
+                try await holder.release()
+                #expect(try await clients[0].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("cancelling a waiter removes its node")
+    func cancellationLeavesNoNode() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/locks/cancel"
+                let holder = try await DistributedMutex(client: clients[0], path: path).acquire()
+                let waiter = Task { try await DistributedMutex(client: clients[1], path: path).acquire() }
+                try await waitForChildren(clients[0], path, count: 2)
+                waiter.cancel()
+                let outcome = await waiter.result
+                #expect(throws: CancellationError.self) { try outcome.get() }
+                #expect(try await clients[0].getChildren(path).count == 1)
+                try await holder.release()
+                #expect(try await clients[0].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("cancelling an acquire at any point (before, during or after its create) leaves no node")
+    func cancellationAtAnyPoint() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/locks/cancel-anywhere"
+                let holder = try await DistributedMutex(client: clients[1], path: path).acquire()
+                var cancelled = 0
+                for yields in 0..<40 {
+                    let acquiring = Task { try await DistributedMutex(client: clients[0], path: path).acquire() }
+                    for _ in 0..<yields { await Task.yield() }
+                    acquiring.cancel()
+                    switch await acquiring.result {
+                    case .success: Issue.record("acquired while another session holds the lock")
+                    case .failure(let error): #expect(error is CancellationError, "\(error)")
+                    }
+                    cancelled += 1
+                    // Each cancelled waiter has removed its node before acquire returned.
+                    #expect(try await clients[1].getChildren(path).count == 1, "after \(yields) yields")
+                }
+                #expect(cancelled == 40)
+                try await holder.release()
+                #expect(try await clients[1].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("withLock is reentrant in the same task and its child tasks: one node")
+    func reentrancy() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(1, on: server) { clients in
+                let client = clients[0]
+                let path: ZNodePath = "/locks/reentrant"
+                let mutex = DistributedMutex(client: client, path: path)
+                let tokens = try await mutex.withLock { outer in
+                    let inner = try await mutex.withLock { inner throws -> Int64 in
+                        let count = try await client.getChildren(path).count
+                        #expect(count == 1)
+                        return inner.fencingToken
+                    }
+                    async let child = mutex.withLock(timeout: .seconds(5)) { lease in lease.fencingToken }
+                    let fromChild = try await child
+                    #expect(outer.isValid, "an inner release does not release the outer hold")
+                    #expect(try await client.getChildren(path).count == 1)
+                    return [outer.fencingToken, inner, fromChild]
+                }
+                #expect(Set(tokens).count == 1)
+                #expect(try await client.getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("a lost create reply: protected mode adopts the node, no leak, no deadlock")
+    func lostCreateReply() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/locks/lost-reply"
+                // Make the directory first so the lost reply is the lock node's create.
+                try await clients[1].create("/locks")
+                try await clients[1].create(path, mode: .container)
+                await server.loseNextReply { op, nodePath in
+                    (op == .create || op == .create2) && nodePath?.contains("_c_") == true
+                }
+                let states = clients[0].connectionStates()
+                let lease = try await DistributedMutex(client: clients[0], path: path).acquire(timeout: .seconds(10))
+                try await waitForState(states) { $0 == .reconnected }  // the reply really was lost
+                let children = try await clients[1].getChildren(path)
+                #expect(children.count == 1, "one node, not a ghost plus a second: \(children)")
+                #expect(lease.path.hasSuffix(children.first ?? "?"))
+                try await lease.release()
+                // Another session can take the lock at once: nothing is left behind.
+                let other = try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(5))
+                #expect(other.fencingToken > lease.fencingToken)
+                try await other.release()
+                #expect(try await clients[1].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("the holder's session expires: its body is cancelled, withLock throws leaseLost, another acquires")
+    func holderSessionExpires() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/locks/expiry"
+                let entered = Box<Int64?>(nil)
+                let cancelled = Box(false)
+                let holder = Task {
+                    try await DistributedMutex(client: clients[0], path: path).withLock { lease in
+                        entered.update { $0 = lease.fencingToken }
+                        do {
+                            try await Task.sleep(for: .seconds(120))  // "work" until cancelled
+                        } catch {
+                            cancelled.update { $0 = true }
+                            throw error
+                        }
+                    }
+                }
+                try await eventually(within: .seconds(10)) { entered.get != nil }
+                await server.expireSession(clients[0].session!.id)
+                let outcome = await holder.result
+                #expect(throws: LockError.leaseLost) { try outcome.get() }
+                #expect(cancelled.get)
+                let next = try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(10))
+                #expect(next.fencingToken > entered.get!)
+                try await next.release()
+            }
+        }
+    }
+
+    @Test("a waiter whose connection drops keeps its place")
+    func reconnectWhileWaiting() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(3, on: server) { clients in
+                let path: ZNodePath = "/locks/reconnect"
+                let holder = try await DistributedMutex(client: clients[0], path: path).acquire()
+                let waiter = Task { try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(20)) }
+                try await waitForChildren(clients[0], path, count: 2)
+                let waiterNode = LockNames.sorted(try await clients[0].getChildren(path))[1]
+                let third = Task { try await DistributedMutex(client: clients[2], path: path).acquire(timeout: .seconds(20)) }
+                try await waitForChildren(clients[0], path, count: 3)
+
+                let states = clients[1].connectionStates()
+                await server.dropConnection(ofSession: clients[1].session!.id)
+                try await waitForState(states) { $0 == .reconnected }
+
+                try await holder.release()
+                let lease = try await waiter.value
+                #expect(lease.path.hasSuffix(waiterNode), "the same node: the place in the queue was kept")
+                try await lease.release()
+                try await third.value.release()
+                #expect(try await clients[0].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("Curator's sort: by the text after the last lock-, whole name otherwise")
+    func curatorOrdering() {
+        let names = ["_c_b-lock-0000000003", "_c_a-lock-0000000001", "x", "_c_c-lock-0000000002"]
+        #expect(LockNames.sorted(names) == ["_c_a-lock-0000000001", "_c_c-lock-0000000002", "_c_b-lock-0000000003", "x"])
+    }
+}

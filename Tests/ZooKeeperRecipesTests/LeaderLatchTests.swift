@@ -1,0 +1,156 @@
+import Testing
+import ZooKeeperClient
+import ZooKeeperRecipes
+import ZooKeeperServer
+import ZooKeeperTestSupport
+
+/// Follows every latch's leadership stream and records any moment with two leaders.
+final class LeaderWitness: Sendable {
+    private let leaders = Box<Set<Int>>([])
+    private let maxSimultaneous = Box(0)
+    private let history = Box<[(Int, LeaderLatch.Leadership)]>([])
+    private let tasks = Box<[Task<Void, Never>]>([])
+
+    func follow(_ latches: [LeaderLatch]) {
+        for (index, latch) in latches.enumerated() {
+            let changes = latch.leadershipChanges()
+            let task = Task {
+                for await change in changes { self.record(index, change) }
+            }
+            tasks.update { $0.append(task) }
+        }
+    }
+
+    func record(_ index: Int, _ change: LeaderLatch.Leadership) {
+        history.update { $0.append((index, change)) }
+        let count = leaders.update { leaders -> Int in
+            if change.isLeader { leaders.insert(index) } else { leaders.remove(index) }
+            return leaders.count
+        }
+        maxSimultaneous.update { $0 = max($0, count) }
+    }
+
+    var current: Set<Int> { leaders.get }
+    var maxLeaders: Int { maxSimultaneous.get }
+    var tokens: [Int64] { history.get.compactMap { $0.1.fencingToken } }
+    func stop() { for task in tasks.get { task.cancel() } }
+}
+
+@Suite("LeaderLatch", .timeLimit(.minutes(1)))
+struct LeaderLatchTests {
+    @Test("exactly one leader among 3; failover when it closes; never two at once")
+    func oneLeaderAndFailoverOnClose() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(3, on: server) { clients in
+                let path: ZNodePath = "/election/close"
+                let latches = clients.enumerated().map { LeaderLatch(client: $1, path: path, id: "member-\($0)") }
+                let witness = LeaderWitness()
+                witness.follow(latches)
+                for (index, latch) in latches.enumerated() {
+                    try latch.start()
+                    try await waitForChildren(clients[0], path, count: index + 1)  // join in a known order
+                }
+                #expect(try await latches[0].awaitLeadership(timeout: .seconds(10)), "the first to join leads")
+                try await eventually(within: .seconds(10)) { witness.current == [0] }
+                #expect(latches.filter(\.hasLeadership).count == 1)
+                let children = try await clients[0].getChildren(path)
+                #expect(children.count == 3)
+                #expect(children.allSatisfy { $0.hasPrefix("_c_") && $0.contains("-latch-") })
+
+                await latches[0].close()
+                #expect(try await latches[1].awaitLeadership(timeout: .seconds(10)))
+                await latches[1].close()
+                #expect(try await latches[2].awaitLeadership(timeout: .seconds(10)))
+                try await eventually(within: .seconds(10)) { witness.current == [2] }
+                #expect(witness.maxLeaders == 1)
+                let tokens = witness.tokens
+                #expect(zip(tokens, tokens.dropFirst()).allSatisfy { $0 < $1 }, "each term's token is larger: \(tokens)")
+                await latches[2].close()
+                witness.stop()
+                #expect(try await clients[0].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("the leader's session expires: it reports not-leader and the next member leads with a larger token")
+    func failoverOnSessionExpiry() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/election/expiry"
+                let first = LeaderLatch(client: clients[0], path: path, id: "a")
+                try first.start()
+                #expect(try await first.awaitLeadership(timeout: .seconds(10)))
+                let firstToken = first.fencingToken!
+                let second = LeaderLatch(client: clients[1], path: path, id: "b")
+                try second.start()
+                try await waitForChildren(clients[1], path, count: 2)
+                #expect(!second.hasLeadership)
+
+                let firstChanges = first.leadershipChanges()
+                await server.expireSession(clients[0].session!.id)
+                try await withTimeout(.seconds(10)) {
+                    for await change in firstChanges where !change.isLeader { return }
+                }
+                #expect(try await second.awaitLeadership(timeout: .seconds(10)))
+                #expect(second.fencingToken! > firstToken)
+                #expect(!first.hasLeadership)
+                await first.close()
+                await second.close()
+            }
+        }
+    }
+
+    @Test("a dropped connection: the leader reports not-leader while suspended, then leads again")
+    func suspendedThenReconnected() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/election/suspend"
+                let leader = LeaderLatch(client: clients[0], path: path, id: "a")
+                let follower = LeaderLatch(client: clients[1], path: path, id: "b")
+                let witness = LeaderWitness()
+                witness.follow([leader, follower])
+                try leader.start()
+                #expect(try await leader.awaitLeadership(timeout: .seconds(10)))
+                try follower.start()
+                try await waitForChildren(clients[0], path, count: 2)
+
+                let changes = leader.leadershipChanges()
+                await server.dropConnection(ofSession: clients[0].session!.id)
+                let sequence = try await withTimeout(.seconds(10)) { () -> [Bool] in
+                    var seen: [Bool] = []
+                    for await change in changes {
+                        seen.append(change.isLeader)
+                        if seen.count >= 3 { break }
+                    }
+                    return seen
+                }
+                #expect(sequence == [true, false, true], "lead, suspended → not leader, reconnected → leader again")
+                #expect(!follower.hasLeadership)
+                #expect(witness.maxLeaders == 1)
+                await leader.close()
+                #expect(try await follower.awaitLeadership(timeout: .seconds(10)))
+                await follower.close()
+                witness.stop()
+            }
+        }
+    }
+
+    @Test("awaitLeadership times out for a member that is not first; close removes its node")
+    func awaitTimeout() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/election/await"
+                let leader = LeaderLatch(client: clients[0], path: path)
+                try leader.start()
+                #expect(try await leader.awaitLeadership(timeout: .seconds(10)))
+                let other = LeaderLatch(client: clients[1], path: path)
+                try other.start()
+                #expect(try await other.awaitLeadership(timeout: .milliseconds(200)) == false)
+                await other.close()
+                #expect(try await clients[0].getChildren(path).count == 1)
+                #expect(throws: LeaderLatchError.alreadyStarted) { try other.start() }
+                await leader.close()
+            }
+        }
+    }
+}
