@@ -63,6 +63,7 @@ final class NetworkLoop: Sendable {
         var connections: [UInt64: ServerConnection] = [:]
         var perHost: [String: Int] = [:]
         var nextID: UInt64 = 1
+        var acceptResumesAt: ContinuousClock.Instant?
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
         func close(_ connection: ServerConnection, notify: Bool, events: inout [NetworkEvent]) {
@@ -105,8 +106,11 @@ final class NetworkLoop: Sendable {
             }
             if !events.isEmpty { deliver(events); events = [] }
 
+            // After a failed accept (e.g. out of file descriptors) the listener rests for a moment
+            // instead of spinning on a socket that stays readable.
+            let acceptResting = acceptResumesAt.map { ContinuousClock.now < $0 } ?? false
             var fds = [pollfd(fd: wakeup.readFD, events: Poller.readable, revents: 0),
-                       pollfd(fd: listener.fd, events: Poller.readable, revents: 0)]
+                       pollfd(fd: listener.fd, events: acceptResting ? 0 : Poller.readable, revents: 0)]
             let order = Array(connections.values)
             for connection in order {
                 // Backpressure: a client that does not read its replies stops being read, so its
@@ -116,10 +120,17 @@ final class NetworkLoop: Sendable {
                 if connection.hasPendingOutput { interest |= Poller.writable }
                 fds.append(pollfd(fd: connection.socket.fd, events: interest, revents: 0))
             }
-            guard (try? Poller.poll(&fds, timeout: nil)) != nil else { continue }
+            let wait = acceptResting ? acceptResumesAt.map { ContinuousClock.now.duration(to: $0) } : nil
+            guard (try? Poller.poll(&fds, timeout: wait)) != nil else { continue }
             if fds[0].revents != 0 { wakeup.drain() }
-            if fds[1].revents != 0 {
-                while let socket = try? listener.accept() {
+            if fds[1].revents & Poller.readable != 0 {
+                while true {
+                    let accepted: Socket?
+                    do { accepted = try listener.accept() } catch {
+                        acceptResumesAt = .now + .milliseconds(100)
+                        break
+                    }
+                    guard let socket = accepted else { break }
                     let host = socket.peerAddress?.host ?? "?"
                     if limits.maxClientConnections > 0, perHost[host, default: 0] >= limits.maxClientConnections {
                         // Apache: "Too many connections from /host - max is N" and the socket is closed.
