@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ZooKeeperRecipes", targets: ["ZooKeeperRecipes"]),
         .executable(name: "zk-bench", targets: ["zk-bench"]),
         .executable(name: "zk-server", targets: ["zk-server"]),
+        .executable(name: "lock-demo", targets: ["lock-demo"]),
     ],
     targets: [
         .target(name: "ZooKeeperProtocol", swiftSettings: strictSettings),
@@ -51,6 +52,12 @@ let package = Package(
         .executableTarget(
             name: "zk-server",
             dependencies: ["ZooKeeperServer"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "lock-demo",
+            // Workers use only the recipes and the client; the parent also starts the embedded server.
+            dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer"],
             swiftSettings: strictSettings
         ),
         .testTarget(
