@@ -10,6 +10,9 @@ enum LockMode: String, Sendable {
     case recipe
     /// Anti-pattern: every waiter watches the lock directory's children (a storm per hand-over).
     case herd
+    /// No lock at all: what the seed notes warn about (order numbers duplicated across JVMs). The
+    /// report must FAIL; this proves the checks can see a broken lock.
+    case none
 }
 
 /// The parent's options (`lock-demo [--connect …] [--workers N] …`).
@@ -56,7 +59,7 @@ struct DemoOptions: Sendable {
             case "mode":
                 let text = try value()
                 guard let parsed = LockMode(rawValue: text) else {
-                    throw UsageError("--mode must be \"recipe\" or \"herd\", got \"\(text)\"")
+                    throw UsageError("--mode must be \"recipe\", \"herd\" or \"none\", got \"\(text)\"")
                 }
                 mode = parsed
             default:

@@ -27,7 +27,7 @@ struct Report {
         var lines: [String] = []
         func add(_ label: String, _ value: String) { lines.append(label.padding(toLength: 34, withPad: " ", startingAt: 0) + value) }
         lines.append("")
-        lines.append("lock-demo report — \(options.mode == .herd ? "HERD mode (anti-pattern: every waiter watches the lock directory)" : "DistributedMutex (each waiter watches its predecessor)")")
+        lines.append("lock-demo report — \(Self.title(options.mode))")
         add("server", connect)
         add("workers", "\(options.workers) processes, one ZooKeeper session each (session timeout \(Self.format(options.sessionTimeout)) s)")
         add("duration", "\(Self.format(seconds)) s")
@@ -43,7 +43,7 @@ struct Report {
         if let mismatch = checks.counterMismatch { add("counter", "✗ \(mismatch)") }
         let perAcquisition = count == 0 ? 0 : Double(events) / Double(count)
         add("watch notifications", "\(events) received by \(reportedBy) workers = \(Self.format(perAcquisition, decimals: 2)) per acquisition"
-            + (options.mode == .herd ? "  ← the herd effect" : "  (≈1: herd-free)"))
+            + (options.mode == .herd ? "  ← the herd effect" : options.mode == .none ? "" : "  (≈1: herd-free)"))
         if options.killHolder { killLines(add) }
         for failure in log.failures { add("worker failure", failure) }
         if log.malformed > 0 { add("malformed worker lines", "\(log.malformed)") }
@@ -63,6 +63,14 @@ struct Report {
             add("next holder", "worker \(next.worker) got order# \(next.orderNumber) (token \(next.fencingToken) > \(victim.fencingToken))")
         } else {
             add("lock passed on after", "not within the run (session timeout \(Self.format(options.sessionTimeout)) s)")
+        }
+    }
+
+    static func title(_ mode: LockMode) -> String {
+        switch mode {
+        case .recipe: return "DistributedMutex (each waiter watches its predecessor)"
+        case .herd: return "HERD mode (anti-pattern: every waiter watches the lock directory)"
+        case .none: return "NO LOCK (control: an unprotected read-increment-write)"
         }
     }
 

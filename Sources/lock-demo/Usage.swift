@@ -1,7 +1,7 @@
 enum Usage {
     static let text = """
     usage: lock-demo [--connect host:port[,host:port…]] [--workers N] [--duration SECONDS]
-                     [--mode recipe|herd] [--kill-holder] [--session-timeout SECONDS]
+                     [--mode recipe|herd|none] [--kill-holder] [--session-timeout SECONDS]
 
     N worker processes compete for one distributed mutex to hand out order numbers: under the lock
     each reads /…/next-order, writes it + 1 (no version check: only the lock protects it) and
@@ -14,6 +14,8 @@ enum Usage {
       --mode recipe        DistributedMutex: each waiter watches only its predecessor (default)
       --mode herd          ANTI-PATTERN for comparison: every waiter watches the lock directory's
                            children, so every change wakes every waiter (the herd effect)
+      --mode none          no lock at all (control): duplicates appear and the run FAILS, which
+                           shows the checks catch what an unprotected counter does
       --kill-holder        SIGKILL a worker while it holds the lock; report how long the lock
                            stays with the dead process (until its session expires) and that no
                            order number was handed out twice

@@ -81,6 +81,8 @@ struct Worker {
                             throw error
                         }
                         try await herd.release(held)
+                    case .none:
+                        try await section(0)  // control: no exclusion at all
                     }
                 } catch is CancellationError {
                     break
