@@ -116,7 +116,14 @@ struct DemoRun {
 
         for worker in workers { worker.send("go") }
         let start = MonotonicClock.nanos()
-        let end = start + Int64(options.duration * 1e9)
+        var duration = options.duration
+        let granted = Double(log.snapshot.grantedTimeouts.values.max() ?? 0) / 1000
+        if killHolder && duration < granted + 6 {
+            // The server granted a longer session than asked (Apache: at least 2 × tickTime).
+            duration = granted + 6
+            note("--kill-holder: the server granted \(granted) s sessions; running \(Int(duration)) s")
+        }
+        let end = start + Int64(duration * 1e9)
         let stallAt = start + Int64(min(2.0, options.duration / 4) * 1e9)
         var stallSent = false
         var progress = Progress()

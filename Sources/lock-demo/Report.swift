@@ -29,7 +29,7 @@ struct Report {
         lines.append("")
         lines.append("lock-demo report — \(Self.title(options.mode))")
         add("server", connect)
-        add("workers", "\(options.workers) processes, one ZooKeeper session each (session timeout \(Self.format(options.sessionTimeout)) s)")
+        add("workers", "\(options.workers) processes, one ZooKeeper session each (session timeout \(grantedTimeout))")
         add("duration", "\(Self.format(seconds)) s")
         add("acquisitions", "\(count)  (per worker: \(perWorker.map(String.init).joined(separator: " ")))")
         add("throughput", "\(Self.format(Double(count) / max(seconds, 0.001), decimals: 0)) acquisitions/s")
@@ -52,6 +52,14 @@ struct Report {
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 
+    /// What the server granted (it clamps to 2…20 × tickTime), or what was asked if unknown.
+    private var grantedTimeout: String {
+        let granted = Set(log.grantedTimeouts.values.filter { $0 > 0 })
+        guard !granted.isEmpty else { return "\(Self.format(options.sessionTimeout)) s requested" }
+        let text = granted.sorted().map { Self.format(Double($0) / 1000) }.joined(separator: "/") + " s"
+        return granted == [Int64(options.sessionTimeout * 1000)] ? text : text + " granted, \(Self.format(options.sessionTimeout)) s requested"
+    }
+
     private func killLines(_ add: (String, String) -> Void) {
         guard let killed = log.killedAtNanos, let victim = log.killedHolders.first else {
             add("kill-holder", "no holder was killed (the worker never stalled in the lock)")
@@ -62,7 +70,7 @@ struct Report {
             add("lock passed on after", "\(Self.format(Double(next.enterNanos - killed) / 1e9, decimals: 2)) s — the dead holder's session expired, its ephemeral lock node went")
             add("next holder", "worker \(next.worker) got order# \(next.orderNumber) (token \(next.fencingToken) > \(victim.fencingToken))")
         } else {
-            add("lock passed on after", "not within the run (session timeout \(Self.format(options.sessionTimeout)) s)")
+            add("lock passed on after", "not within the run (session timeout \(grantedTimeout)); try a longer --duration")
         }
     }
 

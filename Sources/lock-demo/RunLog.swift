@@ -4,6 +4,8 @@ import Synchronization
 final class RunLog: Sendable {
     struct State {
         var sessions: [Int: Int64] = [:]
+        /// Session timeouts the server granted (ms), per worker.
+        var grantedTimeouts: [Int: Int64] = [:]
         var acquisitions: [Acquisition] = []
         /// Holders that were killed inside the lock (exit time = kill time).
         var killedHolders: [Acquisition] = []
@@ -23,8 +25,11 @@ final class RunLog: Sendable {
 
     func record(worker: Int, message: WorkerMessage?, line: Substring) {
         switch message {
-        case let .ready(session):
-            state.withLock { $0.sessions[worker] = session }
+        case let .ready(session, timeout):
+            state.withLock {
+                $0.sessions[worker] = session
+                $0.grantedTimeouts[worker] = timeout
+            }
         case var .acquired(acquisition):
             acquisition.worker = worker
             state.withLock { $0.acquisitions.append(acquisition) }

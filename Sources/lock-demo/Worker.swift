@@ -51,7 +51,8 @@ struct Worker {
             Self.send(.failed("cannot connect to \(settings.connect): \(error)"))
             return 1
         }
-        Self.send(.ready(session: client.session?.id ?? 0))
+        Self.send(.ready(session: client.session?.id ?? 0,
+                         timeoutMilliseconds: Int64(client.session?.timeoutMilliseconds ?? 0)))
         control.startReading()
         await control.waitForGo()
 

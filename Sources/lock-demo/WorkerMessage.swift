@@ -3,8 +3,8 @@
 /// Parent → worker, on the worker's stdin: `go`, `stall` (hold the lock forever on the next
 /// acquisition, to be killed), `stop`. EOF on stdin means the parent is gone: the worker exits.
 enum WorkerMessage: Sendable, Equatable {
-    /// Connected; `session` is the ZooKeeper session id.
-    case ready(session: Int64)
+    /// Connected; the ZooKeeper session id and the timeout the server granted (ms).
+    case ready(session: Int64, timeoutMilliseconds: Int64)
     /// One acquisition: the order number handed out, when the holder entered and left the critical
     /// section (monotonic ns), how long `acquire` waited, and the lock's fencing token.
     case acquired(Acquisition)
@@ -16,7 +16,7 @@ enum WorkerMessage: Sendable, Equatable {
 
     var line: String {
         switch self {
-        case let .ready(session): return "READY \(session)"
+        case let .ready(session, timeout): return "READY \(session) \(timeout)"
         case let .acquired(a): return "ACQ \(a.fields)"
         case let .holding(a): return "HOLD \(a.fields)"
         case let .done(count, events): return "DONE \(count) \(events)"
@@ -30,8 +30,8 @@ enum WorkerMessage: Sendable, Equatable {
         let numbers = words.dropFirst().map { Int64($0) }
         switch kind {
         case "READY":
-            guard numbers.count == 1, let session = numbers[0] else { return nil }
-            self = .ready(session: session)
+            guard numbers.count == 2, let session = numbers[0], let timeout = numbers[1] else { return nil }
+            self = .ready(session: session, timeoutMilliseconds: timeout)
         case "ACQ", "HOLD":
             guard let acquisition = Acquisition(numbers) else { return nil }
             self = kind == "ACQ" ? .acquired(acquisition) : .holding(acquisition)
