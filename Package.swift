@@ -83,6 +83,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "LockDemoTests",
+            dependencies: ["lock-demo"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ZooKeeperIntegrationTests",
             dependencies: ["ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings

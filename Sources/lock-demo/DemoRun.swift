@@ -31,7 +31,7 @@ struct DemoRun {
             connect = server!.connectString
             note("embedded server on \(connect) (durable, temporary directory)")
         }
-        defer { if let server { Task { await server.stop() } } }
+        // Every path below stops the server itself (an async stop cannot run in a defer).
 
         // 2. The znodes: <base>/next-order = "1", <base>/lock/ (the lock directory).
         let base = try! ZNodePath("/lock-demo-\(UUID().uuidString.prefix(8).lowercased())")

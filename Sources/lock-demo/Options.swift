@@ -4,6 +4,12 @@ struct UsageError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// A failure in the run itself (not a usage mistake).
+struct DemoError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// How waiters wait: the herd-free recipe, or the naive anti-pattern for comparison.
 enum LockMode: String, Sendable {
     /// ``DistributedMutex``: each waiter watches only its predecessor (one notification per hand-over).

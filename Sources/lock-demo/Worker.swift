@@ -115,7 +115,7 @@ struct Worker {
         defer { control.exitCritical() }
         let (data, _) = try await client.getData(counter)
         guard let number = Int64(String(decoding: data, as: UTF8.self)) else {
-            throw UsageError("next-order holds \"\(String(decoding: data, as: UTF8.self))\", not a number")
+            throw DemoError("next-order holds \"\(String(decoding: data, as: UTF8.self))\", not a number")
         }
         _ = try await client.setData(counter, data: Array(String(number + 1).utf8))
         var acquisition = Acquisition(orderNumber: number, enterNanos: enter, exitNanos: 0,
