@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ZooKeeperRecipes", targets: ["ZooKeeperRecipes"]),
         .executable(name: "zk-bench", targets: ["zk-bench"]),
         .executable(name: "zk-server", targets: ["zk-server"]),
+        .executable(name: "lock-demo", targets: ["lock-demo"]),
     ],
     targets: [
         .target(name: "ZooKeeperProtocol", swiftSettings: strictSettings),
@@ -53,6 +54,12 @@ let package = Package(
             dependencies: ["ZooKeeperServer"],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "lock-demo",
+            // Workers use only the recipes and the client; the parent also starts the embedded server.
+            dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ZooKeeperProtocolTests",
             dependencies: ["ZooKeeperProtocol"],
@@ -73,6 +80,11 @@ let package = Package(
         .testTarget(
             name: "ZooKeeperRecipesTests",
             dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LockDemoTests",
+            dependencies: ["lock-demo"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -25,6 +25,9 @@ public struct ZooKeeperLogHandler: Sendable {
         }
     }
 
+    /// Whether anything receives log lines (so hot paths can skip building them).
+    var isEnabled: Bool { sink != nil }
+
     func log(_ level: Level, _ message: @autoclosure () -> String) {
         sink?(level, message())
     }

@@ -29,6 +29,10 @@ extension ClientCore {
                     do {
                         let event = try WatcherEvent(from: &reader)
                         let clientPath = chroot.clientPath(event.path)
+                        // Tools count these (lock-demo's herd-effect figure): keep the prefix stable.
+                        if log.isEnabled {
+                            effects.append(.log(.debug, "watch notification: type \(event.type) path \(clientPath)"))
+                        }
                         effects += state.watches.trigger(event, clientPath: clientPath).map(CoreEffect.deliver)
                     } catch {
                         outcome = .dropConnection(ZooKeeperError(.protocolViolation, message: "undecodable watch event", underlying: error))
