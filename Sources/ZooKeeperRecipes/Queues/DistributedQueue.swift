@@ -33,8 +33,8 @@ public import ZooKeeperClient
 ///   twice. Only a *session expiry* in the instant between the transaction and its reply leaves the
 ///   outcome unknown (the receipt dies with the session); the take then throws `sessionExpired` and that
 ///   item may be gone. A `put` whose reply is lost and is retried may enqueue the item twice.
-/// - The `receipts` child is not an item (only `queue-` children are); Curator's `DistributedQueue`
-///   consumers on the same path also filter by `queue-`.
+/// - The `receipts` child is not an item (only `queue-` children are); other clients consuming the same
+///   path must ignore it too.
 /// - An item that fails to decode is left in place and the take throws its decoding error.
 public struct DistributedQueue<Item: Sendable>: Sendable {
     public let client: ZooKeeperClient
