@@ -105,4 +105,39 @@ struct BarrierTests {
             }
         }
     }
+
+    @Test("a barrier waiter rides out a dropped connection and is released by the removal")
+    func barrierWaiterSurvivesDrop() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/barriers/drop"
+                let coordinator = DistributedBarrier(client: clients[0], path: path)
+                try await coordinator.setBarrier()
+                let waiter = Task { try await DistributedBarrier(client: clients[1], path: path).waitOnBarrier(timeout: .seconds(20)) }
+                let states = clients[1].connectionStates()
+                await server.dropConnection(ofSession: clients[1].session!.id)
+                try await waitForState(states) { $0 == .reconnected }
+                let early = try await DistributedBarrier(client: clients[1], path: path).waitOnBarrier(timeout: .milliseconds(100))
+                #expect(early == false, "still held after the reconnection")
+                try await coordinator.removeBarrier()
+                let released = try await waiter.value
+                #expect(released)
+            }
+        }
+    }
+
+    @Test("a double-barrier member whose session expires gets sessionExpired; its node is gone")
+    func doubleBarrierMemberExpires() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/barriers/expire"
+                let doomed = DistributedDoubleBarrier(client: clients[0], path: path, memberCount: 3)
+                let entering = Task { try await doomed.enter(timeout: .seconds(20)) }
+                try await waitForChildren(clients[1], path, count: 1)
+                await server.expireSession(clients[0].session!.id)
+                await #expect(throws: ZooKeeperError.self) { try await entering.value }
+                try await waitForChildren(clients[1], path, count: 0)
+            }
+        }
+    }
 }

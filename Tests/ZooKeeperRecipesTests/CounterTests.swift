@@ -118,4 +118,102 @@ struct CounterTests {
             }
         }
     }
+
+    @Test("DistributedAtomicLong through connection drops: never double-applied; unknown outcomes are reported")
+    func atomicLongThroughDrops() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(3, on: server) { clients in
+                let path: ZNodePath = "/counters/drops"
+                let policy = RetryPolicy(maxRetries: 200, baseDelay: .milliseconds(1), maxDelay: .milliseconds(10))
+                let outcome = try await withThrowingTaskGroup(of: (posts: [Int64], unknown: Int).self) { group in
+                    for client in clients.prefix(2) {
+                        group.addTask {
+                            let counter = DistributedAtomicLong(client: client, path: path, retryPolicy: policy)
+                            var posts: [Int64] = [], unknown = 0
+                            while posts.count + unknown < 100 {
+                                do {
+                                    let result = try await counter.increment()
+                                    if result.succeeded { posts.append(result.postValue) }
+                                } catch let error as ZooKeeperError where error.isRetryable {
+                                    unknown += 1
+                                }
+                            }
+                            return (posts, unknown)
+                        }
+                    }
+                    group.addTask {
+                        for _ in 0..<3 {
+                            try await eventually(within: .seconds(10)) {
+                                clients[0].connectionState.isConnected && clients[1].connectionState.isConnected
+                            }
+                            await server.dropConnection(ofSession: clients[0].session!.id)
+                            await server.dropConnection(ofSession: clients[1].session!.id)
+                        }
+                        return ([], 0)
+                    }
+                    return try await group.reduce(into: (posts: [Int64](), unknown: 0)) { $0.posts += $1.posts; $0.unknown += $1.unknown }
+                }
+                let final = try await DistributedAtomicLong(client: clients[2], path: path).get().postValue
+                #expect(Set(outcome.posts).count == outcome.posts.count, "no post value handed out twice")
+                #expect(final >= Int64(outcome.posts.count))
+                #expect(final <= Int64(outcome.posts.count + outcome.unknown), "nothing applied twice")
+            }
+        }
+    }
+
+    @Test("SharedCount picks up a change made while its connection was down")
+    func sharedCountAfterReconnect() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/counters/reconnect"
+                let writer = SharedCount(client: clients[0], path: path, seedValue: 1)
+                let reader = SharedCount(client: clients[1], path: path, seedValue: 1)
+                try await writer.start()
+                try await reader.start()
+                let changes = reader.changes()
+                await server.partition(session: clients[1].session!.id)
+                try await writer.setCount(42)
+                await server.heal(session: clients[1].session!.id)
+                let seen = try await withTimeout(.seconds(10)) { () -> Int32? in
+                    for await value in changes where value == 42 { return value }
+                    return nil
+                }
+                #expect(seen == 42)
+                #expect(reader.count == 42)
+                writer.close()
+                reader.close()
+            }
+        }
+    }
+
+    @Test("UniqueIDGenerator after its session expires throws; a new session continues the sequence")
+    func uniqueIDsAfterExpiry() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/ids/expiry"
+                let first = UniqueIDGenerator(client: clients[0], path: path)
+                let firstID = try await first.next()
+                #expect(firstID == 0)
+                await server.expireSession(clients[0].session!.id)
+                await #expect(throws: ZooKeeperError.self) { try await first.next() }
+                let id = try await UniqueIDGenerator(client: clients[1], path: path).next()
+                #expect(id == 1)
+            }
+        }
+    }
+
+    @Test("DistributedAtomicLong: a write whose reply is lost throws connectionLoss instead of applying twice")
+    func atomicLongLostReply() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(1, on: server) { clients in
+                let counter = DistributedAtomicLong(client: clients[0], path: "/counters/lost-reply")
+                let first = try await counter.increment()
+                #expect(first.postValue == 1)
+                await server.loseNextReply { opCode, _ in opCode == .setData }
+                await #expect(throws: ZooKeeperError.self) { try await counter.increment() }
+                let after = try await counter.get()
+                #expect(after.postValue == 2, "the write landed once")
+            }
+        }
+    }
 }

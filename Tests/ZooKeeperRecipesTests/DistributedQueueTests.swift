@@ -169,4 +169,19 @@ struct DistributedQueueTests {
             }
         }
     }
+
+    @Test("the take's transaction commits but its reply is lost: the receipt proves the item is ours")
+    func lostTakeReply() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(1, on: server) { clients in
+                let queue = DistributedQueue<Int>(client: clients[0], path: "/queues/lost-reply")
+                for value in 0..<3 { try await queue.put(value) }
+                await server.loseNextReply { opCode, _ in opCode == .multi }
+                #expect(try await queue.take(timeout: .seconds(10)) == 0, "not lost, not skipped")
+                #expect(try await queue.take(timeout: .seconds(10)) == 1)
+                #expect(try await queue.poll() == 2)
+                #expect(try await clients[0].getChildren("/queues/lost-reply/receipts").isEmpty)
+            }
+        }
+    }
 }
