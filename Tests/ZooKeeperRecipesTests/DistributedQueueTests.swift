@@ -184,4 +184,29 @@ struct DistributedQueueTests {
             }
         }
     }
+
+    @Test("delay queue: Curator's |%08X| naming; items come out when due, in due order, not before")
+    func delayQueue() async throws {
+        #expect(DistributedDelayQueue<Int>.epochText(0x1234) == "|00001234|")
+        #expect(DistributedDelayQueue<Int>.epochText(1_700_000_000_000) == "|18BCFE56800|")
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/queues/delay"
+                let producer = DistributedDelayQueue<String>(client: clients[0], path: path)
+                let consumer = DistributedDelayQueue<String>(client: clients[1], path: path)
+                let start = ContinuousClock.now
+                try await producer.put("late", delay: .milliseconds(600))
+                try await producer.put("soon", delay: .milliseconds(200))
+                let node = try await producer.put("now", dueAtEpochMilliseconds: 0)
+                #expect(node == "/queues/delay/queue-|00000000|0000000002")
+                #expect(try await consumer.poll() == "now")
+                #expect(try await consumer.poll() == nil, "nothing else is due yet")
+                #expect(try await consumer.take(timeout: .seconds(10)) == "soon")
+                #expect(ContinuousClock.now - start >= .milliseconds(150))
+                #expect(try await consumer.take(timeout: .seconds(10)) == "late")
+                #expect(ContinuousClock.now - start >= .milliseconds(550), "not before it is due")
+                #expect(try await consumer.take(timeout: .milliseconds(50)) == nil)
+            }
+        }
+    }
 }

@@ -30,6 +30,11 @@ private func queuesExample(zk: ZooKeeperClient) async throws {
 
     let jobs = DistributedPriorityQueue<String>(client: zk, path: "/queues/jobs")
     try await jobs.put("urgent", priority: -10)
+
+    let reminders = DistributedDelayQueue<String>(client: zk, path: "/queues/reminders")
+    try await reminders.put("ping", delay: .seconds(30))
+    let due = try await reminders.take()
+    _ = due
 }
 
 private func countersExample(zk: ZooKeeperClient) async throws {

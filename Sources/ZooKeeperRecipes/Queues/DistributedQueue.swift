@@ -106,7 +106,12 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
     /// - Returns: the item, or `nil` if `timeout` passed first.
     /// - Throws: `CancellationError`; a non-retryable ``ZooKeeperError`` (session expiry: nothing was taken).
     public func take(timeout: Duration? = nil) async throws -> Item? {
-        let deadline = RecipeSupport.deadline(after: timeout)
+        try await take(deadline: RecipeSupport.deadline(after: timeout), notBefore: { _ in nil })
+    }
+
+    /// The take loop. `notBefore(child)` says how long until a child may be taken (`nil` or ≤ 0: now);
+    /// children are sorted so that none after a not-yet-due child is due.
+    func take(deadline: ContinuousClock.Instant?, notBefore: (String) -> Duration?) async throws -> Item? {
         while true {
             try Task.checkCancellation()
             let children: [String]
@@ -117,11 +122,21 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
                 try await RecipeSupport.ensurePath(client, path, policy: retryPolicy)
                 continue
             }
+            var wakeUp = deadline
             for child in Self.sorted(children) {
+                if let delay = notBefore(child), delay > .zero {
+                    // Not due yet: wake when it is (or on a change), whichever comes first.
+                    let due = ContinuousClock.now.advanced(by: delay)
+                    wakeUp = wakeUp.map { min($0, due) } ?? due
+                    break
+                }
                 if let item = try await takeNode(child) { return item }
             }
             do {
-                guard try await RecipeSupport.wait(for: watch, until: deadline) else { return nil }
+                if try await RecipeSupport.wait(for: watch, until: wakeUp) == false,
+                   let deadline, ContinuousClock.now >= deadline {
+                    return nil
+                }
             } catch let error as ZooKeeperError where error.isRecipeRetryable {
                 // The watch died with the connection: the next getChildren re-arms it.
             }
