@@ -26,6 +26,7 @@ import Synchronization
 /// Notable behaviours:
 /// - ``changes()`` yields values, not every write: two writes between reads may coalesce, and a write
 ///   of the same value yields nothing (as Curator's listener).
+/// - Call ``close()`` when done: the follower task keeps the count alive (and its watch armed) until then.
 public final class SharedCount: Sendable {
     public let client: ZooKeeperClient
     public let path: ZNodePath
