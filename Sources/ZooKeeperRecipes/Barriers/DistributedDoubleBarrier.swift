@@ -1,0 +1,167 @@
+import Foundation
+public import ZooKeeperClient
+
+/// A double barrier: `memberCount` members enter together, compute, and leave together — Curator's
+/// `DistributedDoubleBarrier`, znode for znode.
+///
+/// ```swift
+/// let barrier = DistributedDoubleBarrier(client: zk, path: "/barriers/job-7", memberCount: 5)
+/// try await barrier.enter()   // returns once 5 members have entered
+/// try await work()
+/// try await barrier.leave()   // returns once all 5 have left
+/// ```
+///
+/// **Layout** (Curator's): `<path>/<uuid>` — one EPHEMERAL node per member — and `<path>/ready`, created
+/// by the member that completes the group.
+///
+/// **Enter**: `exists`-watch `<path>/ready`, create our node, count the children; if there are at least
+/// `memberCount`, create `ready` (racing creators are fine). Otherwise wait for the watch on `ready`.
+///
+/// **Leave** (herd-avoiding, Curator's `internalLeave`): list the members sorted; if only ours is left,
+/// delete it and finish. The *lowest* member watches the *highest*; every other member deletes its own
+/// node and watches the lowest. So a departure wakes one member, not all of them
+/// (ZooKeeper's recipe, ZOOKEEPER-1011). Finally `ready` is deleted.
+///
+/// **Connection states**: a suspension is ridden out (requests wait for the reconnection, watches are
+/// re-armed by re-reading). A session expiry removes our ephemeral node — the group can then not complete —
+/// and the call throws the `sessionExpired` ``ZooKeeperError``.
+///
+/// Notable behaviours:
+/// - Members are counted by children, so do not store other nodes under `path`.
+/// - A timed-out ``enter(timeout:)`` leaves our node in place (as Curator does): call ``leave(timeout:)``
+///   to take it away, or close the session.
+public final class DistributedDoubleBarrier: Sendable {
+    public let client: ZooKeeperClient
+    /// The barrier directory.
+    public let path: ZNodePath
+    /// How many members complete the group.
+    public let memberCount: Int
+    public let retryPolicy: RetryPolicy
+    /// This member's node, `<path>/<uuid>`.
+    public let ourPath: ZNodePath
+    /// `<path>/ready`.
+    public let readyPath: ZNodePath
+
+    /// The name of the node that marks a complete group (Curator's `READY_NODE`).
+    public static let readyNodeName = "ready"
+
+    public init(client: ZooKeeperClient, path: ZNodePath, memberCount: Int, retryPolicy: RetryPolicy = .standard) {
+        precondition(memberCount > 0, "a double barrier needs at least one member")
+        self.client = client
+        self.path = path
+        self.memberCount = memberCount
+        self.retryPolicy = retryPolicy
+        // A lowercase UUID is always a valid node name.
+        ourPath = try! path.appending(UUID().uuidString.lowercased())
+        readyPath = try! path.appending(Self.readyNodeName)
+    }
+
+    /// Enters the barrier: returns once `memberCount` members have entered.
+    ///
+    /// - Returns: `true` once the group is complete, `false` if `timeout` passed first.
+    @discardableResult
+    public func enter(timeout: Duration? = nil) async throws -> Bool {
+        let deadline = RecipeSupport.deadline(after: timeout)
+        var (ready, watch) = try await retrying(retryPolicy, client) { try await client.existsWatching(readyPath) }
+        try await createOurNode()
+        while ready == nil {
+            try Task.checkCancellation()
+            let children = try await retrying(retryPolicy, client) { try await client.getChildren(path) }
+            if children.count >= memberCount {
+                do {
+                    _ = try await retrying(retryPolicy, client) { try await client.create(readyPath) }
+                } catch let error as ZooKeeperError where error.code == .nodeExists {
+                }
+                return true
+            }
+            do {
+                guard try await RecipeSupport.wait(for: watch, until: deadline) else { return false }
+            } catch let error as ZooKeeperError where error.isRecipeRetryable {
+            }
+            (ready, watch) = try await retrying(retryPolicy, client) { try await client.existsWatching(readyPath) }
+        }
+        return true
+    }
+
+    /// Leaves the barrier: returns once every member has left.
+    ///
+    /// - Returns: `true` once all have left, `false` if `timeout` passed first.
+    /// - Throws: ``DoubleBarrierError/ourNodeMissing`` if our node vanished while others remain (our
+    ///   session was replaced), ``DoubleBarrierError/lastNodeNotOurs``; a non-retryable ``ZooKeeperError``.
+    @discardableResult
+    public func leave(timeout: Duration? = nil) async throws -> Bool {
+        let deadline = RecipeSupport.deadline(after: timeout)
+        let ourName = ourPath.name
+        var ourNodeShouldExist = true
+        var result = true
+        while true {
+            try Task.checkCancellation()
+            var children: [String]
+            do {
+                children = try await retrying(retryPolicy, client) { try await client.getChildren(path) }
+            } catch let error as ZooKeeperError where error.code == .noNode {
+                children = []
+            }
+            children = children.filter { $0 != Self.readyNodeName }.sorted()
+            if children.isEmpty { break }
+            let ourIndex = children.firstIndex(of: ourName)
+            if ourIndex == nil, ourNodeShouldExist { throw DoubleBarrierError.ourNodeMissing(ourPath.string) }
+            if children.count == 1 {
+                if ourNodeShouldExist, children[0] != ourName { throw DoubleBarrierError.lastNodeNotOurs(ourPath.string) }
+                try await deleteOurNode(ourNodeShouldExist)
+                break
+            }
+            let watched: ZNodePath
+            if ourIndex == 0 {
+                watched = try path.appending(children[children.count - 1])  // the lowest waits on the highest
+            } else {
+                watched = try path.appending(children[0])  // the others go, and wait on the lowest
+                try await deleteOurNode(ourNodeShouldExist)
+                ourNodeShouldExist = false
+            }
+            let (stat, watch) = try await retrying(retryPolicy, client) { try await client.existsWatching(watched) }
+            guard stat != nil else { continue }
+            do {
+                guard try await RecipeSupport.wait(for: watch, until: deadline) else {
+                    result = false
+                    break
+                }
+            } catch let error as ZooKeeperError where error.isRecipeRetryable {
+            }
+        }
+        do {
+            try await retrying(retryPolicy, client) { try await client.delete(readyPath) }
+        } catch let error as ZooKeeperError where error.code == .noNode {
+        }
+        return result
+    }
+
+    private func createOurNode() async throws {
+        while true {
+            do {
+                _ = try await retrying(retryPolicy, client) { try await client.create(ourPath, mode: .ephemeral) }
+                return
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+                return  // a retried create that had succeeded
+            } catch let error as ZooKeeperError where error.code == .noNode {
+                try await RecipeSupport.ensurePath(client, path, policy: retryPolicy)
+            }
+        }
+    }
+
+    private func deleteOurNode(_ shouldExist: Bool) async throws {
+        guard shouldExist else { return }
+        do {
+            try await retrying(retryPolicy, client) { try await client.delete(ourPath) }
+        } catch let error as ZooKeeperError where error.code == .noNode {
+        }
+    }
+}
+
+/// A ``DistributedDoubleBarrier`` found the barrier in a state it cannot leave from.
+public enum DoubleBarrierError: Error, Hashable, Sendable {
+    /// Our member node is gone while others remain (our session expired and a new one took over).
+    case ourNodeMissing(String)
+    /// One member node remains and it is not ours.
+    case lastNodeNotOurs(String)
+}

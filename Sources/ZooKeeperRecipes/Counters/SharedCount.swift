@@ -1,0 +1,173 @@
+public import ZooKeeperClient
+import Synchronization
+
+/// A 32-bit integer shared through one node, with a local cached copy kept current by a watch and a
+/// stream of changes — Curator's `SharedCount`.
+///
+/// ```swift
+/// let shared = SharedCount(client: zk, path: "/config/max-workers", seedValue: 4)
+/// try await shared.start()
+/// let current = shared.versionedValue!
+/// if try await shared.trySetCount(expected: current, newValue: current.value + 1) { … }
+/// for await value in shared.changes() { print("now", value) }
+/// ```
+///
+/// **Layout**: `<path>` (PERSISTENT, created with `seedValue` if absent) holding 4 big-endian bytes —
+/// byte-compatible with Curator's `SharedCount` and kazoo's `Counter(support_curator=True)`.
+///
+/// **Algorithm**: `start` creates the node if needed, then a background loop `getData`-watches it and
+/// updates the cached ``VersionedValue``; every change of value is yielded to ``changes()``.
+/// ``trySetCount(expected:newValue:)`` is `setData(version: expected.version)`: it succeeds only if
+/// nobody wrote since `expected` was read.
+///
+/// **Connection states**: while suspended the cached value may be stale; after a reconnection the loop
+/// re-reads (so a missed change is picked up); on session expiry the loop ends and ``changes()`` finishes.
+///
+/// Notable behaviours:
+/// - ``changes()`` yields values, not every write: two writes between reads may coalesce, and a write
+///   of the same value yields nothing (as Curator's listener).
+/// - Call ``close()`` when done: the follower task keeps the count alive (and its watch armed) until then.
+public final class SharedCount: Sendable {
+    public let client: ZooKeeperClient
+    public let path: ZNodePath
+    public let seedValue: Int32
+    public let retryPolicy: RetryPolicy
+
+    private struct State {
+        var current: VersionedValue<Int32>?
+        var subscribers: [Int: AsyncStream<Int32>.Continuation] = [:]
+        var nextID = 0
+        var loop: Task<Void, Never>?
+        var closed = false
+    }
+    private let state = Mutex(State())
+
+    public init(client: ZooKeeperClient, path: ZNodePath, seedValue: Int32, retryPolicy: RetryPolicy = .standard) {
+        self.client = client
+        self.path = path
+        self.seedValue = seedValue
+        self.retryPolicy = retryPolicy
+    }
+
+    deinit { state.withLock { $0.loop?.cancel() } }
+
+    /// Creates the node with the seed if it does not exist, reads it, and starts following it.
+    public func start() async throws {
+        if let parent = path.parent { try await RecipeSupport.ensurePath(client, parent, policy: retryPolicy) }
+        do {
+            _ = try await retrying(retryPolicy, client) {
+                try await client.create(path, data: CounterCoding.bytes(of: seedValue))
+            }
+        } catch let error as ZooKeeperError where error.code == .nodeExists {
+        }
+        let (data, stat, watch) = try await retrying(retryPolicy, client) { try await client.getDataWatching(path) }
+        apply(VersionedValue(version: stat.version, value: try CounterCoding.int32(from: data)))
+        let task = Task { [weak self] in
+            guard let self else { return }
+            await self.follow(first: watch)
+        }
+        state.withLock { $0.loop = task }
+    }
+
+    /// The last value seen (`seedValue` before ``start()``).
+    public var count: Int32 { state.withLock { $0.current?.value } ?? seedValue }
+
+    /// The last value seen with its version: pass it to ``trySetCount(expected:newValue:)``.
+    public var versionedValue: VersionedValue<Int32>? { state.withLock { $0.current } }
+
+    /// Sets the value unconditionally.
+    public func setCount(_ newValue: Int32) async throws {
+        let stat = try await retrying(retryPolicy, client) {
+            try await client.setData(path, data: CounterCoding.bytes(of: newValue))
+        }
+        apply(VersionedValue(version: stat.version, value: newValue))
+    }
+
+    /// Sets `newValue` only if the node is still at `expected.version` (compare-and-set).
+    ///
+    /// - Returns: `true` if written; `false` if someone wrote since `expected` was read (re-read
+    ///   ``versionedValue`` or ``read()`` and try again).
+    /// - Throws: the `connectionLoss` ``ZooKeeperError`` if the outcome is unknown.
+    public func trySetCount(expected: VersionedValue<Int32>, newValue: Int32) async throws -> Bool {
+        do {
+            let stat = try await client.setData(path, data: CounterCoding.bytes(of: newValue), version: expected.version)
+            apply(VersionedValue(version: stat.version, value: newValue))
+            return true
+        } catch let error as ZooKeeperError where error.code == .badVersion {
+            return false
+        }
+    }
+
+    /// Reads the node now (bypassing the cache) and updates the cache.
+    @discardableResult
+    public func read() async throws -> VersionedValue<Int32> {
+        let (data, stat) = try await retrying(retryPolicy, client) { try await client.getData(path) }
+        let value = VersionedValue(version: stat.version, value: try CounterCoding.int32(from: data))
+        apply(value)
+        return value
+    }
+
+    /// Every new value from now on; finishes when the count is closed or the session is lost.
+    public func changes() -> AsyncStream<Int32> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .unbounded)
+        let id: Int? = state.withLock { state in
+            guard !state.closed else { return nil }
+            let id = state.nextID
+            state.nextID += 1
+            state.subscribers[id] = continuation
+            return id
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+        return stream
+    }
+
+    /// Stops following the node and finishes every ``changes()`` stream.
+    public func close() {
+        let (loop, subscribers) = state.withLock { state in
+            state.closed = true
+            defer { state.subscribers = [:]; state.loop = nil }
+            return (state.loop, Array(state.subscribers.values))
+        }
+        loop?.cancel()
+        for subscriber in subscribers { subscriber.finish() }
+    }
+
+    // MARK: - Internals
+
+    /// Records a value if it is newer than the cached one; yields it if the value changed.
+    private func apply(_ value: VersionedValue<Int32>) {
+        let subscribers: [AsyncStream<Int32>.Continuation] = state.withLock { state in
+            if let current = state.current, current.version >= value.version { return [] }
+            let changed = state.current.map { $0.value != value.value } ?? false
+            state.current = value
+            return changed ? Array(state.subscribers.values) : []
+        }
+        for subscriber in subscribers { subscriber.yield(value.value) }
+    }
+
+    private func follow(first: OneShotWatch) async {
+        var watch: OneShotWatch? = first
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                if let armed = watch { _ = try await armed.event() }
+                let (data, stat, next) = try await client.getDataWatching(path)
+                watch = next
+                failures = 0
+                apply(VersionedValue(version: stat.version, value: try CounterCoding.int32(from: data)))
+            } catch let error as ZooKeeperError where error.isRecipeRetryable || error.code == .noNode {
+                // Connection lost (the watch died with it) or the node was deleted: re-read after a pause.
+                watch = nil
+                try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(failures, 5)))
+                failures += 1
+            } catch {
+                break  // session over, closed, cancelled, bad data
+            }
+        }
+        if !Task.isCancelled { close() }
+    }
+}

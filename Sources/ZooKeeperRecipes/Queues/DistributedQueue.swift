@@ -1,0 +1,211 @@
+public import ZooKeeperClient
+
+/// A FIFO queue shared by any number of producers and consumers, one item per sequential node —
+/// Curator's `SimpleDistributedQueue` algorithm with `DistributedQueue`'s `queue-` naming.
+///
+/// ```swift
+/// struct Order: Codable, Sendable { var id: Int }
+/// let queue = DistributedQueue<Order>(client: zk, path: "/queues/orders")
+/// try await queue.put(Order(id: 1))
+/// let next = try await queue.take()            // waits for an item
+/// let maybe = try await queue.poll()           // nil when empty
+/// ```
+///
+/// **Layout**: `<path>/queue-<seq>` (PERSISTENT_SEQUENTIAL; `<path>` created PERSISTENT). The data is the
+/// item's encoding (``QueueSerializer``: JSON or raw bytes). Children not starting with `queue-` are
+/// ignored.
+///
+/// **Algorithm**: `put` = sequential create. `take` = `getChildren` *with a watch*, sort by name (the
+/// 10-digit sequence, so creation order), then for the lowest child `getData` and a transaction
+/// `[delete <item>, create EPHEMERAL <path>/receipts/<item>]`; a `noNode` means another consumer won it,
+/// so try the next child. When no child is left, wait for the children watch — no polling. The receipt
+/// (deleted right after) is how a consumer whose reply was lost to a connection drop learns whether its
+/// transaction committed: Curator's `SimpleDistributedQueue` cannot tell and may lose the item.
+///
+/// **Guarantees**: an item is taken by at most one consumer (the delete decides: exactly one delete of
+/// a node succeeds); items are taken in creation order, so each producer's items stay in order.
+/// A consumer's session expiring loses nothing: an item is removed only by a successful delete.
+///
+/// Notable behaviours (Curator TN4: "ZooKeeper makes a very bad queue source"):
+/// - **Herd**: every waiting consumer watches the queue directory, so one put wakes all of them (as in
+///   Curator and kazoo); they race for the lowest node and the losers retry the next.
+/// - **Connection loss during a take**: resolved by the receipt, so the item is neither lost nor taken
+///   twice. Only a *session expiry* in the instant between the transaction and its reply leaves the
+///   outcome unknown (the receipt dies with the session); the take then throws `sessionExpired` and that
+///   item may be gone. A `put` whose reply is lost and is retried may enqueue the item twice.
+/// - The `receipts` child is not an item (only `queue-` children are); other clients consuming the same
+///   path must ignore it too.
+/// - An item that fails to decode is left in place and the take throws its decoding error.
+public struct DistributedQueue<Item: Sendable>: Sendable {
+    public let client: ZooKeeperClient
+    /// The queue directory.
+    public let path: ZNodePath
+    public let serializer: QueueSerializer<Item>
+    public var retryPolicy: RetryPolicy
+
+    /// The item node prefix (Curator's `DistributedQueue.QUEUE_PREFIX`).
+    public static var nodePrefix: String { "queue-" }
+
+    /// The child directory holding take receipts (see the class notes).
+    public static var receiptsNodeName: String { "receipts" }
+
+    public init(client: ZooKeeperClient, path: ZNodePath, serializer: QueueSerializer<Item>, retryPolicy: RetryPolicy = .standard) {
+        self.client = client
+        self.path = path
+        self.serializer = serializer
+        self.retryPolicy = retryPolicy
+    }
+
+    /// Adds `item` at the tail. Returns the item's node path.
+    @discardableResult
+    public func put(_ item: Item) async throws -> String {
+        try await put(item, namePrefix: Self.nodePrefix)
+    }
+
+    func put(_ item: Item, namePrefix: String) async throws -> String {
+        let data = try serializer.encode(item)
+        let node = try ZNodePath(path.string + "/" + namePrefix, sequentialPrefix: true)
+        var createdPath = false
+        while true {
+            do {
+                return try await retrying(retryPolicy, client) {
+                    try await client.create(node, data: data, mode: .persistentSequential)
+                }
+            } catch let error as ZooKeeperError where error.code == .noNode && !createdPath {
+                createdPath = true
+                try await RecipeSupport.ensurePath(client, path, policy: retryPolicy)
+            }
+        }
+    }
+
+    /// Removes and returns the head item, or `nil` if the queue is empty.
+    public func poll() async throws -> Item? {
+        for child in try await sortedChildren() {
+            if let item = try await takeNode(child) { return item }
+        }
+        return nil
+    }
+
+    /// Returns the head item without removing it, or `nil` if the queue is empty.
+    public func peek() async throws -> Item? {
+        for child in try await sortedChildren() {
+            do {
+                let node = try path.appending(child)
+                let (data, _) = try await retrying(retryPolicy, client) { try await client.getData(node) }
+                return try serializer.decode(data)
+            } catch let error as ZooKeeperError where error.code == .noNode {
+                continue  // taken meanwhile
+            }
+        }
+        return nil
+    }
+
+    /// Removes and returns the head item, waiting for one if the queue is empty.
+    ///
+    /// - Parameter timeout: the longest wait; `nil` waits until an item comes or the task is cancelled.
+    /// - Returns: the item, or `nil` if `timeout` passed first.
+    /// - Throws: `CancellationError`; a non-retryable ``ZooKeeperError`` (session expiry: nothing was taken).
+    public func take(timeout: Duration? = nil) async throws -> Item? {
+        try await take(deadline: RecipeSupport.deadline(after: timeout), notBefore: { _ in nil })
+    }
+
+    /// The take loop. `notBefore(child)` says how long until a child may be taken (`nil` or ≤ 0: now);
+    /// children are sorted so that none after a not-yet-due child is due.
+    func take(deadline: ContinuousClock.Instant?, notBefore: (String) -> Duration?) async throws -> Item? {
+        while true {
+            try Task.checkCancellation()
+            let children: [String]
+            let watch: OneShotWatch
+            do {
+                (children, _, watch) = try await retrying(retryPolicy, client) { try await client.getChildrenWatching(path) }
+            } catch let error as ZooKeeperError where error.code == .noNode {
+                try await RecipeSupport.ensurePath(client, path, policy: retryPolicy)
+                continue
+            }
+            var wakeUp = deadline
+            for child in Self.sorted(children) {
+                if let delay = notBefore(child), delay > .zero {
+                    // Not due yet: wake when it is (or on a change), whichever comes first.
+                    let due = ContinuousClock.now.advanced(by: delay)
+                    wakeUp = wakeUp.map { min($0, due) } ?? due
+                    break
+                }
+                if let item = try await takeNode(child) { return item }
+            }
+            do {
+                if try await RecipeSupport.wait(for: watch, until: wakeUp) == false,
+                   let deadline, ContinuousClock.now >= deadline {
+                    return nil
+                }
+            } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                // The watch died with the connection: the next getChildren re-arms it.
+            }
+        }
+    }
+
+    /// How many items are queued now.
+    public func count() async throws -> Int { try await sortedChildren().count }
+
+    // MARK: - Internals
+
+    /// Item node names in queue order (names sort as their sequence numbers do: 10 zero-padded digits;
+    /// for the priority queue the priority prefix comes first).
+    static func sorted(_ children: [String]) -> [String] {
+        children.filter { $0.hasPrefix(nodePrefix) }.sorted()
+    }
+
+    private func sortedChildren() async throws -> [String] {
+        do {
+            return Self.sorted(try await retrying(retryPolicy, client) { try await client.getChildren(path) })
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return []
+        }
+    }
+
+    /// Takes one node: its item, or `nil` if another consumer took it first.
+    ///
+    /// The delete goes in one transaction with the create of an EPHEMERAL receipt
+    /// `<path>/receipts/<item>`. If the reply is lost, the receipt tells whether *our* transaction
+    /// committed (it exists: the item is ours) or not (the item is still there, or another consumer has it).
+    private func takeNode(_ child: String) async throws -> Item? {
+        let node = try path.appending(child)
+        let data: [UInt8]
+        do {
+            (data, _) = try await retrying(retryPolicy, client) { try await client.getData(node) }
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
+        let item = try serializer.decode(data)
+        let receipts = try path.appending(Self.receiptsNodeName)
+        let receipt = try receipts.appending(child)
+        var madeReceipts = false
+        while true {
+            do {
+                _ = try await client.multi([.delete(node), .create(receipt, mode: .ephemeral)])
+                break
+            } catch let error as ZooKeeperError where error.code == .noNode {
+                // Either the item is gone (another consumer won) or the receipts directory is missing.
+                if !madeReceipts, try await retrying(retryPolicy, client, { try await client.exists(receipts) }) == nil {
+                    madeReceipts = true
+                    try await RecipeSupport.ensurePath(client, receipts, policy: retryPolicy)
+                    continue
+                }
+                return nil
+            } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                // Unknown outcome: our receipt (an ephemeral of this live session) settles it.
+                if try await retrying(retryPolicy, client, { try await client.exists(receipt) }) != nil { break }
+                if try await retrying(retryPolicy, client, { try await client.exists(node) }) == nil { return nil }
+                if case .lost = client.connectionState { throw error }
+            }
+        }
+        await GuaranteedDelete.run(client: client, path: receipt)
+        return item
+    }
+}
+
+extension DistributedQueue where Item: Codable & SendableMetatype {
+    /// A queue of `Codable` items stored as JSON.
+    public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
+        self.init(client: client, path: path, serializer: .json, retryPolicy: retryPolicy)
+    }
+}

@@ -1,0 +1,41 @@
+import ZooKeeperClient
+
+/// Small helpers the recipes share: making paths exist, waiting on a watch with a deadline.
+enum RecipeSupport {
+    /// Creates `path` and its missing ancestors (PERSISTENT, or `mode`), tolerating ones that exist
+    /// (Curator's `ZKPaths.mkdirs` / `EnsurePath`).
+    static func ensurePath(
+        _ client: ZooKeeperClient, _ path: ZNodePath, mode: CreateMode = .persistent, policy: RetryPolicy
+    ) async throws {
+        for prefix in path.prefixes where !prefix.isRoot {
+            do {
+                _ = try await retrying(policy, client) { try await client.create(prefix, mode: mode) }
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+            }
+        }
+    }
+
+    /// `parent/name` without re-validating more than needed.
+    static func child(_ parent: ZNodePath, _ name: String) throws -> ZNodePath {
+        try parent.appending(name)
+    }
+
+    /// Waits for `watch` to fire; `false` if `deadline` passes first.
+    static func wait(for watch: OneShotWatch, until deadline: ContinuousClock.Instant?) async throws -> Bool {
+        guard let deadline else {
+            _ = try await watch.event()
+            return true
+        }
+        if ContinuousClock.now >= deadline { return false }
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = try await watch.event(); return true }
+            group.addTask { try await Task.sleep(until: deadline, clock: .continuous); return false }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+    }
+
+    static func deadline(after timeout: Duration?) -> ContinuousClock.Instant? {
+        timeout.map { ContinuousClock.now.advanced(by: $0) }
+    }
+}

@@ -1,0 +1,143 @@
+import Testing
+import ZooKeeperClient
+import ZooKeeperRecipes
+import ZooKeeperServer
+import ZooKeeperTestSupport
+
+@Suite("Barriers", .timeLimit(.minutes(1)))
+struct BarrierTests {
+    @Test("waiters on a set barrier are released exactly when it is removed")
+    func barrierReleasesOnRemove() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(4, on: server) { clients in
+                let path: ZNodePath = "/barriers/simple"
+                let coordinator = DistributedBarrier(client: clients[0], path: path)
+                #expect(try await coordinator.waitOnBarrier(timeout: .seconds(5)), "an unset barrier does not hold")
+                try await coordinator.setBarrier()
+                try await coordinator.setBarrier()  // idempotent
+                #expect(try await coordinator.isSet())
+
+                let removed = Box(false)
+                let released = Box<[Bool]>([])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for client in clients.dropFirst() {
+                        group.addTask {
+                            let waiter = DistributedBarrier(client: client, path: path)
+                            try await waiter.waitOnBarrier()
+                            released.update { $0.append(removed.get) }
+                        }
+                    }
+                    // The barrier holds (a bounded wait times out) while it is set.
+                    #expect(try await DistributedBarrier(client: clients[1], path: path).waitOnBarrier(timeout: .milliseconds(200)) == false)
+                    #expect(released.get.isEmpty)
+                    removed.update { $0 = true }
+                    try await coordinator.removeBarrier()
+                    try await group.waitForAll()
+                }
+                #expect(released.get == [true, true, true], "released only after the removal")
+                try await coordinator.removeBarrier()  // removing an absent barrier is fine
+            }
+        }
+    }
+
+    @Test("double barrier: 5 members enter together and leave together; early arrivals wait")
+    func doubleBarrierEnterAndLeaveTogether() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(5, on: server) { clients in
+                let path: ZNodePath = "/barriers/double"
+                let barriers = clients.map { DistributedDoubleBarrier(client: $0, path: path, memberCount: 5) }
+                let entered = Box(0)
+                let left = Box(0)
+                let gate = AsyncStream<Void>.makeStream()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for barrier in barriers.prefix(4) {
+                        group.addTask {
+                            let didEnter = try await barrier.enter(timeout: .seconds(20))
+                            #expect(didEnter)
+                            entered.update { $0 += 1 }
+                            for await _ in gate.stream { break }  // compute until the test says leave
+                            let didLeave = try await barrier.leave(timeout: .seconds(20))
+                            #expect(didLeave)
+                            left.update { $0 += 1 }
+                        }
+                    }
+                    // Four early members are in (their nodes exist) but none has passed the barrier.
+                    try await waitForChildren(clients[0], path, count: 4)
+                    #expect(try await barriers[4].client.exists(barriers[4].readyPath) == nil)
+                    #expect(entered.get == 0, "early arrivals wait for the fifth")
+
+                    #expect(try await barriers[4].enter(timeout: .seconds(20)))
+                    try await eventually(within: .seconds(10)) { entered.get == 4 }
+                    #expect(try await clients[0].exists(barriers[0].readyPath) != nil)
+
+                    for _ in 0..<4 { gate.continuation.yield() }
+                    gate.continuation.finish()
+                    // The four leave, but none gets out while the fifth is still in. Herd-avoiding
+                    // leave: all but the lowest member delete their nodes; the lowest waits on the highest.
+                    let lowest = barriers.map(\.ourPath.name).min()!
+                    let remaining = Set([lowest, barriers[4].ourPath.name])
+                    try await eventually(within: .seconds(10)) {
+                        let children = (try? await clients[0].getChildren(path)) ?? []
+                        return Set(children.filter { $0 != "ready" }) == remaining
+                    }
+                    #expect(left.get == 0, "early leavers wait for the last member")
+                    #expect(try await barriers[4].leave(timeout: .seconds(20)))
+                    try await group.waitForAll()
+                }
+                #expect(left.get == 4)
+                #expect(try await clients[0].getChildren(path).isEmpty, "member nodes and ready are gone")
+            }
+        }
+    }
+
+    @Test("double barrier: enter times out when the group never completes")
+    func doubleBarrierTimeout() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/barriers/short"
+                let first = DistributedDoubleBarrier(client: clients[0], path: path, memberCount: 3)
+                let entered = try await first.enter(timeout: .milliseconds(300))
+                #expect(entered == false)
+                let left = try await first.leave(timeout: .seconds(5))
+                #expect(left)
+                let children = try await clients[1].getChildren(path)
+                #expect(children.isEmpty)
+            }
+        }
+    }
+
+    @Test("a barrier waiter rides out a dropped connection and is released by the removal")
+    func barrierWaiterSurvivesDrop() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/barriers/drop"
+                let coordinator = DistributedBarrier(client: clients[0], path: path)
+                try await coordinator.setBarrier()
+                let waiter = Task { try await DistributedBarrier(client: clients[1], path: path).waitOnBarrier(timeout: .seconds(20)) }
+                let states = clients[1].connectionStates()
+                await server.dropConnection(ofSession: clients[1].session!.id)
+                try await waitForState(states) { $0 == .reconnected }
+                let early = try await DistributedBarrier(client: clients[1], path: path).waitOnBarrier(timeout: .milliseconds(100))
+                #expect(early == false, "still held after the reconnection")
+                try await coordinator.removeBarrier()
+                let released = try await waiter.value
+                #expect(released)
+            }
+        }
+    }
+
+    @Test("a double-barrier member whose session expires gets sessionExpired; its node is gone")
+    func doubleBarrierMemberExpires() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/barriers/expire"
+                let doomed = DistributedDoubleBarrier(client: clients[0], path: path, memberCount: 3)
+                let entering = Task { try await doomed.enter(timeout: .seconds(20)) }
+                try await waitForChildren(clients[1], path, count: 1)
+                await server.expireSession(clients[0].session!.id)
+                await #expect(throws: ZooKeeperError.self) { try await entering.value }
+                try await waitForChildren(clients[1], path, count: 0)
+            }
+        }
+    }
+}
