@@ -148,6 +148,34 @@ struct DistributedSemaphoreTests {
         }
     }
 
+    @Test("a lost lease-create reply (CURATOR-315): protected mode adopts the node, no orphaned lease")
+    func lostLeaseCreateReply() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/sem/lost-reply"
+                let semaphore = DistributedSemaphore(client: clients[0], path: path, maxLeases: 1)
+                // Make the directories first so the lost reply is the lease node's create.
+                try await clients[1].create("/sem")
+                try await clients[1].create(path)
+                try await clients[1].create(semaphore.leasesPath)
+                await server.loseNextReply { op, nodePath in
+                    (op == .create || op == .create2) && nodePath?.contains("-lease-") == true
+                }
+                let states = clients[0].connectionStates()
+                let lease = try await semaphore.acquire(timeout: .seconds(10))
+                try await waitForState(states) { $0 == .reconnected }  // the reply really was lost
+                let leases = try await clients[1].getChildren(semaphore.leasesPath)
+                #expect(leases.count == 1, "one lease node, not an orphan plus a second: \(leases)")
+                #expect(lease.path.hasSuffix(leases.first ?? "?"))
+                try await lease.release()
+                // The single lease is free for another session at once.
+                let other = try await DistributedSemaphore(client: clients[1], path: path, maxLeases: 1).acquire(timeout: .seconds(5))
+                try await other.release()
+                #expect(try await clients[1].getChildren(semaphore.leasesPath).isEmpty)
+            }
+        }
+    }
+
     @Test("DistributedSemaphoreMutex: exclusive across sessions, not reentrant")
     func semaphoreMutex() async throws {
         try await withEmbeddedServer { server in
