@@ -3,6 +3,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.retry.RetryNTimes;
 
 /**
@@ -10,17 +11,21 @@ import org.apache.curator.retry.RetryNTimes;
  * shared counter node with an unguarded read-modify-write (read, sleep, write value+1), so the final
  * counter equals the number of acquisitions only if every hold was exclusive.
  *
- * Usage: CuratorMutexContender <connectString> <lockPath> <counterPath> <iterations>
+ * Usage: CuratorMutexContender <connectString> <lockPath> <counterPath> <iterations> [mutex|write|read]
+ * Mode "mutex" (default) uses InterProcessMutex; "write" the write half of InterProcessReadWriteLock (same
+ * increment); "read" its read half: it reads the counter twice with a pause between and fails (exit 5) if
+ * the value changed, i.e. if a writer got in during a read hold.
  * Prints "ready", then one "enter <n>"/"exit <n>" pair per hold, then "done <n>"; exit code 0 on success.
  */
 public final class CuratorMutexContender {
     public static void main(String[] args) throws Exception {
-        if (args.length != 4) {
-            System.err.println("usage: CuratorMutexContender <connectString> <lockPath> <counterPath> <iterations>");
+        if (args.length != 4 && args.length != 5) {
+            System.err.println("usage: CuratorMutexContender <connectString> <lockPath> <counterPath> <iterations> [mutex|write|read]");
             System.exit(2);
         }
         String connect = args[0], lockPath = args[1], counterPath = args[2];
         int iterations = Integer.parseInt(args[3]);
+        String mode = args.length == 5 ? args[4] : "mutex";
         try (CuratorFramework client = CuratorFrameworkFactory.builder()
                 .connectString(connect).sessionTimeoutMs(10000).connectionTimeoutMs(10000)
                 .retryPolicy(new RetryNTimes(5, 100)).build()) {
@@ -29,7 +34,13 @@ public final class CuratorMutexContender {
                 System.err.println("could not connect to " + connect);
                 System.exit(3);
             }
-            InterProcessMutex mutex = new InterProcessMutex(client, lockPath);
+            InterProcessMutex mutex;
+            switch (mode) {
+                case "mutex": mutex = new InterProcessMutex(client, lockPath); break;
+                case "write": mutex = new InterProcessReadWriteLock(client, lockPath).writeLock(); break;
+                case "read": mutex = new InterProcessReadWriteLock(client, lockPath).readLock(); break;
+                default: System.err.println("unknown mode " + mode); System.exit(2); return;
+            }
             System.out.println("ready");
             System.out.flush();
             for (int i = 0; i < iterations; i++) {
@@ -39,10 +50,17 @@ public final class CuratorMutexContender {
                 }
                 try {
                     System.out.println("enter " + i);
-                    byte[] data = client.getData().forPath(counterPath);
-                    long value = Long.parseLong(new String(data, StandardCharsets.UTF_8).trim());
-                    Thread.sleep(2);  // widen the critical section: a lost update would show
-                    client.setData().forPath(counterPath, Long.toString(value + 1).getBytes(StandardCharsets.UTF_8));
+                    long value = read(client, counterPath);
+                    Thread.sleep(2);  // widen the critical section: a lost update or torn read would show
+                    if (mode.equals("read")) {
+                        long again = read(client, counterPath);
+                        if (again != value) {
+                            System.err.println("counter changed during a read hold: " + value + " -> " + again);
+                            System.exit(5);
+                        }
+                    } else {
+                        client.setData().forPath(counterPath, Long.toString(value + 1).getBytes(StandardCharsets.UTF_8));
+                    }
                     System.out.println("exit " + i);
                 } finally {
                     mutex.release();
@@ -51,5 +69,9 @@ public final class CuratorMutexContender {
             System.out.println("done " + iterations);
             System.out.flush();
         }
+    }
+
+    private static long read(CuratorFramework client, String path) throws Exception {
+        return Long.parseLong(new String(client.getData().forPath(path), StandardCharsets.UTF_8).trim());
     }
 }

@@ -43,6 +43,16 @@ enum CuratorToolchain {
         return directory
     }
 
+    /// Runs the compiled contender (mode `mutex`, `write` or `read`) to completion.
+    static func contend(
+        classes: URL, connect: String, lockPath: ZNodePath, counterPath: ZNodePath, iterations: Int, mode: String
+    ) async throws -> (status: Int32, output: String) {
+        try await run(executable("java")!,
+                      ["-cp", classes.path + ":" + classPath, "CuratorMutexContender", connect, lockPath.string,
+                       counterPath.string, String(iterations), mode],
+                      within: .seconds(90))
+    }
+
     struct InteropError: Error, CustomStringConvertible {
         var message: String
         var description: String { message }
@@ -87,7 +97,7 @@ enum CuratorToolchain {
 }
 
 @Suite(
-    "Curator interop: DistributedMutex and Curator's InterProcessMutex exclude each other",
+    "Curator interop: our locks and Curator's exclude each other on one path",
     .timeLimit(.minutes(2)),
     .enabled(if: CuratorToolchain.available,
              "needs java, javac and Curator 5.4 jars in /usr/share/java (apt-get install default-jdk-headless libcurator-recipes-java libslf4j-java): missing \(CuratorToolchain.missing)")
@@ -110,11 +120,9 @@ struct CuratorMutexInteropTests {
 
                 let java = Task {
                     defer { javaDone.update { $0 = true } }
-                    return try await CuratorToolchain.run(
-                        CuratorToolchain.executable("java")!,
-                        ["-cp", classes.path + ":" + CuratorToolchain.classPath, "CuratorMutexContender",
-                         server.connectString, lockPath.string, counterPath.string, String(javaIterations)],
-                        within: .seconds(90))
+                    return try await CuratorToolchain.contend(
+                        classes: classes, connect: server.connectString, lockPath: lockPath,
+                        counterPath: counterPath, iterations: javaIterations, mode: "mutex")
                 }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for client in clients {
@@ -150,6 +158,71 @@ struct CuratorMutexInteropTests {
                 #expect(final == javaIterations + swiftAcquisitions.get,
                         "every read-modify-write ran under the lock (Java \(javaIterations), Swift \(swiftAcquisitions.get))")
                 #expect(sawCuratorContender.get, "the Java and Swift contenders were queued on the lock together")
+                #expect(try await clients[0].getChildren(lockPath).isEmpty)
+            }
+        }
+    }
+
+    @Test("read/write lock: Curator reader and writer processes and Swift readers and writers on one path")
+    func readWriteLock() async throws {
+        let classes = try await CuratorToolchain.compile()
+        defer { try? FileManager.default.removeItem(at: classes) }
+        try await withEmbeddedServer { server in
+            try await withClients(4, on: server) { clients in
+                let lockPath: ZNodePath = "/interop-rw/lock"
+                let counterPath: ZNodePath = "/interop-rw/counter"
+                try await clients[0].create("/interop-rw")
+                try await clients[0].create(counterPath, data: Array("0".utf8))
+                let javaIterations = 10
+                let javaRunning = Box(2)
+                let swiftWrites = Box(0), swiftReads = Box(0), tornReads = Box(0), mixedQueues = Box(false)
+                let javas = ["write", "read"].map { mode in
+                    Task {
+                        defer { javaRunning.update { $0 -= 1 } }
+                        return try await CuratorToolchain.contend(
+                            classes: classes, connect: server.connectString, lockPath: lockPath,
+                            counterPath: counterPath, iterations: javaIterations, mode: mode)
+                    }
+                }
+                @Sendable func read(_ client: ZooKeeperClient) async throws -> Int {
+                    Int(String(decoding: try await client.getData(counterPath).data, as: UTF8.self))!
+                }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (index, client) in clients.enumerated() {
+                        group.addTask {
+                            let lock = DistributedReadWriteLock(client: client, path: lockPath)
+                            var done = 0
+                            while done < 5 || javaRunning.get > 0 {
+                                if index % 2 == 0 {
+                                    try await lock.writeLock.withLock(timeout: .seconds(60)) { _ in
+                                        let value = try await read(client)
+                                        _ = try await client.exists("/")
+                                        _ = try await client.setData(counterPath, data: Array(String(value + 1).utf8))
+                                    }
+                                    swiftWrites.update { $0 += 1 }
+                                } else {
+                                    try await lock.readLock.withLock(timeout: .seconds(60)) { _ in
+                                        let value = try await read(client)
+                                        let children = try await client.getChildren(lockPath)
+                                        if children.count > clients.count { mixedQueues.update { $0 = true } }
+                                        if try await read(client) != value { tornReads.update { $0 += 1 } }
+                                    }
+                                    swiftReads.update { $0 += 1 }
+                                }
+                                done += 1
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                for java in javas {
+                    let (status, output) = try await java.value
+                    #expect(status == 0, "a Curator contender failed (exit 5: a writer got in during its read hold): \(output)")
+                }
+                #expect(tornReads.get == 0, "no Swift read hold saw a write")
+                let final = try await read(clients[0])
+                #expect(final == javaIterations + swiftWrites.get, "no lost update (Java \(javaIterations), Swift \(swiftWrites.get))")
+                #expect(mixedQueues.get, "the Java and Swift contenders were queued on the lock together")
                 #expect(try await clients[0].getChildren(lockPath).isEmpty)
             }
         }
