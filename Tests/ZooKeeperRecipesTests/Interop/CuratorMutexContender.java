@@ -4,6 +4,9 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
+import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
+import org.apache.curator.framework.recipes.locks.Lease;
+import org.apache.zookeeper.CreateMode;
 import org.apache.curator.retry.RetryNTimes;
 
 /**
@@ -14,13 +17,15 @@ import org.apache.curator.retry.RetryNTimes;
  * Usage: CuratorMutexContender <connectString> <lockPath> <counterPath> <iterations> [mutex|write|read]
  * Mode "mutex" (default) uses InterProcessMutex; "write" the write half of InterProcessReadWriteLock (same
  * increment); "read" its read half: it reads the counter twice with a pause between and fails (exit 5) if
- * the value changed, i.e. if a writer got in during a read hold.
+ * the value changed, i.e. if a writer got in during a read hold. "semaphore:N" takes a lease of an
+ * InterProcessSemaphoreV2 with N leases; <counterPath> is then a directory: under each lease it creates an
+ * ephemeral-sequential child "j-", lists the directory and fails (exit 6) if it has more than N children.
  * Prints "ready", then one "enter <n>"/"exit <n>" pair per hold, then "done <n>"; exit code 0 on success.
  */
 public final class CuratorMutexContender {
     public static void main(String[] args) throws Exception {
         if (args.length != 4 && args.length != 5) {
-            System.err.println("usage: CuratorMutexContender <connectString> <lockPath> <counterPath> <iterations> [mutex|write|read]");
+            System.err.println("usage: CuratorMutexContender <connectString> <lockPath> <counterPath> <iterations> [mutex|write|read|semaphore:N]");
             System.exit(2);
         }
         String connect = args[0], lockPath = args[1], counterPath = args[2];
@@ -33,6 +38,36 @@ public final class CuratorMutexContender {
             if (!client.blockUntilConnected(20, TimeUnit.SECONDS)) {
                 System.err.println("could not connect to " + connect);
                 System.exit(3);
+            }
+            if (mode.startsWith("semaphore:")) {
+                int maxLeases = Integer.parseInt(mode.substring("semaphore:".length()));
+                InterProcessSemaphoreV2 semaphore = new InterProcessSemaphoreV2(client, lockPath, maxLeases);
+                System.out.println("ready");
+                System.out.flush();
+                for (int i = 0; i < iterations; i++) {
+                    Lease lease = semaphore.acquire(30, TimeUnit.SECONDS);
+                    if (lease == null) {
+                        System.err.println("acquire timed out");
+                        System.exit(4);
+                    }
+                    try {
+                        System.out.println("enter " + i);
+                        String mine = client.create().withMode(CreateMode.EPHEMERAL_SEQUENTIAL).forPath(counterPath + "/j-");
+                        int holders = client.getChildren().forPath(counterPath).size();
+                        if (holders > maxLeases) {
+                            System.err.println(holders + " holders of a " + maxLeases + "-lease semaphore");
+                            System.exit(6);
+                        }
+                        Thread.sleep(2);
+                        client.delete().forPath(mine);
+                        System.out.println("exit " + i);
+                    } finally {
+                        semaphore.returnLease(lease);
+                    }
+                }
+                System.out.println("done " + iterations);
+                System.out.flush();
+                return;
             }
             InterProcessMutex mutex;
             switch (mode) {

@@ -227,4 +227,58 @@ struct CuratorMutexInteropTests {
             }
         }
     }
+
+    @Test("semaphore: Curator InterProcessSemaphoreV2 processes and Swift sessions share 2 leases")
+    func semaphore() async throws {
+        let classes = try await CuratorToolchain.compile()
+        defer { try? FileManager.default.removeItem(at: classes) }
+        try await withEmbeddedServer { server in
+            try await withClients(3, on: server) { clients in
+                let path: ZNodePath = "/interop-sem/semaphore"
+                let holdersPath: ZNodePath = "/interop-sem/holders"
+                try await clients[0].create("/interop-sem")
+                try await clients[0].create(holdersPath)
+                let maxLeases = 2, javaIterations = 10
+                let javaRunning = Box(2)
+                let violations = Box(0), mixedQueues = Box(false)
+                let javas = (0..<2).map { _ in
+                    Task {
+                        defer { javaRunning.update { $0 -= 1 } }
+                        return try await CuratorToolchain.contend(
+                            classes: classes, connect: server.connectString, lockPath: path,
+                            counterPath: holdersPath, iterations: javaIterations, mode: "semaphore:\(maxLeases)")
+                    }
+                }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for client in clients {
+                        group.addTask {
+                            let semaphore = DistributedSemaphore(client: client, path: path, maxLeases: maxLeases)
+                            var done = 0
+                            while done < 5 || javaRunning.get > 0 {
+                                try await semaphore.withLease(timeout: .seconds(60)) { _ in
+                                    let mine = try await client.create(
+                                        try holdersPath.appending("s-"), mode: .ephemeralSequential)
+                                    let holders = try await client.getChildren(holdersPath)
+                                    if holders.count > maxLeases { violations.update { $0 += 1 } }
+                                    // A Java holder ("j-") beside us: the two implementations shared the leases.
+                                    if holders.contains(where: { $0.hasPrefix("j-") }) { mixedQueues.update { $0 = true } }
+                                    try await client.delete(try ZNodePath(mine))
+                                }
+                                done += 1
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                for java in javas {
+                    let (status, output) = try await java.value
+                    #expect(status == 0, "a Curator contender failed (exit 6: more than \(maxLeases) holders): \(output)")
+                }
+                #expect(violations.get == 0, "never more than \(maxLeases) holders seen from Swift")
+                #expect(mixedQueues.get, "a Java and a Swift process held leases at the same time")
+                let semaphore = DistributedSemaphore(client: clients[0], path: path, maxLeases: maxLeases)
+                #expect(try await clients[0].getChildren(semaphore.leasesPath).isEmpty)
+            }
+        }
+    }
 }
