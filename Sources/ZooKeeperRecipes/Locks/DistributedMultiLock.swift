@@ -28,6 +28,7 @@ public struct DistributedMultiLock: Sendable {
     /// The locks, in acquisition order.
     public let locks: [any DistributedLock]
 
+    /// Combines `locks`, acquired in this order.
     public init(_ locks: [any DistributedLock]) {
         self.locks = locks
     }
@@ -68,6 +69,7 @@ public struct DistributedMultiLock: Sendable {
 
 /// The leases of a ``DistributedMultiLock``, in acquisition order.
 public struct MultiLease: Sendable {
+    /// One lease per lock, in acquisition order.
     public let leases: [LockLease]
 
     /// Whether every lease is held for certain now.

@@ -32,6 +32,7 @@ public import ZooKeeperClient
 /// Both halves are ``DistributedMutex`` values: reentrant for the same owner, with timeouts, cancellation
 /// that leaves no node, fencing tokens, ownership checks and the connection-state contract described there.
 public struct DistributedReadWriteLock: Sendable {
+    /// The client both halves use.
     public let client: ZooKeeperClient
     /// The lock directory.
     public let path: ZNodePath
@@ -45,6 +46,9 @@ public struct DistributedReadWriteLock: Sendable {
     /// Curator's `WRITE_LOCK_NAME`.
     public static let writeLockName = "__WRIT__"
 
+    /// A read/write lock on `path` (created as a container when first used).
+    ///
+    /// - Parameter retryPolicy: for the recipe's own ZooKeeper calls (retryable errors only).
     public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
         self.client = client
         self.path = path

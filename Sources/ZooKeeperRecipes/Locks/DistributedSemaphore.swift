@@ -26,6 +26,7 @@ public import ZooKeeperClient
 ///   (CURATOR-604/696).
 /// - Not reentrant: each acquire takes a new lease.
 public struct DistributedSemaphore: Sendable {
+    /// The client the semaphore uses.
     public let client: ZooKeeperClient
     /// The semaphore directory (holding `locks` and `leases`).
     public let path: ZNodePath
@@ -37,6 +38,9 @@ public struct DistributedSemaphore: Sendable {
     /// Curator's `LEASE_BASE_NAME`.
     public static let leaseName = "lease-"
 
+    /// A semaphore on `path` with `maxLeases` leases (every participant must use the same number).
+    ///
+    /// - Precondition: `maxLeases > 0`.
     public init(client: ZooKeeperClient, path: ZNodePath, maxLeases: Int, retryPolicy: RetryPolicy = .standard) {
         precondition(maxLeases > 0, "a semaphore needs at least one lease")
         self.client = client
@@ -150,6 +154,7 @@ public struct DistributedSemaphoreMutex: Sendable {
     /// The one-lease semaphore underneath.
     public let semaphore: DistributedSemaphore
 
+    /// A semaphore mutex on `path` (Curator's layout: `path/locks`, `path/leases`).
     public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
         semaphore = DistributedSemaphore(client: client, path: path, maxLeases: 1, retryPolicy: retryPolicy)
     }
