@@ -148,6 +148,34 @@ struct DistributedSemaphoreTests {
         }
     }
 
+    @Test("the session of the waiter holding the internal mutex expires: others are not blocked")
+    func waiterSessionExpires() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(3, on: server) { clients in
+                let path: ZNodePath = "/sem/waiter-expiry"
+                let semaphores = clients.map { DistributedSemaphore(client: $0, path: path, maxLeases: 1) }
+                let holder = try await semaphores[0].acquire()
+                let waiter = Task { try await semaphores[1].acquire(timeout: .seconds(20)) }
+                try await waitForChildren(clients[0], semaphores[0].leasesPath, count: 2)  // it holds the mutex
+                let third = Task { try await semaphores[2].acquire(timeout: .seconds(20)) }
+                try await waitForChildren(clients[0], semaphores[0].locksPath, count: 2)
+                await server.expireSession(clients[1].session!.id)
+                let outcome = await waiter.result
+                switch outcome {
+                case .success(let lease): Issue.record("the expired waiter acquired: \(lease.path)")
+                case .failure(let error):
+                    #expect((error as? ZooKeeperError)?.isSessionTerminal == true, "\(error)")
+                }
+                try await holder.release()
+                let lease = try await third.value
+                #expect(try await clients[0].getChildren(semaphores[0].leasesPath).count == 1)
+                try await lease.release()
+                #expect(try await clients[0].getChildren(semaphores[0].leasesPath).isEmpty)
+                #expect(try await clients[0].getChildren(semaphores[0].locksPath).isEmpty)
+            }
+        }
+    }
+
     @Test("a lost lease-create reply (CURATOR-315): protected mode adopts the node, no orphaned lease")
     func lostLeaseCreateReply() async throws {
         try await withEmbeddedServer { server in
