@@ -42,24 +42,46 @@ public struct DistributedMutex: Sendable {
     /// The lock's name inside protected node names (Curator's `LOCK_NAME`).
     public static let lockName = "lock-"
 
+    /// The name inside this lock's node names (`lock-`; `__READ__`/`__WRIT__` for a read/write lock's halves).
+    let name: String
+    /// How a contender decides it holds (the engine's policy) and how contenders sort.
+    let turn: LockContenders.Turn
+    let sortNames: [String]
+    /// For a read lock: the write half, whose hold by the same owner lets a read be taken at once (downgrade).
+    let downgradeFrom: HoldKey?
+
     public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
+        self.init(client: client, path: path, retryPolicy: retryPolicy, name: Self.lockName, turn: .leases,
+                  sortNames: [Self.lockName], downgradeFrom: nil)
+    }
+
+    init(
+        client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy, name: String,
+        turn: LockContenders.Turn, sortNames: [String], downgradeFrom: HoldKey?
+    ) {
         self.client = client
         self.path = path
         self.retryPolicy = retryPolicy
+        self.name = name
+        self.turn = turn
+        self.sortNames = sortNames
+        self.downgradeFrom = downgradeFrom
     }
 
     struct HoldKey: Hashable, Sendable {
         var client: ObjectIdentifier
         var path: String
+        var name: String
     }
 
     /// The leases held by the current task (and inherited by its child tasks).
     @TaskLocal static var heldLeases: [HoldKey: LockLease] = [:]
 
-    private var key: HoldKey { HoldKey(client: ObjectIdentifier(client), path: path.string) }
+    var key: HoldKey { HoldKey(client: ObjectIdentifier(client), path: path.string, name: name) }
 
     private var contenders: LockContenders {
-        LockContenders(client: client, directory: path, lockName: Self.lockName, maxLeases: 1, retryPolicy: retryPolicy)
+        LockContenders(client: client, directory: path, lockName: name, maxLeases: 1, retryPolicy: retryPolicy,
+                       sortNames: sortNames, turn: turn)
     }
 
     /// Acquires the lock.
@@ -70,6 +92,11 @@ public struct DistributedMutex: Sendable {
     ///   (`.sessionExpired`, `.clientClosed`, …). No node is left behind in any of these cases.
     public func acquire(timeout: Duration? = nil) async throws -> LockLease {
         if let held = Self.heldLeases[key], held.retainIfHeld() { return held }
+        if let downgradeFrom, let writer = Self.heldLeases[downgradeFrom], writer.isValid {
+            let lease = LockLease(client: client, holding: try await downgrade(from: writer))
+            lease.startMonitoring()
+            return lease
+        }
         let deadline = timeout.map { ContinuousClock.now + $0 }
         let holding = try await contenders.acquire(deadline: deadline)
         let lease = LockLease(client: client, holding: holding)
@@ -103,7 +130,7 @@ public struct DistributedMutex: Sendable {
     }
 
     /// Runs `body` in a child task that is cancelled if the lease is lost.
-    private static func run<T: Sendable>(
+    static func run<T: Sendable>(
         _ body: @escaping @Sendable (LockLease) async throws -> T, with lease: LockLease
     ) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in

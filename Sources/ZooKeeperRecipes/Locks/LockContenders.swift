@@ -11,6 +11,54 @@ struct LockContenders: Sendable {
     let lockName: String
     let maxLeases: Int
     let retryPolicy: RetryPolicy
+    /// The names whose following text is the sort key (the read/write lock has two).
+    let sortNames: [String]
+    /// Decides, from the sorted contenders and our index, whether we hold or whom we watch.
+    let turn: Turn
+
+    /// A contender's turn policy: hold, or watch exactly one other contender (herd-free).
+    enum Decision: Sendable, Hashable {
+        case holds
+        case watch(String)
+    }
+
+    /// The policies the recipes use. (An enum, not a closure: the engine stays one piece of code.)
+    enum Turn: Sendable, Hashable {
+        /// The first `maxLeases` hold; the others watch the node `maxLeases` places before them.
+        case leases
+        /// Holds unless a node whose name contains `writerName` is before it; then watches the
+        /// *nearest* such node (the ZooKeeper recipe's shared lock, not Curator's first writer).
+        case reader(writerName: String)
+    }
+
+    init(
+        client: ZooKeeperClient, directory: ZNodePath, lockName: String, maxLeases: Int, retryPolicy: RetryPolicy,
+        sortNames: [String]? = nil, turn: Turn = .leases
+    ) {
+        self.client = client
+        self.directory = directory
+        self.lockName = lockName
+        self.maxLeases = maxLeases
+        self.retryPolicy = retryPolicy
+        self.sortNames = sortNames ?? [lockName]
+        self.turn = turn
+    }
+
+    /// What the contender at `index` of `ordered` does.
+    func decide(_ ordered: [String], index: Int) -> Decision {
+        Self.decide(turn, maxLeases: maxLeases, ordered: ordered, index: index)
+    }
+
+    /// What the contender at `index` of `ordered` does under `turn`.
+    static func decide(_ turn: Turn, maxLeases: Int, ordered: [String], index: Int) -> Decision {
+        switch turn {
+        case .leases:
+            return index < maxLeases ? .holds : .watch(ordered[index - maxLeases])
+        case .reader(let writerName):
+            guard let writer = ordered[..<index].lastIndex(where: { $0.contains(writerName) }) else { return .holds }
+            return .watch(ordered[writer])
+        }
+    }
 
     /// A node of ours that holds.
     struct Holding: Sendable, Hashable {
@@ -38,9 +86,19 @@ struct LockContenders: Sendable {
 
     /// Children sorted as Curator sorts them (Java `String.compareTo`: UTF-16 code units).
     static func sorted(_ children: [String], lockName: String) -> [String] {
-        children.map { (key: Array(sortKey($0, lockName: lockName).utf16), name: $0) }
-            .sorted { $0.key.lexicographicallyPrecedes($1.key) }
-            .map(\.name)
+        sorted(children, sortNames: [lockName])
+    }
+
+    /// Children sorted by the text after each of `sortNames` in turn (Curator's read/write lock driver
+    /// strips `__READ__`, then `__WRIT__`); ties keep a stable order by full name.
+    static func sorted(_ children: [String], sortNames: [String]) -> [String] {
+        children.map { name -> (key: [UInt16], name: String) in
+            var key = name[...]
+            for sortName in sortNames { key = sortKey(String(key), lockName: sortName) }
+            return (Array(key.utf16), name)
+        }
+        .sorted { $0.key == $1.key ? $0.name < $1.name : $0.key.lexicographicallyPrecedes($1.key) }
+        .map(\.name)
     }
 
     // MARK: - Acquire
@@ -82,23 +140,28 @@ struct LockContenders: Sendable {
             } catch let error as ZooKeeperError where error.code == .noNode {
                 return nil
             }
-            let ordered = Self.sorted(children, lockName: lockName)
+            let ordered = Self.sorted(children, sortNames: sortNames)
             guard let index = ordered.firstIndex(of: node.name) else { return nil }
-            if index < maxLeases {
+            switch decide(ordered, index: index) {
+            case .holds:
                 // CURATOR-696: the node counts only if it belongs to the session we have now; an old
                 // session's node may linger until the server expires it.
                 guard let session = client.session?.id, node.ephemeralOwner == session else { return nil }
                 return Holding(path: node.path, czxid: node.czxid, sessionID: session)
+            case .watch(let name):
+                try await watch(try directory.appending(name), deadline: deadline)
             }
-            let predecessor = try directory.appending(ordered[index - maxLeases])
-            let watch: OneShotWatch
-            do {
-                // getData, not exists: a watch on a vanished node would dangle (CURATOR-107).
-                watch = try await retrying(retryPolicy, client) { try await client.getDataWatching(predecessor) }.watch
-            } catch let error as ZooKeeperError where error.code == .noNode {
-                continue
-            }
+        }
+    }
+
+    /// `getData`-watches `predecessor` and waits for the watch (returns at once if it is gone).
+    private func watch(_ predecessor: ZNodePath, deadline: ContinuousClock.Instant?) async throws {
+        do {
+            // getData, not exists: a watch on a vanished node would dangle (CURATOR-107).
+            let watch = try await retrying(retryPolicy, client) { try await client.getDataWatching(predecessor) }.watch
             try await Self.wait(for: watch, until: deadline)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return
         }
     }
 

@@ -1,0 +1,173 @@
+public import ZooKeeperClient
+
+/// A distributed counting semaphore: at most ``maxLeases`` leases held at a time, across all sessions.
+/// Curator's `InterProcessSemaphoreV2`, znode for znode.
+///
+/// ```swift
+/// let slots = DistributedSemaphore(client: zk, path: "/semaphores/crawlers", maxLeases: 4)
+/// try await slots.withLease(timeout: .seconds(10)) { lease in try await crawl() }
+/// ```
+///
+/// **Layout**: `<path>/locks/_c_<uuid>-lock-<seq>` (an internal ``DistributedMutex``) and
+/// `<path>/leases/_c_<uuid>-lease-<seq>` (one ephemeral-sequential, protected node per lease).
+///
+/// **Algorithm**: take the internal mutex; create a lease node; `getChildren`-watch `leases` until it
+/// has at most `maxLeases` children; release the mutex. Only the mutex holder watches the leases
+/// directory, and every other waiter watches only its predecessor in `locks`, so no release wakes a
+/// herd. A lease is released by deleting its node (guaranteed delete).
+///
+/// Notable behaviours:
+/// - All participants must agree on `maxLeases` (as in Curator, nothing enforces it).
+/// - Leases are ``LockLease`` values: fencing token (the lease node's `czxid`), the connection-state
+///   contract of ``DistributedMutex`` (uncertain on suspended, lost on expiry), release from any task.
+/// - Timeouts, cancellation and errors delete the lease nodes created so far and release the internal
+///   mutex (the CURATOR-315 orphaned-lease class cannot happen: nodes are protected and deleted).
+/// - A lease node that vanished or belongs to an older session is replaced, never counted as ours
+///   (CURATOR-604/696).
+/// - Not reentrant: each acquire takes a new lease.
+public struct DistributedSemaphore: Sendable {
+    /// The client the semaphore uses.
+    public let client: ZooKeeperClient
+    /// The semaphore directory (holding `locks` and `leases`).
+    public let path: ZNodePath
+    /// How many leases may be held at a time.
+    public let maxLeases: Int
+    /// The retry policy for the recipe's own ZooKeeper calls.
+    public var retryPolicy: RetryPolicy
+
+    /// Curator's `LEASE_BASE_NAME`.
+    public static let leaseName = "lease-"
+
+    /// A semaphore on `path` with `maxLeases` leases (every participant must use the same number).
+    ///
+    /// - Precondition: `maxLeases > 0`.
+    public init(client: ZooKeeperClient, path: ZNodePath, maxLeases: Int, retryPolicy: RetryPolicy = .standard) {
+        precondition(maxLeases > 0, "a semaphore needs at least one lease")
+        self.client = client
+        self.path = path
+        self.maxLeases = maxLeases
+        self.retryPolicy = retryPolicy
+    }
+
+    /// The `leases` directory.
+    public var leasesPath: ZNodePath { (try? path.appending("leases")) ?? path }
+    /// The internal mutex's directory.
+    public var locksPath: ZNodePath { (try? path.appending("locks")) ?? path }
+
+    /// Acquires one lease.
+    ///
+    /// - Throws: ``LockError/timedOut``, `CancellationError`, or a non-retryable ``ZooKeeperError``.
+    ///   No node is left behind in any of these cases.
+    public func acquire(timeout: Duration? = nil) async throws -> LockLease {
+        try await acquire(1, timeout: timeout)[0]
+    }
+
+    /// Acquires `count` leases together (all or none).
+    ///
+    /// - Precondition: `1 <= count <= maxLeases`.
+    public func acquire(_ count: Int, timeout: Duration? = nil) async throws -> [LockLease] {
+        precondition(count > 0 && count <= maxLeases, "acquire between 1 and maxLeases leases")
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        let internalMutex = DistributedMutex(client: client, path: locksPath, retryPolicy: retryPolicy)
+        let mutexLease = try await internalMutex.acquire(timeout: timeout)
+        var holdings: [LockContenders.Holding] = []
+        do {
+            while holdings.count < count {
+                if let holding = try await acquireOne(deadline: deadline) { holdings.append(holding) }
+            }
+        } catch {
+            for holding in holdings.reversed() {
+                await GuaranteedDelete.run(client: client, path: try ZNodePath(holding.path))
+            }
+            try await mutexLease.release()
+            throw error
+        }
+        try await mutexLease.release()
+        return holdings.map { holding in
+            let lease = LockLease(client: client, holding: holding)
+            lease.startMonitoring()
+            return lease
+        }
+    }
+
+    /// Runs `body` while holding one lease; releases it afterwards. If the lease is lost while `body`
+    /// runs, `body` is cancelled and this throws ``LockError/leaseLost``.
+    public func withLease<T: Sendable>(
+        timeout: Duration? = nil, _ body: @Sendable (LockLease) async throws -> T
+    ) async throws -> T {
+        let lease = try await acquire(timeout: timeout)
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await withoutActuallyEscaping(body) { body in
+                try await DistributedMutex.run(body, with: lease)
+            })
+        } catch {
+            result = .failure(error)
+        }
+        try await lease.release()
+        return try result.get()
+    }
+
+    /// Creates a lease node and waits (holding the internal mutex) until the leases fit; `nil` means
+    /// the node vanished or is not our session's: it was removed, try again.
+    private func acquireOne(deadline: ContinuousClock.Instant?) async throws -> LockContenders.Holding? {
+        try Task.checkCancellation()
+        let creator = ProtectedCreate(client: client, parent: leasesPath, name: Self.leaseName)
+        let node: ProtectedCreate.Created
+        do {
+            node = try await creator.create(data: [], mode: .ephemeralSequential, policy: retryPolicy)
+        } catch {
+            await creator.deleteAllOwn()
+            throw error
+        }
+        let nodePath = try ZNodePath(node.path)
+        do {
+            while true {
+                try Task.checkCancellation()
+                let (children, _, watch) = try await retrying(retryPolicy, client) {
+                    try await client.getChildrenWatching(leasesPath)
+                }
+                guard children.contains(node.name), let session = client.session?.id,
+                      node.ephemeralOwner == session else {
+                    await GuaranteedDelete.run(client: client, path: nodePath)
+                    return nil
+                }
+                if children.count <= maxLeases {
+                    return LockContenders.Holding(path: node.path, czxid: node.czxid, sessionID: session)
+                }
+                try await LockContenders.wait(for: watch, until: deadline)
+            }
+        } catch {
+            await GuaranteedDelete.run(client: client, path: nodePath)
+            throw error
+        }
+    }
+}
+
+/// A non-reentrant distributed mutex: a ``DistributedSemaphore`` with one lease (Curator's
+/// `InterProcessSemaphoreMutex`).
+///
+/// Unlike ``DistributedMutex`` a nested acquire by the same owner waits like any other contender (and
+/// so times out or deadlocks): use it when a hold must not be shared with child tasks.
+/// Layout: `<path>/locks/…-lock-<seq>` and `<path>/leases/…-lease-<seq>`, as Curator's.
+public struct DistributedSemaphoreMutex: Sendable {
+    /// The one-lease semaphore underneath.
+    public let semaphore: DistributedSemaphore
+
+    /// A semaphore mutex on `path` (Curator's layout: `path/locks`, `path/leases`).
+    public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
+        semaphore = DistributedSemaphore(client: client, path: path, maxLeases: 1, retryPolicy: retryPolicy)
+    }
+
+    /// Acquires the mutex; see ``DistributedSemaphore/acquire(timeout:)``.
+    public func acquire(timeout: Duration? = nil) async throws -> LockLease {
+        try await semaphore.acquire(timeout: timeout)
+    }
+
+    /// Runs `body` while holding the mutex; see ``DistributedSemaphore/withLease(timeout:_:)``.
+    public func withLock<T: Sendable>(
+        timeout: Duration? = nil, _ body: @Sendable (LockLease) async throws -> T
+    ) async throws -> T {
+        try await semaphore.withLease(timeout: timeout, body)
+    }
+}
