@@ -126,8 +126,9 @@ extension Shell {
             print(json)
             return .ok
         }
-        // zkCli prints Java's `new String(null)` as "null"; our client cannot tell null from empty.
-        print(data.isEmpty ? "null" : decoded)
+        // zkCli prints "null" for a node whose data is null (created by the Java client without data, on
+        // Apache); our client and server keep empty data, for which zkCli prints an empty line, as we do.
+        print(decoded)
         if args.has("s") { StatPrinter.lines(stat).forEach(print) }
         return .ok
     }
