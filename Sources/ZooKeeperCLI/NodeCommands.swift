@@ -226,16 +226,28 @@ extension Shell {
     func tree(_ args: ParsedArguments) async throws -> CommandOutcome {
         let root = try path(args.arguments.first ?? "/")
         let client = try connected()
+        let rootChildren = try await client.getChildren(root).sorted()
         print(root.string)
-        func draw(_ node: ZNodePath, prefix: String) async throws {
-            let children = try await client.getChildren(node).sorted()
+        // Children are read before a node's line is printed, so an unreadable node is marked on its line;
+        // a node deleted meanwhile is left out.
+        func draw(_ node: ZNodePath, children: [String], prefix: String) async throws {
             for (offset, child) in children.enumerated() {
                 let last = offset == children.count - 1
-                print(prefix + (last ? "└── " : "├── ") + child)
-                try await draw(try node.appending(child), prefix: prefix + (last ? "    " : "│   "))
+                let path = try node.appending(child)
+                var grandchildren: [String] = []
+                var note = ""
+                do {
+                    grandchildren = try await client.getChildren(path).sorted()
+                } catch let error as ZooKeeperError where error.code == .noAuth {
+                    note = " (Insufficient permission)"
+                } catch let error as ZooKeeperError where error.code == .noNode {
+                    continue
+                }
+                print(prefix + (last ? "└── " : "├── ") + child + note)
+                try await draw(path, children: grandchildren, prefix: prefix + (last ? "    " : "│   "))
             }
         }
-        try await draw(root, prefix: "")
+        try await draw(root, children: rootChildren, prefix: "")
         return .ok
     }
 }
