@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "zk-bench", targets: ["zk-bench"]),
         .executable(name: "zk-server", targets: ["zk-server"]),
         .executable(name: "lock-demo", targets: ["lock-demo"]),
+        .executable(name: "zk-cli", targets: ["zk-cli"]),
     ],
     targets: [
         .target(name: "ZooKeeperProtocol", swiftSettings: strictSettings),
@@ -58,6 +59,21 @@ let package = Package(
             name: "lock-demo",
             // Workers use only the recipes and the client; the parent also starts the embedded server.
             dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ZooKeeperCLI",
+            dependencies: ["ZooKeeperClient", "ZooKeeperProtocol"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "zk-cli",
+            dependencies: ["ZooKeeperCLI"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ZooKeeperCLITests",
+            dependencies: ["ZooKeeperCLI", "ZooKeeperClient", "ZooKeeperProtocol", "ZooKeeperServer", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,169 @@
+import ZooKeeperClient
+import ZooKeeperProtocol
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// connect, close, quit, help, history, redo, version, config, 4lw.
+
+extension Shell {
+    /// What `version` reports.
+    public static let cliVersion = "ZooKeeper CLI version: 3.8.0-shepherd (zk-cli)"
+
+    static let sessionCommands: [String: CommandSpec] = [
+        "connect": CommandSpec(usage: "connect host:port", needsConnection: false) { shell, args in
+            guard let target = args.arguments.first else { throw UsageError() }
+            try await shell.connect(to: target)
+            return .ok
+        },
+        "close": CommandSpec(usage: "close ", needsConnection: false) { shell, _ in
+            await shell.closeClient(announce: true)
+            return .ok
+        },
+        "quit": CommandSpec(usage: "quit ", needsConnection: false) { _, _ in .quit },
+        "help": CommandSpec(usage: "help", needsConnection: false) { shell, _ in
+            await shell.printHelp()
+            return .ok
+        },
+        "history": CommandSpec(usage: "history ", needsConnection: false) { shell, _ in
+            await shell.printHistory()
+            return .ok
+        },
+        "redo": CommandSpec(usage: "redo cmdno", needsConnection: false) { try await $0.redo($1) },
+        "version": CommandSpec(usage: "version ", needsConnection: false) { shell, _ in
+            await shell.print(Shell.cliVersion)
+            return .ok
+        },
+        "config": CommandSpec(usage: "config [-c] [-w] [-s]", flags: ["c", "w", "s"]) { try await $0.config($1) },
+        "4lw": CommandSpec(usage: "4lw word", needsConnection: false) { try await $0.fourLetterWord($1) },
+    ]
+
+    /// Connects (closing any current connection first) and prints the SyncConnected event.
+    public func connect(to target: String) async throws {
+        await closeClient(announce: false)
+        var configuration: ZooKeeperConfiguration
+        do { configuration = try ZooKeeperConfiguration(connectionString: target) } catch {
+            throw CLIError("\(error)")
+        }
+        configuration.sessionTimeout = sessionTimeout
+        connectString = target
+        let client = try await ZooKeeperClient.connect(configuration)
+        self.client = client
+        printEvent(state: .syncConnected, type: .none, path: nil)
+        let states = client.connectionStates()
+        stateTask = Task { [weak self] in
+            for await state in states {
+                switch state {
+                case .connected, .connecting, .presumedExpired: continue
+                case .reconnected: await self?.printEvent(state: .syncConnected, type: .none, path: nil)
+                case .readOnly: await self?.printEvent(state: .connectedReadOnly, type: .none, path: nil)
+                case .suspended: await self?.printEvent(state: .disconnected, type: .none, path: nil)
+                case .lost(.sessionExpired): await self?.printEvent(state: .expired, type: .none, path: nil)
+                case .lost(.authFailed): await self?.printEvent(state: .authFailed, type: .none, path: nil)
+                case .lost: await self?.printEvent(state: .closed, type: .none, path: nil)
+                }
+            }
+        }
+    }
+
+    func closeClient(announce: Bool) async {
+        stateTask?.cancel()
+        stateTask = nil
+        for task in watchTasks { task.cancel() }
+        watchTasks = []
+        oneShotWatches = [:]
+        for task in persistentWatches.values { task.cancel() }
+        persistentWatches = [:]
+        guard let client else { return }
+        self.client = nil
+        await client.close()
+        if announce { printEvent(state: .closed, type: .none, path: nil) }
+    }
+
+    func printHelp() {
+        (Self.usageText + Self.extraUsageText).forEach(print)
+    }
+
+    func printHistory() {
+        let last = commandCount - 1
+        for index in max(0, last - 10)...last {
+            if let line = history[index] { print("\(index) - \(line)") }
+        }
+    }
+
+    func redo(_ args: ParsedArguments) async throws -> CommandOutcome {
+        guard let text = args.arguments.first else { throw UsageError() }
+        guard let index = Int(text), index >= 0, index < commandCount - 1, let line = history[index] else {
+            throw CLIError("Command index out of range")
+        }
+        history[commandCount - 1] = line
+        let words = tokenizeCommandLine(line)
+        if words.first == "redo" { throw CLIError("No redo for redo") }
+        return await run(words: words, line: line)
+    }
+
+    func config(_ args: ParsedArguments) async throws -> CommandOutcome {
+        let (data, stat) = try await connected().getConfig()
+        let text = String(decoding: data, as: UTF8.self)
+        if args.has("c") {
+            // ConfigUtils.getClientConfigStr: "version connect-string".
+            var version = ""
+            var servers: [String] = []
+            for line in text.split(separator: "\n") {
+                if line.hasPrefix("version=") { version = String(line.dropFirst(8)) }
+                else if line.hasPrefix("server."), let semicolon = line.lastIndex(of: ";") {
+                    servers.append(String(line[line.index(after: semicolon)...]))
+                }
+            }
+            print("\(version) \(servers.joined(separator: ","))")
+        } else {
+            print(text)
+        }
+        if args.has("s") { StatPrinter.lines(stat).forEach(print) }
+        return .ok
+    }
+
+    /// `4lw word`: sends a four-letter word to the server this session is connected to.
+    func fourLetterWord(_ args: ParsedArguments) async throws -> CommandOutcome {
+        guard let word = args.arguments.first, word.utf8.count == 4 else { throw UsageError() }
+        guard let server = client?.currentServer ?? (try? ZooKeeperConfiguration(connectionString: connectString ?? ""))?.servers.first
+        else { throw CLIError("Not connected") }
+        let reply = try sendFourLetterWord(word, host: server.host, port: server.port, timeoutSeconds: 10)
+        for line in reply.split(separator: "\n", omittingEmptySubsequences: false).dropLast(reply.hasSuffix("\n") ? 1 : 0) {
+            print(String(line))
+        }
+        return .ok
+    }
+}
+
+/// A blocking four-letter-word exchange: connect, send, read to EOF (bounded by `timeoutSeconds`).
+func sendFourLetterWord(_ word: String, host: String, port: Int, timeoutSeconds: Int) throws -> String {
+    var hints = addrinfo()
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    var info: UnsafeMutablePointer<addrinfo>?
+    guard getaddrinfo(host, String(port), &hints, &info) == 0, let first = info else {
+        throw CLIError("Unable to resolve address: \(host):\(port)")
+    }
+    defer { freeaddrinfo(info) }
+    let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+    guard fd >= 0 else { throw CLIError("socket failed") }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
+        throw CLIError("Unable to connect to \(host):\(port)")
+    }
+    let bytes = Array(word.utf8)
+    guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw CLIError("write failed") }
+    var reply: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = recv(fd, &buffer, buffer.count, 0)
+        if count <= 0 { break }
+        reply += buffer[0..<count]
+    }
+    return String(decoding: reply, as: UTF8.self)
+}

@@ -1,0 +1,65 @@
+import Foundation
+import ZooKeeperCLI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// zk-cli: a zkCli-compatible ZooKeeper shell.
+//   zk-cli [-server host:port[,…][/chroot]] [-timeout ms] [--json] [cmd args…]
+// With a command: runs it and exits (0 ok, 1 error, 127 unknown command). Without: reads commands from
+// stdin, one per line (a prompt when stdin is a terminal); exits 1 if any command failed.
+
+let standardOutput = FileHandle.standardOutput
+let shell = Shell { line in standardOutput.write(Data((line + "\n").utf8)) }
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var server = "localhost:2181"
+var timeoutMilliseconds = 30000
+var json = false
+parsing: while let first = arguments.first {
+    switch first {
+    case "-server" where arguments.count >= 2:
+        server = arguments[1]
+        arguments.removeFirst(2)
+    case "-timeout" where arguments.count >= 2:
+        timeoutMilliseconds = Int(arguments[1]) ?? timeoutMilliseconds
+        arguments.removeFirst(2)
+    case "--json":
+        json = true
+        arguments.removeFirst()
+    case "-h", "--help":
+        await shell.execute("help")
+        exit(0)
+    default:
+        break parsing
+    }
+}
+
+await shell.setJSONOutput(json)
+await shell.setSessionTimeout(.milliseconds(timeoutMilliseconds))
+do {
+    try await shell.connect(to: server)
+} catch {
+    FileHandle.standardError.write(Data("Unable to connect to \(server): \(error)\n".utf8))
+    exit(1)
+}
+
+if !arguments.isEmpty {
+    let outcome = await shell.execute(words: arguments)
+    await shell.shutdown()
+    exit(outcome.exitCode)
+}
+
+let interactive = isatty(0) != 0
+var failed = false
+while true {
+    if interactive {
+        standardOutput.write(Data(await shell.prompt.utf8))
+    }
+    guard let line = readLine() else { break }
+    let outcome = await shell.execute(line)
+    if outcome == .quit { break }
+    if outcome == .failed || outcome == .notFound { failed = true }
+}
+await shell.shutdown()
+exit(failed && !interactive ? 1 : 0)
