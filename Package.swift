@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "zk-bench", targets: ["zk-bench"]),
         .executable(name: "zk-server", targets: ["zk-server"]),
         .executable(name: "lock-demo", targets: ["lock-demo"]),
+        .executable(name: "zk-matrix", targets: ["zk-matrix"]),
     ],
     targets: [
         .target(name: "ZooKeeperProtocol", swiftSettings: strictSettings),
@@ -58,6 +59,12 @@ let package = Package(
             name: "lock-demo",
             // Workers use only the recipes and the client; the parent also starts the embedded server.
             dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "zk-matrix",
+            // The recipes test matrix: suites × faults × targets (embedded, Apache standalone, Apache ensemble).
+            dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

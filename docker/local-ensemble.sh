@@ -12,7 +12,7 @@
 #   local-ensemble.sh node-of PORT   print the node number serving client port PORT
 #   local-ensemble.sh kill N         SIGKILL node N
 #   local-ensemble.sh start-node N   start node N again (keeps its data)
-#   local-ensemble.sh wait           wait until 1 leader + 2 followers again
+#   local-ensemble.sh wait [quorum]  wait until 1 leader + 2 followers again (quorum: + at least 1)
 #
 # Environment: SHEPHERD_ENSEMBLE_DIR [/tmp/shepherd-ensemble-$UID] state dir (ports, node1..3/{zoo.cfg,data,log,zk.pid});
 # ZK_TICK [1000] tickTime ms; ZK_HEAP [192m]; ZK_START_TIMEOUT [60] seconds.
@@ -77,7 +77,7 @@ launch() { # node number
   log "started node$i pid $(cat "$dir/zk.pid") client port $(client_port "$i")"
 }
 
-healthy() { # prints the modes; exit 0 when one leader and two followers
+healthy() { # [min followers, default 2] prints the modes; exit 0 when one leader and that many followers
   local i m modes=() leaders=0 followers=0
   for i in 1 2 3; do
     m=$(mode_of "$(client_port "$i")"); modes+=("${m:-down}")
@@ -85,13 +85,13 @@ healthy() { # prints the modes; exit 0 when one leader and two followers
     [[ $m == follower ]] && followers=$((followers + 1))
   done
   echo "${modes[*]}"
-  ((leaders == 1 && followers == 2))
+  ((leaders == 1 && followers >= ${1:-2}))
 }
 
-wait_ready() {
+wait_ready() { # [min followers]
   local deadline=$((SECONDS + START_TIMEOUT)) modes
   while ((SECONDS < deadline)); do
-    if modes=$(healthy); then log "ready: $modes"; return 0; fi
+    if modes=$(healthy "${1:-2}"); then log "ready: $modes"; return 0; fi
     sleep 0.2
   done
   die "not ready after ${START_TIMEOUT}s ($(healthy || true)); logs under $ROOT/node*/log"
@@ -195,6 +195,6 @@ case ${1:-} in
   node-of) node_of "${2:?port}" ;;
   kill) need_node "${2:-}"; kill_node "$2" ;;
   start-node) need_node "${2:-}"; launch "$2" ;;
-  wait) wait_ready ;;
+  wait) if [[ ${2:-} == quorum ]]; then wait_ready 1; else wait_ready; fi ;;
   *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -1,0 +1,92 @@
+import Synchronization
+import ZooKeeperClient
+import ZooKeeperRecipes
+
+/// DistributedMutex: `workers` clients × `rounds` acquisitions. An in-process occupancy record (independent
+/// of ZooKeeper) catches two holders inside at once while both leases say `.held`; a fenced counter rejects
+/// stale tokens. Every worker must finish (waiters eventually acquire).
+struct LockSuite {
+    let workers = 3
+    let rounds = 8
+
+    final class Occupancy: Sendable {
+        struct State {
+            var inside: [Int: LockLease] = [:]
+            var violations: [String] = []
+            var maxToken: Int64 = .min
+            var counter = 0
+            var staleRejected = 0
+            var holder: Int?
+        }
+        let state = Mutex(State())
+
+        func enter(_ worker: Int, _ lease: LockLease) {
+            state.withLock { state in
+                for (other, otherLease) in state.inside where otherLease.status == .held && lease.status == .held {
+                    state.violations.append("workers \(other) and \(worker) both held the lock")
+                }
+                state.inside[worker] = lease
+                state.holder = worker
+            }
+        }
+        func commit(_ token: Int64) {
+            state.withLock { state in
+                if token < state.maxToken { state.staleRejected += 1; return }
+                state.maxToken = token
+                state.counter += 1
+            }
+        }
+        func exit(_ worker: Int) { state.withLock { _ = $0.inside.removeValue(forKey: worker) } }
+    }
+
+    func run(_ context: ScenarioContext) async throws {
+        try await context.prepare()
+        let lockPath = try context.root.appending("lock")
+        let occupancy = Occupancy()
+        let done = Shared(0)
+        let slots = try await (0..<workers).asyncMap { _ in try await ClientSlot(context) }
+        let rounds = self.rounds
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, slot) in slots.enumerated() {
+                group.addTask {
+                    var finished = 0
+                    while finished < rounds {
+                        do {
+                            let mutex = DistributedMutex(client: slot.client, path: lockPath)
+                            try await mutex.withLock(timeout: .seconds(30)) { lease in
+                                occupancy.enter(index, lease)
+                                defer { occupancy.exit(index) }
+                                try await Task.sleep(for: .milliseconds(20))
+                                occupancy.commit(lease.fencingToken)
+                            }
+                            finished += 1
+                            done.withLock { $0 += 1 }
+                        } catch {
+                            try await slot.recover(after: error)
+                        }
+                    }
+                }
+            }
+            // The fault, a third of the way in, aimed at the current holder.
+            try await waitFor("a third of the acquisitions", timeout: .seconds(30)) {
+                done.value >= workers * rounds / 3
+            }
+            let holder = occupancy.state.withLock { $0.holder } ?? 0
+            try await context.injectFault(victim: slots[holder].client)
+            try await group.waitForAll()
+        }
+        try await context.verifyFault()
+        let state = occupancy.state.withLock { $0 }
+        if !state.violations.isEmpty { throw MatrixError(state.violations.joined(separator: "; ")) }
+        if state.counter < workers * rounds { throw MatrixError("fenced counter \(state.counter) < \(workers * rounds)") }
+        if state.staleRejected > 0 { context.note("\(state.staleRejected) stale holder write(s) fenced") }
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}

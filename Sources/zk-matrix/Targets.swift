@@ -1,0 +1,126 @@
+import Foundation
+import Synchronization
+import ZooKeeperClient
+import ZooKeeperServer
+import ZooKeeperTestSupport
+
+/// A server (or ensemble) the matrix runs scenarios against, and the faults it can inject.
+protocol MatrixTarget: AnyObject, Sendable {
+    var name: String { get }
+    var connectString: String { get }
+    func supports(_ fault: Fault) -> Bool
+    /// Injects `fault`; `victim` is the client the fault is aimed at (session expiry, its server killed).
+    func inject(_ fault: Fault, victim: ZooKeeperClient) async throws
+    /// Restores the target after a scenario (restarts killed nodes, waits for a healthy ensemble).
+    func heal() async throws
+    func shutdown() async
+}
+
+/// Expires `victim`'s session the way an Apache server allows from outside: a second client takes the
+/// session over (same id and password), which closes the victim's connection, then closes the session.
+func expireByTakeover(_ victim: ZooKeeperClient, connectString: String) async throws {
+    guard let session = victim.session else { throw MatrixError("victim has no session") }
+    var configuration = try ZooKeeperConfiguration(connectionString: connectString)
+    configuration.session = session
+    configuration.sessionTimeout = session.timeout
+    let thief = try await ZooKeeperClient.connect(configuration)
+    await thief.close()
+}
+
+/// Shepherd's own server, in this process.
+final class EmbeddedTarget: MatrixTarget {
+    let name = "embedded"
+    let server: EmbeddedServer
+    var connectString: String { server.connectString }
+
+    init() async throws { server = try await EmbeddedServer.start(inMemory: true) }
+
+    func supports(_ fault: Fault) -> Bool { fault == .none || fault == .sessionExpired }
+
+    func inject(_ fault: Fault, victim: ZooKeeperClient) async throws {
+        guard fault == .sessionExpired, let id = victim.session?.id else { return }
+        await server.expireSession(id)
+    }
+
+    func heal() async throws {}
+    func shutdown() async { await server.stop() }
+}
+
+/// One Apache ZooKeeper 3.8 standalone from the Debian jars.
+final class ApacheStandaloneTarget: MatrixTarget {
+    let name = "apache"
+    let server: ApacheZooKeeper
+    var connectString: String { server.connectString }
+
+    init() async throws {
+        server = try await TestServerFixture.privateApacheServer(.init(extraConfig: ["forceSync=no"]))
+    }
+
+    func supports(_ fault: Fault) -> Bool { fault == .none || fault == .sessionExpired }
+
+    func inject(_ fault: Fault, victim: ZooKeeperClient) async throws {
+        guard fault == .sessionExpired else { return }
+        try await expireByTakeover(victim, connectString: connectString)
+    }
+
+    func heal() async throws {}
+    func shutdown() async {
+        try? await server.stop()
+        server.cleanup()
+    }
+}
+
+/// A 3-node Apache ZooKeeper 3.8 ensemble run by docker/local-ensemble.sh.
+final class EnsembleTarget: MatrixTarget {
+    let name = "ensemble"
+    let script: String
+    let stateDirectory: String
+    let connectString: String
+    private let killed = Mutex<Set<String>>([])
+
+    init(script: String) async throws {
+        self.script = script
+        stateDirectory = NSTemporaryDirectory() + "shepherd-matrix-ensemble-\(getpid())"
+        connectString = try await runCommand([script, "start"], environment: ["SHEPHERD_ENSEMBLE_DIR": stateDirectory])
+            .split(separator: "\n").last.map(String.init) ?? ""
+    }
+
+    private func ensemble(_ arguments: String...) async throws -> String {
+        try await runCommand([script] + arguments, environment: ["SHEPHERD_ENSEMBLE_DIR": stateDirectory])
+    }
+
+    func supports(_ fault: Fault) -> Bool { true }
+
+    func inject(_ fault: Fault, victim: ZooKeeperClient) async throws {
+        switch fault {
+        case .none: return
+        case .sessionExpired: try await expireByTakeover(victim, connectString: connectString)
+        case .leaderKilled:
+            let node = try await ensemble("leader")
+            _ = try await ensemble("kill", node)
+            killed.withLock { _ = $0.insert(node) }
+        case .followerRestarted:
+            let node = try await ensemble("follower")
+            _ = try await ensemble("kill", node)
+            try await Task.sleep(for: .seconds(1))
+            _ = try await ensemble("start-node", node)
+        case .clientServerKilled:
+            guard let port = victim.currentServer?.port else { throw MatrixError("victim is not connected") }
+            let node = try await ensemble("node-of", String(port))
+            _ = try await ensemble("kill", node)
+            killed.withLock { _ = $0.insert(node) }
+        }
+    }
+
+    func heal() async throws {
+        for node in killed.withLock({ nodes in defer { nodes = [] }; return nodes }) {
+            _ = try await ensemble("start-node", node)
+        }
+        _ = try await ensemble("wait")
+    }
+
+    func shutdown() async {
+        _ = try? await ensemble("stop")
+        try? FileManager.default.removeItem(atPath: stateDirectory)
+    }
+}
