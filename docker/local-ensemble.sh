@@ -66,7 +66,9 @@ live_pid() { # node number
 launch() { # node number
   local i=$1 dir=$ROOT/node$1
   [[ -z $(live_pid "$i") ]] || die "node$i already running (pid $(live_pid "$i"))"
-  nohup bash -c 'echo $$ > "$0/zk.pid"; exec "$@"' "$dir" \
+  # setsid: the JVM gets a session and process group of its own, so whoever ran this script (and
+  # signals its process group) does not take the node down with it.
+  nohup setsid bash -c 'echo $$ > "$0/zk.pid"; exec "$@"' "$dir" \
     java -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.net.preferIPv4Stack=true \
     -Dlog4j.configuration="file:$ROOT/log4j.properties" \
     -Dzookeeper.admin.enableServer=false -Dzookeeper.4lw.commands.whitelist='*' \

@@ -28,14 +28,26 @@ struct QueueSuite {
         let producerSlots = try await (0..<producers).asyncMap { _ in try await ClientSlot(context) }
         let consumerSlots = try await (0..<2).asyncMap { _ in try await ClientSlot(context) }
         let perProducer = itemsPerProducer
+        // A put whose connection dropped while it ran may have been retried inside the recipe (documented
+        // duplicate): count each producer's suspensions so such puts are known.
+        let suspensions = Shared([Int](repeating: 0, count: producers))
+        let monitors = producerSlots.enumerated().map { p, slot in
+            let states = slot.client.connectionStates()
+            return Task {
+                for await state in states where state == .suspended { suspensions.withLock { $0[p] += 1 } }
+            }
+        }
+        defer { for monitor in monitors { monitor.cancel() } }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (p, slot) in producerSlots.enumerated() {
                 group.addTask {
                     for n in 0..<perProducer {
                         let id = p * perProducer + n
                         while true {
+                            let before = suspensions.value[p]
                             do {
                                 try await DistributedQueue<Item>(client: slot.client, path: path).put(Item(id: id))
+                                if suspensions.value[p] != before { ledger.state.withLock { _ = $0.ambiguousPuts.insert(id) } }
                                 break
                             } catch {
                                 ledger.state.withLock { _ = $0.ambiguousPuts.insert(id) }

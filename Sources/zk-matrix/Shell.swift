@@ -1,34 +1,25 @@
 import Foundation
+import ZooKeeperTestSupport
 
 struct MatrixError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a command (found on PATH) without blocking a cooperative thread; returns its stdout, trimmed.
-/// Throws when it exits non-zero (the message carries its stderr).
-func runCommand(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        process.terminationHandler = { _ in continuation.resume() }
-        do {
-            try process.run()
-        } catch {
-            process.terminationHandler = nil
-            continuation.resume(throwing: error)
-        }
+/// Runs a command (found on PATH) to completion with TestSupport's supervised `runTool` (its own
+/// process group, killed if it outlives `timeout`); returns stdout+stderr, trimmed. Throws when it
+/// exits non-zero. (Foundation's `Process` is not used: its termination handler never fired here
+/// once the Apache launcher had spawned and reaped children of its own.)
+func runCommand(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)) async throws -> String {
+    let assignments = environment.map { "\($0.key)=\($0.value)" }
+    let run = try await runTool("/usr/bin/env", assignments + arguments, timeout: timeout)
+    guard run.exitCode == 0 else {
+        throw MatrixError("\(arguments.joined(separator: " ")): \(run)")
     }
-    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    guard process.terminationStatus == 0 else {
-        throw MatrixError("\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(stderr.suffix(400))")
-    }
-    return stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    return run.output.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// The last line of a command's output (scripts log to stderr first, then print their answer).
+func lastLine(_ output: String) -> String {
+    output.split(separator: "\n").last.map(String.init) ?? ""
 }

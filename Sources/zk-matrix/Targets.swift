@@ -81,12 +81,11 @@ final class EnsembleTarget: MatrixTarget {
     init(script: String) async throws {
         self.script = script
         stateDirectory = NSTemporaryDirectory() + "shepherd-matrix-ensemble-\(getpid())"
-        connectString = try await runCommand([script, "start"], environment: ["SHEPHERD_ENSEMBLE_DIR": stateDirectory])
-            .split(separator: "\n").last.map(String.init) ?? ""
+        connectString = lastLine(try await runCommand([script, "start"], environment: ["SHEPHERD_ENSEMBLE_DIR": stateDirectory]))
     }
 
     private func ensemble(_ arguments: String...) async throws -> String {
-        try await runCommand([script] + arguments, environment: ["SHEPHERD_ENSEMBLE_DIR": stateDirectory])
+        lastLine(try await runCommand([script] + arguments, environment: ["SHEPHERD_ENSEMBLE_DIR": stateDirectory]))
     }
 
     func supports(_ fault: Fault) -> Bool { true }
