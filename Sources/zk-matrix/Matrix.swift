@@ -7,6 +7,7 @@ struct Matrix {
     var suites: [Suite]
     var faults: [Fault]
     var ensembleScript: String
+    var externalServers = ProcessInfo.processInfo.environment["SHEPHERD_TEST_SERVERS"] ?? ""
     var scenarioTimeout: Duration = .seconds(60)
     var sessionTimeout: Duration = .seconds(4)
 
@@ -18,7 +19,8 @@ struct Matrix {
         case "embedded": return try await EmbeddedTarget()
         case "apache": return try await ApacheStandaloneTarget()
         case "ensemble": return try await EnsembleTarget(script: ensembleScript)
-        default: throw MatrixError("unknown target \(name) (embedded, apache, ensemble)")
+        case "external": return try ExternalTarget(connectString: externalServers)
+        default: throw MatrixError("unknown target \(name) (embedded, apache, ensemble, external)")
         }
     }
 

@@ -46,6 +46,27 @@ final class EmbeddedTarget: MatrixTarget {
     func shutdown() async { await server.stop() }
 }
 
+/// Servers someone else runs (e.g. the docker compose ensemble): only faults that need no process control.
+final class ExternalTarget: MatrixTarget {
+    let name = "external"
+    let connectString: String
+
+    init(connectString: String) throws {
+        guard !connectString.isEmpty else { throw MatrixError("external target: pass --servers or set SHEPHERD_TEST_SERVERS") }
+        self.connectString = connectString
+    }
+
+    func supports(_ fault: Fault) -> Bool { fault == .none || fault == .sessionExpired }
+
+    func inject(_ fault: Fault, victim: ZooKeeperClient) async throws {
+        guard fault == .sessionExpired else { return }
+        try await expireByTakeover(victim, connectString: connectString)
+    }
+
+    func heal() async throws {}
+    func shutdown() async {}
+}
+
 /// One Apache ZooKeeper 3.8 standalone from the Debian jars.
 final class ApacheStandaloneTarget: MatrixTarget {
     let name = "apache"

@@ -2,9 +2,13 @@ import Foundation
 
 // zk-matrix: the recipes test matrix (suites × faults × targets). See docker/README.md.
 let usage = """
-usage: zk-matrix [--targets embedded,apache,ensemble] [--suites locks,latch,queue]
+usage: zk-matrix [--targets embedded,apache,ensemble,external] [--suites locks,latch,queue]
                  [--faults none,leader-killed,follower-restarted,client-server-killed,session-expired]
                  [--ensemble-script docker/local-ensemble.sh] [--scenario-timeout SECONDS]
+                 [--servers host:port,...]   (the external target; default $SHEPHERD_TEST_SERVERS)
+Targets: embedded = Shepherd's server in process; apache = Apache ZooKeeper 3.8 standalone (Debian jars);
+ensemble = 3-node Apache ensemble via docker/local-ensemble.sh; external = servers run elsewhere
+(no process faults there: only none and session-expired apply). Default: embedded,apache,ensemble.
 Prints a table (rows: suite × fault, columns: target) and exits 1 if any cell failed.
 """
 
@@ -25,6 +29,7 @@ while let argument = arguments.popFirst() {
             Fault(rawValue: name) ?? { print("unknown fault \(name)\n\(usage)"); exit(2) }()
         }
     case "--ensemble-script": matrix.ensembleScript = arguments.popFirst() ?? matrix.ensembleScript
+    case "--servers": matrix.externalServers = arguments.popFirst() ?? ""
     case "--scenario-timeout": matrix.scenarioTimeout = .seconds(Int(arguments.popFirst() ?? "") ?? 60)
     case "-h", "--help": print(usage); exit(0)
     default: print("unknown argument \(argument)\n\(usage)"); exit(2)
