@@ -44,12 +44,20 @@ final class ScenarioContext: Sendable {
     func note(_ text: String) { state.withLock { $0.notes.append(text) } }
     var notes: [String] { state.withLock { $0.notes } }
 
-    /// For client-server-killed: the victim's session must survive (same id, connected again).
+    /// Checks the fault took effect as intended. Session expiry: the victim's session must be reported
+    /// expired. Client-server-killed: the victim's session must survive (same id, connected again).
     func verifyFault() async throws {
-        guard fault == .clientServerKilled else { return }
+        guard fault == .clientServerKilled || fault == .sessionExpired else { return }
         let (victim, before) = state.withLock { ($0.victim, $0.victimSession) }
         guard let victim, let before else { throw MatrixError("fault was never injected") }
         let deadline = ContinuousClock.now + sessionTimeout * 3
+        if fault == .sessionExpired {
+            while victim.connectionState != .lost(.sessionExpired) {
+                guard ContinuousClock.now < deadline else { throw MatrixError("victim's session not expired: \(victim.connectionState)") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return
+        }
         while !victim.connectionState.isConnected {
             if case .lost(let reason) = victim.connectionState { throw MatrixError("victim session lost: \(reason)") }
             guard ContinuousClock.now < deadline else { throw MatrixError("victim not reconnected: \(victim.connectionState)") }
