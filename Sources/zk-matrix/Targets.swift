@@ -98,10 +98,14 @@ final class EnsembleTarget: MatrixTarget {
     let stateDirectory: String
     let connectString: String
     private let killed = Mutex<Set<String>>([])
+    private let lifeline: Lifeline
 
     init(script: String) async throws {
         self.script = script
         stateDirectory = NSTemporaryDirectory() + "shepherd-matrix-ensemble-\(getpid())"
+        // If this process dies (Ctrl-C, crash, SIGKILL), the lifeline's reader stops the ensemble.
+        lifeline = try Lifeline(command: "SHEPHERD_ENSEMBLE_DIR=\"$1\" \"$0\" stop; rm -rf \"$1\"",
+                                arguments: [script, stateDirectory])
         connectString = lastLine(try await runCommand([script, "start"], environment: ["SHEPHERD_ENSEMBLE_DIR": stateDirectory]))
     }
 
@@ -142,5 +146,31 @@ final class EnsembleTarget: MatrixTarget {
     func shutdown() async {
         _ = try? await ensemble("stop")
         try? FileManager.default.removeItem(atPath: stateDirectory)
+        lifeline.release()
     }
+}
+
+/// A `/bin/sh` in a session of its own, blocked reading a pipe whose only write end this process holds
+/// (close-on-exec, so no child inherits it). When this process exits, however it exits, the read hits
+/// EOF and the shell runs `command` (its `$0`, `$1`, … are `arguments`).
+final class Lifeline: Sendable {
+    private let writeEnd: Int32
+
+    init(command: String, arguments: [String]) throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw MatrixError("pipe failed") }
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        process.arguments = ["/bin/sh", "-c", "read -r _ignored; " + command] + arguments
+        process.standardInput = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        close(fds[0])
+        writeEnd = fds[1]
+    }
+
+    /// Fires the lifeline now (runs the command; harmless after a clean shutdown).
+    func release() { close(writeEnd) }
 }
