@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "zk-server", targets: ["zk-server"]),
         .executable(name: "lock-demo", targets: ["lock-demo"]),
         .executable(name: "zk-cli", targets: ["zk-cli"]),
+        .executable(name: "zk-matrix", targets: ["zk-matrix"]),
     ],
     targets: [
         .target(name: "ZooKeeperProtocol", swiftSettings: strictSettings),
@@ -74,6 +75,12 @@ let package = Package(
         .testTarget(
             name: "ZooKeeperCLITests",
             dependencies: ["ZooKeeperCLI", "ZooKeeperClient", "ZooKeeperProtocol", "ZooKeeperServer", "ZooKeeperTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "zk-matrix",
+            // The recipes test matrix: suites × faults × targets (embedded, Apache standalone, Apache ensemble).
+            dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

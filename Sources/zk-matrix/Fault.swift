@@ -1,0 +1,37 @@
+/// The faults a scenario can run under.
+enum Fault: String, CaseIterable, Sendable {
+    case none
+    case leaderKilled = "leader-killed"
+    case followerRestarted = "follower-restarted"
+    case clientServerKilled = "client-server-killed"
+    case sessionExpired = "session-expired"
+}
+
+/// The matrix's suites.
+enum Suite: String, CaseIterable, Sendable {
+    case locks
+    case latch
+    case queue
+}
+
+/// One cell of the table.
+enum Outcome: Sendable {
+    case pass(Duration)
+    case fail(Duration, String)
+    case notApplicable
+
+    var cell: String {
+        switch self {
+        case .pass(let time): "pass \(Self.seconds(time))"
+        case .fail(let time, _): "FAIL \(Self.seconds(time))"
+        case .notApplicable: "n/a"
+        }
+    }
+
+    var failed: Bool { if case .fail = self { true } else { false } }
+
+    static func seconds(_ duration: Duration) -> String {
+        let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return "\(ms / 1000).\(ms % 1000 / 100)s"
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Synchronization
+import ZooKeeperClient
+
+/// What a suite gets: clients for the target, a namespace of its own, and the fault to inject once.
+final class ScenarioContext: Sendable {
+    let target: any MatrixTarget
+    let fault: Fault
+    let root: ZNodePath
+    let sessionTimeout: Duration
+    private let state = Mutex<(clients: [ZooKeeperClient], victim: ZooKeeperClient?, victimSession: Int64?, notes: [String])>(([], nil, nil, []))
+
+    init(target: any MatrixTarget, fault: Fault, suite: Suite, sessionTimeout: Duration) throws {
+        self.target = target
+        self.fault = fault
+        self.sessionTimeout = sessionTimeout
+        root = try ZNodePath("/shepherd-matrix/\(suite.rawValue)-\(fault.rawValue)-\(UInt32.random(in: 0 ... .max))")
+    }
+
+    /// A new connected client (closed by ``finish()``).
+    func client() async throws -> ZooKeeperClient {
+        var configuration = try ZooKeeperConfiguration(connectionString: target.connectString)
+        configuration.sessionTimeout = sessionTimeout
+        configuration.initialConnectionTimeout = .seconds(20)
+        let client = try await ZooKeeperClient.connect(configuration)
+        state.withLock { $0.clients.append(client) }
+        return client
+    }
+
+    /// Creates the scenario's root (and `/shepherd-matrix`).
+    func prepare() async throws {
+        let setup = try await client()
+        for path in ["/shepherd-matrix", root.string] {
+            do { try await setup.create(try ZNodePath(path)) } catch let error as ZooKeeperError where error.code == .nodeExists {}
+        }
+    }
+
+    /// Injects the scenario's fault at `victim` (once).
+    func injectFault(victim: ZooKeeperClient) async throws {
+        state.withLock { $0.victim = victim; $0.victimSession = victim.session?.id }
+        try await target.inject(fault, victim: victim)
+    }
+
+    func note(_ text: String) { state.withLock { $0.notes.append(text) } }
+    var notes: [String] { state.withLock { $0.notes } }
+
+    /// Checks the fault took effect as intended. Session expiry: the victim's session must be reported
+    /// expired. Client-server-killed: the victim's session must survive (same id, connected again).
+    func verifyFault() async throws {
+        guard fault == .clientServerKilled || fault == .sessionExpired else { return }
+        let (victim, before) = state.withLock { ($0.victim, $0.victimSession) }
+        guard let victim, let before else { throw MatrixError("fault was never injected") }
+        let deadline = ContinuousClock.now + sessionTimeout * 3
+        if fault == .sessionExpired {
+            while victim.connectionState != .lost(.sessionExpired) {
+                guard ContinuousClock.now < deadline else { throw MatrixError("victim's session not expired: \(victim.connectionState)") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return
+        }
+        while !victim.connectionState.isConnected {
+            if case .lost(let reason) = victim.connectionState { throw MatrixError("victim session lost: \(reason)") }
+            guard ContinuousClock.now < deadline else { throw MatrixError("victim not reconnected: \(victim.connectionState)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        guard victim.session?.id == before else { throw MatrixError("victim's session changed (was not kept)") }
+    }
+
+    func finish() async {
+        let clients = state.withLock { state in defer { state.clients = [] }; return state.clients }
+        for client in clients { await client.close() }
+    }
+}
+
+/// A worker's client that is replaced when its session ends (expiry), so workers carry on.
+final class ClientSlot: Sendable {
+    private let context: ScenarioContext
+    private let current: Mutex<ZooKeeperClient>
+
+    init(_ context: ScenarioContext) async throws {
+        self.context = context
+        current = Mutex(try await context.client())
+    }
+
+    var client: ZooKeeperClient { current.withLock { $0 } }
+
+    /// After an error: a new client if the session is over, else a short pause.
+    func recover(after error: any Error) async throws {
+        try Task.checkCancellation()
+        let old = client
+        if case .lost = old.connectionState {
+            let fresh = try await context.client()
+            current.withLock { $0 = fresh }
+        } else if let error = error as? ZooKeeperError, error.isSessionTerminal {
+            let fresh = try await context.client()
+            current.withLock { $0 = fresh }
+        } else {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+/// Waits until `condition` holds, or throws after `timeout`.
+func waitFor(_ what: String, timeout: Duration, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw MatrixError("timed out after \(timeout): \(what)") }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// A value shared between a scenario's tasks.
+final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+    var value: Value { mutex.withLock { $0 } }
+}

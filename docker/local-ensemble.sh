@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# A 3-node Apache ZooKeeper 3.8 ensemble from the Debian jars (/usr/share/java) on loopback, no docker.
+#
+#   local-ensemble.sh start          pick free ports, start 3 nodes, wait for 1 leader + 2 followers,
+#                                    print the connect string
+#   local-ensemble.sh status         pid / ruok / mode of each node (exit 0 only when 1 leader + 2 followers)
+#   local-ensemble.sh stop           stop the nodes this state dir started (PID file + command-line check)
+#   local-ensemble.sh connect        print the connect string
+# Used by the test matrix (zk-matrix) for faults:
+#   local-ensemble.sh leader         print the node number (1-3) whose srvr says Mode: leader
+#   local-ensemble.sh follower       print the number of one follower
+#   local-ensemble.sh node-of PORT   print the node number serving client port PORT
+#   local-ensemble.sh kill N         SIGKILL node N
+#   local-ensemble.sh start-node N   start node N again (keeps its data)
+#   local-ensemble.sh wait [quorum]  wait until 1 leader + 2 followers again (quorum: + at least 1)
+#
+# Environment: SHEPHERD_ENSEMBLE_DIR [/tmp/shepherd-ensemble-$UID] state dir (ports, node1..3/{zoo.cfg,data,log,zk.pid});
+# ZK_TICK [1000] tickTime ms; ZK_HEAP [192m]; ZK_START_TIMEOUT [60] seconds.
+set -euo pipefail
+
+ROOT="${SHEPHERD_ENSEMBLE_DIR:-/tmp/shepherd-ensemble-$(id -u)}"
+TICK="${ZK_TICK:-1000}"
+HEAP="${ZK_HEAP:-192m}"
+START_TIMEOUT="${ZK_START_TIMEOUT:-60}"
+J=/usr/share/java
+CP="$J/zookeeper.jar:$J/zookeeper-jute.jar:$J/slf4j-api.jar:$J/slf4j-log4j12.jar:$J/log4j-1.2.jar"
+
+log() { echo "local-ensemble: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+fourlw() {
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" && printf "%s" "$1" >&3 && cat <&3' "$1" "$2" 2>/dev/null || true
+}
+mode_of() { fourlw "$1" srvr | sed -n 's/^Mode: //p'; }
+
+# Nine free loopback ports (client, quorum, election for each node), chosen by binding port 0.
+free_ports() {
+  if command -v python3 > /dev/null; then
+    python3 - <<'PY'
+import socket
+socks = []
+for _ in range(9):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+  else # bash fallback: probe random high ports with /dev/tcp (a refused connect = free)
+    local out=() p
+    while ((${#out[@]} < 9)); do
+      p=$((20000 + RANDOM % 30000))
+      if ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null && [[ " ${out[*]} " != *" $p "* ]]; then out+=("$p"); fi
+    done
+    echo "${out[*]}"
+  fi
+}
+
+ports() { [[ -f $ROOT/ports ]] || die "no ensemble state in $ROOT (run start)"; cat "$ROOT/ports"; }
+client_port() { local p; read -ra p < <(ports); echo "${p[$((($1 - 1) * 3))]}"; }
+
+live_pid() { # node number
+  local dir=$ROOT/node$1 pid
+  [[ -f $dir/zk.pid ]] || return 0
+  pid=$(cat "$dir/zk.pid")
+  if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "$dir/zoo.cfg"; then echo "$pid"; fi
+}
+
+launch() { # node number
+  local i=$1 dir=$ROOT/node$1
+  [[ -z $(live_pid "$i") ]] || die "node$i already running (pid $(live_pid "$i"))"
+  # setsid: the JVM gets a session and process group of its own, so whoever ran this script (and
+  # signals its process group) does not take the node down with it.
+  nohup setsid bash -c 'echo $$ > "$0/zk.pid"; exec "$@"' "$dir" \
+    java -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.net.preferIPv4Stack=true \
+    -Dlog4j.configuration="file:$ROOT/log4j.properties" \
+    -Dzookeeper.admin.enableServer=false -Dzookeeper.4lw.commands.whitelist='*' \
+    -cp "$CP" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" \
+    >> "$dir/log/zookeeper.out" 2>&1 < /dev/null &
+  local n
+  for n in $(seq 50); do [[ -s $dir/zk.pid ]] && break; sleep 0.1; done
+  log "started node$i pid $(cat "$dir/zk.pid") client port $(client_port "$i")"
+}
+
+healthy() { # [min followers, default 2] prints the modes; exit 0 when one leader and that many followers
+  local i m modes=() leaders=0 followers=0
+  for i in 1 2 3; do
+    m=$(mode_of "$(client_port "$i")"); modes+=("${m:-down}")
+    [[ $m == leader ]] && leaders=$((leaders + 1))
+    [[ $m == follower ]] && followers=$((followers + 1))
+  done
+  echo "${modes[*]}"
+  ((leaders == 1 && followers >= ${1:-2}))
+}
+
+wait_ready() { # [min followers]
+  local deadline=$((SECONDS + START_TIMEOUT)) modes
+  while ((SECONDS < deadline)); do
+    if modes=$(healthy "${1:-2}"); then log "ready: $modes"; return 0; fi
+    sleep 0.2
+  done
+  die "not ready after ${START_TIMEOUT}s ($(healthy || true)); logs under $ROOT/node*/log"
+}
+
+connect_string() {
+  echo "127.0.0.1:$(client_port 1),127.0.0.1:$(client_port 2),127.0.0.1:$(client_port 3)"
+}
+
+start() {
+  local i running=0
+  if [[ -f $ROOT/ports ]]; then for i in 1 2 3; do [[ -z $(live_pid "$i") ]] || running=1; done; fi
+  ((running == 0)) || die "an ensemble from $ROOT is running; stop it first"
+  rm -rf "$ROOT"; mkdir -p "$ROOT"
+  free_ports > "$ROOT/ports"
+  local p; read -ra p < "$ROOT/ports"
+  cat > "$ROOT/log4j.properties" <<'L4J'
+log4j.rootLogger=INFO, CONSOLE
+log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender
+log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout
+log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%C{1}@%L] - %m%n
+L4J
+  for i in 1 2 3; do
+    local dir=$ROOT/node$i
+    mkdir -p "$dir/data" "$dir/log"
+    echo "$i" > "$dir/data/myid"
+    cat > "$dir/zoo.cfg" <<CFG
+tickTime=$TICK
+initLimit=10
+syncLimit=5
+dataDir=$dir/data
+clientPort=${p[$(((i - 1) * 3))]}
+clientPortAddress=127.0.0.1
+maxClientCnxns=0
+admin.enableServer=false
+4lw.commands.whitelist=*
+forceSync=no
+server.1=127.0.0.1:${p[1]}:${p[2]}
+server.2=127.0.0.1:${p[4]}:${p[5]}
+server.3=127.0.0.1:${p[7]}:${p[8]}
+CFG
+  done
+  for i in 1 2 3; do launch "$i"; done
+  wait_ready
+  connect_string
+}
+
+stop() {
+  local i pid n stopped=0
+  [[ -f $ROOT/ports ]] || { log "nothing under $ROOT"; return 0; }
+  for i in 1 2 3; do
+    pid=$(live_pid "$i")
+    if [[ -n $pid ]]; then
+      kill -TERM "$pid" 2> /dev/null || true
+      for n in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+      if kill -0 "$pid" 2> /dev/null; then kill -KILL "$pid" 2> /dev/null || true; fi
+      log "stopped node$i pid $pid"; stopped=$((stopped + 1))
+    fi
+    rm -f "$ROOT/node$i/zk.pid"
+  done
+  ((stopped > 0)) || log "nothing running under $ROOT"
+}
+
+status() {
+  local i pid port
+  for i in 1 2 3; do
+    pid=$(live_pid "$i"); port=$(client_port "$i")
+    if [[ -n $pid ]]; then echo "node$i pid=$pid port=$port ruok=$(fourlw "$port" ruok) mode=$(mode_of "$port")"
+    else echo "node$i stopped port=$port"; fi
+  done
+  healthy > /dev/null
+}
+
+node_with_mode() {
+  local i
+  for i in 1 2 3; do [[ $(mode_of "$(client_port "$i")") == "$1" ]] && { echo "$i"; return 0; }; done
+  die "no node is $1"
+}
+
+node_of() {
+  local i
+  for i in 1 2 3; do [[ $(client_port "$i") == "$1" ]] && { echo "$i"; return 0; }; done
+  die "no node has client port $1"
+}
+
+kill_node() {
+  local pid; pid=$(live_pid "$1")
+  [[ -n $pid ]] || die "node$1 is not running"
+  kill -KILL "$pid"; rm -f "$ROOT/node$1/zk.pid"; log "killed node$1 pid $pid"
+}
+
+need_node() { [[ ${1:-} =~ ^[123]$ ]] || die "node number 1-3 expected"; }
+
+case ${1:-} in
+  start) start ;;
+  status) status ;;
+  stop) stop ;;
+  connect) connect_string ;;
+  leader) node_with_mode leader ;;
+  follower) node_with_mode follower ;;
+  node-of) node_of "${2:?port}" ;;
+  kill) need_node "${2:-}"; kill_node "$2" ;;
+  start-node) need_node "${2:-}"; launch "$2" ;;
+  wait) if [[ ${2:-} == quorum ]]; then wait_ready 1; else wait_ready; fi ;;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
