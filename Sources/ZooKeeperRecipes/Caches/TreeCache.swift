@@ -1,0 +1,238 @@
+public import ZooKeeperClient
+import Synchronization
+
+/// A local copy of a subtree, kept current by one persistent recursive watch — Curator's `CuratorCache`.
+///
+/// ```swift
+/// let cache = TreeCache(client: zk, path: "/config")
+/// let events = cache.events()
+/// try await cache.start()
+/// for await event in events { … }            // .initialized([…]), then .created / .changed / .deleted
+/// let limits: Limits? = try cache.current("/config/limits")?.decode()
+/// ```
+///
+/// **Algorithm**: `start` adds ONE `addWatch(path, .persistentRecursive)` *before* walking the subtree
+/// (getData + getChildren per node), so no change falls between the walk and the watch. A single driver
+/// task then applies watch events one at a time: created / data-changed → `getData` and compare `mzxid`
+/// with the cached copy (an older or equal `mzxid` is a duplicate and is dropped); deleted → drop the node
+/// and anything cached under it.
+///
+/// **Reconnects**: ZooKeeper does not replay persistent-watch events missed while disconnected, so on
+/// `.reconnected` the driver re-walks the subtree, emits the differences (created / changed / deleted) and
+/// then `.resynced`. Watch events already covered by the re-read are dropped by the `mzxid` check, so a
+/// change is reported exactly once. On session loss, or ``close()``, every event stream finishes.
+///
+/// Notable behaviours:
+/// - Events describe states, not writes: two writes in quick succession may show as one `.changed`
+///   (with the newer data), as in Curator.
+/// - Each ``events()`` stream starts with `.initialized` (the snapshot at subscription, once the first walk
+///   is done) so a late subscriber is consistent.
+public final class TreeCache: Sendable {
+    public let client: ZooKeeperClient
+    public let path: ZNodePath
+    public let retryPolicy: RetryPolicy
+    /// `false` = only `path` itself (what ``NodeCache`` uses).
+    let recursive: Bool
+
+    private struct State {
+        var nodes: [ZNodePath: ChildData] = [:]
+        var initialized = false
+        var closed = false
+        var subscribers: [Int: AsyncStream<CacheEvent>.Continuation] = [:]
+        var nextID = 0
+        var tasks: [Task<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    private enum Input: Sendable {
+        case watch(WatchedEvent)
+        case connection(ConnectionState)
+        case watchEnded
+    }
+
+    public convenience init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
+        self.init(client: client, path: path, retryPolicy: retryPolicy, recursive: true)
+    }
+
+    init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy, recursive: Bool) {
+        self.client = client
+        self.path = path
+        self.retryPolicy = retryPolicy
+        self.recursive = recursive
+    }
+
+    deinit { state.withLock { state in for task in state.tasks { task.cancel() } } }
+
+    /// Adds the watch, reads the subtree, emits `.initialized` and starts following changes.
+    public func start() async throws {
+        let (inputs, input) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
+        let states = client.connectionStates()
+        let watch = try await retrying(retryPolicy, client) {
+            try await client.addWatch(path, mode: recursive ? .persistentRecursive : .persistent)
+        }
+        let pumps = [
+            Task {
+                do { for try await event in watch { input.yield(.watch(event)) } } catch {}
+                input.yield(.watchEnded)
+            },
+            Task {
+                for await connection in states { input.yield(.connection(connection)) }
+            },
+        ]
+        let snapshot: [ZNodePath: ChildData]
+        do {
+            snapshot = try await retrying(retryPolicy, client) { try await self.walk() }
+        } catch {
+            for pump in pumps { pump.cancel() }
+            throw error
+        }
+        state.withLock { state in
+            state.nodes = snapshot
+            state.initialized = true
+            for subscriber in state.subscribers.values { subscriber.yield(.initialized(snapshot)) }
+        }
+        let driver = Task { [weak self] in
+            for await next in inputs {
+                guard let self, !Task.isCancelled else { return }
+                if await !self.handle(next) { break }
+            }
+            self?.close()
+        }
+        state.withLock { $0.tasks = pumps + [driver] }
+    }
+
+    /// The cached node at `path`, if any.
+    public func current(_ path: ZNodePath) -> ChildData? { state.withLock { $0.nodes[path] } }
+
+    /// Every cached node.
+    public var snapshot: [ZNodePath: ChildData] { state.withLock { $0.nodes } }
+
+    /// `.initialized` (once the first read is done), then every change, in order; finishes on close or
+    /// session loss.
+    public func events() -> AsyncStream<CacheEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: CacheEvent.self, bufferingPolicy: .unbounded)
+        let id: Int? = state.withLock { state in
+            guard !state.closed else { return nil }
+            let id = state.nextID
+            state.nextID += 1
+            state.subscribers[id] = continuation
+            // Yielded under the lock (a non-blocking buffer append) so no change can slip in between.
+            if state.initialized { continuation.yield(.initialized(state.nodes)) }
+            return id
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+        return stream
+    }
+
+    /// Stops following (the watch is removed) and finishes every event stream.
+    public func close() {
+        let (tasks, subscribers) = state.withLock { state in
+            state.closed = true
+            defer { state.subscribers = [:]; state.tasks = [] }
+            return (state.tasks, Array(state.subscribers.values))
+        }
+        for task in tasks { task.cancel() }
+        for subscriber in subscribers { subscriber.finish() }
+    }
+
+    // MARK: - Driver
+
+    /// Returns false when the cache must stop.
+    private func handle(_ input: Input) async -> Bool {
+        switch input {
+        case .watchEnded:
+            return false
+        case let .connection(connection):
+            switch connection {
+            case .lost: return false
+            case .reconnected: await resync()
+            default: break
+            }
+        case let .watch(event):
+            guard let node = try? ZNodePath(event.path), covers(node) else { return true }
+            if event.type == .nodeDeleted {
+                apply(remove: node)
+            } else if event.type == .nodeCreated || event.type == .nodeDataChanged {
+                do {
+                    let (data, stat) = try await client.getData(node)
+                    apply(ChildData(path: node, data: data, stat: stat))
+                } catch let error as ZooKeeperError where error.code == .noNode {
+                    apply(remove: node)
+                } catch {
+                    // Connection trouble: the resync on `.reconnected` re-reads this node.
+                }
+            }
+        }
+        return true
+    }
+
+    private func covers(_ node: ZNodePath) -> Bool { node == path || (recursive && node.isDescendant(of: path)) }
+
+    private func resync() async {
+        guard let fresh = try? await walk() else { return }  // lost again: the next `.reconnected` retries
+        state.withLock { state in
+            var events: [CacheEvent] = []
+            for (node, old) in state.nodes.sorted(by: { $0.key > $1.key }) where fresh[node] == nil {
+                _ = old
+                events.append(.deleted(node))
+            }
+            for (node, new) in fresh.sorted(by: { $0.key < $1.key }) {
+                if let old = state.nodes[node] {
+                    if old.stat.mzxid != new.stat.mzxid || old.stat.czxid != new.stat.czxid { events.append(.changed(new)) }
+                } else {
+                    events.append(.created(new))
+                }
+            }
+            state.nodes = fresh
+            events.append(.resynced)
+            for subscriber in state.subscribers.values { for event in events { subscriber.yield(event) } }
+        }
+    }
+
+    /// Records a fresh read; emits created/changed unless it is not newer than the cached copy.
+    private func apply(_ data: ChildData) {
+        state.withLock { state in
+            let event: CacheEvent
+            if let old = state.nodes[data.path] {
+                guard data.stat.mzxid > old.stat.mzxid || data.stat.czxid != old.stat.czxid else { return }
+                event = .changed(data)
+            } else {
+                event = .created(data)
+            }
+            state.nodes[data.path] = data
+            for subscriber in state.subscribers.values { subscriber.yield(event) }
+        }
+    }
+
+    /// Drops `node` and anything cached under it (deepest first).
+    private func apply(remove node: ZNodePath) {
+        state.withLock { state in
+            let gone = state.nodes.keys.filter { $0 == node || $0.isDescendant(of: node) }.sorted(by: >)
+            for path in gone {
+                state.nodes[path] = nil
+                for subscriber in state.subscribers.values { subscriber.yield(.deleted(path)) }
+            }
+        }
+    }
+
+    /// Reads `path` and (if recursive) everything under it. Nodes that vanish mid-walk are skipped.
+    private func walk() async throws -> [ZNodePath: ChildData] {
+        var result: [ZNodePath: ChildData] = [:]
+        var pending = [path]
+        while let node = pending.popLast() {
+            do {
+                let (data, stat) = try await client.getData(node)
+                result[node] = ChildData(path: node, data: data, stat: stat)
+                guard recursive, stat.numChildren > 0 else { continue }
+                for child in try await client.getChildren(node) { pending.append(try node.appending(child)) }
+            } catch let error as ZooKeeperError where error.code == .noNode {
+                continue
+            }
+        }
+        return result
+    }
+}
