@@ -63,7 +63,7 @@ public final class TreeCache: Sendable {
 
     deinit { state.withLock { state in for task in state.tasks { task.cancel() } } }
 
-    /// Adds the watch, reads the subtree, emits `.initialized` and starts following changes.
+    /// Adds the watch, reads the subtree, emits `.initialized` and starts following changes. Call once.
     public func start() async throws {
         let (inputs, input) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
         let states = client.connectionStates()
@@ -98,7 +98,11 @@ public final class TreeCache: Sendable {
             }
             self?.close()
         }
-        state.withLock { $0.tasks = pumps + [driver] }
+        let closedMeanwhile = state.withLock { state in
+            state.tasks = pumps + [driver]
+            return state.closed
+        }
+        if closedMeanwhile { close() }
     }
 
     /// The cached node at `path`, if any.
