@@ -160,6 +160,31 @@ struct CacheTests {
         }
     }
 
+    @Test("TreeCache: a burst of writes yields strictly newer .changed events, ending at the last value")
+    func burstHasNoDuplicates() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let (zk, writer) = (clients[0], clients[1])
+                try await zk.create("/cfg", data: bytes("0"))
+                let cache = TreeCache(client: zk, path: "/cfg")
+                let log = EventLog(cache.events())
+                try await cache.start()
+                defer { cache.close() }
+                _ = try await log.wait(for: 1)
+                for value in 1...30 { try await writer.setData("/cfg", data: bytes("\(value)")) }
+                try await eventually(within: .seconds(10)) { cache.current("/cfg")?.data == bytes("30") }
+                try await eventually(within: .seconds(10)) {
+                    if case let .changed(last) = log.events.get.last { last.data == bytes("30") } else { false }
+                }
+                let zxids = log.events.get.dropFirst().compactMap { event -> Int64? in
+                    if case let .changed(data) = event { data.stat.mzxid } else { nil }
+                }
+                #expect(zxids.count == log.events.get.count - 1)
+                #expect(zip(zxids, zxids.dropFirst()).allSatisfy { $0 < $1 })
+            }
+        }
+    }
+
     private struct Limits: Codable, Equatable { var maxWorkers: Int }
 
     @Test("NodeCache: absent node, then typed value on create/change, children ignored")
