@@ -219,7 +219,7 @@ public final class ServiceDiscovery<Payload: Codable & Sendable>: Sendable {
         return instances
     }
 
-    private func internalRegister(_ instance: Instance, client: ZooKeeperClient) async throws {
+    private func internalRegister(_ instance: Instance, client: ZooKeeperClient, replaceExisting: Bool = true) async throws {
         let path = try instancePath(instance)
         let data = try serializer.serialize(instance)
         let mode: CreateMode = instance.serviceType.isEphemeral ? .ephemeral : .persistent
@@ -232,6 +232,8 @@ public final class ServiceDiscovery<Payload: Codable & Sendable>: Sendable {
                     return
                 } catch let error as ZooKeeperError where error.code == .noNode && attempts < 5 {
                     if let parent = path.parent { try await ensureContainers(parent, client: client) }
+                } catch let error as ZooKeeperError where error.code == .nodeExists && !replaceExisting {
+                    return  // a concurrent register made it
                 } catch let error as ZooKeeperError where error.code == .nodeExists && attempts < 5 {
                     // Curator: delete and recreate, so watchers fire and this session owns the node.
                     do { try await client.delete(path) } catch let error as ZooKeeperError where error.code == .noNode {}
@@ -260,7 +262,7 @@ public final class ServiceDiscovery<Payload: Codable & Sendable>: Sendable {
         for instance in state.withLock({ Array($0.registered.values) }) {
             let stat = try await retrying(retryPolicy, client) { try await client.exists(try instancePath(instance)) }
             let owned = stat.map { !instance.serviceType.isEphemeral || $0.ephemeralOwner == client.session?.id } ?? false
-            if !owned { try await internalRegister(instance, client: client) }
+            if !owned { try await internalRegister(instance, client: client, replaceExisting: stat != nil) }
         }
     }
 
@@ -270,7 +272,7 @@ public final class ServiceDiscovery<Payload: Codable & Sendable>: Sendable {
             var lost = false
             for await connection in client.connectionStates() {
                 switch connection {
-                case .reconnected, .connected:
+                case .reconnected:
                     try? await verifyAll(on: client)
                 case .lost:
                     lost = true
