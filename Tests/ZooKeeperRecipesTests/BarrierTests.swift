@@ -8,7 +8,7 @@ import ZooKeeperTestSupport
 struct BarrierTests {
     @Test("waiters on a set barrier are released exactly when it is removed")
     func barrierReleasesOnRemove() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(4, on: server) { clients in
                 let path: ZNodePath = "/barriers/simple"
                 let coordinator = DistributedBarrier(client: clients[0], path: path)
@@ -42,7 +42,7 @@ struct BarrierTests {
 
     @Test("double barrier: 5 members enter together and leave together; early arrivals wait")
     func doubleBarrierEnterAndLeaveTogether() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(5, on: server) { clients in
                 let path: ZNodePath = "/barriers/double"
                 let barriers = clients.map { DistributedDoubleBarrier(client: $0, path: path, memberCount: 5) }
@@ -92,7 +92,7 @@ struct BarrierTests {
 
     @Test("double barrier: enter times out when the group never completes")
     func doubleBarrierTimeout() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/barriers/short"
                 let first = DistributedDoubleBarrier(client: clients[0], path: path, memberCount: 3)
@@ -108,14 +108,14 @@ struct BarrierTests {
 
     @Test("a barrier waiter rides out a dropped connection and is released by the removal")
     func barrierWaiterSurvivesDrop() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/barriers/drop"
                 let coordinator = DistributedBarrier(client: clients[0], path: path)
                 try await coordinator.setBarrier()
                 let waiter = Task { try await DistributedBarrier(client: clients[1], path: path).waitOnBarrier(timeout: .seconds(20)) }
                 let states = clients[1].connectionStates()
-                await server.dropConnection(ofSession: clients[1].session!.id)
+                try await server.dropConnection(of: clients[1].session)
                 try await waitForState(states) { $0 == .reconnected }
                 let early = try await DistributedBarrier(client: clients[1], path: path).waitOnBarrier(timeout: .milliseconds(100))
                 #expect(early == false, "still held after the reconnection")
@@ -128,13 +128,13 @@ struct BarrierTests {
 
     @Test("a double-barrier member whose session expires gets sessionExpired; its node is gone")
     func doubleBarrierMemberExpires() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/barriers/expire"
                 let doomed = DistributedDoubleBarrier(client: clients[0], path: path, memberCount: 3)
                 let entering = Task { try await doomed.enter(timeout: .seconds(20)) }
                 try await waitForChildren(clients[1], path, count: 1)
-                await server.expireSession(clients[0].session!.id)
+                try await server.expireSession(clients[0].session)
                 await #expect(throws: ZooKeeperError.self) { try await entering.value }
                 try await waitForChildren(clients[1], path, count: 0)
             }

@@ -47,7 +47,7 @@ final class ReadWriteWitness: Sendable {
 struct DistributedReadWriteLockTests {
     @Test("N readers in N sessions hold the read lock at the same time")
     func readersShare() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(5, on: server) { clients in
                 let path: ZNodePath = "/rw/share"
                 let inside = Box(0)
@@ -72,7 +72,7 @@ struct DistributedReadWriteLockTests {
 
     @Test("6 sessions mix reads and writes: no reader while a writer holds, never two writers, no node left")
     func exclusionUnderContention() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(6, on: server) { clients in
                 let path: ZNodePath = "/rw/contention"
                 let witness = ReadWriteWitness()
@@ -112,7 +112,7 @@ struct DistributedReadWriteLockTests {
 
     @Test("fairness: a reader queued after a waiting writer waits for it, though a reader holds")
     func readerWaitsForQueuedWriter() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(3, on: server) { clients in
                 let path: ZNodePath = "/rw/fair"
                 let locks = clients.map { DistributedReadWriteLock(client: $0, path: path) }
@@ -160,7 +160,7 @@ struct DistributedReadWriteLockTests {
 
     @Test("downgrade: a write holder takes the read lock at once; a queued writer still waits for the read")
     func downgrade() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/rw/downgrade"
                 let lock = DistributedReadWriteLock(client: clients[0], path: path)
@@ -196,7 +196,7 @@ struct DistributedReadWriteLockTests {
 
     @Test("read and write locks are reentrant for the same owner")
     func reentrancy() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(1, on: server) { clients in
                 let path: ZNodePath = "/rw/reentrant"
                 let lock = DistributedReadWriteLock(client: clients[0], path: path)
@@ -216,7 +216,7 @@ struct DistributedReadWriteLockTests {
 
     @Test("a cancelled reader and a timed-out writer leave no node")
     func cancellationAndTimeout() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/rw/cancel"
                 let holder = try await DistributedReadWriteLock(client: clients[0], path: path).writeLock.acquire()
@@ -235,7 +235,7 @@ struct DistributedReadWriteLockTests {
 
     @Test("the writer's session expires: its lease is lost and the waiting readers get in")
     func writerSessionExpires() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(3, on: server) { clients in
                 let path: ZNodePath = "/rw/expiry"
                 let writer = try await DistributedReadWriteLock(client: clients[0], path: path).writeLock.acquire()
@@ -243,7 +243,7 @@ struct DistributedReadWriteLockTests {
                     Task { try await DistributedReadWriteLock(client: clients[index], path: path).readLock.acquire(timeout: .seconds(20)) }
                 }
                 try await waitForChildren(clients[1], path, count: 3)
-                await server.expireSession(clients[0].session!.id)
+                try await server.expireSession(clients[0].session)
                 let leases = [try await readers[0].value, try await readers[1].value]
                 #expect(leases.allSatisfy { $0.fencingToken > writer.fencingToken })
                 await writer.waitUntilEnded()

@@ -40,7 +40,7 @@ final class LeaderWitness: Sendable {
 struct LeaderLatchTests {
     @Test("exactly one leader among 3; failover when it closes; never two at once")
     func oneLeaderAndFailoverOnClose() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(3, on: server) { clients in
                 let path: ZNodePath = "/election/close"
                 let latches = clients.enumerated().map { LeaderLatch(client: $1, path: path, id: "member-\($0)") }
@@ -74,7 +74,7 @@ struct LeaderLatchTests {
 
     @Test("the leader's session expires: it reports not-leader and the next member leads with a larger token")
     func failoverOnSessionExpiry() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/election/expiry"
                 let first = LeaderLatch(client: clients[0], path: path, id: "a")
@@ -87,7 +87,7 @@ struct LeaderLatchTests {
                 #expect(!second.hasLeadership)
 
                 let firstChanges = first.leadershipChanges()
-                await server.expireSession(clients[0].session!.id)
+                try await server.expireSession(clients[0].session)
                 try await withTimeout(.seconds(10)) {
                     for await change in firstChanges where !change.isLeader { return }
                 }
@@ -102,7 +102,7 @@ struct LeaderLatchTests {
 
     @Test("a dropped connection: the leader reports not-leader while suspended, then leads again")
     func suspendedThenReconnected() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/election/suspend"
                 let leader = LeaderLatch(client: clients[0], path: path, id: "a")
@@ -115,7 +115,7 @@ struct LeaderLatchTests {
                 try await waitForChildren(clients[0], path, count: 2)
 
                 let changes = leader.leadershipChanges()
-                await server.dropConnection(ofSession: clients[0].session!.id)
+                try await server.dropConnection(of: clients[0].session)
                 let sequence = try await withTimeout(.seconds(10)) { () -> [Bool] in
                     var seen: [Bool] = []
                     for await change in changes {
@@ -137,7 +137,7 @@ struct LeaderLatchTests {
 
     @Test("awaitLeadership times out for a member that is not first; close removes its node")
     func awaitTimeout() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/election/await"
                 let leader = LeaderLatch(client: clients[0], path: path)

@@ -5,22 +5,120 @@ import ZooKeeperRecipes
 import ZooKeeperServer
 import ZooKeeperTestSupport
 
-/// An embedded server for one test, stopped afterwards (even when the body throws).
-func withEmbeddedServer<T: Sendable>(_ body: (EmbeddedServer) async throws -> T) async throws -> T {
-    let server = try await EmbeddedServer.start(inMemory: true)
+/// The server a recipe test talks to, chosen like the integration tests' (`SHEPHERD_TEST_TARGET`):
+/// by default a private in-memory embedded server per test; with `SHEPHERD_TEST_TARGET=apache` the
+/// process's shared Apache ZooKeeper 3.8 under a chroot of the test's own, so the same recipe
+/// tests prove both servers.
+struct RecipeServer: Sendable {
+    /// Host, port and chroot for clients of this test.
+    let connectString: String
+    /// Our server, when the test runs on it: the faults only it can inject (lost replies, partitions).
+    let embedded: EmbeddedServer?
+    private let host: String
+    private let port: Int
+
+    /// Whether this run's target is our embedded server (the only one with every fault).
+    static var targetIsEmbedded: Bool { (try? TestServerTarget.current) == .embedded }
+
+    /// Whether the tests can run at all (Apache's jars present when it is the target).
+    static var isAvailable: Bool { TestServerFixture.isAvailable }
+
+    fileprivate init(connectString: String, embedded: EmbeddedServer?, host: String, port: Int) {
+        self.connectString = connectString
+        self.embedded = embedded
+        self.host = host
+        self.port = port
+    }
+
+    /// Expires `session` (any server: a takeover closes it; ours: directly).
+    func expireSession(_ session: SessionInfo?) async throws {
+        let session = try #require(session, "no session to expire")
+        if let embedded { return await embedded.expireSession(session.id) }
+        try SessionTakeover.expire(session, host: host, port: port)
+    }
+
+    /// Closes `session`'s connection; the session stays alive and its client reconnects.
+    func dropConnection(of session: SessionInfo?) async throws {
+        let session = try #require(session, "no session")
+        if let embedded { return await embedded.dropConnection(ofSession: session.id) }
+        try SessionTakeover.dropConnection(of: session, host: host, port: port)
+    }
+
+    /// Our embedded server, for faults only it can inject; tests using it carry
+    /// `.enabled(if: RecipeServer.targetIsEmbedded)`.
+    var faults: EmbeddedServer {
+        get throws { try #require(embedded, "this fault needs the embedded server") }
+    }
+}
+
+/// Runs `body` against this run's recipe-test server (see ``RecipeServer``), cleaned up afterwards
+/// even when the body throws.
+func withRecipeServer<T: Sendable>(_ body: (RecipeServer) async throws -> T) async throws -> T {
+    if RecipeServer.targetIsEmbedded {
+        let server = try await EmbeddedServer.start(inMemory: true)
+        do {
+            let result = try await body(RecipeServer(
+                connectString: server.connectString, embedded: server, host: "127.0.0.1", port: server.port))
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+    let shared = try await TestServerFixture.shared()
+    let chroot = shared.uniqueChroot("recipes")
+    let first = try #require(shared.connectString.split(separator: ",").first)
+    let hostPort = first.split(separator: ":")
+    let port = try #require(hostPort.last.flatMap { Int($0) }, "no port in \(shared.connectString)")
+    let setup = try await ZooKeeperClient.connect(try ZooKeeperConfiguration(connectionString: shared.connectString))
     do {
-        let result = try await body(server)
-        await server.stop()
+        try await createPath(chroot, using: setup)
+    } catch {
+        await setup.close()
+        throw error
+    }
+    func cleanUp() async {
+        try? await deleteTree(chroot, using: setup)
+        await setup.close()
+    }
+    do {
+        let result = try await body(RecipeServer(
+            connectString: shared.connectString(chroot: chroot), embedded: nil,
+            host: String(hostPort.dropLast().joined(separator: ":")), port: port))
+        await cleanUp()
         return result
     } catch {
-        await server.stop()
+        await cleanUp()
         throw error
     }
 }
 
+/// Creates `path` and its missing parents (persistent, open ACL).
+private func createPath(_ path: String, using client: ZooKeeperClient) async throws {
+    var prefix = ""
+    for component in path.split(separator: "/") {
+        prefix += "/" + component
+        do {
+            _ = try await client.create(try ZNodePath(prefix))
+        } catch let error as ZooKeeperError where error.code == .nodeExists {}
+    }
+}
+
+/// Deletes `path` and everything below it (depth first).
+private func deleteTree(_ path: String, using client: ZooKeeperClient) async throws {
+    let node = try ZNodePath(path)
+    for child in (try? await client.getChildren(node)) ?? [] {
+        try await deleteTree(node.appending(child).description, using: client)
+    }
+    do {
+        try await client.delete(node)
+    } catch let error as ZooKeeperError where error.code == .noNode {}
+}
+
 /// `count` clients (each its own session) on `server`, closed afterwards.
 func withClients<T: Sendable>(
-    _ count: Int, on server: EmbeddedServer, sessionTimeout: Duration = .seconds(4),
+    _ count: Int, on server: RecipeServer, sessionTimeout: Duration = .seconds(4),
     _ body: ([ZooKeeperClient]) async throws -> T
 ) async throws -> T {
     var clients: [ZooKeeperClient] = []

@@ -63,7 +63,7 @@ struct ServiceDiscoveryTests {
 
     @Test("register 3 instances: names and instances query back with the same fields")
     func registerAndQuery() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let discovery = ServiceDiscovery<InstanceDetails>(client: clients[0], basePath: "/services")
                 let instances = (0..<3).map { index in
@@ -101,7 +101,7 @@ struct ServiceDiscoveryTests {
 
     @Test("unregister removes the node and the cache follows")
     func unregister() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let discovery = ServiceDiscovery<String>(client: clients[0], basePath: "/svc")
                 let a = ServiceInstance<String>(name: "web", id: "a", payload: "A")
@@ -127,7 +127,7 @@ struct ServiceDiscoveryTests {
 
     @Test("an instance whose session expires disappears from the cache")
     func sessionExpiryRemovesFromCache() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(3, on: server) { clients in
                 let first = ServiceDiscovery<String>(client: clients[0], basePath: "/svc")
                 let second = ServiceDiscovery<String>(client: clients[1], basePath: "/svc")
@@ -137,7 +137,7 @@ struct ServiceDiscoveryTests {
                 try await cache.start()
                 #expect(cache.instances.map(\.id) == ["one", "two"])
                 let snapshots = cache.snapshots()
-                await server.expireSession(clients[0].session!.id)
+                try await server.expireSession(clients[0].session)
                 try await withTimeout(.seconds(10)) {
                     for await snapshot in snapshots where snapshot.map(\.id) == ["two"] { return }
                 }
@@ -149,7 +149,7 @@ struct ServiceDiscoveryTests {
 
     @Test("after session loss the discovery re-registers through a new client from the factory")
     func reRegistersAfterSessionLoss() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(1, on: server) { clients in
                 let observer = clients[0]
                 let made = Box<[ZooKeeperClient]>([])
@@ -166,7 +166,7 @@ struct ServiceDiscoveryTests {
                 discovery.start()
                 try await discovery.register(ServiceInstance(name: "web", id: "me"))
                 let oldSession = try #require(try await observer.exists("/svc/web/me")).ephemeralOwner
-                await server.expireSession(oldSession)
+                try await server.expireSession(made.get.first?.session)
                 try await eventually(within: .seconds(10)) {
                     guard let stat = try? await observer.exists("/svc/web/me") else { return false }
                     return stat.ephemeralOwner != oldSession
@@ -180,18 +180,18 @@ struct ServiceDiscoveryTests {
 
     @Test("a dropped connection: on reconnection the registration is verified and kept")
     func keepsRegistrationAcrossReconnect() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let discovery = ServiceDiscovery<String>(client: clients[0], basePath: "/svc")
                 discovery.start()
                 try await discovery.register(ServiceInstance(name: "web", id: "me"))
                 let states = clients[0].connectionStates()
-                await server.dropConnection(ofSession: clients[0].session!.id)
+                try await server.dropConnection(of: clients[0].session)
                 try await waitForState(states) { $0 == .reconnected }
                 // Meanwhile someone deletes it: a later reconnection recreates it.
                 try await clients[1].delete("/svc/web/me")
                 let again = clients[0].connectionStates()
-                await server.dropConnection(ofSession: clients[0].session!.id)
+                try await server.dropConnection(of: clients[0].session)
                 try await waitForState(again) { $0 == .reconnected }
                 try await eventually(within: .seconds(10)) { (try? await clients[1].exists("/svc/web/me")) != nil }
                 await discovery.close()
@@ -201,7 +201,7 @@ struct ServiceDiscoveryTests {
 
     @Test("round-robin cycles in id order; sticky keeps one until it goes; random stays in the set")
     func providerStrategies() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(1, on: server) { clients in
                 let discovery = ServiceDiscovery<String>(client: clients[0], basePath: "/svc")
                 for id in ["a", "b", "c"] { try await discovery.register(ServiceInstance(name: "web", id: id)) }

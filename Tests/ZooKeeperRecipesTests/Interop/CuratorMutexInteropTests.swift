@@ -107,7 +107,7 @@ struct CuratorMutexInteropTests {
     func sharedCounter() async throws {
         let classes = try await CuratorToolchain.compile()
         defer { try? FileManager.default.removeItem(at: classes) }
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(3, on: server) { clients in
                 let lockPath: ZNodePath = "/interop/lock"
                 let counterPath: ZNodePath = "/interop/counter"
@@ -167,7 +167,7 @@ struct CuratorMutexInteropTests {
     func readWriteLock() async throws {
         let classes = try await CuratorToolchain.compile()
         defer { try? FileManager.default.removeItem(at: classes) }
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(4, on: server) { clients in
                 let lockPath: ZNodePath = "/interop-rw/lock"
                 let counterPath: ZNodePath = "/interop-rw/counter"
@@ -232,7 +232,7 @@ struct CuratorMutexInteropTests {
     func semaphore() async throws {
         let classes = try await CuratorToolchain.compile()
         defer { try? FileManager.default.removeItem(at: classes) }
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(3, on: server) { clients in
                 let path: ZNodePath = "/interop-sem/semaphore"
                 let holdersPath: ZNodePath = "/interop-sem/holders"
