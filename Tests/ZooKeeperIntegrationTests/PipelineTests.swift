@@ -166,6 +166,54 @@ struct PipelineTests {
         }
         return await task.value
     }
+
+    @Test("pipeline(): requests sent back to back run in order; each has its own result; none is atomic with another")
+    func explicitPipeline() async throws {
+        try await withTestClient("pipe-explicit") { zk, _ in
+            try await zk.create("/p")
+            let results = try await zk.pipeline([
+                .create("/p/a", data: bytes("x")),
+                .getChildren("/p"),
+                .create("/missing/b"),
+                .setData("/p/a", data: bytes("y"), version: 0),
+                .getData("/p/a"),
+                .exists("/p/none"),
+                .create("/p/seq-", mode: .persistentSequential),
+                .delete("/p/a", version: 7),
+                .delete("/p/a"),
+                .getChildren("/p"),
+            ])
+            #expect(results.count == 10)
+            guard case .success(.created(let path, let stat)) = results[0] else { Issue.record("\(results[0])"); return }
+            #expect(path == "/p/a" && stat.dataLength == 1)
+            #expect(try results[1].get() == .children(["a"]), "the listing runs after the create")
+            #expect(throws: ZooKeeperError.self) { try results[2].get() }
+            #expect((try? results[2].get()) == nil)
+            if case .failure(let error) = results[2] { #expect(error.code == .noNode) }
+            guard case .success(.stat(let setStat)) = results[3] else { Issue.record("\(results[3])"); return }
+            #expect(setStat?.version == 1)
+            guard case .success(.data(let data, _)) = results[4] else { Issue.record("\(results[4])"); return }
+            #expect(data == bytes("y"))
+            #expect(try results[5].get() == .stat(nil))
+            guard case .success(.created(let sequential, _)) = results[6] else { Issue.record("\(results[6])"); return }
+            #expect(sequential.hasPrefix("/p/seq-") && sequential.count == "/p/seq-".count + 10)
+            if case .failure(let error) = results[7] { #expect(error.code == .badVersion) } else { Issue.record("\(results[7])") }
+            #expect(try results[8].get() == .deleted)
+            guard case .success(.children(let last)) = results[9] else { Issue.record("\(results[9])"); return }
+            #expect(last == [String(sequential.dropFirst(3))])
+        }
+    }
+
+    @Test("pipeline(): invalid arguments throw before anything is sent")
+    func pipelineInvalidArguments() async throws {
+        try await withTestClient("pipe-invalid") { zk, _ in
+            await #expect(throws: ZooKeeperError.self) {
+                _ = try await zk.pipeline([.create("/ok"), .create("/bad", acl: [])])
+            }
+            let ok = try await zk.exists("/ok")
+            #expect(ok == nil, "nothing was sent")
+        }
+    }
 }
 
 final class ReplyCounter: Sendable {

@@ -234,6 +234,28 @@ struct DistributedMutexTests {
         }
     }
 
+    @Test("an uncontended acquire takes one round trip: the create and the listing are pipelined",
+          .enabled(if: RecipeServer.targetIsEmbedded, "needs the embedded server's reply delay"))
+    func uncontendedAcquireIsOneRoundTrip() async throws {
+        try await withRecipeServer { server in
+            try await withClients(1, on: server) { clients in
+                let path: ZNodePath = "/locks/one-round-trip"
+                try await clients[0].create("/locks")
+                try await clients[0].create(path)
+                // Every reply is held back by `delay`: the acquire's duration counts its round trips.
+                let delay = Duration.milliseconds(700)
+                await (try server.faults).delayReplies(by: delay)
+                let start = ContinuousClock.now
+                let lease = try await DistributedMutex(client: clients[0], path: path).acquire(timeout: .seconds(20))
+                let elapsed = ContinuousClock.now - start
+                await (try server.faults).delayReplies(by: nil)
+                #expect(elapsed >= delay)
+                #expect(elapsed < delay * 2, "two round trips (create, then getChildren) would take at least \(delay * 2): \(elapsed)")
+                try await lease.release()
+            }
+        }
+    }
+
     @Test("Curator's sort: by the text after the last lock-, whole name otherwise")
     func curatorOrdering() {
         let names = ["_c_b-lock-0000000003", "_c_a-lock-0000000001", "x", "_c_c-lock-0000000002"]

@@ -18,6 +18,8 @@ final class ReplyWaiter: Sendable {
         case idle
         case waiting(CheckedContinuation<RawReply, any Error>)
         case cancelledEarly
+        /// The outcome arrived before anyone waited (a pipelined request, see `enqueueNow`).
+        case early(Result<RawReply, any Error>)
         case done
     }
 
@@ -25,16 +27,21 @@ final class ReplyWaiter: Sendable {
 
     /// Installs the caller's continuation; returns false (having resumed it) if already cancelled.
     func install(_ continuation: CheckedContinuation<RawReply, any Error>) -> Bool {
-        let cancelled = state.withLock { state -> Bool in
-            if case .cancelledEarly = state {
+        let finished = state.withLock { state -> Result<RawReply, any Error>? in
+            switch state {
+            case .cancelledEarly:
                 state = .done
-                return true
+                return .failure(CancellationError())
+            case .early(let result):
+                state = .done
+                return result
+            case .idle, .waiting, .done:
+                state = .waiting(continuation)
+                return nil
             }
-            state = .waiting(continuation)
-            return false
         }
-        if cancelled { continuation.resume(throwing: CancellationError()) }
-        return !cancelled
+        if let finished { continuation.resume(with: finished) }
+        return finished == nil
     }
 
     func resume(_ result: Result<RawReply, any Error>) {
@@ -44,9 +51,13 @@ final class ReplyWaiter: Sendable {
                 state = .done
                 return continuation
             case .idle:
-                if case .failure(let error) = result, error is CancellationError { state = .cancelledEarly }
+                if case .failure(let error) = result, error is CancellationError {
+                    state = .cancelledEarly
+                } else {
+                    state = .early(result)
+                }
                 return nil
-            case .cancelledEarly, .done:
+            case .cancelledEarly, .early, .done:
                 return nil
             }
         }

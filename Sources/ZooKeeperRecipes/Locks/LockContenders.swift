@@ -112,15 +112,16 @@ struct LockContenders: Sendable {
             try Task.checkCancellation()
             let creator = ProtectedCreate(client: client, parent: directory, name: lockName)
             let node: ProtectedCreate.Created
+            let children: [String]?
             do {
-                node = try await creator.create(data: data, mode: .ephemeralSequential, policy: retryPolicy)
+                (node, children) = try await creator.createListingParent(data: data, mode: .ephemeralSequential, policy: retryPolicy)
             } catch {
                 // The create may have happened (cancelled or failed mid-flight): remove what carries our prefix.
                 await creator.deleteAllOwn()
                 throw error
             }
             do {
-                if let holding = try await waitForTurn(node, deadline: deadline) { return holding }
+                if let holding = try await waitForTurn(node, children: children, deadline: deadline) { return holding }
                 // Our node vanished or belongs to an old session: start over with a new one.
                 await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path))
             } catch {
@@ -131,14 +132,23 @@ struct LockContenders: Sendable {
     }
 
     /// Waits until `node` is among the first `maxLeases`; `nil` means start over.
-    private func waitForTurn(_ node: ProtectedCreate.Created, deadline: ContinuousClock.Instant?) async throws -> Holding? {
+    /// - Parameter listed: the directory's children listed right after the create, if any.
+    private func waitForTurn(
+        _ node: ProtectedCreate.Created, children listed: [String]?, deadline: ContinuousClock.Instant?
+    ) async throws -> Holding? {
+        var listed = listed
         while true {
             try Task.checkCancellation()
             let children: [String]
-            do {
-                children = try await retrying(retryPolicy, client) { try await client.getChildren(directory) }
-            } catch let error as ZooKeeperError where error.code == .noNode {
-                return nil
+            if let first = listed {
+                children = first
+                listed = nil
+            } else {
+                do {
+                    children = try await retrying(retryPolicy, client) { try await client.getChildren(directory) }
+                } catch let error as ZooKeeperError where error.code == .noNode {
+                    return nil
+                }
             }
             let ordered = Self.sorted(children, sortNames: sortNames)
             guard let index = ordered.firstIndex(of: node.name) else { return nil }

@@ -42,11 +42,12 @@ struct ProtectedCreate: Sendable {
     }
 
     /// Creates the node (adopting one created by a lost attempt).
-    func create(data: [UInt8], mode: CreateMode, policy: RetryPolicy) async throws -> Created {
+    /// - Parameter mayExist: an earlier attempt may have created it: look for it first.
+    func create(data: [UInt8], mode: CreateMode, policy: RetryPolicy, mayExist: Bool = false) async throws -> Created {
         let clock = ContinuousClock()
         let start = clock.now
         var retries = 0
-        var mayExist = false
+        var mayExist = mayExist
         while true {
             do {
                 if mayExist, let found = try await findOwn() { return found }
@@ -57,6 +58,33 @@ struct ProtectedCreate: Sendable {
                 try await Task.sleep(for: policy.delay(beforeRetry: retries))
                 retries += 1
             }
+        }
+    }
+
+    /// Creates the node and lists `parent` in one round trip: the two requests go back to back and
+    /// ZooKeeper runs a session's requests in order, so the listing already holds the new node. This
+    /// is how an uncontended lock is acquired in one round trip (Curator needs two).
+    ///
+    /// - Returns: the node, and the parent's children when the listing succeeded (`nil` otherwise,
+    ///   e.g. when the parent had to be created first or the connection dropped).
+    func createListingParent(data: [UInt8], mode: CreateMode, policy: RetryPolicy) async throws -> (Created, [String]?) {
+        let results = try await client.pipeline([.create(try nodePath(mode), data: data, mode: mode), .getChildren(parent)])
+        switch results.first {
+        case .success(.created(let path, let stat)):
+            var children: [String]?
+            if case .success(.children(let names)) = results.last { children = names }
+            return (Created(path: path, name: String(path.split(separator: "/").last ?? ""),
+                            czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner), children)
+        case .failure(let error) where error.code == .noNode:
+            // No parent yet: the regular path creates it (as containers) and retries.
+            return (try await create(data: data, mode: mode, policy: policy), nil)
+        case .failure(let error) where error.isRecipeRetryable:
+            // The create may have happened before the connection dropped: adopt it or create anew.
+            return (try await create(data: data, mode: mode, policy: policy, mayExist: true), nil)
+        case .failure(let error):
+            throw error
+        case .success, nil:
+            throw ZooKeeperError(.marshallingError, path: parent.string, message: "unexpected pipelined create result")
         }
     }
 
@@ -84,9 +112,14 @@ struct ProtectedCreate: Sendable {
         await task.value
     }
 
+    /// `parent/_c_<uuid>-name` (a sequential prefix for sequential modes).
+    private func nodePath(_ mode: CreateMode) throws -> ZNodePath {
+        try ZNodePath(parent.string == "/" ? "/" + prefix + name : parent.string + "/" + prefix + name,
+                      sequentialPrefix: mode.isSequential)
+    }
+
     private func createOnce(data: [UInt8], mode: CreateMode) async throws -> Created {
-        let path = try ZNodePath(parent.string == "/" ? "/" + prefix + name : parent.string + "/" + prefix + name,
-                                 sequentialPrefix: mode.isSequential)
+        let path = try nodePath(mode)
         var parentsCreated = 0
         while true {
             do {
