@@ -79,7 +79,7 @@ public actor Shell {
     @discardableResult
     public func execute(_ line: String) async -> CommandOutcome {
         let words = tokenizeCommandLine(line)
-        guard let name = words.first else { return .ok }
+        guard !words.isEmpty else { return .ok }
         history[commandCount] = line
         commandCount += 1
         return await run(words: words, line: line)

@@ -145,6 +145,23 @@ public final class LeaderLatch: Sendable {
         }
     }
 
+    /// Applies `operations` atomically, and only while this latch leads: one `multi` that first
+    /// checks our leader node still exists (so a deposed leader that has not noticed yet writes nothing).
+    ///
+    /// - Throws: ``LeaderLatchError/notLeader`` when we do not lead (locally, or our node is gone /
+    ///   our session expired on the server); otherwise as ``ZooKeeperClient/multi(_:)``.
+    @discardableResult
+    public func guardedMulti(_ operations: [Operation]) async throws -> [OperationResult] {
+        let node = state.withLock { $0.leadership.isLeader ? $0.node : nil }
+        guard let node else { throw LeaderLatchError.notLeader }
+        do {
+            return try await GuardedWrite.multi(client: client, guardNode: node.path, operations)
+        } catch LockError.leaseLost {
+            eventSink.yield(.check)  // re-evaluate: the node is gone
+            throw LeaderLatchError.notLeader
+        }
+    }
+
     /// Leaves the election: stops, reports not-leader, and deletes our node (guaranteed delete).
     public func close() async {
         let (tasks, forwarder) = state.withLock { state -> ([Task<Void, Never>], Task<Void, Never>?) in
@@ -317,4 +334,6 @@ public final class LeaderLatch: Sendable {
 public enum LeaderLatchError: Error, Sendable, Hashable {
     /// ``LeaderLatch/start()`` was called twice, or after ``LeaderLatch/close()``.
     case alreadyStarted
+    /// ``LeaderLatch/guardedMulti(_:)``: we do not lead, so nothing was written.
+    case notLeader
 }
