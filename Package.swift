@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(
             name: "ZooKeeperRecipesTests",
             dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
-            exclude: ["Interop/CuratorMutexContender.java"],
+            exclude: ["Interop/CuratorMutexContender.java", "Interop/kazoo_lock_contender.py"],
             swiftSettings: strictSettings
         ),
         .testTarget(

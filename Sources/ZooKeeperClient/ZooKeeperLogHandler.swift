@@ -26,9 +26,11 @@ public struct ZooKeeperLogHandler: Sendable {
     }
 
     /// Whether anything receives log lines (so hot paths can skip building them).
-    var isEnabled: Bool { sink != nil }
+    public var isEnabled: Bool { sink != nil }
 
-    func log(_ level: Level, _ message: @autoclosure () -> String) {
+    /// Sends one line to the sink (the message is built only if there is one). Recipes log through
+    /// their client's handler, so one hook covers the client and everything built on it.
+    public func log(_ level: Level, _ message: @autoclosure () -> String) {
         sink?(level, message())
     }
 }

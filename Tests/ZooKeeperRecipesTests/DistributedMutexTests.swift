@@ -256,6 +256,33 @@ struct DistributedMutexTests {
         }
     }
 
+    @Test("an unrelated child of the lock directory is not a contender, and is reported once")
+    func unrelatedChildrenAreReported() async throws {
+        try await withRecipeServer { server in
+            let warnings = Box<[String]>([])
+            var configuration = try ZooKeeperConfiguration(connectionString: server.connectString)
+            configuration.logHandler = ZooKeeperLogHandler { level, message in
+                if level == .warning { warnings.update { $0.append(message) } }
+            }
+            let zk = try await ZooKeeperClient.connect(configuration)
+            do {
+                let path: ZNodePath = "/locks/unrelated"
+                try await zk.create("/locks")
+                try await zk.create(path)
+                // Sorted by whole name, "0-config" would come first for Curator and block it forever.
+                try await zk.create(try path.appending("0-config"))
+                let lease = try await DistributedMutex(client: zk, path: path).acquire(timeout: .seconds(10))
+                #expect(warnings.get.count == 1, "\(warnings.get)")
+                #expect(warnings.get.first?.contains("0-config") == true)
+                try await lease.release()
+                await zk.close()
+            } catch {
+                await zk.close()
+                throw error
+            }
+        }
+    }
+
     @Test("Curator's sort: by the text after the last lock-, whole name otherwise")
     func curatorOrdering() {
         let names = ["_c_b-lock-0000000003", "_c_a-lock-0000000001", "x", "_c_c-lock-0000000002"]

@@ -147,7 +147,7 @@ struct DistributedReadWriteLockTests {
         let ordered = DistributedReadWriteLock.sorted(names.reversed())
         #expect(ordered == names)
         let reader = { (index: Int) in
-            LockContenders.decide(.reader(writerName: "__WRIT__"), maxLeases: .max, ordered: ordered, index: index)
+            LockContenders.decide(.reader(writerNames: ["__WRIT__"]), maxLeases: .max, ordered: ordered, index: index)
         }
         #expect(reader(0) == .holds)
         #expect(reader(2) == .watch(names[1]))

@@ -219,7 +219,7 @@ public final class LeaderLatch: Sendable {
             for _ in 0..<10 {
                 let node = try await ensureNode()
                 let children = try await client.getChildren(path)
-                let ordered = LockContenders.sorted(children, lockName: Self.latchName)
+                let ordered = LockContenders.contenders(children, markers: [Self.latchName]).ordered
                 guard let index = ordered.firstIndex(of: node.name) else {
                     // Our node is gone (deleted, or its session ended): not leader; re-enter.
                     setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil)

@@ -51,8 +51,10 @@ public struct DistributedMutex: Sendable {
     let downgradeFrom: HoldKey?
 
     public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
+        // kazoo's Lock nodes count as contenders too (sorted by their sequence): we never take a lock a
+        // kazoo process holds. (Default kazoo ignores ours; see recipes-docs/mutex.md for its side.)
         self.init(client: client, path: path, retryPolicy: retryPolicy, name: Self.lockName, turn: .leases,
-                  sortNames: [Self.lockName], downgradeFrom: nil)
+                  sortNames: [Self.lockName, LockContenders.kazooLockName], downgradeFrom: nil)
     }
 
     init(

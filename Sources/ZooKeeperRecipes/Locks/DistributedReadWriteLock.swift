@@ -52,14 +52,15 @@ public struct DistributedReadWriteLock: Sendable {
     public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
         self.client = client
         self.path = path
-        let names = [Self.readLockName, Self.writeLockName]
+        // kazoo's ReadLock (`__rlock__`) and WriteLock/Lock (`__lock__`) nodes are contenders too.
+        let names = [Self.readLockName, Self.writeLockName, LockContenders.kazooReadLockName, LockContenders.kazooLockName]
         let writer = DistributedMutex(
             client: client, path: path, retryPolicy: retryPolicy, name: Self.writeLockName, turn: .leases,
             sortNames: names, downgradeFrom: nil)
         writeLock = writer
         readLock = DistributedMutex(
             client: client, path: path, retryPolicy: retryPolicy, name: Self.readLockName,
-            turn: .reader(writerName: Self.writeLockName), sortNames: names, downgradeFrom: writer.key)
+            turn: .reader(writerNames: [Self.writeLockName, LockContenders.kazooLockName]), sortNames: names, downgradeFrom: writer.key)
     }
 
     /// Curator's ordering of read/write lock contenders (by the text after `__READ__` or `__WRIT__`).

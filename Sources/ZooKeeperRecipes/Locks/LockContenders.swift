@@ -9,9 +9,14 @@ struct LockContenders: Sendable {
     let directory: ZNodePath
     /// The part of the node name before the sequence: `lock-`, `latch-`, …
     let lockName: String
+    /// kazoo's marker in its `Lock` / `WriteLock` node names (`<32 hex>__lock__<seq>`).
+    static let kazooLockName = "__lock__"
+    /// kazoo's marker in its `ReadLock` node names (`<32 hex>__rlock__<seq>`).
+    static let kazooReadLockName = "__rlock__"
     let maxLeases: Int
     let retryPolicy: RetryPolicy
-    /// The names whose following text is the sort key (the read/write lock has two).
+    /// The names that mark a contender and whose following text is its sort key: ours (the read/write
+    /// lock has two) and the kazoo markers we recognise. A child with none of them is not a contender.
     let sortNames: [String]
     /// Decides, from the sorted contenders and our index, whether we hold or whom we watch.
     let turn: Turn
@@ -26,9 +31,9 @@ struct LockContenders: Sendable {
     enum Turn: Sendable, Hashable {
         /// The first `maxLeases` hold; the others watch the node `maxLeases` places before them.
         case leases
-        /// Holds unless a node whose name contains `writerName` is before it; then watches the
+        /// Holds unless a node whose name contains one of `writerNames` is before it; then watches the
         /// *nearest* such node (the ZooKeeper recipe's shared lock, not Curator's first writer).
-        case reader(writerName: String)
+        case reader(writerNames: [String])
     }
 
     init(
@@ -54,8 +59,10 @@ struct LockContenders: Sendable {
         switch turn {
         case .leases:
             return index < maxLeases ? .holds : .watch(ordered[index - maxLeases])
-        case .reader(let writerName):
-            guard let writer = ordered[..<index].lastIndex(where: { $0.contains(writerName) }) else { return .holds }
+        case .reader(let writerNames):
+            guard let writer = ordered[..<index].lastIndex(where: { name in writerNames.contains { name.contains($0) } }) else {
+                return .holds
+            }
             return .watch(ordered[writer])
         }
     }
@@ -82,6 +89,25 @@ struct LockContenders: Sendable {
             start -= 1
         }
         return name[...]
+    }
+
+    /// The contenders among `children` (names containing one of `markers`), in lock order, and the
+    /// unrelated children, which are ignored — and reported, never silently treated as contenders
+    /// (Curator counts them, TN7; go-zookeeper errors out, samuel/go-zookeeper#64).
+    static func contenders(_ children: [String], markers: [String]) -> (ordered: [String], unrelated: [String]) {
+        var contenders: [String] = [], unrelated: [String] = []
+        for child in children {
+            if markers.contains(where: { child.contains($0) }) { contenders.append(child) } else { unrelated.append(child) }
+        }
+        return (sorted(contenders, sortNames: markers), unrelated)
+    }
+
+    /// Logs unrelated children of a lock directory once per acquire (through the client's log handler).
+    func reportUnrelated(_ unrelated: [String], reported: inout Bool) {
+        guard !unrelated.isEmpty, !reported else { return }
+        reported = true
+        client.configuration.logHandler.log(
+            .warning, "lock \(directory): ignoring \(unrelated.count) child node(s) that are not lock contenders, e.g. \(unrelated.prefix(3)); keep lock directories for lock nodes only")
     }
 
     /// Children sorted as Curator sorts them (Java `String.compareTo`: UTF-16 code units).
@@ -137,6 +163,7 @@ struct LockContenders: Sendable {
         _ node: ProtectedCreate.Created, children listed: [String]?, deadline: ContinuousClock.Instant?
     ) async throws -> Holding? {
         var listed = listed
+        var reported = false
         while true {
             try Task.checkCancellation()
             let children: [String]
@@ -150,7 +177,8 @@ struct LockContenders: Sendable {
                     return nil
                 }
             }
-            let ordered = Self.sorted(children, sortNames: sortNames)
+            let (ordered, unrelated) = Self.contenders(children, markers: sortNames)
+            reportUnrelated(unrelated, reported: &reported)
             guard let index = ordered.firstIndex(of: node.name) else { return nil }
             switch decide(ordered, index: index) {
             case .holds:
