@@ -283,6 +283,41 @@ struct DistributedMutexTests {
         }
     }
 
+    @Test("a release during connection loss is retried until the node is gone; the waiter then acquires",
+          .enabled(if: RecipeServer.targetIsEmbedded, "needs the embedded server's partitions"))
+    func releaseDuringConnectionLoss() async throws {
+        try await withRecipeServer { server in
+            try await withClients(1, on: server) { others in
+                // A short connect timeout: the reconnect right after the heal is not stuck behind a
+                // black-holed handshake until the session is presumed expired.
+                var configuration = try ZooKeeperConfiguration(connectionString: server.connectString)
+                configuration.sessionTimeout = .seconds(20)
+                configuration.connectTimeout = .seconds(1)
+                let holder = try await ZooKeeperClient.connect(configuration)
+                defer { Task { await holder.close() } }
+                let clients = [holder, others[0]]
+                let path: ZNodePath = "/locks/release-offline"
+                let lease = try await DistributedMutex(client: clients[0], path: path).acquire(timeout: .seconds(10))
+                let waiter = Task { try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(30)) }
+                try await waitForChildren(clients[1], path, count: 2)
+                let states = clients[0].connectionStates()
+                let session = try #require(clients[0].session).id
+                await (try server.faults).partition(session: session)
+                try await waitForState(states) { $0 == .suspended }
+                let release = Task { try await lease.release() }
+                // The delete cannot get through while partitioned: the lock stays held.
+                #expect(try await clients[1].getChildren(path).count == 2)
+                await (try server.faults).heal(session: session)
+                try await release.value
+                let next = try await waiter.value
+                #expect(next.fencingToken > lease.fencingToken)
+                #expect(lease.status == .released)
+                #expect(try await clients[1].getChildren(path).count == 1)
+                try await next.release()
+            }
+        }
+    }
+
     @Test("Curator's sort: by the text after the last lock-, whole name otherwise")
     func curatorOrdering() {
         let names = ["_c_b-lock-0000000003", "_c_a-lock-0000000001", "x", "_c_c-lock-0000000002"]

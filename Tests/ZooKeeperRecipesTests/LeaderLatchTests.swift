@@ -135,6 +135,33 @@ struct LeaderLatchTests {
         }
     }
 
+    @Test("two members race through 10 rounds of dropped connections (both at once, or one): never two leaders, one at the end")
+    func racingThroughReconnects() async throws {
+        try await withRecipeServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/election/race"
+                let latches = [LeaderLatch(client: clients[0], path: path, id: "a"), LeaderLatch(client: clients[1], path: path, id: "b")]
+                let witness = LeaderWitness()
+                witness.follow(latches)
+                for latch in latches { try latch.start() }
+                try await eventually(within: .seconds(10)) { witness.current.count == 1 }
+                for round in 0..<10 {
+                    let states = clients.map { $0.connectionStates() }
+                    let victims = round % 3 == 2 ? [0, 1] : [round % 2]
+                    for victim in victims { try await server.dropConnection(of: clients[victim].session) }
+                    for victim in victims { try await waitForState(states[victim]) { $0 == .reconnected } }
+                    // Both sessions survive a dropped connection: exactly one leads again, the same node order.
+                    try await eventually(within: .seconds(10)) { witness.current.count == 1 }
+                }
+                #expect(witness.maxLeaders == 1, "never two leaders at once")
+                #expect(latches.filter(\.hasLeadership).count == 1)
+                #expect(try await clients[0].getChildren(path).count == 2, "no node was duplicated or lost")
+                for latch in latches { await latch.close() }
+                witness.stop()
+            }
+        }
+    }
+
     @Test("awaitLeadership times out for a member that is not first; close removes its node")
     func awaitTimeout() async throws {
         try await withRecipeServer { server in

@@ -147,7 +147,12 @@ public final class LockLease: Sendable {
                     } catch {
                         continue  // connection lost again: the next state decides
                     }
-                    if owned { self.update(.held) } else { self.finish(.lost); return }
+                    if owned {
+                        self.update(.held)
+                    } else if !self.isReleasing {
+                        self.finish(.lost)
+                        return
+                    }  // else our own release deleted the node: it finishes as .released
                 case .connecting, .readOnly:
                     self.update(.uncertain)
                 }
@@ -161,6 +166,9 @@ public final class LockLease: Sendable {
         }
         if !keep { task.cancel() }
     }
+
+    /// The last hold was released and the node's delete is under way.
+    private var isReleasing: Bool { state.withLock { $0.holds == 0 } }
 
     private func update(_ status: LeaseStatus) {
         let changed = state.withLock { state -> Bool in
