@@ -1,7 +1,7 @@
 import Foundation
 
-// zk-bench: latency, throughput, a side-by-side comparison with Apache ZooKeeper's Java client, and
-// our server against Apache ZooKeeper's server.
+// zk-bench: latency, throughput, a side-by-side comparison with Apache ZooKeeper's Java client, our
+// server against Apache ZooKeeper's server, and our lock recipes against Curator's.
 
 Interrupts.install()
 
@@ -76,9 +76,26 @@ func runMode(_ mode: String, arguments: inout Arguments, json: Bool) async throw
         try arguments.finish()
         let report = try await ServersMode(options: options).run()
         if json { try Output.json(report.json) } else { report.print() }
+    case "mutex":
+        let options = try MutexMode.Options(&arguments)
+        try arguments.finish()
+        let report = try await MutexMode(options: options).run()
+        try finishLockReport(report, json: json, violationPaths: MutexMode.violationPaths)
+    case "rwlock":
+        let options = try ReadWriteLockMode.Options(&arguments)
+        try arguments.finish()
+        let report = try await ReadWriteLockMode(options: options).run()
+        try finishLockReport(report, json: json, violationPaths: ReadWriteLockMode.violationPaths)
     default:
         throw UsageError("unknown mode \"\(mode)\"")
     }
+}
+
+/// Prints a lock mode's report; fails the run (exit 1) if our lock let two holders overlap.
+func finishLockReport(_ report: LockReport, json: Bool, violationPaths: [[String]]) throws {
+    if json { try Output.json(report.json) } else { report.print() }
+    let violations = report.ourViolations(violationPaths)
+    if violations != 0 { throw BenchError("\(report.mode): \(violations) violation(s) of mutual exclusion in Shepherd's lock") }
 }
 
 let argv = Array(CommandLine.arguments.dropFirst())
