@@ -34,7 +34,7 @@ struct LockReport {
     func print() {
         if curator != nil {
             Output.line(RatioTable.render(rows, referenceTitle: "Curator"))
-            Output.line("ratio = Shepherd ÷ Curator, same server, same run. Rates (/s), per-session counts and fairness:")
+            Output.line("ratio = Shepherd ÷ Curator, same server, same run. Rates (/s), counts and fairness (min ÷ max):")
             Output.line("higher is better, so ratio > 1 favours Shepherd; latency (µs), requests, violations and")
             Output.line("errors: lower is better, so ratio < 1 favours Shepherd. Parameters: \(parameterLine)")
         } else {

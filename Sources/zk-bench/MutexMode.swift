@@ -1,5 +1,6 @@
 import ZooKeeperClient
 import ZooKeeperRecipes
+import ZooKeeperServer
 
 /// `zk-bench mutex`: our ``DistributedMutex`` against Curator's `InterProcessMutex` (the Java
 /// harness's `mutex` mode), same parameters, same server, same run, alternating: uncontended (one
@@ -21,6 +22,8 @@ struct MutexMode {
     }
 
     let options: Options
+    /// Our embedded server (`--embedded`), for counting round trips per acquire.
+    var embedded: EmbeddedServer?
 
     static func metrics(clients: Int) -> [LockReport.Metric] {
         let phases = [("uncontended", "uncontended"), ("contended", "\(clients) sessions")]
@@ -44,6 +47,9 @@ struct MutexMode {
         }
         metrics.append(.init(label: "requests per uncontended acquire", path: ["requests", "acquire"], lowerIsBetter: true))
         metrics.append(.init(label: "requests per release", path: ["requests", "release"], lowerIsBetter: true))
+        metrics.append(.init(label: "round trips per uncontended acquire (--embedded)", path: ["round_trips", "acquire"],
+                             lowerIsBetter: true))
+        metrics.append(.init(label: "round trips per release (--embedded)", path: ["round_trips", "release"], lowerIsBetter: true))
         return metrics
     }
 
@@ -69,10 +75,11 @@ struct MutexMode {
         let javaCommon = ["--connect", options.connect] + window.javaArguments
 
         Output.progress("mutex: Shepherd, uncontended (1 session, \(window.warmup) s warm-up + \(window.seconds) s)")
-        let (uncontended, requests) = try await Self.contend(
-            sessions: 1, root: root, path: try root.child("uncontended"), window: window, probe: true)
+        let (uncontended, requests, roundTrips) = try await Self.contend(
+            sessions: 1, root: root, path: try root.child("uncontended"), window: window, probe: true, embedded: embedded)
         ours["uncontended"] = uncontended
         if let requests { ours["requests"] = requests.json }
+        if let roundTrips { ours["round_trips"] = roundTrips.json }
         if let java {
             Output.progress("mutex: Curator, uncontended")
             curator["uncontended"] = LockReport.withFairness(
@@ -81,7 +88,7 @@ struct MutexMode {
 
         Output.progress("mutex: Shepherd, \(options.clients) sessions")
         ours["contended"] = try await Self.contend(
-            sessions: options.clients, root: root, path: try root.child("contended"), window: window, probe: false).result
+            sessions: options.clients, root: root, path: try root.child("contended"), window: window, probe: false, embedded: nil).result
         if let java {
             Output.progress("mutex: Curator, \(options.clients) sessions")
             curator["contended"] = LockReport.withFairness(
@@ -97,10 +104,10 @@ struct MutexMode {
 
     /// `sessions` new sessions loop acquire → guarded increment → release on one mutex at `path`
     /// (under `root`); the result has the Java harness's keys. With `probe`, the first session then
-    /// counts requests.
+    /// counts requests (both servers) and round trips (our embedded server) per acquire and release.
     static func contend(
-        sessions: Int, root: BenchRoot, path: ZNodePath, window: LockWindow, probe: Bool
-    ) async throws -> (result: [String: Any], requests: RequestProbe.Counts?) {
+        sessions: Int, root: BenchRoot, path: ZNodePath, window: LockWindow, probe: Bool, embedded: EmbeddedServer?
+    ) async throws -> (result: [String: Any], requests: RequestProbe.Counts?, roundTrips: RequestProbe.Counts?) {
         let guardian = LockGuard()
         return try await LockWindow.withSessions(sessions, root: root) { clients in
             let locks = clients.map { DistributedMutex(client: $0, path: path) }
@@ -112,6 +119,8 @@ struct MutexMode {
                 return tally
             }
             let requests = probe ? try await RequestProbe.measure(locks[0]) : nil
+            var roundTrips: RequestProbe.Counts?
+            if probe, let embedded { roundTrips = try await RoundTripProbe.measure(locks[0], server: embedded) }
             let counts = run.tallies.map(\.count)
             let all = 0..<sessions
             let result: [String: Any] = [
@@ -120,7 +129,7 @@ struct MutexMode {
                 "per_client_min": counts.min() ?? 0, "per_client_max": counts.max() ?? 0,
                 "violations": guardian.violations, "errors": run.timeouts,
             ]
-            return (LockReport.withFairness(result), requests)
+            return (LockReport.withFairness(result), requests, roundTrips)
         }
     }
 }

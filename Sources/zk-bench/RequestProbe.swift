@@ -1,6 +1,7 @@
 import Foundation
 import ZooKeeperClient
 import ZooKeeperRecipes
+import ZooKeeperServer
 import ZooKeeperTestSupport
 
 /// Counts the requests one uncontended acquire (and one release) sends, from the server's own
@@ -67,5 +68,38 @@ enum RequestProbe {
         guard let start = line.range(of: key)?.upperBound else { return nil }
         let rest = line[start...]
         return rest[..<(rest.firstIndex(where: { $0 == "," || $0 == ")" }) ?? rest.endIndex)]
+    }
+}
+
+/// Round trips of one uncontended acquire (and release), timed while our embedded server holds every
+/// reply back by `delay`: each call's time ÷ `delay`, rounded (the call's own work, well under half a
+/// delay, drops out), median of a few cycles. Requests the client sends together (pipelined) wait out
+/// one delay between them, so this counts round trips, not requests. `--embedded` only: Apache
+/// ZooKeeper has no such switch.
+enum RoundTripProbe {
+    static func measure(
+        _ lock: DistributedMutex, server: EmbeddedServer, delay: Duration = .milliseconds(25), cycles: Int = 5
+    ) async throws -> RequestProbe.Counts {
+        await server.delayReplies(by: delay)
+        var acquires: [Double] = []
+        var releases: [Double] = []
+        do {
+            let unit = Double(delay.components.seconds) * 1e9 + Double(delay.components.attoseconds) / 1e9
+            for _ in 0..<cycles {
+                let start = Clock.nanos()
+                let lease = try await lock.acquire(timeout: LockWindow.acquireTimeout)
+                let acquired = Clock.nanos()
+                try await lease.release()
+                let end = Clock.nanos()
+                acquires.append((Double(acquired - start) / unit).rounded())
+                releases.append((Double(end - acquired) / unit).rounded())
+            }
+        } catch {
+            await server.delayReplies(by: nil)
+            throw error
+        }
+        await server.delayReplies(by: nil)
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        return RequestProbe.Counts(acquire: median(acquires), release: median(releases))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ZooKeeperServer
 
 // zk-bench: latency, throughput, a side-by-side comparison with Apache ZooKeeper's Java client, our
 // server against Apache ZooKeeper's server, and our lock recipes against Curator's.
@@ -27,7 +28,7 @@ func runCommand(_ argv: [String]) async -> Int32 {
             startApache ? try await ReferenceServer.startApache() : embedded ? try await ReferenceServer.startEmbedded() : nil
         if let reference { arguments.provide("connect", reference.connectString) }
         do {
-            try await runMode(mode, arguments: &arguments, json: json)
+            try await runMode(mode, arguments: &arguments, json: json, embedded: reference?.embeddedServer)
         } catch {
             await reference?.stop()
             throw error
@@ -51,8 +52,8 @@ func runCommand(_ argv: [String]) async -> Int32 {
     }
 }
 
-/// Runs one mode with its options and prints its result.
-func runMode(_ mode: String, arguments: inout Arguments, json: Bool) async throws {
+/// Runs one mode with its options and prints its result. `embedded`: our server, when this process runs it.
+func runMode(_ mode: String, arguments: inout Arguments, json: Bool, embedded: EmbeddedServer?) async throws {
     let limit = try arguments.seconds("time-limit", default: 900, range: 1...86_400)
     Interrupts.startDeadline(seconds: limit, message: "time limit of \(Int(limit)) s reached: aborting", status: 1)
     switch mode {
@@ -79,7 +80,7 @@ func runMode(_ mode: String, arguments: inout Arguments, json: Bool) async throw
     case "mutex":
         let options = try MutexMode.Options(&arguments)
         try arguments.finish()
-        let report = try await MutexMode(options: options).run()
+        let report = try await MutexMode(options: options, embedded: embedded).run()
         try finishLockReport(report, json: json, violationPaths: MutexMode.violationPaths)
     case "rwlock":
         let options = try ReadWriteLockMode.Options(&arguments)
