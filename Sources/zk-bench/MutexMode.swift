@@ -84,6 +84,12 @@ struct MutexMode {
             Output.progress("mutex: Curator, uncontended")
             curator["uncontended"] = LockReport.withFairness(
                 try await java.run(["mutex", "--clients", "1"] + javaCommon, timeout: window.javaTimeout))
+            if let embedded {
+                Output.progress("mutex: Curator, round trips (replies held back by 25 ms)")
+                if let roundTrips = try await RoundTripProbe.measureCurator(java, connect: options.connect, server: embedded) {
+                    curator["round_trips"] = roundTrips.json
+                }
+            }
         }
 
         Output.progress("mutex: Shepherd, \(options.clients) sessions")

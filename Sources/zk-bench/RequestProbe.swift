@@ -102,4 +102,25 @@ enum RoundTripProbe {
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         return RequestProbe.Counts(acquire: median(acquires), release: median(releases))
     }
+
+    /// The same for Curator: the Java harness's uncontended `mutex` run (short) with replies held back;
+    /// its acquire and release p50 ÷ `delay`, rounded.
+    static func measureCurator(
+        _ java: JavaHarness, connect: String, server: EmbeddedServer, delay: Duration = .milliseconds(25)
+    ) async throws -> RequestProbe.Counts? {
+        await server.delayReplies(by: delay)
+        let results: [String: Any]
+        do {
+            results = try await java.run(
+                ["mutex", "--connect", connect, "--clients", "1", "--seconds", "1", "--warmup", "0.3"], timeout: 120)
+        } catch {
+            await server.delayReplies(by: nil)
+            throw error
+        }
+        await server.delayReplies(by: nil)
+        let unit = Double(delay.components.seconds) * 1e6 + Double(delay.components.attoseconds) / 1e12
+        guard let acquire = LockReport.number(results, ["acquire", "p50_us"]),
+              let release = LockReport.number(results, ["release", "p50_us"]) else { return nil }
+        return RequestProbe.Counts(acquire: (acquire / unit).rounded(), release: (release / unit).rounded())
+    }
 }

@@ -25,7 +25,9 @@ enum Usage {
                       needs java + the Debian zookeeper jars; about 3 min (--quick: 40 s) on 2 cores
           mutex       our DistributedMutex against Curator's InterProcessMutex (Java harness `mutex`), same
                       server, same run: uncontended (1 session: acquire/release cycles/s, acquire and release
-                      p50/p99, requests per acquire counted by the server's `cons`), then --clients sessions
+                      p50/p99, requests per acquire counted by the server's `cons`; with --embedded also
+                      round trips per acquire, ours and Curator's, timed with replies held back by 25 ms),
+                      then --clients sessions
                       contending (acquisitions/s, p50/p99, per-session min/max and min÷max fairness); each
                       holder does a guarded non-atomic increment: any overlap is a violation (exit 1)
                       --clients 8 --seconds 5 --warmup 1 (per phase, each side); --no-java: ours only
