@@ -27,9 +27,9 @@ enum Usage {
                       server, same run: uncontended (1 session: acquire/release cycles/s, acquire and release
                       p50/p99, requests per acquire counted by the server's `cons`; with --embedded also
                       round trips per acquire, ours and Curator's, timed with replies held back by 25 ms),
-                      then --clients sessions
-                      contending (acquisitions/s, p50/p99, per-session min/max and min÷max fairness); each
-                      holder does a guarded non-atomic increment: any overlap is a violation (exit 1)
+                      then --clients sessions contending (acquisitions/s, p50/p99, per-session min/max and
+                      min÷max fairness); each holder does a guarded non-atomic increment: any overlap is a
+                      violation (exit 1)
                       --clients 8 --seconds 5 --warmup 1 (per phase, each side); --no-java: ours only
           rwlock      our DistributedReadWriteLock against Curator's InterProcessReadWriteLock (Java harness
                       `rwlock`): ops/s, reads/s, writes/s, read/write acquire p50/p99, violations
