@@ -18,11 +18,13 @@ struct LockReport {
     var curator: [String: Any]?
     var parameters: [String: Any]
 
+    /// The metrics either side measured (e.g. round trips only with `--embedded`).
     var rows: [RatioRow] {
-        metrics.map { metric in
-            RatioRow(metric: metric.label, shepherd: Self.number(shepherd, metric.path),
-                     reference: curator.flatMap { Self.number($0, metric.path) },
-                     lowerIsBetter: metric.lowerIsBetter, decimals: metric.decimals)
+        metrics.compactMap { metric in
+            let row = RatioRow(metric: metric.label, shepherd: Self.number(shepherd, metric.path),
+                               reference: curator.flatMap { Self.number($0, metric.path) },
+                               lowerIsBetter: metric.lowerIsBetter, decimals: metric.decimals)
+            return row.shepherd == nil && row.reference == nil ? nil : row
         }
     }
 
