@@ -11,7 +11,8 @@ import ZooKeeperTestSupport
 /// Notable behaviours: this counts *requests*, not round trips — requests the client pipelines
 /// (sent before the first reply arrives) count one each. The median over a few cycles hides a ping
 /// or the first acquire's parent creation. Needs `cons` whitelisted (both servers zk-bench starts
-/// do); otherwise it warns and reports nothing.
+/// do); otherwise it warns and reports nothing. The four-letter word is a short blocking exchange
+/// on loopback, outside the measured window.
 enum RequestProbe {
     struct Counts: Sendable {
         var acquire: Double
@@ -21,7 +22,10 @@ enum RequestProbe {
     }
 
     static func measure(_ lock: DistributedMutex, cycles: Int = 21) async throws -> Counts? {
-        guard let server = lock.client.currentServer, let session = lock.client.session?.id else { return nil }
+        guard let server = lock.client.currentServer, let session = lock.client.session?.id else {
+            Output.warn("requests per acquire not counted: the client is not connected")
+            return nil
+        }
         var acquires: [Int] = []
         var releases: [Int] = []
         for _ in 0..<cycles {
