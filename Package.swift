@@ -47,8 +47,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "zk-bench",
-            // `--embedded` runs our server; TestSupport's Apache launcher serves `--start-apache`.
-            dependencies: ["ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
+            // `--embedded` runs our server; TestSupport's Apache launcher serves `--start-apache`;
+            // the lock modes measure the recipes.
+            dependencies: ["ZooKeeperClient", "ZooKeeperRecipes", "ZooKeeperServer", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

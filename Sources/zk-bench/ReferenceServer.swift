@@ -15,6 +15,12 @@ enum ReferenceServer {
         }
     }
 
+    /// Our server, when this process runs it (`--embedded`): modes may use its fault switches.
+    var embeddedServer: EmbeddedServer? {
+        if case let .embedded(server) = self { return server }
+        return nil
+    }
+
     static func startApache() async throws -> ReferenceServer {
         guard ApacheZooKeeper.isInstalled else {
             throw UsageError("--start-apache needs Apache ZooKeeper from Debian: apt-get install zookeeper libzookeeper-java")

@@ -23,12 +23,24 @@ enum Usage {
                       --seconds 3 --warmup 1 --ops 2000 --warmup-ops 200 --size 100 --settle 2
                       --apache-heap 2g; --quick: 100000 znodes, --ops 500, --seconds 1 (CI smoke)
                       needs java + the Debian zookeeper jars; about 3 min (--quick: 40 s) on 2 cores
+          mutex       our DistributedMutex against Curator's InterProcessMutex (Java harness `mutex`), same
+                      server, same run: uncontended (1 session: acquire/release cycles/s, acquire and release
+                      p50/p99, requests per acquire counted by the server's `cons`; with --embedded also
+                      round trips per acquire, ours and Curator's, timed with replies held back by 25 ms),
+                      then --clients sessions contending (acquisitions/s, p50/p99, per-session min/max and
+                      min÷max fairness); each holder does a guarded non-atomic increment: any overlap is a
+                      violation (exit 1)
+                      --clients 8 --seconds 5 --warmup 1 (per phase, each side); --no-java: ours only
+          rwlock      our DistributedReadWriteLock against Curator's InterProcessReadWriteLock (Java harness
+                      `rwlock`): ops/s, reads/s, writes/s, read/write acquire p50/p99, violations
+                      --writers 2 --readers 6 --seconds 5 --warmup 1; --no-java: ours only
 
         common:
           --embedded         run Shepherd's own server in this process (fsync on, temporary directory)
           --start-apache     start Apache ZooKeeper 3.8 standalone from the Debian jars (fsync on) on a free
                              loopback port for this run, and stop it afterwards (needs the `zookeeper` package)
           --json             print one JSON line instead of tables (progress goes to stderr)
+          --no-java          (mutex, rwlock) skip the Curator reference: our numbers alone, no Java needed
           --time-limit 900   abort (exit 1) after this many seconds
           --help             this text
 

@@ -1,7 +1,8 @@
 import Foundation
+import ZooKeeperServer
 
-// zk-bench: latency, throughput, a side-by-side comparison with Apache ZooKeeper's Java client, and
-// our server against Apache ZooKeeper's server.
+// zk-bench: latency, throughput, a side-by-side comparison with Apache ZooKeeper's Java client, our
+// server against Apache ZooKeeper's server, and our lock recipes against Curator's.
 
 Interrupts.install()
 
@@ -27,7 +28,7 @@ func runCommand(_ argv: [String]) async -> Int32 {
             startApache ? try await ReferenceServer.startApache() : embedded ? try await ReferenceServer.startEmbedded() : nil
         if let reference { arguments.provide("connect", reference.connectString) }
         do {
-            try await runMode(mode, arguments: &arguments, json: json)
+            try await runMode(mode, arguments: &arguments, json: json, embedded: reference?.embeddedServer)
         } catch {
             await reference?.stop()
             throw error
@@ -51,8 +52,8 @@ func runCommand(_ argv: [String]) async -> Int32 {
     }
 }
 
-/// Runs one mode with its options and prints its result.
-func runMode(_ mode: String, arguments: inout Arguments, json: Bool) async throws {
+/// Runs one mode with its options and prints its result. `embedded`: our server, when this process runs it.
+func runMode(_ mode: String, arguments: inout Arguments, json: Bool, embedded: EmbeddedServer?) async throws {
     let limit = try arguments.seconds("time-limit", default: 900, range: 1...86_400)
     Interrupts.startDeadline(seconds: limit, message: "time limit of \(Int(limit)) s reached: aborting", status: 1)
     switch mode {
@@ -76,9 +77,26 @@ func runMode(_ mode: String, arguments: inout Arguments, json: Bool) async throw
         try arguments.finish()
         let report = try await ServersMode(options: options).run()
         if json { try Output.json(report.json) } else { report.print() }
+    case "mutex":
+        let options = try MutexMode.Options(&arguments)
+        try arguments.finish()
+        let report = try await MutexMode(options: options, embedded: embedded).run()
+        try finishLockReport(report, json: json, violationPaths: MutexMode.violationPaths)
+    case "rwlock":
+        let options = try ReadWriteLockMode.Options(&arguments)
+        try arguments.finish()
+        let report = try await ReadWriteLockMode(options: options).run()
+        try finishLockReport(report, json: json, violationPaths: ReadWriteLockMode.violationPaths)
     default:
         throw UsageError("unknown mode \"\(mode)\"")
     }
+}
+
+/// Prints a lock mode's report; fails the run (exit 1) if our lock let two holders overlap.
+func finishLockReport(_ report: LockReport, json: Bool, violationPaths: [[String]]) throws {
+    if json { try Output.json(report.json) } else { report.print() }
+    let violations = report.ourViolations(violationPaths)
+    if violations != 0 { throw BenchError("\(report.mode): \(violations) violation(s) of mutual exclusion in Shepherd's lock") }
 }
 
 let argv = Array(CommandLine.arguments.dropFirst())
