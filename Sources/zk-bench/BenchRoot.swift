@@ -23,6 +23,19 @@ struct BenchRoot: Sendable {
         return (root, admin)
     }
 
+    /// Runs `body` under a fresh root for `mode`, removing the root afterwards whatever happens.
+    static func with<T>(mode: String, connect: String, _ body: (BenchRoot) async throws -> T) async throws -> T {
+        let (root, admin) = try await create(mode: mode, connect: connect)
+        do {
+            let result = try await body(root)
+            await root.remove(using: admin)
+            return result
+        } catch {
+            await root.remove(using: admin)
+            throw error
+        }
+    }
+
     /// A new connected client (its own session).
     func client() async throws -> ZooKeeperClient {
         var configuration = try ZooKeeperConfiguration(connectionString: connect)

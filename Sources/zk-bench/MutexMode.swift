@@ -57,15 +57,7 @@ struct MutexMode {
 
     func run() async throws -> LockReport {
         let java = options.java ? try JavaHarness.locate() : nil
-        let (root, admin) = try await BenchRoot.create(mode: "mutex", connect: options.connect)
-        do {
-            let report = try await measure(root, java: java)
-            await root.remove(using: admin)
-            return report
-        } catch {
-            await root.remove(using: admin)
-            throw error
-        }
+        return try await BenchRoot.with(mode: "mutex", connect: options.connect) { root in try await measure(root, java: java) }
     }
 
     private func measure(_ root: BenchRoot, java: JavaHarness?) async throws -> LockReport {

@@ -40,15 +40,7 @@ struct ReadWriteLockMode {
 
     func run() async throws -> LockReport {
         let java = options.java ? try JavaHarness.locate() : nil
-        let (root, admin) = try await BenchRoot.create(mode: "rwlock", connect: options.connect)
-        do {
-            let report = try await measure(root, java: java)
-            await root.remove(using: admin)
-            return report
-        } catch {
-            await root.remove(using: admin)
-            throw error
-        }
+        return try await BenchRoot.with(mode: "rwlock", connect: options.connect) { root in try await measure(root, java: java) }
     }
 
     private func measure(_ root: BenchRoot, java: JavaHarness?) async throws -> LockReport {
