@@ -28,6 +28,10 @@ private func queuesExample(zk: ZooKeeperClient) async throws {
     let head = try await queue.peek()
     _ = (order, maybe, head)
 
+    let utf8 = QueueSerializer<String>(encode: { Array($0.utf8) }, decode: { String(decoding: $0, as: UTF8.self) })
+    let shared = DistributedQueue<String>(client: zk, path: "/queues/with-java", serializer: .curatorFramed(utf8))
+    try await shared.put("hello from Swift")
+
     let jobs = DistributedPriorityQueue<String>(client: zk, path: "/queues/jobs")
     try await jobs.put("urgent", priority: -10)
 
