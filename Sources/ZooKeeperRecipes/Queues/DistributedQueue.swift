@@ -12,7 +12,7 @@ public import ZooKeeperClient
 /// ```
 ///
 /// **Layout**: `<path>/queue-<seq>` (PERSISTENT_SEQUENTIAL; `<path>` created PERSISTENT). The data is the
-/// item's encoding (``QueueSerializer``: JSON or raw bytes). Children not starting with `queue-` are
+/// item's encoding (``QueueSerializer``: JSON, raw bytes, or Curator's framing). Children not starting with `queue-` are
 /// ignored.
 ///
 /// **Algorithm**: `put` = sequential create. `take` = `getChildren` *with a watch*, sort by name (the
