@@ -43,7 +43,9 @@ struct ProtectedCreate: Sendable {
 
     /// Creates the node (adopting one created by a lost attempt).
     /// - Parameter mayExist: an earlier attempt may have created it: look for it first.
-    func create(data: [UInt8], mode: CreateMode, policy: RetryPolicy, mayExist: Bool = false) async throws -> Created {
+    func create(
+        data: [UInt8], mode: CreateMode, ttl: Duration? = nil, policy: RetryPolicy, mayExist: Bool = false
+    ) async throws -> Created {
         let clock = ContinuousClock()
         let start = clock.now
         var retries = 0
@@ -51,7 +53,7 @@ struct ProtectedCreate: Sendable {
         while true {
             do {
                 if mayExist, let found = try await findOwn() { return found }
-                return try await createOnce(data: data, mode: mode)
+                return try await createOnce(data: data, mode: mode, ttl: ttl)
             } catch let error as ZooKeeperError where error.isRecipeRetryable {
                 mayExist = true
                 guard policy.allowsRetry(after: retries, elapsed: clock.now - start) else { throw error }
@@ -118,12 +120,12 @@ struct ProtectedCreate: Sendable {
                       sequentialPrefix: mode.isSequential)
     }
 
-    private func createOnce(data: [UInt8], mode: CreateMode) async throws -> Created {
+    private func createOnce(data: [UInt8], mode: CreateMode, ttl: Duration?) async throws -> Created {
         let path = try nodePath(mode)
         var parentsCreated = 0
         while true {
             do {
-                let (created, stat) = try await client.createReturningStat(path, data: data, mode: mode)
+                let (created, stat) = try await client.createReturningStat(path, data: data, mode: mode, ttl: ttl)
                 return Created(path: created, name: String(created.split(separator: "/").last ?? ""),
                                czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
             } catch let error as ZooKeeperError where error.code == .noNode && parentsCreated < 5 {

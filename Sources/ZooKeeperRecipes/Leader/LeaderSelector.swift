@@ -1,0 +1,320 @@
+import Synchronization
+public import ZooKeeperClient
+
+/// Leader election where leadership is a *task*: Curator's `LeaderSelector`, znode for znode.
+///
+/// ```swift
+/// let selector = LeaderSelector(client: zk, path: "/election/compactor", id: "host-a")
+/// try selector.start(autoRequeue: true) { term in
+///     // Runs only while we lead; cancelled if leadership becomes uncertain.
+///     try await compactForever(fencedBy: term.fencingToken)
+/// }
+/// …
+/// await selector.close()
+/// ```
+///
+/// **Layout**: an ``DistributedMutex`` on `path`, exactly Curator's (`LeaderSelector` wraps an
+/// `InterProcessMutex`): `<path>/_c_<uuid>-lock-<seq>`, ephemeral-sequential, data = ``id`` (UTF-8, what
+/// Curator's `getParticipants` reads). Curator `LeaderSelector`s and ``DistributedMutex``es on the same path
+/// take part in the same election.
+///
+/// **Algorithm**: an attempt acquires the mutex (protected create, herd-free wait on the immediate
+/// predecessor, CURATOR-696 ownership check), then runs the leadership body in its own task while holding
+/// the lock. When the body returns (or throws, or is cancelled) leadership is relinquished: the node is
+/// deleted (guaranteed delete). With `autoRequeue` the participant then queues again at the back; without,
+/// it waits for ``requeue()``.
+///
+/// **Connection states** (Curator's `LeaderSelectorListenerAdapter`: `CancelLeadershipException` on an
+/// error state):
+/// - `.suspended`, `.presumedExpired`, `.readOnly`: the body's task is **cancelled** at once (the session,
+///   and so the lock, may be gone); once the body has returned our node is deleted, which waits for the
+///   reconnection if need be. A waiting participant keeps its place in the queue.
+/// - `.reconnected`: nothing to undo; with `autoRequeue` (or after ``requeue()``) the participant queues
+///   again with a new node. A lease is never granted while the connection is down: a term starts only if the
+///   client is connected after the lock was acquired (a disconnection after that cancels the body).
+/// - `.lost`: the body is cancelled and the selector stops for good (our client never resumes a lost
+///   session): make a new selector with a new client.
+///
+/// **Guarantees**: at most one body runs at a time per selector; across processes, a body runs only while
+/// its node is first and owned by its live session. Terms are fenced: ``Term/fencingToken`` (the node's
+/// `czxid`) is larger than every earlier leader's.
+///
+/// Notable behaviours:
+/// - Cancellation is cooperative: a body that ignores cancellation keeps running and keeps the node (so no
+///   one else leads) until it returns — unless the session expires, when the server deletes the node and
+///   another participant may lead while the stubborn body still runs. Honour cancellation, or fence with the
+///   token (ZooKeeper's usual caveat for a holder cut off by a partition).
+/// - An error thrown by the body ends the term like a return.
+/// - Like Curator, every child of `path` is a participant: do not store other nodes there.
+public final class LeaderSelector: Sendable {
+    public let client: ZooKeeperClient
+    /// The election directory (the mutex's path).
+    public let path: ZNodePath
+    /// This participant's id, stored as its node's data.
+    public let id: String
+    public let retryPolicy: RetryPolicy
+
+    /// The lock name inside node names: Curator's `InterProcessMutex` `LOCK_NAME`.
+    public static let lockName = DistributedMutex.lockName
+
+    /// One leadership term, handed to the body.
+    public struct Term: Sendable, Hashable {
+        /// The lock node's creation zxid: strictly larger than every earlier leader's.
+        public var fencingToken: Int64
+        /// The lock node, e.g. `/election/compactor/_c_…-lock-0000000042`.
+        public var nodePath: String
+        /// The session that holds the lock.
+        public var sessionID: Int64
+        /// 1 for this selector's first term, then 2, … (local count).
+        public var number: Int
+    }
+
+    /// A participant as read from the election directory.
+    public struct Participant: Sendable, Hashable {
+        /// The id stored in its node (UTF-8; Curator's `Participant.getId()`).
+        public var id: String
+        /// Whether its node is first (Curator's `isLeader()`).
+        public var isLeader: Bool
+        /// Its node's path.
+        public var nodePath: String
+    }
+
+    typealias Body = @Sendable (Term) async throws -> Void
+
+    private struct State {
+        var started = false
+        var closed = false
+        /// The client's session is over: no more attempts.
+        var lost = false
+        var autoRequeue = false
+        var body: Body?
+        /// The attempt loop, while queued or leading.
+        var attempt: Task<Void, Never>?
+        var attemptID: UInt64 = 0
+        var term: Term?
+        var bodyTask: Task<Void, any Error>?
+        var terms = 0
+        var monitor: Task<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    public init(client: ZooKeeperClient, path: ZNodePath, id: String = "", retryPolicy: RetryPolicy = .standard) {
+        self.client = client
+        self.path = path
+        self.id = id
+        self.retryPolicy = retryPolicy
+    }
+
+    deinit {
+        state.withLock { state in
+            state.monitor?.cancel()
+            state.attempt?.cancel()
+            state.bodyTask?.cancel()
+        }
+    }
+
+    /// Joins the election; `leadership` runs each time this participant leads.
+    ///
+    /// - Parameters:
+    ///   - autoRequeue: queue again after each term (and after a failed attempt); otherwise call
+    ///     ``requeue()`` to take part again (Curator's `autoRequeue()`).
+    ///   - leadership: the work done while leading. Returning relinquishes leadership. Its task is cancelled
+    ///     on ``interruptLeadership()``, ``close()`` and when the connection is suspended or lost.
+    /// - Throws: ``LeaderSelectorError/alreadyStarted`` on a second call or after ``close()``.
+    public func start(autoRequeue: Bool = false, _ leadership: @escaping @Sendable (Term) async throws -> Void) throws {
+        try state.withLock { state in
+            guard !state.started, !state.closed else { throw LeaderSelectorError.alreadyStarted }
+            state.started = true
+            state.autoRequeue = autoRequeue
+            state.body = leadership
+        }
+        let states = client.connectionStates()
+        let monitor = Task { [weak self] in
+            for await connection in states {
+                guard let self else { return }
+                if self.connectionChanged(connection) == false { return }
+            }
+        }
+        let closed = state.withLock { state -> Bool in
+            state.monitor = monitor
+            return state.closed
+        }
+        if closed { monitor.cancel() }
+        _ = enqueue()
+    }
+
+    /// Queues another attempt at leadership if none is queued or running (Curator's `requeue()`).
+    /// - Returns: `true` if an attempt was queued; `false` if one already is, or the session is lost.
+    /// - Throws: ``LeaderSelectorError/notStarted`` before ``start(autoRequeue:_:)`` or after ``close()``.
+    @discardableResult
+    public func requeue() throws -> Bool {
+        try state.withLock { state in
+            guard state.started, !state.closed else { throw LeaderSelectorError.notStarted }
+        }
+        return enqueue()
+    }
+
+    /// Whether a leadership body runs now.
+    public var hasLeadership: Bool { state.withLock { $0.term != nil } }
+
+    /// The current term while leading.
+    public var currentTerm: Term? { state.withLock { $0.term } }
+
+    /// Cancels the running body, if we lead (Curator's `interruptLeadership()`); leadership is relinquished
+    /// once it returns. Without `autoRequeue` the participant then stays out until ``requeue()``.
+    public func interruptLeadership() {
+        let task = state.withLock { $0.bodyTask }
+        task?.cancel()
+    }
+
+    /// Leaves the election: cancels the body (or the wait), and returns once our node is deleted.
+    public func close() async {
+        let (attempt, monitor, body) = state.withLock { state in
+            state.closed = true
+            defer { state.monitor = nil }
+            return (state.attempt, state.monitor, state.bodyTask)
+        }
+        monitor?.cancel()
+        body?.cancel()
+        attempt?.cancel()
+        await attempt?.value
+    }
+
+    /// Every participant in election order, read from the server; the first is the leader (Curator's
+    /// `getParticipants`). Nodes that vanish while reading are skipped.
+    public func participants() async throws -> [Participant] {
+        let children: [String]
+        do {
+            children = try await retrying(retryPolicy, client) { try await client.getChildren(path) }
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return []
+        }
+        var result: [Participant] = []
+        for child in LockContenders.sorted(children, lockName: Self.lockName) {
+            let nodePath = try path.appending(child)
+            do {
+                let (data, _) = try await retrying(retryPolicy, client) { try await client.getData(nodePath) }
+                result.append(Participant(id: String(decoding: data, as: UTF8.self), isLeader: result.isEmpty,
+                                          nodePath: nodePath.string))
+            } catch let error as ZooKeeperError where error.code == .noNode {
+            }
+        }
+        return result
+    }
+
+    /// The current leader as read from the server, or `nil` if there is no participant (Curator returns a
+    /// dummy participant instead).
+    public func leader() async throws -> Participant? {
+        try await participants().first
+    }
+
+    // MARK: - Attempts
+
+    private var contenders: LockContenders {
+        LockContenders(client: client, directory: path, lockName: Self.lockName, maxLeases: 1, retryPolicy: retryPolicy)
+    }
+
+    /// Starts the attempt loop unless it runs already.
+    private func enqueue() -> Bool {
+        state.withLock { state in
+            guard state.started, !state.closed, !state.lost, state.attempt == nil else { return false }
+            state.attemptID += 1
+            let attemptID = state.attemptID
+            // Created under the lock: the task's own bookkeeping (which takes the lock) runs after we store it.
+            state.attempt = Task { [weak self] in await self?.attemptLoop(attemptID) }
+            return true
+        }
+    }
+
+    private func attemptLoop(_ attemptID: UInt64) async {
+        var failures = 0
+        while true {
+            var failed = false
+            do {
+                try await attemptOnce()
+                failures = 0
+            } catch is CancellationError {
+            } catch {
+                failed = true  // connection loss past the retry policy, session expired, …
+            }
+            let again = state.withLock { state -> Bool in
+                if !Task.isCancelled, state.autoRequeue, !state.closed, !state.lost { return true }
+                if state.attemptID == attemptID { state.attempt = nil }
+                return false
+            }
+            guard again else { return }
+            if failed {
+                try? await Task.sleep(for: retryPolicy.delay(beforeRetry: min(failures, 5)))
+                failures += 1
+            }
+        }
+    }
+
+    /// Acquires the lock, runs one term, relinquishes.
+    private func attemptOnce() async throws {
+        let holding = try await contenders.acquire(data: Array(id.utf8), deadline: nil)
+        let nodePath = try ZNodePath(holding.path)
+        guard let bodyTask = beginTerm(holding) else {
+            // Closed, cancelled or disconnected since the lock was granted: relinquish without leading.
+            await GuaranteedDelete.run(client: client, path: nodePath)
+            try Task.checkCancellation()
+            return
+        }
+        await withTaskCancellationHandler {
+            _ = await bodyTask.result
+        } onCancel: {
+            bodyTask.cancel()
+        }
+        state.withLock { state in
+            state.term = nil
+            state.bodyTask = nil
+        }
+        await GuaranteedDelete.run(client: client, path: nodePath)
+    }
+
+    /// Registers the term and starts its body, unless leading is not safe now.
+    private func beginTerm(_ holding: LockContenders.Holding) -> Task<Void, any Error>? {
+        state.withLock { state -> Task<Void, any Error>? in
+            guard !state.closed, !state.lost, !Task.isCancelled, let body = state.body else { return nil }
+            // Checked under our lock, after the term would be visible to the monitor: a disconnection before
+            // this check refuses the term; one after it is seen by the monitor, which cancels the body.
+            guard client.connectionState.isConnected, client.session?.id == holding.sessionID else { return nil }
+            state.terms += 1
+            let term = Term(fencingToken: holding.czxid, nodePath: holding.path, sessionID: holding.sessionID,
+                            number: state.terms)
+            let task = Task { try await body(term) }
+            state.term = term
+            state.bodyTask = task
+            return task
+        }
+    }
+
+    /// Follows the client's connection; `false` ends the monitor.
+    private func connectionChanged(_ connection: ConnectionState) -> Bool {
+        switch connection {
+        case .connecting, .connected, .reconnected:
+            return true
+        case .suspended, .presumedExpired, .readOnly:
+            interruptLeadership()
+            return true
+        case .lost:
+            let (body, attempt) = state.withLock { state in
+                state.lost = true
+                return (state.bodyTask, state.attempt)
+            }
+            body?.cancel()
+            attempt?.cancel()
+            return false
+        }
+    }
+}
+
+/// Misuse of a ``LeaderSelector``.
+public enum LeaderSelectorError: Error, Sendable, Hashable {
+    /// ``LeaderSelector/start(autoRequeue:_:)`` was called twice, or after ``LeaderSelector/close()``.
+    case alreadyStarted
+    /// ``LeaderSelector/requeue()`` before ``LeaderSelector/start(autoRequeue:_:)`` or after
+    /// ``LeaderSelector/close()``.
+    case notStarted
+}
