@@ -1,0 +1,207 @@
+import Testing
+import ZooKeeperClient
+import ZooKeeperRecipes
+import ZooKeeperServer
+import ZooKeeperTestSupport
+
+/// A leadership body's "work": runs until its task is cancelled (then records it).
+private func workUntilCancelled(_ cancelled: Box<Int>? = nil) async throws {
+    do {
+        try await Task.sleep(for: .seconds(3600))
+    } catch {
+        cancelled?.update { $0 += 1 }
+        throw error
+    }
+}
+
+@Suite("LeaderSelector", .timeLimit(.minutes(1)))
+struct LeaderSelectorTests {
+    @Test("5 sessions with autoRequeue: an independent witness never sees two bodies at once; tokens grow")
+    func exclusionUnderContention() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(5, on: server) { clients in
+                let path: ZNodePath = "/election/contention"
+                let witness = ExclusionWitness()
+                let selectors = clients.enumerated().map { LeaderSelector(client: $1, path: path, id: "p\($0)") }
+                for (index, selector) in selectors.enumerated() {
+                    try selector.start(autoRequeue: true) { term in
+                        witness.enter(index, token: term.fencingToken)
+                        // Widen the term with a round trip and a yield.
+                        _ = try? await clients[index].exists("/")
+                        await Task.yield()
+                        witness.exit()
+                    }
+                }
+                try await eventually(within: .seconds(20)) { witness.entries >= 20 }
+                for selector in selectors { await selector.close() }
+                #expect(witness.violations == 0)
+                #expect(Set(witness.order).count > 1, "leadership moved between participants: \(witness.order)")
+                let tokens = witness.tokens
+                #expect(zip(tokens, tokens.dropFirst()).allSatisfy { $0 < $1 }, "fencing tokens strictly increase: \(tokens)")
+                #expect(try await clients[0].getChildren(path).isEmpty, "close leaves no node")
+            }
+        }
+    }
+
+    @Test("participants in order with the leader first (Curator's layout and ids); interruptLeadership hands over")
+    func participantsAndInterrupt() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(3, on: server) { clients in
+                let path: ZNodePath = "/election/participants"
+                let selectors = ["a", "b", "c"].enumerated().map { LeaderSelector(client: clients[$0], path: path, id: $1) }
+                let cancelled = Box(0)
+                let leading = Box<[String]>([])
+                for (index, selector) in selectors.enumerated() {
+                    try selector.start { _ in
+                        leading.update { $0.append(selector.id) }
+                        try await workUntilCancelled(cancelled)
+                    }
+                    try await waitForChildren(clients[0], path, count: index + 1)  // join in a known order
+                }
+                try await eventually(within: .seconds(10)) { leading.get == ["a"] }
+                #expect(selectors[0].hasLeadership && !selectors[1].hasLeadership && !selectors[2].hasLeadership)
+                #expect(selectors[0].currentTerm?.number == 1)
+                let participants = try await selectors[2].participants()
+                #expect(participants.map(\.id) == ["a", "b", "c"])
+                #expect(participants.map(\.isLeader) == [true, false, false])
+                #expect(try await selectors[1].leader()?.id == "a")
+                let children = try await clients[0].getChildren(path)
+                #expect(children.allSatisfy { $0.hasPrefix("_c_") && $0.contains("-lock-") }, "\(children)")
+                let (data, _) = try await clients[0].getData(try path.appending(LockNames.sorted(children)[0]))
+                #expect(data == Array("a".utf8), "node data is the participant id")
+
+                selectors[0].interruptLeadership()
+                try await eventually(within: .seconds(10)) { leading.get == ["a", "b"] }
+                #expect(cancelled.get == 1)
+                #expect(!selectors[0].hasLeadership)
+                #expect(try await selectors[2].participants().map(\.id) == ["b", "c"], "without autoRequeue a stays out")
+                #expect(try selectors[0].requeue())
+                #expect(try selectors[0].requeue() == false, "already queued")
+                try await eventually(within: .seconds(10)) { (try? await selectors[2].participants().map(\.id)) == ["b", "c", "a"] }
+                for selector in selectors { await selector.close() }
+                #expect(try await clients[0].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("the leader's session expires: its body is cancelled and another participant leads with a larger token")
+    func sessionExpiryCancelsBody() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/election/expiry"
+                let cancelled = Box(0)
+                let first = LeaderSelector(client: clients[0], path: path, id: "first")
+                try first.start(autoRequeue: true) { _ in try await workUntilCancelled(cancelled) }
+                try await eventually(within: .seconds(10)) { first.hasLeadership }
+                let firstToken = try #require(first.currentTerm).fencingToken
+                let secondTerms = Box<[LeaderSelector.Term]>([])
+                let second = LeaderSelector(client: clients[1], path: path, id: "second")
+                try second.start { term in
+                    secondTerms.update { $0.append(term) }
+                    try await workUntilCancelled()
+                }
+                try await waitForChildren(clients[1], path, count: 2)
+                #expect(secondTerms.get.isEmpty)
+
+                await server.expireSession(clients[0].session!.id)
+                try await eventually(within: .seconds(10)) { cancelled.get == 1 && !first.hasLeadership }
+                try await eventually(within: .seconds(10)) { secondTerms.get.count == 1 }
+                #expect(secondTerms.get[0].fencingToken > firstToken)
+                await first.close()
+                await second.close()
+                #expect(try await clients[1].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("a dropped connection cancels the body; the node is released after reconnecting; requeue leads again")
+    func droppedConnectionCancelsThenRequeue() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/election/drop"
+                let witness = ExclusionWitness()
+                let cancelled = Box(0)
+                let holder = LeaderSelector(client: clients[0], path: path, id: "holder")
+                try holder.start { term in
+                    witness.enter(0, token: term.fencingToken)
+                    defer { witness.exit() }
+                    try await workUntilCancelled(cancelled)
+                }
+                try await eventually(within: .seconds(10)) { holder.hasLeadership }
+                let other = LeaderSelector(client: clients[1], path: path, id: "other")
+                try other.start { term in
+                    witness.enter(1, token: term.fencingToken)
+                    defer { witness.exit() }
+                    try await workUntilCancelled()
+                }
+                try await waitForChildren(clients[1], path, count: 2)
+
+                let states = clients[0].connectionStates()
+                await server.dropConnection(ofSession: clients[0].session!.id)
+                try await waitForState(states) { $0 == .reconnected }
+                try await eventually(within: .seconds(10)) { cancelled.get == 1 }
+                // The holder deleted its node once reconnected; the other participant leads now.
+                try await eventually(within: .seconds(10)) { other.hasLeadership }
+                #expect(!holder.hasLeadership)
+                #expect(try holder.requeue())
+                try await waitForChildren(clients[1], path, count: 2)
+                await other.close()
+                try await eventually(within: .seconds(10)) { holder.currentTerm?.number == 2 }
+                #expect(witness.violations == 0)
+                #expect(witness.order == [0, 1, 0])
+                await holder.close()
+                #expect(try await clients[1].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("close while leading cancels the body and releases at once; close while waiting leaves no node")
+    func closeReleases() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(3, on: server) { clients in
+                let path: ZNodePath = "/election/close"
+                let cancelled = Box(0)
+                let leader = LeaderSelector(client: clients[0], path: path, id: "leader")
+                try leader.start(autoRequeue: true) { _ in try await workUntilCancelled(cancelled) }
+                try await eventually(within: .seconds(10)) { leader.hasLeadership }
+                let waiter = LeaderSelector(client: clients[1], path: path, id: "waiter")
+                try waiter.start { _ in try await workUntilCancelled() }
+                let next = LeaderSelector(client: clients[2], path: path, id: "next")
+                try await waitForChildren(clients[0], path, count: 2)
+                try next.start { _ in try await workUntilCancelled() }
+                try await waitForChildren(clients[0], path, count: 3)
+
+                await waiter.close()  // cancels a waiting participant: its node goes before close returns
+                #expect(try await leader.participants().map(\.id) == ["leader", "next"])
+                await leader.close()
+                #expect(cancelled.get == 1, "the body was cancelled")
+                #expect(!leader.hasLeadership)
+                #expect(try await next.participants().map(\.id) == ["next"], "released before close returned")
+                try await eventually(within: .seconds(10)) { next.hasLeadership }
+                #expect(throws: LeaderSelectorError.alreadyStarted) { try leader.start { _ in } }
+                #expect(throws: LeaderSelectorError.notStarted) { try leader.requeue() }
+                await next.close()
+                #expect(try await clients[0].getChildren(path).isEmpty)
+            }
+        }
+    }
+
+    @Test("a body that returns relinquishes; with autoRequeue it leads again when it is its turn")
+    func returnRelinquishesAndRequeues() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(1, on: server) { clients in
+                let path: ZNodePath = "/election/requeue"
+                let terms = Box<[Int]>([])
+                let selector = LeaderSelector(client: clients[0], path: path, id: "solo")
+                #expect(throws: LeaderSelectorError.notStarted) { try selector.requeue() }
+                try selector.start(autoRequeue: true) { term in
+                    terms.update { $0.append(term.number) }
+                }
+                try await eventually(within: .seconds(10)) { terms.get.count >= 3 }
+                await selector.close()
+                #expect(Array(terms.get.prefix(3)) == [1, 2, 3])
+                #expect(try await clients[0].getChildren(path).isEmpty)
+            }
+        }
+    }
+}
