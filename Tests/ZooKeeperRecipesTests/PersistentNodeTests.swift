@@ -1,0 +1,215 @@
+import Testing
+import ZooKeeperClient
+import ZooKeeperRecipes
+import ZooKeeperServer
+import ZooKeeperTestSupport
+
+/// Takes the next element of `stream` within `timeout`.
+func next<T: Sendable>(_ stream: AsyncStream<T>, within timeout: Duration = .seconds(10)) async throws -> T {
+    try await withTimeout(timeout) {
+        for await element in stream { return element }
+        throw TimeoutError(duration: timeout, what: "the stream finished")
+    }
+}
+
+@Suite("PersistentNode", .timeLimit(.minutes(1)))
+struct PersistentNodeTests {
+    @Test("ephemeral: created with its data, setData writes it, recreated with the latest data after a delete, close deletes")
+    func ephemeralRecreatedAfterDelete() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/workers/a"
+                let node = try PersistentNode(client: clients[0], path: path, data: Array("v1".utf8))
+                node.start()
+                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                #expect(node.actualPath == path.string)
+                let (data, stat) = try await clients[1].getData(path)
+                #expect(data == Array("v1".utf8))
+                #expect(stat.ephemeralOwner == clients[0].session!.id)
+
+                try await node.setData(Array("v2".utf8))
+                #expect(try await clients[1].getData(path).data == Array("v2".utf8))
+
+                let created = node.createdPaths()
+                #expect(try await next(created) == path.string, "the current node first")
+                try await clients[1].delete(path)
+                #expect(try await next(created) == path.string, "recreated")
+                let again = try #require(try await clients[1].getData(path) as ([UInt8], Stat)?)
+                #expect(again.0 == Array("v2".utf8))
+                #expect(again.1.ephemeralOwner == clients[0].session!.id)
+                #expect(again.1.czxid > stat.czxid)
+
+                await node.close()
+                #expect(try await clients[1].exists(path) == nil)
+                #expect(node.actualPath == nil)
+            }
+        }
+    }
+
+    @Test("protected ephemeral-sequential: Curator's protected name; a new sequence after a delete; close leaves nothing")
+    func protectedSequential() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let node = try PersistentNode(client: clients[0], path: "/seq/member-", mode: .ephemeralSequential,
+                                              data: Array("x".utf8))
+                #expect(node.isProtected)
+                let created = node.createdPaths()
+                node.start()
+                let first = try await next(created)
+                let name = String(first.split(separator: "/").last!)
+                #expect(name.hasPrefix("_c_") && name.count == 40 + "member-".count + 10, "\(name)")
+                try await clients[1].delete(try ZNodePath(first))
+                let second = try await next(created)
+                #expect(second != first)
+                #expect(second.hasPrefix(String(first.prefix(first.count - 10))), "same protected prefix, new sequence")
+                #expect(try await clients[1].getChildren("/seq").count == 1)
+                await node.close()
+                #expect(try await clients[1].getChildren("/seq").isEmpty)
+            }
+        }
+    }
+
+    @Test("a lost create reply: the protected create adopts the node instead of leaving a ghost")
+    func lostCreateReply() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                try await clients[1].create("/lost")
+                await server.loseNextReply { op, nodePath in
+                    (op == .create || op == .create2) && nodePath?.contains("_c_") == true
+                }
+                let states = clients[0].connectionStates()
+                let node = try PersistentNode(client: clients[0], path: "/lost/n-", mode: .ephemeralSequential)
+                node.start()
+                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                try await waitForState(states) { $0 == .reconnected }  // the reply really was lost
+                let children = try await clients[1].getChildren("/lost")
+                #expect(children.count == 1, "one node, no ghost: \(children)")
+                #expect(node.actualPath == "/lost/" + (children.first ?? "?"))
+                await node.close()
+                #expect(try await clients[1].getChildren("/lost").isEmpty)
+            }
+        }
+    }
+
+    @Test("a dropped connection keeps the same node (no second one); a delete while disconnected is repaired")
+    func droppedConnection() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let node = try PersistentNode(client: clients[0], path: "/drop/me-", mode: .ephemeralSequential)
+                node.start()
+                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                let before = try #require(node.actualPath)
+                let states = clients[0].connectionStates()
+                await server.dropConnection(ofSession: clients[0].session!.id)
+                try await waitForState(states) { $0 == .reconnected }
+                #expect(try await clients[1].getChildren("/drop").count == 1)
+                #expect(node.actualPath == before)
+
+                // Cut the client off, delete its node meanwhile, let it back: the node is recreated.
+                let again = clients[0].connectionStates()
+                await server.partition(session: clients[0].session!.id)
+                try await waitForState(again) { $0 == .suspended }
+                try await clients[1].delete(try ZNodePath(before))
+                await server.heal(session: clients[0].session!.id)
+                try await waitForState(again) { $0 == .reconnected }
+                try await eventually(within: .seconds(10)) {
+                    guard let path = node.actualPath, path != before else { return false }
+                    return (try? await clients[1].exists(try ZNodePath(path))) != nil
+                }
+                #expect(try await clients[1].getChildren("/drop").count == 1)
+                await node.close()
+                #expect(try await clients[1].getChildren("/drop").isEmpty)
+            }
+        }
+    }
+
+    @Test("session loss with a reconnect factory: the node is recreated by the new session")
+    func sessionLossRecreates() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(1, on: server) { clients in
+                let observer = clients[0]
+                let made = Box<[ZooKeeperClient]>([])
+                let connectString = server.connectString
+                @Sendable func connect() async throws -> ZooKeeperClient {
+                    var configuration = try ZooKeeperConfiguration(connectionString: connectString)
+                    configuration.sessionTimeout = .seconds(4)
+                    let client = try await ZooKeeperClient.connect(configuration)
+                    made.update { $0.append(client) }
+                    return client
+                }
+                let node = try PersistentNode(client: try await connect(), path: "/alive/me", data: Array("p".utf8),
+                                              reconnect: { try await connect() })
+                node.start()
+                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                let oldSession = try #require(try await observer.exists("/alive/me")).ephemeralOwner
+                await server.expireSession(oldSession)
+                try await eventually(within: .seconds(10)) {
+                    guard let stat = try? await observer.exists("/alive/me") else { return false }
+                    return stat.ephemeralOwner != oldSession
+                }
+                #expect(made.get.count == 2)
+                #expect(node.client === made.get[1])
+                #expect(try await observer.getData("/alive/me").data == Array("p".utf8))
+                await node.close()
+                #expect(try await observer.exists("/alive/me") == nil)
+                for client in made.get { await client.close() }
+            }
+        }
+    }
+
+    @Test("an unprotected path held by another session's ephemeral is left alone until it goes")
+    func waitsForAnotherSessionsNode() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                try await clients[1].create("/held")
+                try await clients[1].create("/held/x", data: Array("theirs".utf8), mode: .ephemeral)
+                let node = try PersistentNode(client: clients[0], path: "/held/x", data: Array("ours".utf8))
+                node.start()
+                #expect(try await node.waitForInitialCreate(timeout: .milliseconds(300)) == false)
+                #expect(try await clients[1].getData("/held/x").data == Array("theirs".utf8))
+                try await clients[1].delete("/held/x")
+                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                let (data, stat) = try await clients[1].getData("/held/x")
+                #expect(data == Array("ours".utf8))
+                #expect(stat.ephemeralOwner == clients[0].session!.id)
+                await node.close()
+            }
+        }
+    }
+
+    @Test("persistent mode adopts an existing node, rewrites its data, and close deletes it")
+    func persistentAdopts() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                try await clients[1].create("/config")
+                try await clients[1].create("/config/flag", data: Array("old".utf8))
+                let node = try PersistentNode(client: clients[0], path: "/config/flag", mode: .persistent,
+                                              data: Array("new".utf8))
+                node.start()
+                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                let (data, stat) = try await clients[1].getData("/config/flag")
+                #expect(data == Array("new".utf8))
+                #expect(stat.ephemeralOwner == 0)
+                await node.close()
+                #expect(try await clients[1].exists("/config/flag") == nil)
+            }
+        }
+    }
+
+    @Test("bad configurations are refused with a clear error")
+    func invalidConfigurations() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(1, on: server) { clients in
+                let client = clients[0]
+                #expect(throws: PersistentNodeError.self) { try PersistentNode(client: client, path: "/c", mode: .container) }
+                #expect(throws: PersistentNodeError.self) { try PersistentNode(client: client, path: "/t", mode: .persistentWithTTL) }
+                #expect(throws: PersistentNodeError.self) {
+                    try PersistentNode(client: client, path: "/t", mode: .ephemeral, ttl: .seconds(5))
+                }
+                #expect(throws: PersistentNodeError.self) { try PersistentNode(client: client, path: "/") }
+                let error = PersistentNodeError.invalidConfiguration("x")
+                #expect(error.description.contains("x"))
+            }
+        }
+    }
+}
