@@ -196,6 +196,25 @@ struct PersistentNodeTests {
         }
     }
 
+    @Test("a TTL node is created with its ttl and recreated after a delete")
+    func ttlNode() async throws {
+        try await withEmbeddedServer { server in
+            try await withClients(2, on: server) { clients in
+                let node = try PersistentNode(client: clients[0], path: "/ttl/n", mode: .persistentWithTTL,
+                                              data: Array("t".utf8), ttl: .seconds(60))
+                let created = node.createdPaths()
+                node.start()
+                #expect(try await next(created) == "/ttl/n")
+                #expect(try await clients[1].getData("/ttl/n").data == Array("t".utf8))
+                try await clients[1].delete("/ttl/n")
+                #expect(try await next(created) == "/ttl/n")
+                #expect(try await clients[1].exists("/ttl/n") != nil)
+                await node.close()
+                #expect(try await clients[1].exists("/ttl/n") == nil)
+            }
+        }
+    }
+
     @Test("bad configurations are refused with a clear error")
     func invalidConfigurations() async throws {
         try await withEmbeddedServer { server in
