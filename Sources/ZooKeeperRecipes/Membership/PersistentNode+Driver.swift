@@ -41,6 +41,7 @@ extension PersistentNode {
                     let (stat, watch) = try await retrying(retryPolicy, client) { try await client.existsWatching(nodePath) }
                     if let stat, owned(stat, by: client) {
                         arm(watch)
+                        try await writePendingData(to: nodePath, client: client)
                         return
                     }
                     state.withLock { state in if state.node == node { state.node = nil } }
@@ -64,10 +65,8 @@ extension PersistentNode {
                         await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path))  // closed meanwhile
                         return
                     }
-                    let latest = self.data
-                    if latest != data {
-                        _ = try? await retrying(retryPolicy, client) { try await client.setData(try ZNodePath(node.path), data: latest) }
-                    }
+                    // setData ran while we created: the next pass (verifying the node) writes the newer data.
+                    state.withLock { state in if state.data != data { state.pendingWrite = true } }
                 }
             }
             scheduleRetry()  // the node keeps vanishing under us: back off
@@ -75,6 +74,22 @@ extension PersistentNode {
             scheduleRetry()
         } catch {
             // Cancellation (closing) or the session ended: the connection monitor reports the rest.
+        }
+    }
+
+    /// Writes the stored data if a ``PersistentNode/setData(_:)`` has not reached the node yet.
+    private func writePendingData(to nodePath: ZNodePath, client: ZooKeeperClient) async throws {
+        guard let data = state.withLock({ state -> [UInt8]? in
+            defer { state.pendingWrite = false }
+            return state.pendingWrite ? state.data : nil
+        }) else { return }
+        do {
+            _ = try await retrying(retryPolicy, client) { try await client.setData(nodePath, data: data) }
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            // Deleted meanwhile: the watch just armed fires and the re-creation uses the stored data.
+        } catch {
+            state.withLock { $0.pendingWrite = true }  // retried on the next check
+            throw error
         }
     }
 
@@ -105,9 +120,7 @@ extension PersistentNode {
                     return .ours(Node(path: created, ephemeralOwner: stat.ephemeralOwner))
                 } catch let error as ZooKeeperError where error.code == .noNode && parentsCreated < 5 {
                     parentsCreated += 1
-                    if let parent = path.parent {
-                        try await ProtectedCreate(client: client, parent: parent, name: path.name).ensureContainers(parent)
-                    }
+                    if let parent = path.parent { try await ProtectedCreate.ensureContainers(parent, client: client) }
                 } catch let error as ZooKeeperError where error.code == .nodeExists {
                     // A retry after a lost reply finds the node it made; or someone else's node is there.
                     guard let stat = try await client.exists(path) else { continue }
@@ -189,8 +202,15 @@ extension PersistentNode {
             }
         } else if isProtected, let parent = path.parent {
             await ProtectedCreate(client: client, parent: parent, name: path.name, uuid: creator).deleteAllOwn()
-        } else if mode.isEphemeral, let stat = try? await client.exists(path), stat.ephemeralOwner == client.session?.id {
-            await GuaranteedDelete.run(client: client, path: path)
+        } else if mode.isEphemeral {
+            // Closed while an unprotected create was in flight: the node is ours only if our session owns it.
+            do {
+                if let stat = try await client.exists(path), stat.ephemeralOwner == client.session?.id {
+                    await GuaranteedDelete.run(client: client, path: path)
+                }
+            } catch {
+                // Disconnected or session over: an ephemeral of ours goes with the session anyway.
+            }
         }
     }
 }

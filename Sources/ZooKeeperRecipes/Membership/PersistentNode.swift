@@ -66,6 +66,8 @@ public final class PersistentNode: Sendable {
     struct State {
         var client: ZooKeeperClient
         var data: [UInt8]
+        /// `data` may not be on the node yet (a create raced `setData`, or its write failed).
+        var pendingWrite = false
         var node: Node?
         var started = false
         var closed = false
@@ -196,11 +198,16 @@ public final class PersistentNode: Sendable {
             state.data = data
             return (state.client, state.node)
         }
-        guard let node else { return }
+        guard let node else { return }  // the create to come uses the new data
         do {
             _ = try await retrying(retryPolicy, client) { try await client.setData(try ZNodePath(node.path), data: data) }
         } catch let error as ZooKeeperError where error.code == .noNode {
             // Deleted meanwhile: the watch makes the driver recreate it with the new data.
+        } catch {
+            // Keep the promise that the node gets this data: the driver writes it on its next check.
+            state.withLock { $0.pendingWrite = true }
+            eventSink.yield(.check)
+            throw error
         }
     }
 

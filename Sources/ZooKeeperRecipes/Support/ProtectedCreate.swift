@@ -155,6 +155,11 @@ struct ProtectedCreate: Sendable {
 
     /// Creates `path` and its missing ancestors as containers, tolerating ones that exist.
     func ensureContainers(_ path: ZNodePath) async throws {
+        try await Self.ensureContainers(path, client: client)
+    }
+
+    /// Creates `path` and its missing ancestors as containers, tolerating ones that exist.
+    static func ensureContainers(_ path: ZNodePath, client: ZooKeeperClient) async throws {
         for prefix in path.prefixes {
             do {
                 try await client.create(prefix, mode: .container)

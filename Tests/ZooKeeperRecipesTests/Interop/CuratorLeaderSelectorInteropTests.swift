@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import ZooKeeperClient
+import ZooKeeperRecipes
+import ZooKeeperServer
+import ZooKeeperTestSupport
+
+@Suite(
+    "Curator interop: our LeaderSelector and Curator's InterProcessMutex share one election",
+    .timeLimit(.minutes(2)),
+    .enabled(if: CuratorToolchain.available,
+             "needs java, javac and Curator 5.4 jars in /usr/share/java (apt-get install default-jdk-headless libcurator-recipes-java libslf4j-java): missing \(CuratorToolchain.missing)")
+)
+struct CuratorLeaderSelectorInteropTests {
+    // Curator's LeaderSelector *is* an InterProcessMutex on the path (plus the id as node data), so a
+    // Curator mutex contender is a Curator leadership participant as far as the znodes are concerned.
+    @Test("a Curator process and 3 Swift selectors (autoRequeue) increment one counter in their terms: no lost update")
+    func sharedCounter() async throws {
+        let classes = try await CuratorToolchain.compile()
+        defer { try? FileManager.default.removeItem(at: classes) }
+        try await withEmbeddedServer { server in
+            try await withClients(3, on: server) { clients in
+                let path: ZNodePath = "/interop-leader/election"
+                let counterPath: ZNodePath = "/interop-leader/counter"
+                try await clients[0].create("/interop-leader")
+                try await clients[0].create(counterPath, data: Array("0".utf8))
+                let javaIterations = 15
+                let javaDone = Box(false)
+                let swiftTerms = Box(0)
+                let failures = Box<[String]>([])
+                let mixed = Box(false)
+                let inBody = Box(0), stopping = Box(false)
+
+                let java = Task {
+                    defer { javaDone.update { $0 = true } }
+                    return try await CuratorToolchain.contend(
+                        classes: classes, connect: server.connectString, lockPath: path,
+                        counterPath: counterPath, iterations: javaIterations, mode: "mutex")
+                }
+                let selectors = clients.enumerated().map { LeaderSelector(client: $1, path: path, id: "swift-\($0)") }
+                for (index, selector) in selectors.enumerated() {
+                    let client = clients[index]
+                    try selector.start(autoRequeue: true) { _ in
+                        // Counted before the flag is read, so once stopping is set and inBody is 0 no term
+                        // touches the counter any more (close then cancels nothing half-done).
+                        inBody.update { $0 += 1 }
+                        defer { inBody.update { $0 -= 1 } }
+                        if stopping.get { return }
+                        do {
+                            let children = try await client.getChildren(path)
+                            if children.count > clients.count { mixed.update { $0 = true } }
+                            let value = Int(String(decoding: try await client.getData(counterPath).data, as: UTF8.self))!
+                            await Task.yield()
+                            _ = try await client.exists("/")  // a round trip inside the term
+                            _ = try await client.setData(counterPath, data: Array(String(value + 1).utf8))
+                            swiftTerms.update { $0 += 1 }
+                        } catch {
+                            failures.update { $0.append("\(error)") }
+                            throw error
+                        }
+                    }
+                }
+                try await eventually(within: .seconds(90)) { javaDone.get && swiftTerms.get >= 10 }
+                stopping.update { $0 = true }
+                try await eventually(within: .seconds(10)) { inBody.get == 0 }
+                for selector in selectors { await selector.close() }
+                let (status, output) = try await java.value
+                #expect(status == 0, "the Curator contender failed: \(output)")
+                #expect(output.split(separator: "\n").contains("done \(javaIterations)"), "\(output)")
+                #expect(failures.get.isEmpty, "\(failures.get)")
+                let final = Int(String(decoding: try await clients[0].getData(counterPath).data, as: UTF8.self))!
+                #expect(final == javaIterations + swiftTerms.get,
+                        "every read-modify-write ran while leading (Java \(javaIterations), Swift \(swiftTerms.get))")
+                #expect(mixed.get, "the Java and Swift participants were queued together")
+                #expect(try await clients[0].getChildren(path).isEmpty)
+            }
+        }
+    }
+}
