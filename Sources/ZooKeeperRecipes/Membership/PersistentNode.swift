@@ -148,8 +148,8 @@ public final class PersistentNode: Sendable {
             }
         }
         state.withLock { $0.driver = driver }
+        // The monitor's first event is the current connection state: a connected client starts the create.
         follow(client)
-        eventSink.yield(.check)
     }
 
     /// Waits until the node has been created (or adopted) once.
