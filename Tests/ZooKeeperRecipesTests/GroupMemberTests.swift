@@ -22,7 +22,7 @@ private final class ChangeLog: Sendable {
 struct GroupMemberTests {
     @Test("three members see each other with payloads; setPayload, leave and join are reported in order")
     func membersSeeEachOther() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(3, on: server) { clients in
                 let group: ZNodePath = "/cluster/workers"
                 let members = try ["a", "b", "c"].enumerated().map { index, id in
@@ -68,7 +68,7 @@ struct GroupMemberTests {
 
     @Test("a member whose session expires is reported as left by the others")
     func expiredMemberLeaves() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let group: ZNodePath = "/cluster/expiry"
                 let watcher = try GroupMember(client: clients[0], membershipPath: group, memberID: "watcher")
@@ -78,7 +78,7 @@ struct GroupMemberTests {
                 try await eventually(within: .seconds(10)) { watcher.currentMembers().keys.sorted() == ["doomed", "watcher"] }
                 let changes = watcher.changes()
                 #expect(try await next(changes) == .initial(["doomed": [], "watcher": []]))
-                await server.expireSession(clients[1].session!.id)
+                try await server.expireSession(clients[1].session)
                 #expect(try await next(changes) == .left("doomed"))
                 #expect(watcher.currentMembers().keys.sorted() == ["watcher"])
                 await doomed.close()
@@ -89,7 +89,7 @@ struct GroupMemberTests {
 
     @Test("with a reconnect factory a member rejoins after session loss and keeps following the group")
     func rejoinsAfterSessionLoss() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let group: ZNodePath = "/cluster/rejoin"
                 let made = Box<[ZooKeeperClient]>([])
@@ -108,7 +108,7 @@ struct GroupMemberTests {
                 try await other.start()
                 try await eventually(within: .seconds(10)) { phoenix.currentMembers().keys.sorted() == ["other", "phoenix"] }
                 let oldSession = try #require(try await clients[1].exists(try group.appending("phoenix"))).ephemeralOwner
-                await server.expireSession(oldSession)
+                try await server.expireSession(made.get[0].session)
                 try await eventually(within: .seconds(10)) {
                     guard let stat = try? await clients[1].exists(try group.appending("phoenix")) else { return false }
                     return stat.ephemeralOwner != oldSession
@@ -132,7 +132,7 @@ struct GroupMemberTests {
 
     @Test("an invalid member id is refused")
     func invalidMemberID() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(1, on: server) { clients in
                 #expect(throws: ZNodePathError.self) {
                     try GroupMember(client: clients[0], membershipPath: "/g", memberID: "a/b")

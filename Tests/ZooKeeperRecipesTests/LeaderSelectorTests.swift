@@ -18,7 +18,7 @@ private func workUntilCancelled(_ cancelled: Box<Int>? = nil) async throws {
 struct LeaderSelectorTests {
     @Test("5 sessions with autoRequeue: an independent witness never sees two bodies at once; tokens grow")
     func exclusionUnderContention() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(5, on: server) { clients in
                 let path: ZNodePath = "/election/contention"
                 let witness = ExclusionWitness()
@@ -45,7 +45,7 @@ struct LeaderSelectorTests {
 
     @Test("participants in order with the leader first (Curator's layout and ids); interruptLeadership hands over")
     func participantsAndInterrupt() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(3, on: server) { clients in
                 let path: ZNodePath = "/election/participants"
                 let selectors = ["a", "b", "c"].enumerated().map { LeaderSelector(client: clients[$0], path: path, id: $1) }
@@ -86,7 +86,7 @@ struct LeaderSelectorTests {
 
     @Test("the leader's session expires: its body is cancelled and another participant leads with a larger token")
     func sessionExpiryCancelsBody() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/election/expiry"
                 let cancelled = Box(0)
@@ -103,7 +103,7 @@ struct LeaderSelectorTests {
                 try await waitForChildren(clients[1], path, count: 2)
                 #expect(secondTerms.get.isEmpty)
 
-                await server.expireSession(clients[0].session!.id)
+                try await server.expireSession(clients[0].session)
                 try await eventually(within: .seconds(10)) { cancelled.get == 1 && !first.hasLeadership }
                 try await eventually(within: .seconds(10)) { secondTerms.get.count == 1 }
                 #expect(secondTerms.get[0].fencingToken > firstToken)
@@ -116,7 +116,7 @@ struct LeaderSelectorTests {
 
     @Test("a dropped connection cancels the body; the node is released after reconnecting; requeue leads again")
     func droppedConnectionCancelsThenRequeue() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/election/drop"
                 let witness = ExclusionWitness()
@@ -137,7 +137,7 @@ struct LeaderSelectorTests {
                 try await waitForChildren(clients[1], path, count: 2)
 
                 let states = clients[0].connectionStates()
-                await server.dropConnection(ofSession: clients[0].session!.id)
+                try await server.dropConnection(of: clients[0].session)
                 try await waitForState(states) { $0 == .reconnected }
                 try await eventually(within: .seconds(10)) { cancelled.get == 1 }
                 // The holder deleted its node once reconnected; the other participant leads now.
@@ -157,7 +157,7 @@ struct LeaderSelectorTests {
 
     @Test("close while leading cancels the body and releases at once; close while waiting leaves no node")
     func closeReleases() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(3, on: server) { clients in
                 let path: ZNodePath = "/election/close"
                 let cancelled = Box(0)
@@ -188,7 +188,7 @@ struct LeaderSelectorTests {
 
     @Test("a body that returns relinquishes; with autoRequeue it leads again when it is its turn")
     func returnRelinquishesAndRequeues() async throws {
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(1, on: server) { clients in
                 let path: ZNodePath = "/election/requeue"
                 let terms = Box<[Int]>([])

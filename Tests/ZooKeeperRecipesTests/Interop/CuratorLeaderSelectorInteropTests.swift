@@ -18,7 +18,7 @@ struct CuratorLeaderSelectorInteropTests {
     func sharedCounter() async throws {
         let classes = try await CuratorToolchain.compile()
         defer { try? FileManager.default.removeItem(at: classes) }
-        try await withEmbeddedServer { server in
+        try await withRecipeServer { server in
             try await withClients(3, on: server) { clients in
                 let path: ZNodePath = "/interop-leader/election"
                 let counterPath: ZNodePath = "/interop-leader/counter"
