@@ -45,7 +45,8 @@ public import ZooKeeperClient
 ///   another participant may lead while the stubborn body still runs. Honour cancellation, or fence with the
 ///   token (ZooKeeper's usual caveat for a holder cut off by a partition).
 /// - An error thrown by the body ends the term like a return.
-/// - Like Curator, every child of `path` is a participant: do not store other nodes there.
+/// - As for ``DistributedMutex``, children of `path` that are not lock nodes are ignored (Curator would count
+///   them as participants): still, keep other nodes out of an election directory.
 public final class LeaderSelector: Sendable {
     public let client: ZooKeeperClient
     /// The election directory (the mutex's path).
@@ -182,7 +183,7 @@ public final class LeaderSelector: Sendable {
     }
 
     /// Every participant in election order, read from the server; the first is the leader (Curator's
-    /// `getParticipants`). Nodes that vanish while reading are skipped.
+    /// `getParticipants`). Nodes that vanish while reading, and children that are not lock nodes, are skipped.
     public func participants() async throws -> [Participant] {
         let children: [String]
         do {
@@ -191,7 +192,7 @@ public final class LeaderSelector: Sendable {
             return []
         }
         var result: [Participant] = []
-        for child in LockContenders.sorted(children, lockName: Self.lockName) {
+        for child in LockContenders.contenders(children, markers: Self.markers).ordered {
             let nodePath = try path.appending(child)
             do {
                 let (data, _) = try await retrying(retryPolicy, client) { try await client.getData(nodePath) }
@@ -211,8 +212,13 @@ public final class LeaderSelector: Sendable {
 
     // MARK: - Attempts
 
+    /// The names that make a child a participant: exactly ``DistributedMutex``'s (ours/Curator's `lock-`, and
+    /// kazoo's `__lock__`, which we defer to), so a selector and a mutex on one path are one lock.
+    static let markers = [lockName, LockContenders.kazooLockName]
+
     private var contenders: LockContenders {
-        LockContenders(client: client, directory: path, lockName: Self.lockName, maxLeases: 1, retryPolicy: retryPolicy)
+        LockContenders(client: client, directory: path, lockName: Self.lockName, maxLeases: 1, retryPolicy: retryPolicy,
+                       sortNames: Self.markers)
     }
 
     /// Starts the attempt loop unless it runs already.
