@@ -87,6 +87,40 @@ struct GroupMemberTests {
         }
     }
 
+    @Test("changes made while a member is cut off are reported after it reconnects",
+          .enabled(if: RecipeServer.targetIsEmbedded, "needs the embedded server's fault injection"))
+    func resyncAfterPartition() async throws {
+        try await withRecipeServer { server in
+            try await withClients(3, on: server) { clients in
+                let group: ZNodePath = "/cluster/resync"
+                let observer = try GroupMember(client: clients[0], membershipPath: group, memberID: "observer")
+                let leaving = try GroupMember(client: clients[1], membershipPath: group, memberID: "leaving")
+                try await observer.start()
+                try await leaving.start()
+                try await eventually(within: .seconds(10)) { observer.currentMembers().keys.sorted() == ["leaving", "observer"] }
+                let changes = observer.changes()
+                _ = try await next(changes)  // .initial
+
+                let session = try #require(clients[0].session).id
+                let states = clients[0].connectionStates()
+                await (try server.faults).partition(session: session)
+                try await waitForState(states) { $0 == .suspended }
+                await leaving.close()
+                let joining = try GroupMember(client: clients[2], membershipPath: group, memberID: "joining")
+                try await joining.start()
+                try await waitForChildren(clients[2], group, count: 2)
+                #expect(observer.currentMembers().keys.sorted() == ["leaving", "observer"], "stale while cut off")
+                await (try server.faults).heal(session: session)
+                try await waitForState(states) { $0 == .reconnected }
+                let first = try await next(changes), second = try await next(changes)
+                #expect(Set([first, second]) == [.left("leaving"), .joined("joining", [])], "\([first, second])")
+                #expect(observer.currentMembers().keys.sorted() == ["joining", "observer"])
+                await joining.close()
+                await observer.close()
+            }
+        }
+    }
+
     @Test("with a reconnect factory a member rejoins after session loss and keeps following the group")
     func rejoinsAfterSessionLoss() async throws {
         try await withRecipeServer { server in

@@ -155,6 +155,36 @@ struct LeaderSelectorTests {
         }
     }
 
+    @Test("a waiting participant whose connection drops keeps its place in the queue")
+    func waiterKeepsPlaceAcrossReconnect() async throws {
+        try await withRecipeServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/election/waiter-drop"
+                let leader = LeaderSelector(client: clients[0], path: path, id: "leader")
+                try leader.start { _ in try await workUntilCancelled() }
+                try await eventually(within: .seconds(10)) { leader.hasLeadership }
+                let terms = Box<[LeaderSelector.Term]>([])
+                let waiter = LeaderSelector(client: clients[1], path: path, id: "waiter")
+                try waiter.start { term in
+                    terms.update { $0.append(term) }
+                    try await workUntilCancelled()
+                }
+                try await waitForChildren(clients[0], path, count: 2)
+                let waiterNode = try #require(try await leader.participants().last).nodePath
+
+                let states = clients[1].connectionStates()
+                try await server.dropConnection(of: clients[1].session)
+                try await waitForState(states) { $0 == .reconnected }
+                #expect(try await leader.participants().map(\.nodePath).last == waiterNode, "same node after reconnecting")
+                await leader.close()
+                try await eventually(within: .seconds(10)) { terms.get.count == 1 }
+                #expect(terms.get[0].nodePath == waiterNode, "it led with the node it queued with")
+                await waiter.close()
+                #expect(try await clients[0].getChildren(path).isEmpty)
+            }
+        }
+    }
+
     @Test("close while leading cancels the body and releases at once; close while waiting leaves no node")
     func closeReleases() async throws {
         try await withRecipeServer { server in

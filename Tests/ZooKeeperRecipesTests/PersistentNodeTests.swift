@@ -231,6 +231,23 @@ struct PersistentNodeTests {
         }
     }
 
+    @Test("setData before start (and before the first create) is what the node is created with")
+    func setDataBeforeCreate() async throws {
+        try await withRecipeServer { server in
+            try await withClients(1, on: server) { clients in
+                let node = try PersistentNode(client: clients[0], path: "/early/n", data: Array("first".utf8))
+                try await node.setData(Array("second".utf8))
+                #expect(node.actualPath == nil)
+                node.start()
+                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                #expect(try await clients[0].getData("/early/n").data == Array("second".utf8))
+                #expect(node.data == Array("second".utf8))
+                await node.close()
+                #expect(try await node.waitForInitialCreate(timeout: .seconds(1)) == false, "closed: nothing to wait for")
+            }
+        }
+    }
+
     @Test("bad configurations are refused with a clear error")
     func invalidConfigurations() async throws {
         try await withRecipeServer { server in
