@@ -13,7 +13,7 @@ public import ZooKeeperClient
 /// await selector.close()
 /// ```
 ///
-/// **Layout**: an ``DistributedMutex`` on `path`, exactly Curator's (`LeaderSelector` wraps an
+/// **Layout**: a ``DistributedMutex`` on `path`, exactly Curator's (`LeaderSelector` wraps an
 /// `InterProcessMutex`): `<path>/_c_<uuid>-lock-<seq>`, ephemeral-sequential, data = ``id`` (UTF-8, what
 /// Curator's `getParticipants` reads). Curator `LeaderSelector`s and ``DistributedMutex``es on the same path
 /// take part in the same election.
