@@ -115,7 +115,12 @@ public final class GroupMember: Sendable {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+        continuation.onTermination = { [weak self] _ in
+            // Not inline: the runtime calls this holding the consumer task's status lock (on cancellation),
+            // and a yield under our lock needs that lock to resume the consumer — inline would be ABBA.
+            guard let self else { return }
+            Task { _ = self.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+        }
         return stream
     }
 
@@ -137,8 +142,8 @@ public final class GroupMember: Sendable {
             defer { state.subscribers = [:]; state.cache = nil; state.driver = nil }
             return (state.driver, state.cache, Array(state.subscribers.values))
         }
+        cache?.close()  // finishes the stream the driver reads, before the driver is cancelled
         driver?.cancel()
-        cache?.close()
         await driver?.value
         for subscriber in subscribers { subscriber.finish() }
         await node.close()

@@ -187,7 +187,12 @@ public final class PersistentNode: Sendable {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+        continuation.onTermination = { [weak self] _ in
+            // Not inline: the runtime calls this holding the consumer task's status lock (on cancellation),
+            // and a yield under our lock needs that lock to resume the consumer — inline would be ABBA.
+            guard let self else { return }
+            Task { _ = self.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+        }
         return stream
     }
 
