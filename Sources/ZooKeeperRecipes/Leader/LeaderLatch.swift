@@ -119,7 +119,10 @@ public final class LeaderLatch: Sendable {
         }
         if finished { continuation.finish() }
         continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+            // Not inline: the runtime calls this holding the consumer task's status lock (on cancellation,
+            // e.g. awaitLeadership's timeout), and a yield under our lock needs that lock — inline is ABBA.
+            guard let self else { return }
+            Task { _ = self.state.withLock { $0.subscribers.removeValue(forKey: id) } }
         }
         return stream
     }
