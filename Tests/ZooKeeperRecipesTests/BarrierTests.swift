@@ -85,7 +85,7 @@ struct BarrierTests {
                     try await group.waitForAll()
                 }
                 #expect(left.get == 4)
-                #expect(try await clients[0].getChildren(path).isEmpty, "member nodes and ready are gone")
+                #expect(try await leftovers(clients[0], path).isEmpty, "member nodes and ready are gone")
             }
         }
     }

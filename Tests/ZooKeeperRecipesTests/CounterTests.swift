@@ -114,7 +114,7 @@ struct CounterTests {
                 }
                 #expect(Set(ids).count == 400)
                 #expect(ids.sorted() == Array(0..<400), "no retries here, so no gaps")
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }

@@ -34,7 +34,7 @@ struct DistributedMutexTests {
                 #expect(witness.entries == 8 * rounds)
                 let tokens = witness.tokens
                 #expect(zip(tokens, tokens.dropFirst()).allSatisfy { $0 < $1 }, "fencing tokens strictly increase: \(tokens)")
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -60,7 +60,7 @@ struct DistributedMutexTests {
                     try await group.waitForAll()
                 }
                 #expect(order.get == [1, 2, 3])
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -77,7 +77,7 @@ struct DistributedMutexTests {
                 let children = try await clients[0].getChildren(path)
                 #expect(children == [String(holder.path.split(separator: "/").last!)])
                 try await holder.release()
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -95,7 +95,7 @@ struct DistributedMutexTests {
                 #expect(throws: CancellationError.self) { try outcome.get() }
                 #expect(try await clients[0].getChildren(path).count == 1)
                 try await holder.release()
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -121,7 +121,7 @@ struct DistributedMutexTests {
                 }
                 #expect(cancelled == 40)
                 try await holder.release()
-                #expect(try await clients[1].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[1], path).isEmpty)
             }
         }
     }
@@ -146,7 +146,7 @@ struct DistributedMutexTests {
                     return [outer.fencingToken, inner, fromChild]
                 }
                 #expect(Set(tokens).count == 1)
-                #expect(try await client.getChildren(path).isEmpty)
+                #expect(try await leftovers(client, path).isEmpty)
             }
         }
     }
@@ -173,7 +173,7 @@ struct DistributedMutexTests {
                 let other = try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(5))
                 #expect(other.fencingToken > lease.fencingToken)
                 try await other.release()
-                #expect(try await clients[1].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[1], path).isEmpty)
             }
         }
     }
@@ -229,7 +229,7 @@ struct DistributedMutexTests {
                 #expect(lease.path.hasSuffix(waiterNode), "the same node: the place in the queue was kept")
                 try await lease.release()
                 try await third.value.release()
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }

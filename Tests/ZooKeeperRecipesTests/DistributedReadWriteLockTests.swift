@@ -65,7 +65,7 @@ struct DistributedReadWriteLockTests {
                     try await group.waitForAll()
                 }
                 #expect(inside.get == 5)
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -105,7 +105,7 @@ struct DistributedReadWriteLockTests {
                 #expect(witness.violations.isEmpty, "\(witness.violations)")
                 #expect(witness.reads + witness.writes == 6 * rounds)
                 #expect(witness.writes == 12)
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -135,7 +135,7 @@ struct DistributedReadWriteLockTests {
                 try await writer.value
                 try await reader.value
                 #expect(order.get == ["W", "R"])
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -189,7 +189,7 @@ struct DistributedReadWriteLockTests {
                 readReleased.update { $0 = true }
                 try await read.release()
                 #expect(try await queuedWriter.get!.value, "the writer entered only after the read was released")
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -209,7 +209,7 @@ struct DistributedReadWriteLockTests {
                         }
                     }
                 }
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -228,7 +228,7 @@ struct DistributedReadWriteLockTests {
                 await #expect(throws: LockError.timedOut) { try await other.writeLock.acquire(timeout: .milliseconds(200)) }
                 #expect(try await clients[0].getChildren(path).count == 1)
                 try await holder.release()
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -249,7 +249,7 @@ struct DistributedReadWriteLockTests {
                 await writer.waitUntilEnded()
                 #expect(writer.status == .lost)
                 for lease in leases { try await lease.release() }
-                #expect(try await clients[1].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[1], path).isEmpty)
             }
         }
     }

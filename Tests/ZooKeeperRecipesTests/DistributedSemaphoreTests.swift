@@ -60,8 +60,8 @@ struct DistributedSemaphoreTests {
                 #expect(witness.violations == 0)
                 #expect(witness.entries == 6 * rounds)
                 let semaphore = DistributedSemaphore(client: clients[0], path: path, maxLeases: 2)
-                #expect(try await clients[0].getChildren(semaphore.leasesPath).isEmpty)
-                #expect(try await clients[0].getChildren(semaphore.locksPath).isEmpty)
+                #expect(try await leftovers(clients[0], semaphore.leasesPath).isEmpty)
+                #expect(try await leftovers(clients[0], semaphore.locksPath).isEmpty)
             }
         }
     }
@@ -82,7 +82,7 @@ struct DistributedSemaphoreTests {
                 let lease = try await fourth.value
                 #expect(lease.fencingToken > leases[2].fencingToken)
                 for held in [leases[0], leases[2], lease] { try await held.release() }
-                #expect(try await clients[0].getChildren(semaphores[0].leasesPath).isEmpty)
+                #expect(try await leftovers(clients[0], semaphores[0].leasesPath).isEmpty)
             }
         }
     }
@@ -96,7 +96,7 @@ struct DistributedSemaphoreTests {
                 let holder = try await semaphores[0].acquire()
                 await #expect(throws: LockError.timedOut) { _ = try await semaphores[1].acquire(timeout: .milliseconds(300)) }
                 #expect(try await clients[0].getChildren(semaphores[0].leasesPath).count == 1)
-                #expect(try await clients[0].getChildren(semaphores[0].locksPath).isEmpty)
+                #expect(try await leftovers(clients[0], semaphores[0].locksPath).isEmpty)
 
                 let waiter = Task { try await semaphores[1].acquire() }
                 let queued = Task { try await semaphores[2].acquire(timeout: .seconds(20)) }
@@ -108,8 +108,8 @@ struct DistributedSemaphoreTests {
                 let lease = try await queued.value
                 #expect(try await clients[0].getChildren(semaphores[0].leasesPath) == [String(lease.path.split(separator: "/").last!)])
                 try await lease.release()
-                #expect(try await clients[0].getChildren(semaphores[0].leasesPath).isEmpty)
-                #expect(try await clients[0].getChildren(semaphores[0].locksPath).isEmpty)
+                #expect(try await leftovers(clients[0], semaphores[0].leasesPath).isEmpty)
+                #expect(try await leftovers(clients[0], semaphores[0].locksPath).isEmpty)
             }
         }
     }
@@ -125,7 +125,7 @@ struct DistributedSemaphoreTests {
                 #expect(try await clients[0].getChildren(semaphores[0].leasesPath).count == 2)
                 let one = try await semaphores[1].acquire(timeout: .seconds(5))
                 for lease in two + [one] { try await lease.release() }
-                #expect(try await clients[0].getChildren(semaphores[0].leasesPath).isEmpty)
+                #expect(try await leftovers(clients[0], semaphores[0].leasesPath).isEmpty)
             }
         }
     }
@@ -170,8 +170,8 @@ struct DistributedSemaphoreTests {
                 let lease = try await third.value
                 #expect(try await clients[0].getChildren(semaphores[0].leasesPath).count == 1)
                 try await lease.release()
-                #expect(try await clients[0].getChildren(semaphores[0].leasesPath).isEmpty)
-                #expect(try await clients[0].getChildren(semaphores[0].locksPath).isEmpty)
+                #expect(try await leftovers(clients[0], semaphores[0].leasesPath).isEmpty)
+                #expect(try await leftovers(clients[0], semaphores[0].locksPath).isEmpty)
             }
         }
     }
@@ -199,7 +199,7 @@ struct DistributedSemaphoreTests {
                 // The single lease is free for another session at once.
                 let other = try await DistributedSemaphore(client: clients[1], path: path, maxLeases: 1).acquire(timeout: .seconds(5))
                 try await other.release()
-                #expect(try await clients[1].getChildren(semaphore.leasesPath).isEmpty)
+                #expect(try await leftovers(clients[1], semaphore.leasesPath).isEmpty)
             }
         }
     }
@@ -230,7 +230,7 @@ struct DistributedSemaphoreTests {
                 _ = try await mutex.withLock(timeout: .seconds(5)) { _ in
                     await #expect(throws: LockError.timedOut) { _ = try await mutex.acquire(timeout: .milliseconds(200)) }
                 }
-                #expect(try await clients[0].getChildren(mutex.semaphore.leasesPath).isEmpty)
+                #expect(try await leftovers(clients[0], mutex.semaphore.leasesPath).isEmpty)
             }
         }
     }
@@ -261,7 +261,7 @@ struct DistributedMultiLockTests {
                 }
                 #expect(witness.violations == 0)
                 #expect(witness.entries == 12)
-                for path in paths { #expect(try await clients[0].getChildren(path).isEmpty) }
+                for path in paths { #expect(try await leftovers(clients[0], path).isEmpty) }
             }
         }
     }
@@ -277,14 +277,14 @@ struct DistributedMultiLockTests {
                     DistributedSemaphoreMutex(client: clients[0], path: b),
                 ])
                 await #expect(throws: LockError.timedOut) { _ = try await both.acquire(timeout: .milliseconds(300)) }
-                #expect(try await clients[0].getChildren(a).isEmpty, "a was released")
+                #expect(try await leftovers(clients[0], a).isEmpty, "a was released")
                 // a is free for another session at once.
                 let other = try await DistributedMutex(client: clients[1], path: a).acquire(timeout: .seconds(1))
                 try await other.release()
                 try await holderOfB.release()
                 let lease = try await both.acquire(timeout: .seconds(5))
                 try await lease.release()
-                #expect(try await clients[0].getChildren(a).isEmpty)
+                #expect(try await leftovers(clients[0], a).isEmpty)
             }
         }
     }

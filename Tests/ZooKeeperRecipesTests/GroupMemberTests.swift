@@ -81,7 +81,7 @@ struct GroupMemberTests {
                 log.stop()
                 await members[0].close()
                 await members[1].close()
-                #expect(try await clients[0].getChildren(group).isEmpty)
+                #expect(try await leftovers(clients[0], group).isEmpty)
             }
         }
     }
@@ -176,7 +176,7 @@ struct GroupMemberTests {
                 await late.close()
                 await other.close()
                 await phoenix.close()
-                #expect(try await clients[1].getChildren(group).isEmpty)
+                #expect(try await leftovers(clients[1], group).isEmpty)
                 for client in made.get { await client.close() }
             }
         }

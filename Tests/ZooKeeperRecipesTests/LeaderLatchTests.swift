@@ -67,7 +67,7 @@ struct LeaderLatchTests {
                 #expect(zip(tokens, tokens.dropFirst()).allSatisfy { $0 < $1 }, "each term's token is larger: \(tokens)")
                 await latches[2].close()
                 witness.stop()
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }

@@ -38,7 +38,7 @@ struct LeaderSelectorTests {
                 #expect(Set(witness.order).count > 1, "leadership moved between participants: \(witness.order)")
                 let tokens = witness.tokens
                 #expect(zip(tokens, tokens.dropFirst()).allSatisfy { $0 < $1 }, "fencing tokens strictly increase: \(tokens)")
-                #expect(try await clients[0].getChildren(path).isEmpty, "close leaves no node")
+                #expect(try await leftovers(clients[0], path).isEmpty, "close leaves no node")
             }
         }
     }
@@ -79,7 +79,7 @@ struct LeaderSelectorTests {
                 #expect(try selectors[0].requeue() == false, "already queued")
                 try await eventually(within: .seconds(10)) { (try? await selectors[2].participants().map(\.id)) == ["b", "c", "a"] }
                 for selector in selectors { await selector.close() }
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -109,7 +109,7 @@ struct LeaderSelectorTests {
                 #expect(secondTerms.get[0].fencingToken > firstToken)
                 await first.close()
                 await second.close()
-                #expect(try await clients[1].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[1], path).isEmpty)
             }
         }
     }
@@ -150,7 +150,7 @@ struct LeaderSelectorTests {
                 #expect(witness.violations == 0)
                 #expect(witness.order == [0, 1, 0])
                 await holder.close()
-                #expect(try await clients[1].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[1], path).isEmpty)
             }
         }
     }
@@ -180,7 +180,7 @@ struct LeaderSelectorTests {
                 try await eventually(within: .seconds(10)) { terms.get.count == 1 }
                 #expect(terms.get[0].nodePath == waiterNode, "it led with the node it queued with")
                 await waiter.close()
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -211,7 +211,7 @@ struct LeaderSelectorTests {
                 #expect(throws: LeaderSelectorError.alreadyStarted) { try leader.start { _ in } }
                 #expect(throws: LeaderSelectorError.notStarted) { try leader.requeue() }
                 await next.close()
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }
@@ -230,7 +230,7 @@ struct LeaderSelectorTests {
                 try await eventually(within: .seconds(10)) { terms.get.count >= 3 }
                 await selector.close()
                 #expect(Array(terms.get.prefix(3)) == [1, 2, 3])
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }

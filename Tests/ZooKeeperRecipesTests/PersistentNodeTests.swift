@@ -64,7 +64,7 @@ struct PersistentNodeTests {
                 #expect(second.hasPrefix(String(first.prefix(first.count - 10))), "same protected prefix, new sequence")
                 #expect(try await clients[1].getChildren("/seq").count == 1)
                 await node.close()
-                #expect(try await clients[1].getChildren("/seq").isEmpty)
+                #expect(try await leftovers(clients[1], "/seq").isEmpty)
             }
         }
     }
@@ -87,7 +87,7 @@ struct PersistentNodeTests {
                 #expect(children.count == 1, "one node, no ghost: \(children)")
                 #expect(node.actualPath == "/lost/" + (children.first ?? "?"))
                 await node.close()
-                #expect(try await clients[1].getChildren("/lost").isEmpty)
+                #expect(try await leftovers(clients[1], "/lost").isEmpty)
             }
         }
     }
@@ -106,7 +106,7 @@ struct PersistentNodeTests {
                 #expect(try await clients[1].getChildren("/drop").count == 1)
                 #expect(node.actualPath == before)
                 await node.close()
-                #expect(try await clients[1].getChildren("/drop").isEmpty)
+                #expect(try await leftovers(clients[1], "/drop").isEmpty)
             }
         }
     }
@@ -133,7 +133,7 @@ struct PersistentNodeTests {
                 }
                 #expect(try await clients[1].getChildren("/cut").count == 1)
                 await node.close()
-                #expect(try await clients[1].getChildren("/cut").isEmpty)
+                #expect(try await leftovers(clients[1], "/cut").isEmpty)
             }
         }
     }

@@ -192,3 +192,13 @@ func waitForState(
         throw TimeoutError(duration: within, what: "state stream ended")
     }
 }
+
+/// The children left under `path`; none if `path` is gone (a lock or election directory is a
+/// container, which Apache removes soon after it empties — 100 ms in the shared test server).
+func leftovers(_ client: ZooKeeperClient, _ path: ZNodePath) async throws -> [String] {
+    do {
+        return try await client.getChildren(path)
+    } catch let error as ZooKeeperError where error.code == .noNode {
+        return []
+    }
+}

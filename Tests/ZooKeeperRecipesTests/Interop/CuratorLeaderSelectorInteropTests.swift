@@ -72,7 +72,7 @@ struct CuratorLeaderSelectorInteropTests {
                 #expect(final == javaIterations + swiftTerms.get,
                         "every read-modify-write ran while leading (Java \(javaIterations), Swift \(swiftTerms.get))")
                 #expect(mixed.get, "the Java and Swift participants were queued together")
-                #expect(try await clients[0].getChildren(path).isEmpty)
+                #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }
     }

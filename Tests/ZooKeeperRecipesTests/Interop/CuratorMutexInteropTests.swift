@@ -158,7 +158,7 @@ struct CuratorMutexInteropTests {
                 #expect(final == javaIterations + swiftAcquisitions.get,
                         "every read-modify-write ran under the lock (Java \(javaIterations), Swift \(swiftAcquisitions.get))")
                 #expect(sawCuratorContender.get, "the Java and Swift contenders were queued on the lock together")
-                #expect(try await clients[0].getChildren(lockPath).isEmpty)
+                #expect(try await leftovers(clients[0], lockPath).isEmpty)
             }
         }
     }
@@ -223,7 +223,7 @@ struct CuratorMutexInteropTests {
                 let final = try await read(clients[0])
                 #expect(final == javaIterations + swiftWrites.get, "no lost update (Java \(javaIterations), Swift \(swiftWrites.get))")
                 #expect(mixedQueues.get, "the Java and Swift contenders were queued on the lock together")
-                #expect(try await clients[0].getChildren(lockPath).isEmpty)
+                #expect(try await leftovers(clients[0], lockPath).isEmpty)
             }
         }
     }
@@ -277,7 +277,7 @@ struct CuratorMutexInteropTests {
                 #expect(violations.get == 0, "never more than \(maxLeases) holders seen from Swift")
                 #expect(mixedQueues.get, "a Java and a Swift process held leases at the same time")
                 let semaphore = DistributedSemaphore(client: clients[0], path: path, maxLeases: maxLeases)
-                #expect(try await clients[0].getChildren(semaphore.leasesPath).isEmpty)
+                #expect(try await leftovers(clients[0], semaphore.leasesPath).isEmpty)
             }
         }
     }
