@@ -38,8 +38,7 @@ public final class TreeCache: Sendable {
         var nodes: [ZNodePath: ChildData] = [:]
         var initialized = false
         var closed = false
-        var subscribers: [Int: AsyncStream<CacheEvent>.Continuation] = [:]
-        var nextID = 0
+        var subscribers = Subscribers<CacheEvent>()
         var tasks: [Task<Void, Never>] = []
     }
     private let state = Mutex(State())
@@ -89,7 +88,7 @@ public final class TreeCache: Sendable {
         state.withLock { state in
             state.nodes = snapshot
             state.initialized = true
-            for subscriber in state.subscribers.values { subscriber.yield(.initialized(snapshot)) }
+            state.subscribers.yield(.initialized(snapshot))
         }
         let driver = Task { [weak self] in
             for await next in inputs {
@@ -115,25 +114,17 @@ public final class TreeCache: Sendable {
     /// session loss.
     public func events() -> AsyncStream<CacheEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: CacheEvent.self, bufferingPolicy: .unbounded)
-        let id: Int? = state.withLock { state in
+        let id: UInt64? = state.withLock { state in
             guard !state.closed else { return nil }
-            let id = state.nextID
-            state.nextID += 1
-            state.subscribers[id] = continuation
             // Yielded under the lock (a non-blocking buffer append) so no change can slip in between.
             if state.initialized { continuation.yield(.initialized(state.nodes)) }
-            return id
+            return state.subscribers.add(continuation)
         }
         guard let id else {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in
-            // Not inline: the runtime calls this holding the consumer task's status lock (on cancellation),
-            // and a yield under our lock needs that lock to resume the consumer — inline would be ABBA.
-            guard let self else { return }
-            Task { _ = self.state.withLock { $0.subscribers.removeValue(forKey: id) } }
-        }
+        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
         return stream
     }
 
@@ -141,8 +132,8 @@ public final class TreeCache: Sendable {
     public func close() {
         let (tasks, subscribers) = state.withLock { state in
             state.closed = true
-            defer { state.subscribers = [:]; state.tasks = [] }
-            return (state.tasks, Array(state.subscribers.values))
+            defer { state.tasks = [] }
+            return (state.tasks, state.subscribers.removeAll())
         }
         for task in tasks { task.cancel() }
         for subscriber in subscribers { subscriber.finish() }
@@ -198,7 +189,7 @@ public final class TreeCache: Sendable {
             }
             state.nodes = fresh
             events.append(.resynced)
-            for subscriber in state.subscribers.values { for event in events { subscriber.yield(event) } }
+            for event in events { state.subscribers.yield(event) }
         }
     }
 
@@ -213,7 +204,7 @@ public final class TreeCache: Sendable {
                 event = .created(data)
             }
             state.nodes[data.path] = data
-            for subscriber in state.subscribers.values { subscriber.yield(event) }
+            state.subscribers.yield(event)
         }
     }
 
@@ -223,7 +214,7 @@ public final class TreeCache: Sendable {
             let gone = state.nodes.keys.filter { $0 == node || $0.isDescendant(of: node) }.sorted(by: >)
             for path in gone {
                 state.nodes[path] = nil
-                for subscriber in state.subscribers.values { subscriber.yield(.deleted(path)) }
+                state.subscribers.yield(.deleted(path))
             }
         }
     }

@@ -35,8 +35,7 @@ public final class SharedCount: Sendable {
 
     private struct State {
         var current: VersionedValue<Int32>?
-        var subscribers: [Int: AsyncStream<Int32>.Continuation] = [:]
-        var nextID = 0
+        var subscribers = Subscribers<Int32>()
         var loop: Task<Void, Never>?
         var closed = false
     }
@@ -110,18 +109,12 @@ public final class SharedCount: Sendable {
     /// Every new value from now on; finishes when the count is closed or the session is lost.
     public func changes() -> AsyncStream<Int32> {
         let (stream, continuation) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .unbounded)
-        let id: Int? = state.withLock { state in
-            guard !state.closed else { return nil }
-            let id = state.nextID
-            state.nextID += 1
-            state.subscribers[id] = continuation
-            return id
-        }
+        let id: UInt64? = state.withLock { state in state.closed ? nil : state.subscribers.add(continuation) }
         guard let id else {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
         return stream
     }
 
@@ -129,8 +122,8 @@ public final class SharedCount: Sendable {
     public func close() {
         let (loop, subscribers) = state.withLock { state in
             state.closed = true
-            defer { state.subscribers = [:]; state.loop = nil }
-            return (state.loop, Array(state.subscribers.values))
+            defer { state.loop = nil }
+            return (state.loop, state.subscribers.removeAll())
         }
         loop?.cancel()
         for subscriber in subscribers { subscriber.finish() }
@@ -140,13 +133,13 @@ public final class SharedCount: Sendable {
 
     /// Records a value if it is newer than the cached one; yields it if the value changed.
     private func apply(_ value: VersionedValue<Int32>) {
-        let subscribers: [AsyncStream<Int32>.Continuation] = state.withLock { state in
-            if let current = state.current, current.version >= value.version { return [] }
+        state.withLock { state in
+            if let current = state.current, current.version >= value.version { return }
             let changed = state.current.map { $0.value != value.value } ?? false
             state.current = value
-            return changed ? Array(state.subscribers.values) : []
+            // Under the lock, so subscribers see values in version order.
+            if changed { state.subscribers.yield(value.value) }
         }
-        for subscriber in subscribers { subscriber.yield(value.value) }
     }
 
     private func follow(first: OneShotWatch) async {

@@ -34,8 +34,7 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
     private struct State {
         var instances: [Instance] = []
         var fingerprint: [[UInt8]]?
-        var subscribers: [Int: AsyncStream<[Instance]>.Continuation] = [:]
-        var nextID = 0
+        var subscribers = Subscribers<[Instance]>()
         var loop: Task<Void, Never>?
         var closed = false
     }
@@ -69,19 +68,15 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
     /// The current snapshot, then every changed one; finishes on ``close()`` or session loss.
     public func snapshots() -> AsyncStream<[Instance]> {
         let (stream, continuation) = AsyncStream.makeStream(of: [Instance].self, bufferingPolicy: .bufferingNewest(16))
-        let id: Int? = state.withLock { state in
+        let id: UInt64? = state.withLock { state in
             continuation.yield(state.instances)
-            guard !state.closed else { return nil }
-            let id = state.nextID
-            state.nextID += 1
-            state.subscribers[id] = continuation
-            return id
+            return state.closed ? nil : state.subscribers.add(continuation)
         }
         guard let id else {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
         return stream
     }
 
@@ -100,8 +95,8 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
     public func close() {
         let (loop, subscribers) = state.withLock { state in
             state.closed = true
-            defer { state.subscribers = [:]; state.loop = nil }
-            return (state.loop, Array(state.subscribers.values))
+            defer { state.loop = nil }
+            return (state.loop, state.subscribers.removeAll())
         }
         loop?.cancel()
         for subscriber in subscribers { subscriber.finish() }
@@ -134,13 +129,13 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
 
     private func publish(_ instances: [Instance]) {
         let fingerprint = instances.map { (try? serializer.serialize($0)) ?? [] }
-        let subscribers: [AsyncStream<[Instance]>.Continuation] = state.withLock { state in
-            guard state.fingerprint != fingerprint else { return [] }
+        state.withLock { state in
+            guard state.fingerprint != fingerprint else { return }
             state.fingerprint = fingerprint
             state.instances = instances
-            return Array(state.subscribers.values)
+            // Under the lock, so every subscriber sees snapshots in the order they were taken.
+            state.subscribers.yield(instances)
         }
-        for subscriber in subscribers { subscriber.yield(instances) }
     }
 
     private func follow(first: OneShotWatch) async {

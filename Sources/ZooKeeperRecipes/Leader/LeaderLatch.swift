@@ -57,8 +57,7 @@ public final class LeaderLatch: Sendable {
         var node: ProtectedCreate.Created?
         var epoch: UInt64 = 0
         var generation: UInt64 = 0
-        var subscribers: [UInt64: AsyncStream<Leadership>.Continuation] = [:]
-        var nextSubscriber: UInt64 = 0
+        var subscribers = Subscribers<Leadership>()
         var tasks: [Task<Void, Never>] = []
         var forwarder: Task<Void, Never>?
     }
@@ -110,20 +109,15 @@ public final class LeaderLatch: Sendable {
     /// The current leadership, then every change; finishes when the latch is closed or its session lost.
     public func leadershipChanges() -> AsyncStream<Leadership> {
         let (stream, continuation) = AsyncStream.makeStream(of: Leadership.self, bufferingPolicy: .unbounded)
-        let (finished, id) = state.withLock { state -> (Bool, UInt64) in
-            let id = state.nextSubscriber
-            state.nextSubscriber += 1
+        let id: UInt64? = state.withLock { state in
             continuation.yield(state.leadership)  // under the lock: before any later change
-            if !state.closed { state.subscribers[id] = continuation }
-            return (state.closed, id)
+            return state.closed ? nil : state.subscribers.add(continuation)
         }
-        if finished { continuation.finish() }
-        continuation.onTermination = { [weak self] _ in
-            // Not inline: the runtime calls this holding the consumer task's status lock (on cancellation,
-            // e.g. awaitLeadership's timeout), and a yield under our lock needs that lock — inline is ABBA.
-            guard let self else { return }
-            Task { _ = self.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+        guard let id else {
+            continuation.finish()
+            return stream
         }
+        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
         return stream
     }
 
@@ -320,15 +314,12 @@ public final class LeaderLatch: Sendable {
             state.leadership = leadership
             // Yielded under the lock so every subscriber sees changes in the order they happened
             // (yield only enqueues; it runs no consumer code).
-            for subscriber in state.subscribers.values { subscriber.yield(leadership) }
+            state.subscribers.yield(leadership)
         }
     }
 
     private func finishSubscribers() {
-        let subscribers = state.withLock { state -> [AsyncStream<Leadership>.Continuation] in
-            defer { state.subscribers = [:] }
-            return Array(state.subscribers.values)
-        }
+        let subscribers = state.withLock { $0.subscribers.removeAll() }
         for subscriber in subscribers { subscriber.finish() }
     }
 }

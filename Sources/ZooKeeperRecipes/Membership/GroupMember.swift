@@ -47,8 +47,7 @@ public final class GroupMember: Sendable {
         var initialized = false
         var started = false
         var closed = false
-        var subscribers: [UInt64: AsyncStream<MembershipChange>.Continuation] = [:]
-        var nextSubscriber: UInt64 = 0
+        var subscribers = Subscribers<MembershipChange>()
         var cache: TreeCache?
         var driver: Task<Void, Never>?
     }
@@ -105,22 +104,14 @@ public final class GroupMember: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: MembershipChange.self, bufferingPolicy: .unbounded)
         let id = state.withLock { state -> UInt64? in
             guard !state.closed else { return nil }
-            let id = state.nextSubscriber
-            state.nextSubscriber += 1
             if state.initialized { continuation.yield(.initial(state.members)) }  // a buffer append, under the lock
-            state.subscribers[id] = continuation
-            return id
+            return state.subscribers.add(continuation)
         }
         guard let id else {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in
-            // Not inline: the runtime calls this holding the consumer task's status lock (on cancellation),
-            // and a yield under our lock needs that lock to resume the consumer — inline would be ABBA.
-            guard let self else { return }
-            Task { _ = self.state.withLock { $0.subscribers.removeValue(forKey: id) } }
-        }
+        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
         return stream
     }
 
@@ -139,8 +130,8 @@ public final class GroupMember: Sendable {
     public func close() async {
         let (driver, cache, subscribers) = state.withLock { state in
             state.closed = true
-            defer { state.subscribers = [:]; state.cache = nil; state.driver = nil }
-            return (state.driver, state.cache, Array(state.subscribers.values))
+            defer { state.cache = nil; state.driver = nil }
+            return (state.driver, state.cache, state.subscribers.removeAll())
         }
         cache?.close()  // finishes the stream the driver reads, before the driver is cancelled
         driver?.cancel()
@@ -223,7 +214,7 @@ public final class GroupMember: Sendable {
                 return
             }
             // Yielded under the lock (buffer appends) so every subscriber sees changes in order.
-            for subscriber in state.subscribers.values { for change in changes { subscriber.yield(change) } }
+            for change in changes { state.subscribers.yield(change) }
         }
     }
 
@@ -239,10 +230,7 @@ public final class GroupMember: Sendable {
     }
 
     private func finishSubscribers() {
-        let subscribers = state.withLock { state in
-            defer { state.subscribers = [:] }
-            return Array(state.subscribers.values)
-        }
+        let subscribers = state.withLock { $0.subscribers.removeAll() }
         for subscriber in subscribers { subscriber.finish() }
     }
 }

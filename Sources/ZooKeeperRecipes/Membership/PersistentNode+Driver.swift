@@ -138,7 +138,7 @@ extension PersistentNode {
             guard !state.closed else { return false }
             state.node = node
             // Yielded under the lock (a buffer append) so subscribers see creations in order.
-            for subscriber in state.subscribers.values { subscriber.yield(node.path) }
+            state.subscribers.yield(node.path)
             return true
         }
     }

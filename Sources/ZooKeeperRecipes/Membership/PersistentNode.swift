@@ -72,8 +72,7 @@ public final class PersistentNode: Sendable {
         var started = false
         var closed = false
         var generation: UInt64 = 0
-        var subscribers: [UInt64: AsyncStream<String>.Continuation] = [:]
-        var nextSubscriber: UInt64 = 0
+        var subscribers = Subscribers<String>()
         var driver: Task<Void, Never>?
         var monitor: Task<Void, Never>?
         var forwarder: Task<Void, Never>?
@@ -176,23 +175,15 @@ public final class PersistentNode: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
         let id = state.withLock { state -> UInt64? in
             guard !state.closed else { return nil }
-            let id = state.nextSubscriber
-            state.nextSubscriber += 1
             // Under the lock (a buffer append) so no creation can slip in between.
             if let node = state.node { continuation.yield(node.path) }
-            state.subscribers[id] = continuation
-            return id
+            return state.subscribers.add(continuation)
         }
         guard let id else {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in
-            // Not inline: the runtime calls this holding the consumer task's status lock (on cancellation),
-            // and a yield under our lock needs that lock to resume the consumer — inline would be ABBA.
-            guard let self else { return }
-            Task { _ = self.state.withLock { $0.subscribers.removeValue(forKey: id) } }
-        }
+        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
         return stream
     }
 
@@ -231,8 +222,8 @@ public final class PersistentNode: Sendable {
     public func close() async {
         let (tasks, subscribers) = state.withLock { state in
             state.closed = true
-            defer { state.subscribers = [:]; state.forwarder = nil; state.monitor = nil; state.retry = nil }
-            return ([state.driver, state.monitor, state.forwarder, state.retry], Array(state.subscribers.values))
+            defer { state.forwarder = nil; state.monitor = nil; state.retry = nil }
+            return ([state.driver, state.monitor, state.forwarder, state.retry], state.subscribers.removeAll())
         }
         eventSink.finish()
         for task in tasks { task?.cancel() }
