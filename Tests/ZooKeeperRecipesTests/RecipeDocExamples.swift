@@ -20,13 +20,16 @@ private func barriersExample(zk: ZooKeeperClient, compute: () async throws -> Vo
 
 private struct Order: Codable, Sendable { var id: Int }
 
+private func ship(_ order: Order) async throws -> String { "shipped \(order.id)" }
+
 private func queuesExample(zk: ZooKeeperClient) async throws {
     let queue = DistributedQueue<Order>(client: zk, path: "/queues/orders")
     try await queue.put(Order(id: 1))
     let order = try await queue.take()
     let maybe = try await queue.poll()
     let head = try await queue.peek()
-    _ = (order, maybe, head)
+    let receipt = try await queue.process(timeout: .seconds(30)) { order in try await ship(order) }
+    _ = (order, maybe, head, receipt)
 
     let utf8 = QueueSerializer<String>(encode: { Array($0.utf8) }, decode: { String(decoding: $0, as: UTF8.self) })
     let shared = DistributedQueue<String>(client: zk, path: "/queues/with-java", serializer: .curatorFramed(utf8))

@@ -112,6 +112,14 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
     /// The take loop. `notBefore(child)` says how long until a child may be taken (`nil` or ≤ 0: now);
     /// children are sorted so that none after a not-yet-due child is due.
     func take(deadline: ContinuousClock.Instant?, notBefore: (String) -> Duration?) async throws -> Item? {
+        try await firstTaken(deadline: deadline, notBefore: notBefore) { try await takeNode($0) }
+    }
+
+    /// Offers each due child, in queue order, to `attempt` until one returns a value; waits for the
+    /// children watch (or the next due time) when none does. `nil` at `deadline`.
+    func firstTaken<Result>(
+        deadline: ContinuousClock.Instant?, notBefore: (String) -> Duration?, attempt: (String) async throws -> Result?
+    ) async throws -> Result? {
         while true {
             try Task.checkCancellation()
             let children: [String]
@@ -130,7 +138,7 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
                     wakeUp = wakeUp.map { min($0, due) } ?? due
                     break
                 }
-                if let item = try await takeNode(child) { return item }
+                if let result = try await attempt(child) { return result }
             }
             do {
                 if try await RecipeSupport.wait(for: watch, until: wakeUp) == false,
@@ -154,7 +162,7 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
         children.filter { $0.hasPrefix(nodePrefix) }.sorted()
     }
 
-    private func sortedChildren() async throws -> [String] {
+    func sortedChildren() async throws -> [String] {
         do {
             return Self.sorted(try await retrying(retryPolicy, client) { try await client.getChildren(path) })
         } catch let error as ZooKeeperError where error.code == .noNode {
@@ -191,9 +199,13 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
                     continue
                 }
                 return nil
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+                return nil  // a processing consumer has claimed it (its claim is this receipt's name)
             } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                // Unknown outcome: our receipt (an ephemeral of this live session) settles it.
-                if try await retrying(retryPolicy, client, { try await client.exists(receipt) }) != nil { break }
+                // Unknown outcome: our receipt (an ephemeral of this live session) settles it — only ours:
+                // a processing consumer's claim has the same name (see `process`).
+                let owner = try await retrying(retryPolicy, client, { try await client.exists(receipt) })?.ephemeralOwner
+                if let owner, owner == client.session?.id { break }
                 if try await retrying(retryPolicy, client, { try await client.exists(node) }) == nil { return nil }
                 if case .lost = client.connectionState { throw error }
             }
