@@ -2,6 +2,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
@@ -20,6 +21,7 @@ import org.apache.curator.retry.RetryNTimes;
  * the value changed, i.e. if a writer got in during a read hold. "semaphore:N" takes a lease of an
  * InterProcessSemaphoreV2 with N leases; <counterPath> is then a directory: under each lease it creates an
  * ephemeral-sequential child "j-", lists the directory and fails (exit 6) if it has more than N children.
+ * Mode "latch" joins a LeaderLatch election on <lockPath> per iteration, increments while leading, then closes.
  * Prints "ready", then one "enter <n>"/"exit <n>" pair per hold, then "done <n>"; exit code 0 on success.
  */
 public final class CuratorMutexContender {
@@ -63,6 +65,32 @@ public final class CuratorMutexContender {
                         System.out.println("exit " + i);
                     } finally {
                         semaphore.returnLease(lease);
+                    }
+                }
+                System.out.println("done " + iterations);
+                System.out.flush();
+                return;
+            }
+            if (mode.equals("latch")) {
+                // Each iteration joins the election with a new LeaderLatch, waits to lead, increments the
+                // counter as leader, and leaves (close), handing leadership to the next participant.
+                System.out.println("ready");
+                System.out.flush();
+                for (int i = 0; i < iterations; i++) {
+                    LeaderLatch latch = new LeaderLatch(client, lockPath, "java-" + i);
+                    latch.start();
+                    try {
+                        if (!latch.await(30, TimeUnit.SECONDS)) {
+                            System.err.println("leadership timed out");
+                            System.exit(4);
+                        }
+                        System.out.println("enter " + i);
+                        long value = read(client, counterPath);
+                        Thread.sleep(2);
+                        client.setData().forPath(counterPath, Long.toString(value + 1).getBytes(StandardCharsets.UTF_8));
+                        System.out.println("exit " + i);
+                    } finally {
+                        latch.close();
                     }
                 }
                 System.out.println("done " + iterations);

@@ -281,4 +281,61 @@ struct CuratorMutexInteropTests {
             }
         }
     }
+
+    @Test("LeaderLatch: a Curator process and 3 Swift sessions take turns leading one election; no lost update")
+    func leaderLatch() async throws {
+        let classes = try await CuratorToolchain.compile()
+        defer { try? FileManager.default.removeItem(at: classes) }
+        try await withRecipeServer { server in
+            try await withClients(3, on: server) { clients in
+                let path: ZNodePath = "/interop-latch/election"
+                let counterPath: ZNodePath = "/interop-latch/counter"
+                try await clients[0].create("/interop-latch")
+                try await clients[0].create(counterPath, data: Array("0".utf8))
+                let javaIterations = 10
+                let javaDone = Box(false)
+                let swiftTerms = Box(0)
+                let mixed = Box(false)
+                let java = Task {
+                    defer { javaDone.update { $0 = true } }
+                    return try await CuratorToolchain.contend(
+                        classes: classes, connect: server.connectString, lockPath: path,
+                        counterPath: counterPath, iterations: javaIterations, mode: "latch")
+                }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (index, client) in clients.enumerated() {
+                        group.addTask {
+                            var terms = 0
+                            while terms < 5 || !javaDone.get {
+                                let latch = LeaderLatch(client: client, path: path, id: "swift-\(index)")
+                                try latch.start()
+                                guard try await latch.awaitLeadership(timeout: .seconds(60)) else {
+                                    await latch.close()
+                                    throw CuratorToolchain.InteropError(message: "swift-\(index) never led")
+                                }
+                                let children = try await client.getChildren(path)
+                                if children.count > clients.count { mixed.update { $0 = true } }
+                                let value = Int(String(decoding: try await client.getData(counterPath).data, as: UTF8.self))!
+                                await Task.yield()
+                                _ = try await client.exists("/")  // a round trip while leading
+                                _ = try await client.setData(counterPath, data: Array(String(value + 1).utf8))
+                                await latch.close()
+                                terms += 1
+                                swiftTerms.update { $0 += 1 }
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                let (status, output) = try await java.value
+                #expect(status == 0, "the Curator latch participant failed: \(output)")
+                #expect(output.split(separator: "\n").contains("done \(javaIterations)"), "\(output)")
+                let final = Int(String(decoding: try await clients[0].getData(counterPath).data, as: UTF8.self))!
+                #expect(final == javaIterations + swiftTerms.get,
+                        "every read-modify-write ran while leading (Java \(javaIterations), Swift \(swiftTerms.get))")
+                #expect(mixed.get, "Java and Swift participants were in the election together")
+                #expect(try await leftovers(clients[0], path).isEmpty)
+            }
+        }
+    }
 }
