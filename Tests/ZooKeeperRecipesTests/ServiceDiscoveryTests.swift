@@ -99,6 +99,38 @@ struct ServiceDiscoveryTests {
         }
     }
 
+    @Test("an in-place update (data only), a service created after the cache started, and a foreign node")
+    func cacheFollowsUpdates() async throws {
+        try await withRecipeServer { server in
+            try await withClients(2, on: server) { clients in
+                let cache = ServiceCache<String>(client: clients[1], path: "/svc/late")
+                try await cache.start()  // the service node does not exist yet
+                #expect(cache.instances.isEmpty)
+                let snapshots = cache.snapshots()
+                let discovery = ServiceDiscovery<String>(client: clients[0], basePath: "/svc")
+                var instance = ServiceInstance<String>(name: "late", id: "x", payload: "v1")
+                try await discovery.register(instance)
+                try await withTimeout(.seconds(10)) {
+                    for await snapshot in snapshots where snapshot.map(\.payload) == ["v1"] { return }
+                }
+                instance.payload = "v2"
+                try await discovery.update(instance)  // setData only: no children change
+                try await withTimeout(.seconds(10)) {
+                    for await snapshot in snapshots where snapshot.map(\.payload) == ["v2"] { return }
+                }
+                try await clients[0].create("/svc/late/not-an-instance", data: Array("junk".utf8))
+                instance.payload = "v3"
+                try await discovery.update(instance)  // its event comes after the foreign node's
+                try await withTimeout(.seconds(10)) {
+                    for await snapshot in snapshots where snapshot.map(\.payload) == ["v3"] { return }
+                }
+                #expect(cache.instances.map(\.id) == ["x"], "undecodable nodes are left out")
+                cache.close()
+                await discovery.close()
+            }
+        }
+    }
+
     @Test("unregister removes the node and the cache follows")
     func unregister() async throws {
         try await withRecipeServer { server in

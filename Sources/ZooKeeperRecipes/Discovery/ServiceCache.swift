@@ -1,7 +1,7 @@
 public import ZooKeeperClient
 import Synchronization
 
-/// The instances of one service, kept current by a children watch — Curator x-discovery's `ServiceCache`.
+/// The instances of one service, kept current — Curator x-discovery's `ServiceCache`.
 ///
 /// ```swift
 /// let cache = try discovery.serviceCache(named: "api")
@@ -10,19 +10,20 @@ import Synchronization
 /// for await snapshot in cache.snapshots() { print(snapshot.map(\.id)) }
 /// ```
 ///
-/// **Algorithm**: `getChildren`-with-watch on `<basePath>/<name>`, then `getData` of every child; the
-/// snapshot (sorted by id) is published if it differs from the last one; when the watch fires, repeat.
-/// If the service node does not exist yet, an `exists` watch waits for it.
+/// **Algorithm**: a ``TreeCache`` on `<basePath>/<name>` (one persistent recursive watch, then a read of
+/// every instance node); each change it reports — an instance registered, unregistered, expired, or
+/// **updated in place** (``ServiceDiscovery/update(_:)``, data only) — produces a new snapshot of the
+/// decodable instances, sorted by id, published if it differs from the last one. The service node may
+/// not exist yet: it is picked up when created.
 ///
-/// **Connection states**: while suspended the snapshot may be stale; the client re-registers the watch
-/// on reconnection, so changes made meanwhile are seen. When the session is lost the loop ends and every
-/// ``snapshots()`` stream finishes (a new cache on a new client is needed).
+/// **Connection states**: while suspended the snapshot may be stale; after the reconnection the tree is
+/// re-read and the differences published. When the session is lost every ``snapshots()`` stream
+/// finishes (a new cache on a new client is needed).
 ///
 /// Notable behaviours:
-/// - Membership changes (register, unregister, session expiry of an ephemeral instance) are followed.
-///   An ``ServiceDiscovery/update(_:)`` of an existing instance changes only its data, which a
-///   children watch does not report: it is seen at the next membership change or ``refresh()``.
-/// - Snapshots coalesce: several changes between two reads produce one snapshot.
+/// - Snapshots coalesce: several changes close together may produce one snapshot.
+/// - Instance nodes whose data does not decode (another service's format) are left out, as in Curator.
+/// - Needs ZooKeeper 3.6+ (persistent watches).
 public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
     public typealias Instance = ServiceInstance<Payload>
 
@@ -35,6 +36,7 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
         var instances: [Instance] = []
         var fingerprint: [[UInt8]]?
         var subscribers = Subscribers<[Instance]>()
+        var tree: TreeCache?
         var loop: Task<Void, Never>?
         var closed = false
     }
@@ -50,16 +52,31 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
         self.retryPolicy = retryPolicy
     }
 
-    deinit { state.withLock { $0.loop?.cancel() } }
+    deinit {
+        let (tree, loop) = state.withLock { ($0.tree, $0.loop) }
+        loop?.cancel()
+        tree?.close()
+    }
 
     /// Loads the instances and starts following them. ``instances`` is current when this returns.
     public func start() async throws {
-        let watch = try await load()
+        let tree = TreeCache(client: client, path: path, retryPolicy: retryPolicy)
+        let events = tree.events()
+        try await tree.start()
+        publish(tree.snapshot)
         let task = Task { [weak self] in
-            guard let self else { return }
-            await self.follow(first: watch)
+            for await _ in events {
+                guard let self, !Task.isCancelled else { return }
+                self.publish(tree.snapshot)
+            }
+            self?.close()  // the tree ended: closed, or the session is lost
         }
-        state.withLock { $0.loop = task }
+        let closedMeanwhile = state.withLock { state in
+            state.tree = tree
+            state.loop = task
+            return state.closed
+        }
+        if closedMeanwhile { close() }
     }
 
     /// The last snapshot, sorted by id.
@@ -80,7 +97,8 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
         return stream
     }
 
-    /// Re-reads every instance now (picks up data-only updates).
+    /// Re-reads every instance now, bypassing the cache's tree (the cache follows changes by itself;
+    /// this is for a caller that wants a read it knows is fresh).
     public func refresh() async throws {
         let children: [String]
         do {
@@ -93,12 +111,13 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
 
     /// Stops following and finishes every ``snapshots()`` stream.
     public func close() {
-        let (loop, subscribers) = state.withLock { state in
+        let (tree, loop, subscribers) = state.withLock { state in
             state.closed = true
-            defer { state.loop = nil }
-            return (state.loop, state.subscribers.removeAll())
+            defer { state.tree = nil; state.loop = nil }
+            return (state.tree, state.loop, state.subscribers.removeAll())
         }
         loop?.cancel()
+        tree?.close()
         for subscriber in subscribers { subscriber.finish() }
     }
 
@@ -109,22 +128,11 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
                                                          serializer: serializer, policy: retryPolicy)
     }
 
-    /// Reads the snapshot and arms a watch.
-    private func load() async throws -> OneShotWatch {
-        while true {
-            do {
-                let (children, _, watch) = try await retrying(retryPolicy, client) {
-                    try await client.getChildrenWatching(path)
-                }
-                publish(try await read(children))
-                return watch
-            } catch let error as ZooKeeperError where error.code == .noNode {
-                let (stat, watch) = try await retrying(retryPolicy, client) { try await client.existsWatching(path) }
-                if stat != nil { continue }  // created meanwhile: read it
-                publish([])
-                return watch
-            }
-        }
+    /// Publishes the instances among `nodes` (the service's direct children).
+    private func publish(_ nodes: [ZNodePath: ChildData]) {
+        let instances = nodes.values.filter { $0.path.parent == path }.sorted { $0.path.name < $1.path.name }
+            .compactMap { try? serializer.deserialize($0.data) }  // another format: not an instance (as Curator)
+        publish(instances)
     }
 
     private func publish(_ instances: [Instance]) {
@@ -136,25 +144,5 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
             // Under the lock, so every subscriber sees snapshots in the order they were taken.
             state.subscribers.yield(instances)
         }
-    }
-
-    private func follow(first: OneShotWatch) async {
-        var watch = first
-        var retries = 0
-        while !Task.isCancelled {
-            do {
-                _ = try await watch.event()
-                watch = try await load()
-                retries = 0
-            } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                if case .lost = client.connectionState { break }
-                try? await Task.sleep(for: retryPolicy.delay(beforeRetry: min(retries, 5)))
-                retries += 1
-                if let rearmed = try? await load() { watch = rearmed }
-            } catch {
-                break
-            }
-        }
-        if !Task.isCancelled { close() }
     }
 }
