@@ -92,6 +92,31 @@ struct CacheTests {
         }
     }
 
+    @Test("TreeCache maxDepth 1 (PathChildrenCache shape): children cached and followed, grandchildren not")
+    func maxDepthOne() async throws {
+        try await withRecipeServer { server in
+            try await withClients(1, on: server) { clients in
+                let zk = clients[0]
+                try await zk.create("/jobs", data: [])
+                try await zk.create("/jobs/a", data: bytes("1"))
+                try await zk.create("/jobs/a/deep", data: bytes("x"))
+                let cache = TreeCache(client: zk, path: "/jobs", maxDepth: 1)
+                let log = EventLog(cache.events())
+                try await cache.start()
+                defer { cache.close() }
+                guard case let .initialized(snapshot) = try await log.wait(for: 1)[0] else { Issue.record("no snapshot"); return }
+                #expect(Set(snapshot.keys) == ["/jobs", "/jobs/a"])
+                try await zk.create("/jobs/a/deeper", data: [])     // below maxDepth: not reported
+                try await zk.setData("/jobs/a/deep", data: bytes("y"))  // below maxDepth: not reported
+                try await zk.create("/jobs/b", data: bytes("2"))   // a child: reported, after the ignored ones
+                let events = try await log.wait(for: 2)
+                let created = try #require(cache.current("/jobs/b"))
+                #expect(events == [.initialized(snapshot), .created(created)], "nothing below maxDepth: \(events)")
+                #expect(Set(cache.snapshot.keys) == ["/jobs", "/jobs/a", "/jobs/b"])
+            }
+        }
+    }
+
     @Test("TreeCache: changes made while disconnected show up after reconnect exactly once", .enabled(if: RecipeServer.targetIsEmbedded, "needs the embedded server's fault injection"))
     func resyncAfterReconnect() async throws {
         try await withRecipeServer { server in

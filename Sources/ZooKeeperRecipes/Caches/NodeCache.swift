@@ -18,7 +18,7 @@ public final class NodeCache: Sendable {
     public var path: ZNodePath { tree.path }
 
     public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
-        tree = TreeCache(client: client, path: path, retryPolicy: retryPolicy, recursive: false)
+        tree = TreeCache(client: client, path: path, maxDepth: 0, retryPolicy: retryPolicy)
     }
 
     /// Adds the watch, reads the node, emits `.initialized` (empty if the node is absent).

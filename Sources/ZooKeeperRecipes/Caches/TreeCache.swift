@@ -31,8 +31,9 @@ public final class TreeCache: Sendable {
     public let client: ZooKeeperClient
     public let path: ZNodePath
     public let retryPolicy: RetryPolicy
-    /// `false` = only `path` itself (what ``NodeCache`` uses).
-    let recursive: Bool
+    /// How many levels below `path` are cached: 0 = `path` only (what ``NodeCache`` uses), 1 = its
+    /// children (Curator's `PathChildrenCache` shape), `nil` = the whole subtree.
+    public let maxDepth: Int?
 
     private struct State {
         var nodes: [ZNodePath: ChildData] = [:]
@@ -49,15 +50,13 @@ public final class TreeCache: Sendable {
         case watchEnded
     }
 
-    public convenience init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
-        self.init(client: client, path: path, retryPolicy: retryPolicy, recursive: true)
-    }
-
-    init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy, recursive: Bool) {
+    /// - Parameter maxDepth: levels below `path` to cache (`1`: `path` and its children); `nil`: all.
+    ///   Deeper nodes are neither read nor reported (the server still sends their events).
+    public init(client: ZooKeeperClient, path: ZNodePath, maxDepth: Int? = nil, retryPolicy: RetryPolicy = .standard) {
         self.client = client
         self.path = path
+        self.maxDepth = maxDepth.map { max(0, $0) }
         self.retryPolicy = retryPolicy
-        self.recursive = recursive
     }
 
     deinit { state.withLock { state in for task in state.tasks { task.cancel() } } }
@@ -67,7 +66,7 @@ public final class TreeCache: Sendable {
         let (inputs, input) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
         let states = client.connectionStates()
         let watch = try await retrying(retryPolicy, client) {
-            try await client.addWatch(path, mode: recursive ? .persistentRecursive : .persistent)
+            try await client.addWatch(path, mode: maxDepth == 0 ? .persistent : .persistentRecursive)
         }
         let pumps = [
             Task {
@@ -170,7 +169,14 @@ public final class TreeCache: Sendable {
         return true
     }
 
-    private func covers(_ node: ZNodePath) -> Bool { node == path || (recursive && node.isDescendant(of: path)) }
+    private func covers(_ node: ZNodePath) -> Bool {
+        node == path || (node.isDescendant(of: path) && maxDepth.map { depth(of: node) <= $0 } ?? true)
+    }
+
+    /// Levels of `node` below `path` (a descendant).
+    private func depth(of node: ZNodePath) -> Int {
+        node.string.dropFirst(path.string == "/" ? 0 : path.string.count).filter { $0 == "/" }.count
+    }
 
     private func resync() async {
         guard let fresh = try? await walk() else { return }  // lost again: the next `.reconnected` retries
@@ -219,7 +225,7 @@ public final class TreeCache: Sendable {
         }
     }
 
-    /// Reads `path` and (if recursive) everything under it. Nodes that vanish mid-walk are skipped.
+    /// Reads `path` and everything under it down to `maxDepth`. Nodes that vanish mid-walk are skipped.
     private func walk() async throws -> [ZNodePath: ChildData] {
         var result: [ZNodePath: ChildData] = [:]
         var pending = [path]
@@ -227,7 +233,7 @@ public final class TreeCache: Sendable {
             do {
                 let (data, stat) = try await client.getData(node)
                 result[node] = ChildData(path: node, data: data, stat: stat)
-                guard recursive, stat.numChildren > 0 else { continue }
+                guard stat.numChildren > 0, maxDepth.map({ depth(of: node) < $0 }) ?? true else { continue }
                 for child in try await client.getChildren(node) { pending.append(try node.appending(child)) }
             } catch let error as ZooKeeperError where error.code == .noNode {
                 continue

@@ -60,7 +60,7 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
 
     /// Loads the instances and starts following them. ``instances`` is current when this returns.
     public func start() async throws {
-        let tree = TreeCache(client: client, path: path, retryPolicy: retryPolicy)
+        let tree = TreeCache(client: client, path: path, maxDepth: 1, retryPolicy: retryPolicy)
         let events = tree.events()
         try await tree.start()
         publish(tree.snapshot)

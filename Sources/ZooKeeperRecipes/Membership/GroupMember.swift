@@ -143,7 +143,7 @@ public final class GroupMember: Sendable {
     // MARK: - Following the directory
 
     private func startCache(on client: ZooKeeperClient) async throws -> (TreeCache, AsyncStream<CacheEvent>) {
-        let cache = TreeCache(client: client, path: membershipPath, retryPolicy: retryPolicy)
+        let cache = TreeCache(client: client, path: membershipPath, maxDepth: 1, retryPolicy: retryPolicy)
         let events = cache.events()  // subscribed before start: it begins with `.initialized`
         try await cache.start()
         let keep = state.withLock { state -> Bool in
