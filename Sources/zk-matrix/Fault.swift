@@ -11,6 +11,7 @@ enum Fault: String, CaseIterable, Sendable {
 enum Suite: String, CaseIterable, Sendable {
     case locks
     case latch
+    case selector
     case queue
 }
 

@@ -72,6 +72,7 @@ struct Matrix {
                     switch suite {
                     case .locks: try await LockSuite().run(context)
                     case .latch: try await LatchSuite().run(context)
+                    case .selector: try await SelectorSuite().run(context)
                     case .queue: try await QueueSuite().run(context)
                     }
                     return .success(())

@@ -16,15 +16,15 @@ protocol MatrixTarget: AnyObject, Sendable {
     func shutdown() async
 }
 
-/// Expires `victim`'s session the way an Apache server allows from outside: a second client takes the
+/// Expires `victim`'s session the way an Apache server allows from outside: a second connection takes the
 /// session over (same id and password), which closes the victim's connection, then closes the session.
 func expireByTakeover(_ victim: ZooKeeperClient, connectString: String) async throws {
     guard let session = victim.session else { throw MatrixError("victim has no session") }
-    var configuration = try ZooKeeperConfiguration(connectionString: connectString)
-    configuration.session = session
-    configuration.sessionTimeout = session.timeout
-    let thief = try await ZooKeeperClient.connect(configuration)
-    await thief.close()
+    let hosts = try ZooKeeperConfiguration(connectionString: connectString).servers
+    guard let server = hosts.first else { throw MatrixError("no server in \(connectString)") }
+    // A raw takeover that pipelines closeSession behind its handshake (and repeats if the victim's own
+    // reconnect wins the race): a client that connects and then closes can lose that race.
+    try SessionTakeover.expire(session, host: server.host, port: server.port)
 }
 
 /// Shepherd's own server, in this process.

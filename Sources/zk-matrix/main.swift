@@ -2,7 +2,7 @@ import Foundation
 
 // zk-matrix: the recipes test matrix (suites × faults × targets). See docker/README.md.
 let usage = """
-usage: zk-matrix [--targets embedded,apache,ensemble,external] [--suites locks,latch,queue]
+usage: zk-matrix [--targets embedded,apache,ensemble,external] [--suites locks,latch,selector,queue]
                  [--faults none,leader-killed,follower-restarted,client-server-killed,session-expired]
                  [--ensemble-script docker/local-ensemble.sh] [--scenario-timeout SECONDS]
                  [--servers host:port,...]   (the external target; default $SHEPHERD_TEST_SERVERS)
