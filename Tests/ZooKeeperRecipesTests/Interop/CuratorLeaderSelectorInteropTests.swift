@@ -6,16 +6,18 @@ import ZooKeeperServer
 import ZooKeeperTestSupport
 
 @Suite(
-    "Curator interop: our LeaderSelector and Curator's InterProcessMutex share one election",
+    "Curator interop: our LeaderSelector and Curator's LeaderSelector / InterProcessMutex share one election",
     .timeLimit(.minutes(2)),
     .enabled(if: CuratorToolchain.available,
              "needs java, javac and Curator 5.4 jars in /usr/share/java (apt-get install default-jdk-headless libcurator-recipes-java libslf4j-java): missing \(CuratorToolchain.missing)")
 )
 struct CuratorLeaderSelectorInteropTests {
-    // Curator's LeaderSelector *is* an InterProcessMutex on the path (plus the id as node data), so a
-    // Curator mutex contender is a Curator leadership participant as far as the znodes are concerned.
-    @Test("a Curator process and 3 Swift selectors (autoRequeue) increment one counter in their terms: no lost update")
-    func sharedCounter() async throws {
+    // The Java side runs Curator's own LeaderSelector (autoRequeue, a term per increment), and — since a
+    // Curator LeaderSelector *is* an InterProcessMutex on the path plus the id as node data — a plain
+    // InterProcessMutex contender too.
+    @Test("a Curator process and 3 Swift selectors (autoRequeue) increment one counter in their terms: no lost update",
+          arguments: ["selector", "mutex"])
+    func sharedCounter(javaMode: String) async throws {
         let classes = try await CuratorToolchain.compile()
         defer { try? FileManager.default.removeItem(at: classes) }
         try await withRecipeServer { server in
@@ -35,7 +37,7 @@ struct CuratorLeaderSelectorInteropTests {
                     defer { javaDone.update { $0 = true } }
                     return try await CuratorToolchain.contend(
                         classes: classes, connect: server.connectString, lockPath: path,
-                        counterPath: counterPath, iterations: javaIterations, mode: "mutex")
+                        counterPath: counterPath, iterations: javaIterations, mode: javaMode)
                 }
                 let selectors = clients.enumerated().map { LeaderSelector(client: $1, path: path, id: "swift-\($0)") }
                 for (index, selector) in selectors.enumerated() {

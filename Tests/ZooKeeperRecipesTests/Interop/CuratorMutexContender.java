@@ -2,7 +2,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.leader.LeaderSelector;
+import org.apache.curator.framework.recipes.leader.LeaderSelectorListenerAdapter;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
@@ -21,6 +25,7 @@ import org.apache.curator.retry.RetryNTimes;
  * the value changed, i.e. if a writer got in during a read hold. "semaphore:N" takes a lease of an
  * InterProcessSemaphoreV2 with N leases; <counterPath> is then a directory: under each lease it creates an
  * ephemeral-sequential child "j-", lists the directory and fails (exit 6) if it has more than N children.
+ * Mode "selector" runs Curator's LeaderSelector (autoRequeue) on <lockPath>, incrementing once per term.
  * Mode "latch" joins a LeaderLatch election on <lockPath> per iteration, increments while leading, then closes.
  * Prints "ready", then one "enter <n>"/"exit <n>" pair per hold, then "done <n>"; exit code 0 on success.
  */
@@ -67,6 +72,38 @@ public final class CuratorMutexContender {
                         semaphore.returnLease(lease);
                     }
                 }
+                System.out.println("done " + iterations);
+                System.out.flush();
+                return;
+            }
+            if (mode.equals("selector")) {
+                // Curator's own LeaderSelector (autoRequeue): each term increments the counter, then
+                // relinquishes leadership by returning from takeLeadership.
+                AtomicInteger terms = new AtomicInteger();
+                CountDownLatch done = new CountDownLatch(1);
+                LeaderSelector selector = new LeaderSelector(client, lockPath, new LeaderSelectorListenerAdapter() {
+                    @Override
+                    public void takeLeadership(CuratorFramework c) throws Exception {
+                        int i = terms.get();
+                        if (i >= iterations) { done.countDown(); return; }
+                        System.out.println("enter " + i);
+                        long value = read(c, counterPath);
+                        Thread.sleep(2);
+                        c.setData().forPath(counterPath, Long.toString(value + 1).getBytes(StandardCharsets.UTF_8));
+                        System.out.println("exit " + i);
+                        if (terms.incrementAndGet() >= iterations) done.countDown();
+                    }
+                });
+                selector.setId("java");
+                selector.autoRequeue();
+                System.out.println("ready");
+                System.out.flush();
+                selector.start();
+                if (!done.await(60, TimeUnit.SECONDS)) {
+                    System.err.println("only " + terms.get() + " terms");
+                    System.exit(4);
+                }
+                selector.close();
                 System.out.println("done " + iterations);
                 System.out.flush();
                 return;
