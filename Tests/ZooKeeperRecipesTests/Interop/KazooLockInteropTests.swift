@@ -49,6 +49,42 @@ struct KazooLockInteropTests {
         }
     }
 
+    @Test("kazoo's WriteLock holds: our readers and writers wait; kazoo's ReadLock holds: our readers share, writers wait")
+    func kazooReadWriteLocks() async throws {
+        try await withRecipeServer { server in
+            try await withClients(1, on: server) { clients in
+                let zk = clients[0]
+                for (mode, readersShare) in [("hold-write", false), ("hold-read", true)] {
+                    let path = try ZNodePath("/kazoo/rw-\(mode)")
+                    let kazoo = Task { try await KazooToolchain.contend(server.connectString, mode: mode, path: path) }
+                    try await eventually(within: .seconds(45)) { (try? await zk.exists("/signal/held")) != nil }
+                    let lock = DistributedReadWriteLock(client: zk, path: path)
+                    await #expect(throws: LockError.timedOut, "\(mode): our writer must wait") {
+                        _ = try await lock.writeLock.acquire(timeout: .milliseconds(500))
+                    }
+                    if readersShare {
+                        let read = try await lock.readLock.acquire(timeout: .seconds(5))
+                        try await read.release()
+                    } else {
+                        await #expect(throws: LockError.timedOut, "\(mode): our reader must wait") {
+                            _ = try await lock.readLock.acquire(timeout: .milliseconds(500))
+                        }
+                    }
+                    let writer = Task { try await lock.writeLock.acquire(timeout: .seconds(30)) }
+                    try await waitForChildren(zk, path, count: 2)
+                    try await zk.create("/signal/release")
+                    let lease = try await writer.value
+                    #expect(try await zk.getChildren(path) == [String(lease.path.split(separator: "/").last!)])
+                    try await lease.release()
+                    let run = try await kazoo.value
+                    #expect(run.exitCode == 0 && run.output.contains("released"), "\(run)")
+                    try await zk.delete("/signal/held")
+                    try await zk.delete("/signal/release")
+                }
+            }
+        }
+    }
+
     @Test("we hold: kazoo's Curator-named Lock subclass waits, then gets the lock after our release")
     func kazooSubclassWaitsForUs() async throws {
         try await withRecipeServer { server in

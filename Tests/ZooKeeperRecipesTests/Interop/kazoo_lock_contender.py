@@ -1,6 +1,7 @@
 # A kazoo lock contender for KazooLockInteropTests (run with Debian's /usr/bin/python3 + python3-kazoo).
 # usage: kazoo_lock_contender.py HOSTS[/chroot] MODE LOCK_PATH
 #   hold      default kazoo Lock: acquire, create /signal/held, wait for /signal/release, release
+#   hold-read, hold-write   the same with kazoo's ReadLock / WriteLock
 #   subclass  kazoo Lock named like Curator (the documented interop subclass): try 1.5 s, create
 #             /signal/tried, wait for /signal/go, acquire (20 s), release
 import sys
@@ -9,7 +10,7 @@ import time
 
 from kazoo.client import KazooClient
 from kazoo.exceptions import LockTimeout
-from kazoo.recipe.lock import Lock
+from kazoo.recipe.lock import Lock, ReadLock, WriteLock
 
 
 class CuratorCompatibleLock(Lock):
@@ -42,8 +43,8 @@ def main():
     hosts, mode, path = sys.argv[1:4]
     zk = KazooClient(hosts=hosts, timeout=10)
     zk.start(timeout=15)
-    if mode == "hold":
-        lock = Lock(zk, path, "kazoo")
+    if mode in ("hold", "hold-read", "hold-write"):
+        lock = {"hold": Lock, "hold-read": ReadLock, "hold-write": WriteLock}[mode](zk, path, "kazoo")
         if not try_acquire(lock, 20):
             raise SystemExit("could not acquire")
         zk.create("/signal/held", makepath=True)
