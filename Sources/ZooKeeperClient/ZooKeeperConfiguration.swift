@@ -1,4 +1,4 @@
-public import ZooKeeperProtocol
+import ZooKeeperProtocol
 
 /// One server of the ensemble, as written in a connect string.
 public struct ServerAddress: Hashable, Sendable, CustomStringConvertible {

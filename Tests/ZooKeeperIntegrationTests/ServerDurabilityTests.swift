@@ -47,7 +47,7 @@ struct ServerDurabilityTests {
             try await eventually(within: .seconds(60)) { acked.value.count >= killAfter }
             killed.update { $0 = true }
             server.kill()
-            let inFlightEnded = try? await withTimeout(.seconds(30)) { await writer.value }
+            let inFlightEnded: Void? = try? await withTimeout(.seconds(30)) { await writer.value }
             #expect(inFlightEnded != nil, "round \(round): in-flight creates did not all end after the kill")
             writer.cancel()
             let ackedNow = acked.value

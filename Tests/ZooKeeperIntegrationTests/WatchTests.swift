@@ -28,7 +28,7 @@ struct WatchTests {
             #expect(stat == nil)
             // Armed on the server although the node is missing.
             try await zk.checkWatches("/later", type: .data)
-            try await withOtherClient(context) { other in try await other.create("/later") }
+            _ = try await withOtherClient(context) { other in try await other.create("/later") }
             #expect(try await awaitEvent(watch) == .synced(.nodeCreated, "/later"))
 
             // On an existing node the exists watch sees data changes too.

@@ -133,14 +133,14 @@ package struct ZooKeeperDatabase: Sendable {
         tree.childWatches.removeSession(sessionId)
     }
 
-    /// Recovery: applies a logged txn without checks; notifications are dropped. Like Apache, apply
-    /// errors (e.g. a create already in a fuzzy snapshot) are reported in the result, not thrown.
-    @discardableResult
     /// Makes room for `additionalNodes` more nodes before a replay (a hint; see ``DataTree/reserveCapacity(_:)``).
     package mutating func reserveNodeCapacity(additionalNodes: Int) {
         tree.reserveCapacity(tree.nodes.count + additionalNodes)
     }
 
+    /// Recovery: applies a logged txn without checks; notifications are dropped. Like Apache, apply
+    /// errors (e.g. a create already in a fuzzy snapshot) are reported in the result, not thrown.
+    @discardableResult
     package mutating func replay(_ txn: LoggedTxn) -> TxnResult {
         let rc = applyLogged(txn)
         _ = tree.drainNotifications()

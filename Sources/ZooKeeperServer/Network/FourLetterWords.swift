@@ -191,7 +191,8 @@ extension PipelineState {
         let directory = path + "/version-2"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.reduce(0) { total, name in
-            let size = (try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? Int) ?? 0
+            // A file that vanished meanwhile (purged) counts as empty: this is a statistic, not I/O that matters.
+            let size = (try? FileManager.default.attributesOfItem(atPath: directory + "/" + name))?[.size] as? Int
             return total + (size ?? 0)
         }
     }
