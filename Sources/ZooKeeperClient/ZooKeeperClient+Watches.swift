@@ -49,11 +49,15 @@ extension ZooKeeperClient {
         let kind: WatchKind = mode == .persistent ? .persistent : .persistentRecursive
         continuation.onTermination = { [weak core] _ in
             guard let core else { return }
-            let (removed, free) = core.state.withLock { $0.watches.removePersistent(id: id, path: server) }
-            guard removed != nil, free else { return }
-            // Nobody else watches the path: remove the server-side watch too. Fire and forget.
-            let request = RemoveWatchesRequest(path: server, type: WatcherType.any.rawValue)
-            core.enqueue(opCode: .removeWatches, body: request.juteBytes(), waiter: ReplyWaiter(), watch: nil)
+            // From a task, not inline: the runtime may call this under the consumer task's status lock,
+            // and the core's lock must never be taken there (see ClientCore's notes).
+            Task {
+                let (removed, free) = core.state.withLock { $0.watches.removePersistent(id: id, path: server) }
+                guard removed != nil, free else { return }
+                // Nobody else watches the path: remove the server-side watch too. Fire and forget.
+                let request = RemoveWatchesRequest(path: server, type: WatcherType.any.rawValue)
+                core.enqueue(opCode: .removeWatches, body: request.juteBytes(), waiter: ReplyWaiter(), watch: nil)
+            }
         }
         do {
             _ = try await call(.addWatch, AddWatchRequest(path: server, mode: mode.rawValue), path: path.string,

@@ -57,13 +57,15 @@ extension ClientCore {
                         effects.append(.log(.warning, "SetWatches failed: \(ZooKeeperErrorCode(rawValue: header.err))"))
                     }
                 default:
-                    guard let pending = state.inFlight.popFirst() else {
+                    guard let expected = state.inFlight.first?.xid else {
                         outcome = .dropConnection(ZooKeeperError(.protocolViolation, message: "reply xid \(header.xid) with no request outstanding"))
                         return effects
                     }
-                    guard pending.xid == header.xid else {
-                        effects.append(.resume(pending.waiter, .failure(ZooKeeperError(.connectionLoss, message: "xid out of order"))))
-                        outcome = .dropConnection(ZooKeeperError(.protocolViolation, message: "xid out of order: expected \(pending.xid), got \(header.xid)"))
+                    guard expected == header.xid, let pending = state.inFlight.popFirst() else {
+                        // Left in the FIFO: the drop fails it with every other outstanding request, after
+                        // the state has left `.connected` (a request made in between cannot slip onto
+                        // the broken connection and fail with this connection's error).
+                        outcome = .dropConnection(ZooKeeperError(.protocolViolation, message: "xid out of order: expected \(expected), got \(header.xid)"))
                         return effects
                     }
                     // lastZxidSeen comes only from reply headers with zxid > 0 (never from notifications).

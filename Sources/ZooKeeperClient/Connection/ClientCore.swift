@@ -33,7 +33,6 @@ struct WatchRegistration: Sendable {
 enum CoreEffect: Sendable {
     case resume(ReplyWaiter, Result<RawReply, any Error>)
     case deliver(WatchDelivery)
-    case publish(ConnectionState, [AsyncStream<ConnectionState>.Continuation])
     case finishSubscribers([AsyncStream<ConnectionState>.Continuation])
     case log(ZooKeeperLogHandler.Level, String)
 
@@ -42,7 +41,6 @@ enum CoreEffect: Sendable {
             switch effect {
             case let .resume(waiter, result): waiter.resume(result)
             case let .deliver(delivery): delivery.perform()
-            case let .publish(state, subscribers): for subscriber in subscribers { subscriber.yield(state) }
             case let .finishSubscribers(subscribers): for subscriber in subscribers { subscriber.finish() }
             case let .log(level, message): log.log(level, message)
             }
@@ -53,8 +51,13 @@ enum CoreEffect: Sendable {
 /// The client's shared state: request FIFO, outbound bytes, watches, session, connection state.
 ///
 /// Touched by callers (to enqueue) and by the I/O thread (to send, match replies, reconnect), always
-/// under one `Mutex`. Continuations and streams are never resumed while the lock is held: methods
-/// return ``CoreEffect`` lists that the caller performs afterwards.
+/// under one `Mutex`. Continuations and watch streams are never resumed while the lock is held:
+/// methods return ``CoreEffect`` lists that the caller performs afterwards. The one exception is the
+/// connection-state streams: a state is yielded under the lock, where it is decided, so every subscriber
+/// sees every state in the order it happened (performed afterwards, a `.presumedExpired` from the I/O
+/// thread could land after a `.lost(.closed)` from `close()`, i.e. after the stream was finished).
+/// `yield` only appends to an unbounded buffer, and a subscriber's termination removes it from a task,
+/// never inline (inline, it would take this lock under the consumer task's status lock: ABBA).
 final class ClientCore: Sendable {
     enum Lifecycle: Sendable {
         case running
@@ -159,17 +162,18 @@ final class ClientCore: Sendable {
 
     func subscribe() -> AsyncStream<ConnectionState> {
         let (stream, continuation) = AsyncStream.makeStream(of: ConnectionState.self, bufferingPolicy: .unbounded)
-        let (current, finished, id) = state.withLock { state -> (ConnectionState, Bool, UInt64) in
+        let (finished, id) = state.withLock { state -> (Bool, UInt64) in
             state.nextID += 1
             let id = state.nextID
-            var finished = false
-            if case .terminated = state.lifecycle { finished = true } else { state.subscribers[id] = continuation }
-            return (state.connectionState, finished, id)
+            continuation.yield(state.connectionState)  // under the lock: before any later state
+            if case .terminated = state.lifecycle { return (true, id) }
+            state.subscribers[id] = continuation
+            return (false, id)
         }
-        continuation.yield(current)
         if finished { continuation.finish() }
         continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+            guard let self else { return }
+            Task { _ = self.state.withLock { $0.subscribers.removeValue(forKey: id) } }  // not inline: see the class notes
         }
         return stream
     }
@@ -235,10 +239,12 @@ final class ClientCore: Sendable {
         return effects
     }
 
+    /// Records a new connection state and yields it to every subscriber, under the lock (see the class notes).
     static func publish(_ state: inout State, _ new: ConnectionState) -> [CoreEffect] {
         guard state.connectionState != new else { return [] }
         state.connectionState = new
-        return [.publish(new, Array(state.subscribers.values))]
+        for subscriber in state.subscribers.values { subscriber.yield(new) }
+        return []
     }
 
     func publishPresumedExpiry() -> [CoreEffect] {
@@ -297,6 +303,9 @@ struct RequestFIFO: Sendable {
     var isEmpty: Bool { head == items.count }
 
     mutating func append(_ item: PendingRequest) { items.append(item) }
+
+    /// The oldest request, left in place.
+    var first: PendingRequest? { head < items.count ? items[head] : nil }
 
     mutating func popFirst() -> PendingRequest? {
         guard head < items.count else { return nil }
