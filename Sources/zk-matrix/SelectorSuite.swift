@@ -1,5 +1,6 @@
 import ZooKeeperClient
 import ZooKeeperRecipes
+import ZooKeeperTestSupport
 
 /// LeaderSelector: three participants with autoRequeue, each body holding leadership until cancelled.
 /// A sampler checks that at most one body runs at a time among connected participants, and every term's
@@ -33,7 +34,7 @@ struct SelectorSuite {
                     ledger.running[id] = term.fencingToken
                 }
                 defer { _ = ledger.withLock { $0.running.removeValue(forKey: id) } }
-                try await Task.sleep(for: .seconds(3600))  // lead until cancelled
+                try await suspendUntilCancelled()  // lead until cancelled
             }
             selectors.append(selector)
         }

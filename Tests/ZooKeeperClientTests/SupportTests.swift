@@ -152,7 +152,7 @@ struct FixtureHelperTests {
         #expect(try await withTimeout(.seconds(5)) { 42 } == 42)
         await #expect(throws: TimeoutError.self) {
             try await withTimeout(.milliseconds(50)) {
-                try await Task.sleep(for: .seconds(60))
+                try await suspendUntilCancelled()
                 return 0
             }
         }

@@ -202,8 +202,11 @@ got_b = threading.Event()
 def contend():
     if lock_b.acquire(timeout=20): got_b.set()
 t = threading.Thread(target=contend); t.start()
-deadline = time.time() + 10
-while len(lock_a.contenders()) < 2 and time.time() < deadline: time.sleep(0.02)
+queued = threading.Event()
+def on_children(children):
+    if len(children) >= 2: queued.set()
+other.ChildrenWatch(root + "/lock", on_children)
+assert queued.wait(10), "b never queued"
 assert lock_a.contenders() == ["a", "b"], lock_a.contenders()
 assert not got_b.is_set(), "b got the lock while a held it"; step("lock-contended")
 lock_a.release()
@@ -213,8 +216,9 @@ zk.delete(root + "/a")
 try: zk.get(root + "/a"); raise AssertionError("deleted node still there")
 except NoNodeError: step("delete")
 zk.stop(); zk.close()
-deadline = time.time() + 10
-while other.exists(p) is not None and time.time() < deadline: time.sleep(0.02)
+gone = threading.Event()
+if other.exists(p, watch=lambda event: gone.set()) is not None:
+    assert gone.wait(10), "ephemeral survived close"
 assert other.exists(p) is None, "ephemeral survived close"; step("ephemeral-gone")
 other.delete(root, recursive=True)
 other.stop(); other.close()

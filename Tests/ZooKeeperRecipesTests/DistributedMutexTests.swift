@@ -189,7 +189,7 @@ struct DistributedMutexTests {
                     try await DistributedMutex(client: clients[0], path: path).withLock { lease in
                         entered.update { $0 = lease.fencingToken }
                         do {
-                            try await Task.sleep(for: .seconds(120))  // "work" until cancelled
+                            try await suspendUntilCancelled()  // "work" until cancelled
                         } catch {
                             cancelled.update { $0 = true }
                             throw error

@@ -7,7 +7,7 @@ import ZooKeeperTestSupport
 /// A leadership body's "work": runs until its task is cancelled (then records it).
 private func workUntilCancelled(_ cancelled: Box<Int>? = nil) async throws {
     do {
-        try await Task.sleep(for: .seconds(3600))
+        try await suspendUntilCancelled()
     } catch {
         cancelled?.update { $0 += 1 }
         throw error

@@ -16,7 +16,7 @@ import org.apache.curator.retry.RetryNTimes;
 
 /**
  * Contends for Curator's InterProcessMutex on a lock path, K times; under each hold it increments a
- * shared counter node with an unguarded read-modify-write (read, sleep, write value+1), so the final
+ * shared counter node with an unguarded read-modify-write (read, a round trip, write value+1), so the final
  * counter equals the number of acquisitions only if every hold was exclusive.
  *
  * Usage: CuratorMutexContender <connectString> <lockPath> <counterPath> <iterations> [mutex|write|read]
@@ -65,7 +65,7 @@ public final class CuratorMutexContender {
                             System.err.println(holders + " holders of a " + maxLeases + "-lease semaphore");
                             System.exit(6);
                         }
-                        Thread.sleep(2);
+                        client.checkExists().forPath("/");  // a round trip while holding the lease
                         client.delete().forPath(mine);
                         System.out.println("exit " + i);
                     } finally {
@@ -88,7 +88,7 @@ public final class CuratorMutexContender {
                         if (i >= iterations) { done.countDown(); return; }
                         System.out.println("enter " + i);
                         long value = read(c, counterPath);
-                        Thread.sleep(2);
+                        c.checkExists().forPath("/");  // a round trip inside the section
                         c.setData().forPath(counterPath, Long.toString(value + 1).getBytes(StandardCharsets.UTF_8));
                         System.out.println("exit " + i);
                         if (terms.incrementAndGet() >= iterations) done.countDown();
@@ -123,7 +123,7 @@ public final class CuratorMutexContender {
                         }
                         System.out.println("enter " + i);
                         long value = read(client, counterPath);
-                        Thread.sleep(2);
+                        client.checkExists().forPath("/");  // a round trip inside the section
                         client.setData().forPath(counterPath, Long.toString(value + 1).getBytes(StandardCharsets.UTF_8));
                         System.out.println("exit " + i);
                     } finally {
@@ -151,7 +151,7 @@ public final class CuratorMutexContender {
                 try {
                     System.out.println("enter " + i);
                     long value = read(client, counterPath);
-                    Thread.sleep(2);  // widen the critical section: a lost update or torn read would show
+                    client.checkExists().forPath("/");  // widen the critical section (a round trip): a lost update or torn read would show
                     if (mode.equals("read")) {
                         long again = read(client, counterPath);
                         if (again != value) {
