@@ -144,28 +144,20 @@ struct GroupMemberTests {
         try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let group: ZNodePath = "/cluster/rejoin"
-                let made = Box<[ZooKeeperClient]>([])
-                let connectString = server.connectString
-                @Sendable func connect() async throws -> ZooKeeperClient {
-                    var configuration = try ZooKeeperConfiguration(connectionString: connectString)
-                    configuration.sessionTimeout = .seconds(4)
-                    let client = try await ZooKeeperClient.connect(configuration)
-                    made.update { $0.append(client) }
-                    return client
-                }
-                let phoenix = try GroupMember(client: try await connect(), membershipPath: group, memberID: "phoenix",
-                                              payload: Array("p".utf8), reconnect: { try await connect() })
+                let made = ClientFactory(server)  // every client it makes, for the checks and closing
+                let phoenix = try GroupMember(client: try await made.connect(), membershipPath: group, memberID: "phoenix",
+                                              payload: Array("p".utf8), reconnect: { try await made.connect() })
                 let other = try GroupMember(client: clients[0], membershipPath: group, memberID: "other")
                 try await phoenix.start()
                 try await other.start()
                 try await eventually(within: .seconds(10)) { phoenix.currentMembers().keys.sorted() == ["other", "phoenix"] }
                 let oldSession = try #require(try await clients[1].exists(try group.appending("phoenix"))).ephemeralOwner
-                try await server.expireSession(made.get[0].session)
+                try await server.expireSession(made.clients[0].session)
                 try await eventually(within: .seconds(10)) {
                     guard let stat = try? await clients[1].exists(try group.appending("phoenix")) else { return false }
                     return stat.ephemeralOwner != oldSession
                 }
-                #expect(made.get.count == 2)
+                #expect(made.clients.count == 2)
                 // The new cache follows the group: a member joining now is seen.
                 let late = try GroupMember(client: clients[1], membershipPath: group, memberID: "late")
                 try await late.start()
@@ -177,7 +169,7 @@ struct GroupMemberTests {
                 await other.close()
                 await phoenix.close()
                 #expect(try await leftovers(clients[1], group).isEmpty)
-                for client in made.get { await client.close() }
+                for client in made.clients { await client.close() }
             }
         }
     }

@@ -143,31 +143,23 @@ struct PersistentNodeTests {
         try await withRecipeServer { server in
             try await withClients(1, on: server) { clients in
                 let observer = clients[0]
-                let made = Box<[ZooKeeperClient]>([])
-                let connectString = server.connectString
-                @Sendable func connect() async throws -> ZooKeeperClient {
-                    var configuration = try ZooKeeperConfiguration(connectionString: connectString)
-                    configuration.sessionTimeout = .seconds(4)
-                    let client = try await ZooKeeperClient.connect(configuration)
-                    made.update { $0.append(client) }
-                    return client
-                }
-                let node = try PersistentNode(client: try await connect(), path: "/alive/me", data: Array("p".utf8),
-                                              reconnect: { try await connect() })
+                let made = ClientFactory(server)  // every client it makes, for the checks and closing
+                let node = try PersistentNode(client: try await made.connect(), path: "/alive/me", data: Array("p".utf8),
+                                              reconnect: { try await made.connect() })
                 node.start()
                 #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
                 let oldSession = try #require(try await observer.exists("/alive/me")).ephemeralOwner
-                try await server.expireSession(made.get[0].session)
+                try await server.expireSession(made.clients[0].session)
                 try await eventually(within: .seconds(10)) {
                     guard let stat = try? await observer.exists("/alive/me") else { return false }
                     return stat.ephemeralOwner != oldSession
                 }
-                #expect(made.get.count == 2)
-                #expect(node.client === made.get[1])
+                #expect(made.clients.count == 2)
+                #expect(node.client === made.clients[1])
                 #expect(try await observer.getData("/alive/me").data == Array("p".utf8))
                 await node.close()
                 #expect(try await observer.exists("/alive/me") == nil)
-                for client in made.get { await client.close() }
+                for client in made.clients { await client.close() }
             }
         }
     }

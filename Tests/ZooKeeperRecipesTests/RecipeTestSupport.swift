@@ -138,6 +138,26 @@ func withClients<T: Sendable>(
     }
 }
 
+/// Makes clients (each its own session, 4 s timeout) on a server and remembers them: the `reconnect:`
+/// factory of recipes that outlive a session, in tests that then check and close every client made.
+final class ClientFactory: Sendable {
+    private let connectString: String
+    private let made = Box<[ZooKeeperClient]>([])
+
+    init(_ server: RecipeServer) { connectString = server.connectString }
+
+    /// Every client made so far, oldest first.
+    var clients: [ZooKeeperClient] { made.get }
+
+    @Sendable func connect() async throws -> ZooKeeperClient {
+        var configuration = try ZooKeeperConfiguration(connectionString: connectString)
+        configuration.sessionTimeout = .seconds(4)
+        let client = try await ZooKeeperClient.connect(configuration)
+        made.update { $0.append(client) }
+        return client
+    }
+}
+
 /// An independent witness of mutual exclusion: counts holders, records any overlap.
 final class ExclusionWitness: Sendable {
     private struct State {

@@ -184,28 +184,20 @@ struct ServiceDiscoveryTests {
         try await withRecipeServer { server in
             try await withClients(1, on: server) { clients in
                 let observer = clients[0]
-                let made = Box<[ZooKeeperClient]>([])
-                let connectString = server.connectString
-                @Sendable func connect() async throws -> ZooKeeperClient {
-                    var configuration = try ZooKeeperConfiguration(connectionString: connectString)
-                    configuration.sessionTimeout = .seconds(4)
-                    let client = try await ZooKeeperClient.connect(configuration)
-                    made.update { $0.append(client) }
-                    return client
-                }
-                let discovery = ServiceDiscovery<String>(client: try await connect(), basePath: "/svc",
-                                                         reconnect: { try await connect() })
+                let made = ClientFactory(server)  // every client it makes, for the checks and closing
+                let discovery = ServiceDiscovery<String>(client: try await made.connect(), basePath: "/svc",
+                                                         reconnect: { try await made.connect() })
                 discovery.start()
                 try await discovery.register(ServiceInstance(name: "web", id: "me"))
                 let oldSession = try #require(try await observer.exists("/svc/web/me")).ephemeralOwner
-                try await server.expireSession(made.get.first?.session)
+                try await server.expireSession(made.clients.first?.session)
                 try await eventually(within: .seconds(10)) {
                     guard let stat = try? await observer.exists("/svc/web/me") else { return false }
                     return stat.ephemeralOwner != oldSession
                 }
-                #expect(made.get.count == 2)
+                #expect(made.clients.count == 2)
                 await discovery.close()
-                for client in made.get { await client.close() }
+                for client in made.clients { await client.close() }
             }
         }
     }
