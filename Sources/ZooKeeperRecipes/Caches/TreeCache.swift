@@ -112,19 +112,14 @@ public final class TreeCache: Sendable {
     /// `.initialized` (once the first read is done), then every change, in order; finishes on close or
     /// session loss.
     public func events() -> AsyncStream<CacheEvent> {
-        let (stream, continuation) = AsyncStream.makeStream(of: CacheEvent.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { state in
-            guard !state.closed else { return nil }
-            // Yielded under the lock (a non-blocking buffer append) so no change can slip in between.
-            if state.initialized { continuation.yield(.initialized(state.nodes)) }
-            return state.subscribers.add(continuation)
-        }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
-        return stream
+        Subscribers.stream(register: { continuation in
+            state.withLock { state -> UInt64? in
+                guard !state.closed else { return nil }
+                // Yielded under the lock (a non-blocking buffer append) so no change can slip in between.
+                if state.initialized { continuation.yield(.initialized(state.nodes)) }
+                return state.subscribers.add(continuation)
+            }
+        }, remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
 
     /// Stops following (the watch is removed) and finishes every event stream.

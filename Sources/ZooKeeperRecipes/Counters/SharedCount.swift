@@ -108,14 +108,8 @@ public final class SharedCount: Sendable {
 
     /// Every new value from now on; finishes when the count is closed or the session is lost.
     public func changes() -> AsyncStream<Int32> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { state in state.closed ? nil : state.subscribers.add(continuation) }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
-        return stream
+        Subscribers.stream(register: { continuation in state.withLock { $0.closed ? nil : $0.subscribers.add(continuation) } },
+                           remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
 
     /// Stops following the node and finishes every ``changes()`` stream.

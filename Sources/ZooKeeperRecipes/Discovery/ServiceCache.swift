@@ -84,17 +84,12 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
 
     /// The current snapshot, then every changed one; finishes on ``close()`` or session loss.
     public func snapshots() -> AsyncStream<[Instance]> {
-        let (stream, continuation) = AsyncStream.makeStream(of: [Instance].self, bufferingPolicy: .bufferingNewest(16))
-        let id: UInt64? = state.withLock { state in
-            continuation.yield(state.instances)
-            return state.closed ? nil : state.subscribers.add(continuation)
-        }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
-        return stream
+        Subscribers.stream(bufferingPolicy: .bufferingNewest(16), register: { continuation in
+            state.withLock { state in
+                continuation.yield(state.instances)
+                return state.closed ? nil : state.subscribers.add(continuation)
+            }
+        }, remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
 
     /// Re-reads every instance now, bypassing the cache's tree (the cache follows changes by itself;

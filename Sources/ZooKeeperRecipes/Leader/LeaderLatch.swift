@@ -108,17 +108,12 @@ public final class LeaderLatch: Sendable {
 
     /// The current leadership, then every change; finishes when the latch is closed or its session lost.
     public func leadershipChanges() -> AsyncStream<Leadership> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Leadership.self, bufferingPolicy: .unbounded)
-        let id: UInt64? = state.withLock { state in
-            continuation.yield(state.leadership)  // under the lock: before any later change
-            return state.closed ? nil : state.subscribers.add(continuation)
-        }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
-        return stream
+        Subscribers.stream(register: { continuation in
+            state.withLock { state -> UInt64? in
+                continuation.yield(state.leadership)  // under the lock: before any later change
+                return state.closed ? nil : state.subscribers.add(continuation)
+            }
+        }, remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
 
     /// Waits until we lead.

@@ -101,18 +101,13 @@ public final class GroupMember: Sendable {
     /// `.initial` (the members at subscription, once the first read is done), then every change in order;
     /// finishes on ``close()``.
     public func changes() -> AsyncStream<MembershipChange> {
-        let (stream, continuation) = AsyncStream.makeStream(of: MembershipChange.self, bufferingPolicy: .unbounded)
-        let id = state.withLock { state -> UInt64? in
-            guard !state.closed else { return nil }
-            if state.initialized { continuation.yield(.initial(state.members)) }  // a buffer append, under the lock
-            return state.subscribers.add(continuation)
-        }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
-        return stream
+        Subscribers.stream(register: { continuation in
+            state.withLock { state -> UInt64? in
+                guard !state.closed else { return nil }
+                if state.initialized { continuation.yield(.initial(state.members)) }
+                return state.subscribers.add(continuation)
+            }
+        }, remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
 
     /// Replaces our payload (kept for re-creation) and writes it to our node.

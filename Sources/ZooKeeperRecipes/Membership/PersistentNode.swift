@@ -172,19 +172,14 @@ public final class PersistentNode: Sendable {
     /// The path of each creation or adoption of our node (Curator's `PersistentNodeListener.nodeCreated`),
     /// starting with the current one if the node exists; finishes on ``close()``.
     public func createdPaths() -> AsyncStream<String> {
-        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
-        let id = state.withLock { state -> UInt64? in
-            guard !state.closed else { return nil }
-            // Under the lock (a buffer append) so no creation can slip in between.
-            if let node = state.node { continuation.yield(node.path) }
-            return state.subscribers.add(continuation)
-        }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.removeOnTermination { [weak self] in self?.state.withLock { $0.subscribers.remove(id) } }
-        return stream
+        Subscribers.stream(register: { continuation in
+            state.withLock { state -> UInt64? in
+                guard !state.closed else { return nil }
+                // Under the lock (a buffer append) so no creation can slip in between.
+                if let node = state.node { continuation.yield(node.path) }
+                return state.subscribers.add(continuation)
+            }
+        }, remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
 
     /// Replaces the stored data and writes it to the node if it exists (a missing node gets it when recreated).

@@ -28,6 +28,29 @@ struct Subscribers<Element: Sendable>: Sendable {
     }
 }
 
+extension Subscribers {
+    /// A new subscriber's stream.
+    ///
+    /// - Parameters:
+    ///   - register: runs under the owner's lock: yields what the subscriber must see first (a buffer
+    ///     append, so nothing can slip in between) and adds the continuation, returning its id — or
+    ///     `nil` when the owner is closed, which finishes the stream at once.
+    ///   - remove: drops the subscriber once its consumer is gone (from a task: see ``AsyncStream/Continuation/removeOnTermination(_:)``).
+    static func stream(
+        bufferingPolicy: AsyncStream<Element>.Continuation.BufferingPolicy = .unbounded,
+        register: (AsyncStream<Element>.Continuation) -> UInt64?,
+        remove: @escaping @Sendable (UInt64) -> Void
+    ) -> AsyncStream<Element> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Element.self, bufferingPolicy: bufferingPolicy)
+        guard let id = register(continuation) else {
+            continuation.finish()
+            return stream
+        }
+        continuation.removeOnTermination { remove(id) }
+        return stream
+    }
+}
+
 extension AsyncStream.Continuation {
     /// Runs `remove` once the stream's consumer is gone (it stopped iterating, or was cancelled).
     ///
