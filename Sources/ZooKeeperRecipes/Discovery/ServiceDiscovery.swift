@@ -231,22 +231,15 @@ public final class ServiceDiscovery<Payload: Codable & Sendable>: Sendable {
                     try await client.create(path, data: data, mode: mode)
                     return
                 } catch let error as ZooKeeperError where error.code == .noNode && attempts < 5 {
-                    if let parent = path.parent { try await ensureContainers(parent, client: client) }
+                    if let parent = path.parent {
+                        try await RecipeSupport.ensurePath(client, parent, mode: .container, policy: retryPolicy)
+                    }
                 } catch let error as ZooKeeperError where error.code == .nodeExists && !replaceExisting {
                     return  // a concurrent register made it
                 } catch let error as ZooKeeperError where error.code == .nodeExists && attempts < 5 {
                     // Curator: delete and recreate, so watchers fire and this session owns the node.
                     do { try await client.delete(path) } catch let error as ZooKeeperError where error.code == .noNode {}
                 }
-            }
-        }
-    }
-
-    private func ensureContainers(_ path: ZNodePath, client: ZooKeeperClient) async throws {
-        for prefix in path.prefixes where !prefix.isRoot {
-            do {
-                try await client.create(prefix, mode: .container)
-            } catch let error as ZooKeeperError where error.code == .nodeExists {
             }
         }
     }

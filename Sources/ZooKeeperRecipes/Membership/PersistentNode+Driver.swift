@@ -120,7 +120,9 @@ extension PersistentNode {
                     return .ours(Node(path: created, ephemeralOwner: stat.ephemeralOwner))
                 } catch let error as ZooKeeperError where error.code == .noNode && parentsCreated < 5 {
                     parentsCreated += 1
-                    if let parent = path.parent { try await ProtectedCreate.ensureContainers(parent, client: client) }
+                    if let parent = path.parent {
+                        try await RecipeSupport.ensurePath(client, parent, mode: .container, policy: retryPolicy)
+                    }
                 } catch let error as ZooKeeperError where error.code == .nodeExists {
                     // A retry after a lost reply finds the node it made; or someone else's node is there.
                     guard let stat = try await client.exists(path) else { continue }

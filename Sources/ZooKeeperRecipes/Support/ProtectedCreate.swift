@@ -53,7 +53,7 @@ struct ProtectedCreate: Sendable {
         while true {
             do {
                 if mayExist, let found = try await findOwn() { return found }
-                return try await createOnce(data: data, mode: mode, ttl: ttl)
+                return try await createOnce(data: data, mode: mode, ttl: ttl, policy: policy)
             } catch let error as ZooKeeperError where error.isRecipeRetryable {
                 mayExist = true
                 guard policy.allowsRetry(after: retries, elapsed: clock.now - start) else { throw error }
@@ -120,7 +120,7 @@ struct ProtectedCreate: Sendable {
                       sequentialPrefix: mode.isSequential)
     }
 
-    private func createOnce(data: [UInt8], mode: CreateMode, ttl: Duration?) async throws -> Created {
+    private func createOnce(data: [UInt8], mode: CreateMode, ttl: Duration?, policy: RetryPolicy) async throws -> Created {
         let path = try nodePath(mode)
         var parentsCreated = 0
         while true {
@@ -131,7 +131,7 @@ struct ProtectedCreate: Sendable {
             } catch let error as ZooKeeperError where error.code == .noNode && parentsCreated < 5 {
                 // The parent is missing (or was a container the server just removed): make it.
                 parentsCreated += 1
-                try await ensureContainers(parent)
+                try await RecipeSupport.ensurePath(client, parent, mode: .container, policy: policy)
             }
         }
     }
@@ -153,20 +153,6 @@ struct ProtectedCreate: Sendable {
         return Created(path: path.string, name: child, czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
     }
 
-    /// Creates `path` and its missing ancestors as containers, tolerating ones that exist.
-    func ensureContainers(_ path: ZNodePath) async throws {
-        try await Self.ensureContainers(path, client: client)
-    }
-
-    /// Creates `path` and its missing ancestors as containers, tolerating ones that exist.
-    static func ensureContainers(_ path: ZNodePath, client: ZooKeeperClient) async throws {
-        for prefix in path.prefixes {
-            do {
-                try await client.create(prefix, mode: .container)
-            } catch let error as ZooKeeperError where error.code == .nodeExists {
-            }
-        }
-    }
 }
 
 /// Curator's `delete().guaranteed()`: delete a node, retrying connection loss until the node is gone or
