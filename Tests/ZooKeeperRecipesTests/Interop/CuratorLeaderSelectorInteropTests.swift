@@ -24,6 +24,7 @@ struct CuratorLeaderSelectorInteropTests {
             try await withClients(3, on: server) { clients in
                 let path: ZNodePath = "/interop-leader/election"
                 let counterPath: ZNodePath = "/interop-leader/counter"
+                let counter = TextCounter(path: counterPath)
                 try await clients[0].create("/interop-leader")
                 try await clients[0].create(counterPath, data: Array("0".utf8))
                 let javaIterations = 15
@@ -51,10 +52,7 @@ struct CuratorLeaderSelectorInteropTests {
                         do {
                             let children = try await client.getChildren(path)
                             if children.count > clients.count { mixed.update { $0 = true } }
-                            let value = Int(String(decoding: try await client.getData(counterPath).data, as: UTF8.self))!
-                            await Task.yield()
-                            _ = try await client.exists("/")  // a round trip inside the term
-                            _ = try await client.setData(counterPath, data: Array(String(value + 1).utf8))
+                            try await counter.increment(client)
                             swiftTerms.update { $0 += 1 }
                         } catch {
                             failures.update { $0.append("\(error)") }
@@ -70,7 +68,7 @@ struct CuratorLeaderSelectorInteropTests {
                 #expect(status == 0, "the Curator contender failed: \(output)")
                 #expect(output.split(separator: "\n").contains("done \(javaIterations)"), "\(output)")
                 #expect(failures.get.isEmpty, "\(failures.get)")
-                let final = Int(String(decoding: try await clients[0].getData(counterPath).data, as: UTF8.self))!
+                let final = try await counter.read(clients[0])
                 #expect(final == javaIterations + swiftTerms.get,
                         "every read-modify-write ran while leading (Java \(javaIterations), Swift \(swiftTerms.get))")
                 #expect(mixed.get, "the Java and Swift participants were queued together")

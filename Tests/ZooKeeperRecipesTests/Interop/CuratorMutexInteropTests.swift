@@ -6,6 +6,26 @@ import ZooKeeperRecipes
 import ZooKeeperServer
 import ZooKeeperTestSupport
 
+/// The counter node interop tests increment with an unguarded read-modify-write (decimal text, as the
+/// Java contender writes it): a final value equal to the number of increments proves every one ran
+/// while its process alone held the lock or leadership.
+struct TextCounter: Sendable {
+    let path: ZNodePath
+
+    func read(_ client: ZooKeeperClient) async throws -> Int {
+        let text = String(decoding: try await client.getData(path).data, as: UTF8.self)
+        return try #require(Int(text), "counter \(path) holds \"\(text)\"")
+    }
+
+    /// Read, a yield and a round trip (widening the window a second holder would fall into), write + 1.
+    func increment(_ client: ZooKeeperClient) async throws {
+        let value = try await read(client)
+        await Task.yield()
+        _ = try await client.exists("/")
+        _ = try await client.setData(path, data: Array(String(value + 1).utf8))
+    }
+}
+
 /// Java, javac and Curator 5.4's jars (Debian's `libcurator-recipes-java`), if installed.
 enum CuratorToolchain {
     static let jarDirectory = "/usr/share/java"
@@ -111,6 +131,7 @@ struct CuratorMutexInteropTests {
             try await withClients(3, on: server) { clients in
                 let lockPath: ZNodePath = "/interop/lock"
                 let counterPath: ZNodePath = "/interop/counter"
+                let counter = TextCounter(path: counterPath)
                 try await clients[0].create("/interop")
                 try await clients[0].create(counterPath, data: Array("0".utf8))
                 let javaIterations = 15
@@ -137,10 +158,7 @@ struct CuratorMutexInteropTests {
                                     if children.count > clients.count { sawCuratorContender.update { $0 = true } }
                                     let foreign = children.filter { !($0.hasPrefix("_c_") && $0.count == 55 && $0.dropFirst(40).hasPrefix("lock-")) }
                                     #expect(foreign.isEmpty, "every contender uses Curator's layout: \(foreign)")
-                                    let value = Int(String(decoding: try await client.getData(counterPath).data, as: UTF8.self))!
-                                    await Task.yield()
-                                    _ = try await client.exists("/")  // a round trip inside the critical section
-                                    _ = try await client.setData(counterPath, data: Array(String(value + 1).utf8))
+                                    try await counter.increment(client)
                                 }
                                 done += 1
                                 swiftAcquisitions.update { $0 += 1 }
@@ -154,7 +172,7 @@ struct CuratorMutexInteropTests {
                 let lines = output.split(separator: "\n")
                 #expect(lines.filter { $0.hasPrefix("enter ") }.count == javaIterations, "\(output)")
                 #expect(lines.contains("done \(javaIterations)"))
-                let final = Int(String(decoding: try await clients[0].getData(counterPath).data, as: UTF8.self))!
+                let final = try await counter.read(clients[0])
                 #expect(final == javaIterations + swiftAcquisitions.get,
                         "every read-modify-write ran under the lock (Java \(javaIterations), Swift \(swiftAcquisitions.get))")
                 #expect(sawCuratorContender.get, "the Java and Swift contenders were queued on the lock together")
@@ -171,6 +189,7 @@ struct CuratorMutexInteropTests {
             try await withClients(4, on: server) { clients in
                 let lockPath: ZNodePath = "/interop-rw/lock"
                 let counterPath: ZNodePath = "/interop-rw/counter"
+                let counter = TextCounter(path: counterPath)
                 try await clients[0].create("/interop-rw")
                 try await clients[0].create(counterPath, data: Array("0".utf8))
                 let javaIterations = 10
@@ -184,9 +203,6 @@ struct CuratorMutexInteropTests {
                             counterPath: counterPath, iterations: javaIterations, mode: mode)
                     }
                 }
-                @Sendable func read(_ client: ZooKeeperClient) async throws -> Int {
-                    Int(String(decoding: try await client.getData(counterPath).data, as: UTF8.self))!
-                }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for (index, client) in clients.enumerated() {
                         group.addTask {
@@ -195,17 +211,15 @@ struct CuratorMutexInteropTests {
                             while done < 5 || javaRunning.get > 0 {
                                 if index % 2 == 0 {
                                     try await lock.writeLock.withLock(timeout: .seconds(60)) { _ in
-                                        let value = try await read(client)
-                                        _ = try await client.exists("/")
-                                        _ = try await client.setData(counterPath, data: Array(String(value + 1).utf8))
+                                        try await counter.increment(client)
                                     }
                                     swiftWrites.update { $0 += 1 }
                                 } else {
                                     try await lock.readLock.withLock(timeout: .seconds(60)) { _ in
-                                        let value = try await read(client)
+                                        let value = try await counter.read(client)
                                         let children = try await client.getChildren(lockPath)
                                         if children.count > clients.count { mixedQueues.update { $0 = true } }
-                                        if try await read(client) != value { tornReads.update { $0 += 1 } }
+                                        if try await counter.read(client) != value { tornReads.update { $0 += 1 } }
                                     }
                                     swiftReads.update { $0 += 1 }
                                 }
@@ -220,7 +234,7 @@ struct CuratorMutexInteropTests {
                     #expect(status == 0, "a Curator contender failed (exit 5: a writer got in during its read hold): \(output)")
                 }
                 #expect(tornReads.get == 0, "no Swift read hold saw a write")
-                let final = try await read(clients[0])
+                let final = try await counter.read(clients[0])
                 #expect(final == javaIterations + swiftWrites.get, "no lost update (Java \(javaIterations), Swift \(swiftWrites.get))")
                 #expect(mixedQueues.get, "the Java and Swift contenders were queued on the lock together")
                 #expect(try await leftovers(clients[0], lockPath).isEmpty)
@@ -290,6 +304,7 @@ struct CuratorMutexInteropTests {
             try await withClients(3, on: server) { clients in
                 let path: ZNodePath = "/interop-latch/election"
                 let counterPath: ZNodePath = "/interop-latch/counter"
+                let counter = TextCounter(path: counterPath)
                 try await clients[0].create("/interop-latch")
                 try await clients[0].create(counterPath, data: Array("0".utf8))
                 let javaIterations = 10
@@ -315,10 +330,7 @@ struct CuratorMutexInteropTests {
                                 }
                                 let children = try await client.getChildren(path)
                                 if children.count > clients.count { mixed.update { $0 = true } }
-                                let value = Int(String(decoding: try await client.getData(counterPath).data, as: UTF8.self))!
-                                await Task.yield()
-                                _ = try await client.exists("/")  // a round trip while leading
-                                _ = try await client.setData(counterPath, data: Array(String(value + 1).utf8))
+                                try await counter.increment(client)
                                 await latch.close()
                                 terms += 1
                                 swiftTerms.update { $0 += 1 }
@@ -330,7 +342,7 @@ struct CuratorMutexInteropTests {
                 let (status, output) = try await java.value
                 #expect(status == 0, "the Curator latch participant failed: \(output)")
                 #expect(output.split(separator: "\n").contains("done \(javaIterations)"), "\(output)")
-                let final = Int(String(decoding: try await clients[0].getData(counterPath).data, as: UTF8.self))!
+                let final = try await counter.read(clients[0])
                 #expect(final == javaIterations + swiftTerms.get,
                         "every read-modify-write ran while leading (Java \(javaIterations), Swift \(swiftTerms.get))")
                 #expect(mixed.get, "Java and Swift participants were in the election together")
