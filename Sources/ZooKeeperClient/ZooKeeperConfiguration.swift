@@ -22,6 +22,17 @@ public struct ZooKeeperConfiguration: Sendable {
     public var chroot: String?
     /// The session timeout asked for; the server clamps it to its own `[minSessionTimeout, maxSessionTimeout]`.
     public var sessionTimeout: Duration = .seconds(30)
+    /// How long before the earliest instant the server may expire the session the client publishes
+    /// ``ConnectionState/presumedExpired`` (and so lock and leadership bodies are cancelled).
+    ///
+    /// The client never knows when a server last heard from it, but each reply proves a lower bound
+    /// (the send time of the ping or request it answers); the server cannot expire the session before
+    /// that instant plus the negotiated timeout. `.presumedExpired` fires at that instant minus this
+    /// margin, on its own timer, whatever the connection is doing. `nil` (the default): a tenth of the
+    /// negotiated timeout, at least 100 ms, at most a third of it. The margin must cover this process's
+    /// scheduling delays (timer lateness, the time a body takes to notice cancellation); Apache rounds
+    /// expiry up to the next tick, which only adds slack.
+    public var sessionExpiryMargin: Duration?
     /// How long one TCP connect plus handshake may take. `nil`: session timeout ÷ number of servers (the Java client's rule).
     public var connectTimeout: Duration?
     /// How long `withZooKeeperClient` waits for the first session before giving up.

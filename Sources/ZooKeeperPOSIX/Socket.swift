@@ -25,6 +25,7 @@ package struct Socket: Sendable {
         #endif
         guard fd >= 0 else { throw SocketError.lastError("socket") }
         let socket = Socket(fd: fd)
+        socket.suppressSigPipe()
         do throws(SocketError) {
             try socket.setNonBlocking()
         } catch {
@@ -32,6 +33,14 @@ package struct Socket: Sendable {
             throw error
         }
         return socket
+    }
+
+    /// Darwin has no `MSG_NOSIGNAL`: without `SO_NOSIGPIPE` a write to a reset socket kills the process.
+    private func suppressSigPipe() {
+        #if canImport(Darwin)
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
     }
 
     private func setNonBlocking() throws(SocketError) {
@@ -43,6 +52,38 @@ package struct Socket: Sendable {
     package func setNoDelay() {
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Starts a non-blocking connect to `address`. Returns the socket and whether it is already
+    /// connected; if not, wait until it is writable, then call ``finishConnect()``.
+    package static func startConnect(to address: SocketAddress) throws(SocketError) -> (socket: Socket, connected: Bool) {
+        let socket = try makeStreamSocket(family: address.family)
+        let result = address.withSockAddr { pointer, length in
+            #if canImport(Glibc)
+            Glibc.connect(socket.fd, pointer, length)
+            #else
+            Darwin.connect(socket.fd, pointer, length)
+            #endif
+        }
+        if result == 0 {
+            socket.setNoDelay()
+            return (socket, true)
+        }
+        let code = errno
+        guard code == EINPROGRESS || code == EINTR else {
+            socket.close()
+            throw .system(call: "connect", errno: code)
+        }
+        return (socket, false)
+    }
+
+    /// Completes a connect started by ``startConnect(to:)`` once the socket polled writable.
+    package func finishConnect() throws(SocketError) {
+        var status: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &status, &length) == 0 else { throw SocketError.lastError("getsockopt") }
+        if status != 0 { throw .system(call: "connect", errno: status) }
+        setNoDelay()
     }
 
     /// Connects to `address`, waiting at most `timeout`; a readable `interruptFD` (a wake-up pipe) aborts the wait.
@@ -209,6 +250,7 @@ package struct Socket: Sendable {
             if client >= 0 {
                 let socket = Socket(fd: client)
                 _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                socket.suppressSigPipe()
                 do throws(SocketError) {
                     try socket.setNonBlocking()
                 } catch {

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import ZooKeeperClient
 import ZooKeeperProtocol
@@ -160,14 +161,42 @@ struct ScriptedFaultTests {
         client.start()
         try await client.waitUntilConnected(timeout: .seconds(10))
         try await waitForState(client, within: .seconds(10)) { $0 == .presumedExpired }
-        // readTimeout (2/3 of the negotiated 1500 ms) first suspends; presumed expiry needs the whole 1500 ms.
-        #expect(connectedAt.duration(to: .now) >= .milliseconds(1400))
+        // readTimeout (2/3 of the negotiated 1500 ms) first suspends; presumed expiry comes at the
+        // handshake's send time + 1500 ms − the default margin (150 ms).
+        #expect(connectedAt.duration(to: .now) >= .milliseconds(1350))
         await client.close()
         #expect(client.connectionState == .lost(.closed))
         let states = await recorder.task.value
         let suspended = try #require(states.firstIndex(of: .suspended))
         let presumed = try #require(states.firstIndex(of: .presumedExpired))
         #expect(suspended < presumed)
+    }
+
+    @Test("presumed expiry comes before the earliest instant the server may expire the session, even while a reconnect's handshake hangs (one host)")
+    func presumedExpiryWhileReconnectHangs() async throws {
+        let heardAt = Mutex<ContinuousClock.Instant?>(nil)
+        let server = try ScriptedServer { connection, _ in
+            guard let request = connection.readConnectRequest() else { return }
+            if request.sessionId == 0 {
+                heardAt.withLock { $0 = .now }  // the server heard from the client here, at the latest
+                connection.answerHandshake(request, timeoutMs: 1500)
+            }
+            // Never answers again: pings go unanswered and a reconnect's handshake is blackholed.
+            connection.drainUntilClosed()
+        }
+        defer { server.stop() }
+        var settings = try configuration(server.connectString, session: .milliseconds(1500))
+        settings.connectTimeout = nil  // the default: session timeout ÷ hosts, i.e. the whole 1500 ms here
+        let client = try ZooKeeperClient(configuration: settings)
+        client.start()
+        try await client.waitUntilConnected(timeout: .seconds(10))
+        try await waitForState(client, within: .seconds(10)) { $0 == .presumedExpired }
+        let presumedAt = ContinuousClock.now  // observed (later than published): a conservative figure
+        let heard = try #require(heardAt.withLock { $0 })
+        // Before: published only after the hanging attempt ended, about 5/3 × the timeout after contact.
+        #expect(heard.duration(to: presumedAt) < .milliseconds(1500))
+        #expect(server.acceptedConnections >= 2)  // the reconnect attempt was under way
+        await client.close()
     }
 
     @Test("when every server refuses a session whose zxid is ahead, the client ends with serversBehindSession")

@@ -12,9 +12,13 @@ extension ClientCore {
     }
 
     /// Matches a batch of reply frames to their requests, fires watches, tracks zxids and pings.
-    func handle(frames: [[UInt8]], now: ContinuousClock.Instant) -> (FrameOutcome, [CoreEffect]) {
+    /// `proof` is the latest instant at (or after) which the replies show the server heard from us:
+    /// a ping's send time, a request's enqueue time (watch notifications prove nothing).
+    func handle(frames: [[UInt8]], now: ContinuousClock.Instant) -> (outcome: FrameOutcome, effects: [CoreEffect], proof: ContinuousClock.Instant?) {
         var outcome = FrameOutcome.keepGoing
         var authFailure: ZooKeeperError?
+        var proof: ContinuousClock.Instant?
+        func prove(_ instant: ContinuousClock.Instant) { if proof.map({ instant > $0 }) ?? true { proof = instant } }
         var effects = state.withLock { state -> [CoreEffect] in
             var effects: [CoreEffect] = []
             for frame in frames {
@@ -39,7 +43,10 @@ extension ClientCore {
                         return effects
                     }
                 case ReservedXid.ping:
-                    if let sent = state.pingSentAt { state.lastPingRoundTrip = sent.duration(to: now) }
+                    if let sent = state.pingSentAt {
+                        state.lastPingRoundTrip = sent.duration(to: now)
+                        prove(sent)
+                    }
                     state.pingSentAt = nil
                     state.serverZxid = header.zxid
                 case ReservedXid.auth:
@@ -68,6 +75,7 @@ extension ClientCore {
                         outcome = .dropConnection(ZooKeeperError(.protocolViolation, message: "xid out of order: expected \(expected), got \(header.xid)"))
                         return effects
                     }
+                    prove(pending.enqueuedAt)
                     // lastZxidSeen comes only from reply headers with zxid > 0 (never from notifications).
                     if header.zxid > 0 { state.lastZxidSeen = header.zxid }
                     let err = ZooKeeperErrorCode(rawValue: header.err)
@@ -84,7 +92,7 @@ extension ClientCore {
             effects += terminate(authFailure, reason: .authFailed)
             outcome = .terminated
         }
-        return (outcome, effects)
+        return (outcome, effects, proof)
     }
 
     /// Records that a ping left now.

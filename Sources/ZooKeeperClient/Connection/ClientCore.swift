@@ -8,6 +8,8 @@ struct PendingRequest: Sendable {
     let opCode: OpCode
     let waiter: ReplyWaiter
     let watch: WatchRegistration?
+    /// When it was queued: its reply proves the server heard from us at or after this instant.
+    let enqueuedAt: ContinuousClock.Instant
 }
 
 /// A watch to arm when a request's reply arrives with the right result.
@@ -124,7 +126,7 @@ final class ClientCore: Sendable {
             let xid = state.nextXid
             state.nextXid = xid == Int32.max ? 1 : xid + 1
             Self.appendFrame(to: &state.outbound, xid: xid, opCode: opCode, body: body)
-            state.inFlight.append(PendingRequest(xid: xid, opCode: opCode, waiter: waiter, watch: watch))
+            state.inFlight.append(PendingRequest(xid: xid, opCode: opCode, waiter: waiter, watch: watch, enqueuedAt: .now))
             let wake = !state.wakeRequested
             state.wakeRequested = true
             return (wake, nil)
@@ -247,11 +249,18 @@ final class ClientCore: Sendable {
         return []
     }
 
+    /// Publishes `.presumedExpired` (after `.suspended` if the connection being dropped still counted as up).
     func publishPresumedExpiry() -> [CoreEffect] {
         state.withLock { state in
-            guard state.connectionState == .suspended, case .running = state.lifecycle else { return [] }
-            return [.log(.warning, "no server contact for the whole session timeout: session presumed expired")]
-                + Self.publish(&state, .presumedExpired)
+            guard case .running = state.lifecycle, state.hasEverConnected else { return [] }
+            switch state.connectionState {
+            case .connected, .reconnected, .readOnly, .suspended: break
+            case .connecting, .presumedExpired, .lost: return []
+            }
+            var effects: [CoreEffect] = [.log(.warning, "no proof that a server heard from us within the session timeout (minus the safety margin): session presumed expired")]
+            effects += Self.publish(&state, .suspended)
+            effects += Self.publish(&state, .presumedExpired)
+            return effects
         }
     }
 

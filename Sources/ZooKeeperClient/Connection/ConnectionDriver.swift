@@ -13,8 +13,12 @@ import Darwin
 /// and reconnects across the ensemble until the session ends.
 ///
 /// Only this thread touches the socket. Callers reach it through ``ClientCore`` (queued bytes plus a
-/// wake-up pipe). Blocking happens here and never on the cooperative thread pool.
+/// wake-up pipe). Every timing decision is the ``ConnectionStateMachine``'s: each wait here polls until
+/// the machine's next deadline at the latest, so its timers (presumed expiry above all) fire on time
+/// whatever the thread is waiting for — a TCP connect, a handshake, a backoff or a live connection.
 enum ConnectionDriver {
+    typealias Machine = ConnectionStateMachine<ContinuousClock.Instant>
+
     static func start(_ core: ClientCore) {
         let thread = Thread { run(core) }
         thread.name = "zookeeper-io"
@@ -35,7 +39,8 @@ enum ConnectionDriver {
 
     private static func run(_ core: ClientCore) {
         var hosts = HostList(core.configuration.servers, shuffle: core.configuration.shuffleServers)
-        var lastContact = ContinuousClock.now
+        var machine = Machine(margin: core.configuration.sessionExpiryMargin)
+        let startedAt = ContinuousClock.now
         defer { core.driverDidFinish() }
         while !core.isTerminated {
             if core.isClosing {
@@ -45,47 +50,63 @@ enum ConnectionDriver {
                 continue
             }
             let (host, delay) = hosts.next()
-            if delay > .zero {
-                _ = try? Poller.waitFor(fd: core.wakeup.readFD, events: Poller.readable, timeout: delay)
-                core.wakeup.drain()
-                if core.isTerminated { return }
-            }
-            let end = attempt(core, host: host, hostCount: hosts.hosts.count, lastContact: &lastContact, hosts: &hosts)
-            switch end {
-            case .ended:
-                return
-            case let .failed(error):
+            if delay > .zero, !pause(core, &machine, until: .now + delay) { return }
+            let addresses: [SocketAddress]
+            do {
+                addresses = try SocketAddress.resolve(host: host.host, port: host.port)
+            } catch {
                 hosts.noteFailure()
-                core.perform(core.connectionLost(error))
-            case .refused:
+                core.perform(core.connectionLost(ZooKeeperError(.connectionLoss, message: "cannot resolve \(host)", underlying: error)))
+                continue
+            }
+            // Each resolved address is a host of its own, with a whole connect timeout (the Java client's
+            // rule): a blackholed first address must not eat the second one's deadline.
+            var refused = false
+            var established = false
+            for address in addresses {
+                let end = attempt(core, &machine, host: host, address: address, hostCount: hosts.hosts.count)
+                machine.connectionEnded()
+                switch end {
+                case .ended:
+                    return
+                case let .failed(error):
+                    core.perform(core.connectionLost(error))
+                case .refused:
+                    refused = true
+                    core.perform(core.connectionLost(ZooKeeperError(
+                        .connectionLoss, message: "\(host) (\(address)) closed the connection before answering the handshake")))
+                case let .lost(error):
+                    established = true
+                    core.perform(core.connectionLost(error))
+                }
+                _ = runTimers(core, &machine)
+                if core.isClosing {
+                    // close() is under way: its closeSession was answered (the server then drops the
+                    // connection) or failed with the connection. Reconnecting would only find the session
+                    // closed and report it as expired, racing close()'s own `.lost(.closed)`.
+                    core.perform(core.terminate(ZooKeeperError(.clientClosed, message: "the client was closed"), reason: .closed))
+                    return
+                }
+                if established || core.isTerminated { break }  // after a session, move on to the next host
+            }
+            if established {
+                hosts.noteFailure()
+            } else if refused {
                 hosts.noteRefused(host)
-                core.perform(core.connectionLost(ZooKeeperError(
-                    .connectionLoss, message: "\(host) closed the connection before answering the handshake")))
-            case let .lost(error):
+            } else {
                 hosts.noteFailure()
-                core.perform(core.connectionLost(error))
-            }
-            if core.isClosing {
-                // close() is under way: its closeSession was answered (the server then drops the
-                // connection) or failed with the connection. Reconnecting would only find the session
-                // closed and report it as expired, racing close()'s own `.lost(.closed)`.
-                core.perform(core.terminate(ZooKeeperError(.clientClosed, message: "the client was closed"), reason: .closed))
-                return
             }
             let (session, lastZxid) = core.state.withLock { ($0.session, $0.lastZxidSeen) }
             guard let session else { continue }
-            let silentFor = lastContact.duration(to: .now)
-            if silentFor > session.timeout {
-                core.perform(core.publishPresumedExpiry())
-                // A server that is still starting also closes connections unanswered, and it will keep
-                // the session (Apache restores sessions on restart): only refusals that outlast twice
-                // the session timeout (at least 10 s) mean the servers are behind for good.
-                if hosts.everyHostRefused && lastZxid > 0 && silentFor > max(session.timeout * 2, .seconds(10)) {
-                    let error = ZooKeeperError(
-                        .serversBehindSession,
-                        message: "every server closed the connection before the handshake: each has seen fewer transactions than this session (last zxid 0x\(String(lastZxid, radix: 16))); the session cannot be resumed")
-                    core.perform(core.terminate(error, reason: .serversBehindSession))
-                }
+            let silentFor = (machine.proof ?? startedAt).duration(to: .now)
+            // A server that is still starting also closes connections unanswered, and it will keep
+            // the session (Apache restores sessions on restart): only refusals that outlast twice
+            // the session timeout (at least 10 s) mean the servers are behind for good.
+            if hosts.everyHostRefused && lastZxid > 0 && silentFor > max(session.timeout * 2, .seconds(10)) {
+                let error = ZooKeeperError(
+                    .serversBehindSession,
+                    message: "every server closed the connection before the handshake: each has seen fewer transactions than this session (last zxid 0x\(String(lastZxid, radix: 16))); the session cannot be resumed")
+                core.perform(core.terminate(error, reason: .serversBehindSession))
             }
         }
     }
@@ -96,57 +117,127 @@ enum ConnectionDriver {
         return max(session / max(hostCount, 1), .milliseconds(500))
     }
 
+    // MARK: - Waiting with the machine's timers
+
+    private enum Wake {
+        /// The socket reported these events.
+        case socket(Int16)
+        /// Timers fired (presumed expiry is already published); the caller acts on the rest.
+        case timers([Machine.Action])
+        /// The wake-up pipe: new work (or a spurious wake-up); nothing to time.
+        case wakeup
+        /// The client was terminated.
+        case ended
+    }
+
+    /// Polls the wake-up pipe (and `fd` for `events`) until something happens or the machine's next deadline.
+    /// The wake-up pipe means "look at the queue" here, never "abort": only termination ends a wait.
+    private static func wait(_ core: ClientCore, _ machine: inout Machine, fd: Int32?, events: Int16) -> Wake {
+        var fds = [pollfd(fd: core.wakeup.readFD, events: Poller.readable, revents: 0)]
+        if let fd { fds.append(pollfd(fd: fd, events: events, revents: 0)) }
+        let timeout = machine.nextDeadline.map { max(.zero, ContinuousClock.now.duration(to: $0)) }
+        do { _ = try Poller.poll(&fds, timeout: timeout) } catch {
+            return fd == nil ? .wakeup : .socket(Poller.failed)
+        }
+        if fds[0].revents != 0 {
+            core.wakeup.drain()
+            if core.isTerminated { return .ended }
+        }
+        let actions = runTimers(core, &machine)
+        if !actions.isEmpty { return .timers(actions) }
+        if fd != nil, fds[1].revents != 0 { return .socket(fds[1].revents) }
+        return .wakeup
+    }
+
+    /// Runs the timers due now; publishes presumed expiry itself and returns the other actions.
+    private static func runTimers(_ core: ClientCore, _ machine: inout Machine) -> [Machine.Action] {
+        var rest: [Machine.Action] = []
+        for action in machine.tick(now: .now) {
+            if action == .publishPresumedExpired {
+                core.perform(core.publishPresumedExpiry())
+            } else {
+                rest.append(action)
+            }
+        }
+        return rest
+    }
+
+    /// Waits until `deadline` (a backoff), keeping the timers running. False if the client was terminated.
+    private static func pause(_ core: ClientCore, _ machine: inout Machine, until deadline: ContinuousClock.Instant) -> Bool {
+        while ContinuousClock.now < deadline {
+            var fds = [pollfd(fd: core.wakeup.readFD, events: Poller.readable, revents: 0)]
+            let next = [machine.nextDeadline, deadline].compactMap { $0 }.min()!
+            _ = try? Poller.poll(&fds, timeout: max(.zero, ContinuousClock.now.duration(to: next)))
+            if fds[0].revents != 0 {
+                core.wakeup.drain()
+                if core.isTerminated { return false }
+            }
+            _ = runTimers(core, &machine)
+        }
+        return !core.isTerminated
+    }
+
+    // MARK: - One attempt
+
     private static func attempt(
-        _ core: ClientCore, host: ServerAddress, hostCount: Int,
-        lastContact: inout ContinuousClock.Instant, hosts: inout HostList
+        _ core: ClientCore, _ machine: inout Machine, host: ServerAddress, address: SocketAddress, hostCount: Int
     ) -> AttemptEnd {
-        let timeout = connectTimeout(core, hostCount: hostCount)
-        let deadline = ContinuousClock.now + timeout
+        machine.attemptStarted(now: .now, timeout: connectTimeout(core, hostCount: hostCount))
         let socket: Socket
         do {
-            socket = try openSocket(to: host, timeout: timeout, interruptFD: core.wakeup.readFD)
+            let (opened, connected) = try Socket.startConnect(to: address)
+            socket = opened
+            if !connected {
+                waiting: while true {
+                    switch wait(core, &machine, fd: socket.fd, events: Poller.writable) {
+                    case .ended: socket.close(); return .ended
+                    case .wakeup: continue
+                    case let .timers(actions):
+                        if actions.contains(.abandonAttempt) {
+                            socket.close()
+                            return .failed(ZooKeeperError(.connectionLoss, message: "cannot connect to \(host) (\(address)): connect timed out"))
+                        }
+                    case .socket: break waiting
+                    }
+                }
+                do { try socket.finishConnect() } catch {
+                    socket.close()
+                    throw error
+                }
+            }
         } catch {
-            if core.isTerminated { return .ended }
-            return .failed(ZooKeeperError(.connectionLoss, message: "cannot connect to \(host)", underlying: error))
+            return .failed(ZooKeeperError(.connectionLoss, message: "cannot connect to \(host) (\(address))", underlying: error))
         }
         defer { socket.close() }
-        core.perform([.log(.debug, "connected to \(host), sending handshake")])
+        core.perform([.log(.debug, "connected to \(host) (\(address)), sending handshake")])
 
         var decoder = FrameDecoder(maximumLength: core.configuration.maxFrameLength)
         let response: ConnectResponse
-        switch handshake(core, socket: socket, deadline: deadline, decoder: &decoder) {
+        switch handshake(core, &machine, socket: socket, decoder: &decoder) {
         case let .success(value): response = value
         case let .failure(end): return end
         }
         let (priming, effects) = core.handshakeSucceeded(response, server: host)
         core.perform(effects)
-        guard let priming else { return .ended }
-        hosts.noteConnected()
-        lastContact = .now
-        return serve(core, socket: socket, decoder: &decoder, priming: priming,
-                     sessionTimeout: .milliseconds(Int64(response.timeOut)), lastContact: &lastContact)
-    }
-
-    private static func openSocket(to host: ServerAddress, timeout: Duration, interruptFD: Int32) throws -> Socket {
-        var lastError: (any Error)?
-        for address in try SocketAddress.resolve(host: host.host, port: host.port) {
-            do { return try Socket.connect(to: address, timeout: timeout, interruptFD: interruptFD) } catch {
-                lastError = error
-                if case SocketError.interrupted = error { throw error }
-            }
+        guard let priming else {
+            machine.sessionEnded()
+            return .ended
         }
-        throw lastError ?? SocketError.resolutionFailed(host: host.host, message: "no address")
+        machine.sessionEstablished(now: .now, timeout: .milliseconds(Int64(response.timeOut)))
+        return serve(core, &machine, socket: socket, decoder: &decoder, priming: priming)
     }
 
     private static func handshake(
-        _ core: ClientCore, socket: Socket, deadline: ContinuousClock.Instant, decoder: inout FrameDecoder
+        _ core: ClientCore, _ machine: inout Machine, socket: Socket, decoder: inout FrameDecoder
     ) -> Result<ConnectResponse, AttemptEnd> {
         let request = core.makeConnectRequest()
         do {
-            try socket.writeAll(Frame.encode(request.juteBytes()), timeout: deadline - .now)
+            // A few dozen bytes into a fresh socket's empty send buffer: never blocks in practice.
+            try socket.writeAll(Frame.encode(request.juteBytes()), timeout: .seconds(1))
         } catch {
             return .failure(.failed(ZooKeeperError(.connectionLoss, message: "handshake write failed", underlying: error)))
         }
+        machine.handshakeSent(now: .now)
         var buffer = [UInt8](repeating: 0, count: 4096)
         var received = 0
         while true {
@@ -157,20 +248,16 @@ enum ConnectionDriver {
             } catch {
                 return .failure(.failed(ZooKeeperError(.protocolViolation, message: "bad handshake reply", underlying: error)))
             }
-            let left = deadline - .now
-            guard left > .zero else {
-                return .failure(.failed(ZooKeeperError(.connectionLoss, message: "handshake timed out")))
+            switch wait(core, &machine, fd: socket.fd, events: Poller.readable) {
+            case .ended: return .failure(.ended)
+            case .wakeup: continue
+            case let .timers(actions):
+                if actions.contains(.abandonAttempt) {
+                    return .failure(.failed(ZooKeeperError(.connectionLoss, message: "handshake timed out")))
+                }
+                continue
+            case .socket: break
             }
-            var fds = [pollfd(fd: socket.fd, events: Poller.readable, revents: 0),
-                       pollfd(fd: core.wakeup.readFD, events: Poller.readable, revents: 0)]
-            do { _ = try Poller.poll(&fds, timeout: left) } catch {
-                return .failure(.failed(ZooKeeperError(.connectionLoss, underlying: error)))
-            }
-            if fds[1].revents != 0 {
-                core.wakeup.drain()
-                if core.isTerminated { return .failure(.ended) }
-            }
-            guard fds[0].revents != 0 else { continue }
             do {
                 switch try socket.read(into: &buffer) {
                 case let .bytes(count):
@@ -192,16 +279,10 @@ enum ConnectionDriver {
 
     /// Runs an established connection until it is lost or the session ends.
     private static func serve(
-        _ core: ClientCore, socket: Socket, decoder: inout FrameDecoder, priming: [UInt8],
-        sessionTimeout: Duration, lastContact: inout ContinuousClock.Instant
+        _ core: ClientCore, _ machine: inout Machine, socket: Socket, decoder: inout FrameDecoder, priming: [UInt8]
     ) -> AttemptEnd {
-        // The Java client's timers: a silent server is dead after 2/3 of the session timeout; ping
-        // when nothing was sent for half of that (at most every 10 s).
-        let readTimeout = sessionTimeout * 2 / 3
-        let pingInterval = min(readTimeout / 2, .seconds(10))
         var pending = priming
         var offset = 0
-        var lastSend = ContinuousClock.now
         var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             if core.isTerminated { return .ended }
@@ -212,7 +293,7 @@ enum ConnectionDriver {
             if offset < pending.count {
                 do {
                     let written = try socket.write(pending, from: offset)
-                    if written > 0 { lastSend = .now }
+                    if written > 0 { machine.sent(now: .now) }
                     offset += written
                 } catch {
                     return .lost(ZooKeeperError(.connectionLoss, message: "write failed", underlying: error))
@@ -222,34 +303,35 @@ enum ConnectionDriver {
                     offset = 0
                 }
             }
-            let now = ContinuousClock.now
-            let silent = lastContact.duration(to: now)
-            if silent > readTimeout {
-                return .lost(ZooKeeperError(.connectionLoss, message: "no reply from the server for \(silent) (read timeout \(readTimeout))"))
-            }
-            let idleSend = lastSend.duration(to: now)
-            if idleSend >= pingInterval {
-                pending.append(contentsOf: pingFrame)
-                core.notePingSent(at: now)
-                lastSend = now
-                continue
-            }
-            let wait = min(readTimeout - silent, pingInterval - idleSend)
             let wantWrite = offset < pending.count
-            var fds = [pollfd(fd: socket.fd, events: Poller.readable | (wantWrite ? Poller.writable : 0), revents: 0),
-                       pollfd(fd: core.wakeup.readFD, events: Poller.readable, revents: 0)]
-            do { _ = try Poller.poll(&fds, timeout: wait) } catch {
-                return .lost(ZooKeeperError(.connectionLoss, underlying: error))
+            let revents: Int16
+            switch wait(core, &machine, fd: socket.fd, events: Poller.readable | (wantWrite ? Poller.writable : 0)) {
+            case .ended: return .ended
+            case .wakeup: continue
+            case let .timers(actions):
+                for action in actions {
+                    switch action {
+                    case .sendPing:
+                        pending.append(contentsOf: pingFrame)
+                        core.notePingSent(at: .now)
+                    case let .dropConnection(reason):
+                        return .lost(ZooKeeperError(.connectionLoss, message: reason))
+                    case .abandonAttempt, .publishPresumedExpired:
+                        break
+                    }
+                }
+                continue
+            case let .socket(events):
+                revents = events
             }
-            if fds[1].revents != 0 { core.wakeup.drain() }
-            guard fds[0].revents & (Poller.readable | Poller.failed) != 0 else { continue }
+            guard revents & (Poller.readable | Poller.failed) != 0 else { continue }
             var endOfFile = false
             readLoop: for _ in 0..<16 {
                 do {
                     switch try socket.read(into: &readBuffer) {
                     case let .bytes(count):
                         decoder.append(readBuffer[0..<count])
-                        lastContact = .now
+                        machine.received(now: .now)
                         if count < readBuffer.count { break readLoop }
                     case .wouldBlock: break readLoop
                     case .endOfFile:
@@ -264,18 +346,19 @@ enum ConnectionDriver {
             do {
                 while let frame = try decoder.next() { frames.append(frame) }
             } catch {
-                if !frames.isEmpty { _ = process(core, frames: frames) }
+                if !frames.isEmpty { _ = process(core, &machine, frames: frames) }
                 return .lost(ZooKeeperError(.connectionLoss, message: "bad frame from the server", underlying: error))
             }
-            if !frames.isEmpty, let end = process(core, frames: frames) { return end }
+            if !frames.isEmpty, let end = process(core, &machine, frames: frames) { return end }
             if endOfFile {
                 return .lost(ZooKeeperError(.connectionLoss, message: "the server closed the connection"))
             }
         }
     }
 
-    private static func process(_ core: ClientCore, frames: [[UInt8]]) -> AttemptEnd? {
-        let (outcome, effects) = core.handle(frames: frames, now: .now)
+    private static func process(_ core: ClientCore, _ machine: inout Machine, frames: [[UInt8]]) -> AttemptEnd? {
+        let (outcome, effects, proof) = core.handle(frames: frames, now: .now)
+        if let proof { machine.note(proof: proof) }
         core.perform(effects)
         switch outcome {
         case .keepGoing: return nil
