@@ -19,6 +19,8 @@ public import ZooKeeperClient
 ///
 /// **Connection-state contract** (watch ``LockLease/status``):
 /// - `.suspended`: the lease is *uncertain* (``LeaseStatus/uncertain``): the session may be alive or not.
+///   A ``withLock(timeout:_:)`` body is cancelled here under the default ``SuspensionPolicy/cancelOnSuspension``
+///   (and the call throws ``LockError/leaseLost``); under ``SuspensionPolicy/cancelOnPresumedExpiry`` it runs on.
 /// - `.reconnected`: the node's `ephemeralOwner` is checked; the lease is held again if it is ours.
 /// - `.presumedExpired` or `.lost`: the lease is *lost* (``LeaseStatus/lost``) and
 ///   ``withLock(timeout:_:)`` cancels its body, then throws ``LockError/leaseLost``.
@@ -38,6 +40,8 @@ public struct DistributedMutex: Sendable {
     public let path: ZNodePath
     /// The retry policy for the recipe's own ZooKeeper calls.
     public var retryPolicy: RetryPolicy
+    /// When a ``withLock(timeout:_:)`` body is cancelled on a connection problem (default: on suspension).
+    public var suspensionPolicy: SuspensionPolicy = .cancelOnSuspension
 
     /// The lock's name inside protected node names (Curator's `LOCK_NAME`).
     public static let lockName = "lock-"
@@ -109,8 +113,11 @@ public struct DistributedMutex: Sendable {
     /// Runs `body` while holding the lock; releases it afterwards, even when `body` throws or the
     /// task is cancelled.
     ///
-    /// If the lease is lost while `body` runs (session presumed expired or lost), `body`'s task is
-    /// cancelled and this throws ``LockError/leaseLost`` once `body` has returned.
+    /// If the lease is lost while `body` runs (session presumed expired or lost, or — under the default
+    /// ``suspensionPolicy`` — the connection suspended), `body`'s task is cancelled and this throws
+    /// ``LockError/leaseLost`` once `body` has returned. The client presumes expiry before any server may
+    /// expire the session, so a body that honours cancellation has ended before another session can be
+    /// granted the lock.
     public func withLock<T: Sendable>(
         timeout: Duration? = nil, _ body: @Sendable (LockLease) async throws -> T
     ) async throws -> T {
@@ -121,7 +128,7 @@ public struct DistributedMutex: Sendable {
         do {
             result = .success(try await withoutActuallyEscaping(body) { body in
                 try await Self.$heldLeases.withValue(held) {
-                    try await Self.run(body, with: lease)
+                    try await Self.run(body, with: lease, policy: suspensionPolicy)
                 }
             })
         } catch {
@@ -131,15 +138,26 @@ public struct DistributedMutex: Sendable {
         return try result.get()
     }
 
-    /// Runs `body` in a child task that is cancelled if the lease is lost.
+    /// Runs `body` in a child task that is cancelled if the lease is lost (or, by `policy`, suspended).
     static func run<T: Sendable>(
-        _ body: @escaping @Sendable (LockLease) async throws -> T, with lease: LockLease
+        _ body: @escaping @Sendable (LockLease) async throws -> T, with lease: LockLease,
+        policy: SuspensionPolicy = .cancelOnSuspension
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
+        // Subscribed before the body starts: the stream's first element is the state now.
+        let states = policy == .cancelOnSuspension ? lease.client.connectionStates() : nil
+        return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body(lease) }
             group.addTask {
                 await lease.waitUntilEnded()
                 return nil
+            }
+            if let states {
+                group.addTask {
+                    for await state in states where policy.cancelsBody(in: state) { return nil }
+                    // The stream ended: the client terminated, which ends the lease too.
+                    await lease.waitUntilEnded()
+                    return nil
+                }
             }
             defer { group.cancelAll() }
             let first = try await group.next()!

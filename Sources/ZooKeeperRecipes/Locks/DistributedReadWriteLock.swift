@@ -37,9 +37,9 @@ public struct DistributedReadWriteLock: Sendable {
     /// The lock directory.
     public let path: ZNodePath
     /// The shared half: many holders at a time, none while a writer holds.
-    public let readLock: DistributedMutex
+    public var readLock: DistributedMutex
     /// The exclusive half.
-    public let writeLock: DistributedMutex
+    public var writeLock: DistributedMutex
 
     /// Curator's `READ_LOCK_NAME`.
     public static let readLockName = "__READ__"

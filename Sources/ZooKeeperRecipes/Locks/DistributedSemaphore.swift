@@ -34,6 +34,8 @@ public struct DistributedSemaphore: Sendable {
     public let maxLeases: Int
     /// The retry policy for the recipe's own ZooKeeper calls.
     public var retryPolicy: RetryPolicy
+    /// When a ``withLease(timeout:_:)`` body is cancelled on a connection problem (default: on suspension).
+    public var suspensionPolicy: SuspensionPolicy = .cancelOnSuspension
 
     /// Curator's `LEASE_BASE_NAME`.
     public static let leaseName = "lease-"
@@ -91,7 +93,8 @@ public struct DistributedSemaphore: Sendable {
     }
 
     /// Runs `body` while holding one lease; releases it afterwards. If the lease is lost while `body`
-    /// runs, `body` is cancelled and this throws ``LockError/leaseLost``.
+    /// runs (or, under the default ``suspensionPolicy``, the connection is suspended), `body` is cancelled
+    /// and this throws ``LockError/leaseLost``.
     public func withLease<T: Sendable>(
         timeout: Duration? = nil, _ body: @Sendable (LockLease) async throws -> T
     ) async throws -> T {
@@ -99,7 +102,7 @@ public struct DistributedSemaphore: Sendable {
         let result: Result<T, any Error>
         do {
             result = .success(try await withoutActuallyEscaping(body) { body in
-                try await DistributedMutex.run(body, with: lease)
+                try await DistributedMutex.run(body, with: lease, policy: suspensionPolicy)
             })
         } catch {
             result = .failure(error)
