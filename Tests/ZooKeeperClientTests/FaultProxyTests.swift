@@ -251,6 +251,62 @@ struct FaultProxyTests {
         }
     }
 
+    @Test("a reply larger than the proxy's buffer waits out a stall and arrives intact")
+    func largeReplyAcrossStall() async throws {
+        try await withProxiedServer { server, proxy in
+            let payload = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            try await withClient(server.connectString, session: .seconds(5)) { writer in
+                try await writer.create("/large", data: payload)
+            }
+            try await withClient(proxy.address, session: .seconds(5)) { client in
+                proxy.stall(.serverToClient)
+                let request = Task { try await client.getData("/large").data }
+                await expectStillPending(request, for: .milliseconds(300))
+                proxy.heal()
+                let data = try await withTimeout(.seconds(10)) { try await request.value }
+                #expect(data == payload)
+            }
+        }
+    }
+
+    @Test("an upstream that refuses closes the client's side")
+    func upstreamRefuses() async throws {
+        // A port that was free a moment ago: nothing listens there.
+        let listener = try Socket.listen(host: "127.0.0.1", port: 0)
+        let deadPort = try #require(listener.localAddress?.port)
+        listener.close()
+        let proxy = try FaultProxy.start(upstream: "127.0.0.1:\(deadPort)")
+        defer { proxy.stop() }
+        let address = try #require(try SocketAddress.resolve(host: "127.0.0.1", port: proxy.port).first)
+        let socket = try Socket.connect(to: address, timeout: .seconds(5))
+        defer { socket.close() }
+        #expect(try Poller.waitFor(fd: socket.fd, events: Poller.readable, timeout: .seconds(10)))
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let outcome = Result { () throws(SocketError) -> Socket.ReadResult in try socket.read(into: &buffer) }
+        switch outcome {
+        case .success(let result): #expect(result == .endOfFile)
+        case .failure: break  // a reset is a close too
+        }
+        try await eventually(within: .seconds(10)) { proxy.activeConnections == 0 }
+    }
+
+    @Test("when the server goes away the proxy closes the client's side")
+    func serverCloses() async throws {
+        let server = try await startServer()
+        let proxy = try FaultProxy.start(upstream: server.connectString)
+        defer { proxy.stop() }
+        do {
+            try await withClient(proxy.address, session: .seconds(5)) { client in
+                let states = client.connectionStates()
+                await server.stop()
+                try await waitForState(states, within: .seconds(10)) { $0 == .suspended }
+            }
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
     @Test("FaultProxies: one proxy per server, controlled together")
     func proxies() async throws {
         try await withProxiedServer { first, _ in
