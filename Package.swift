@@ -93,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperClientTests",
-            dependencies: ["ZooKeeperClient", "ZooKeeperProtocol", "ZooKeeperPOSIX", "ZooKeeperTestSupport"],
+            dependencies: ["ZooKeeperClient", "ZooKeeperProtocol", "ZooKeeperPOSIX", "ZooKeeperServer", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,208 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A 3-node Apache ZooKeeper 3.8 ensemble on loopback for tests, run by the repository's
+/// `docker/local-ensemble.sh` (Debian jars, no docker) with a state directory of its own.
+///
+/// ```swift
+/// let ensemble = try await ApacheEnsemble.start(tickTime: 200)  // sessions of 0.4–4 s allowed
+/// defer { Task { await ensemble.stop() } }                      // or await it at the end
+/// let client = try await ZooKeeperClient.connect(.init(connectionString: ensemble.connectString))
+/// try await ensemble.kill(node: ensemble.leader())
+/// ```
+///
+/// - Each ensemble lives in a fresh temporary directory (`SHEPHERD_ENSEMBLE_DIR`), so several can
+///   run at once and nothing is shared with a developer's own ensemble.
+/// - The nodes die with the test process however it ends: a lifeline reaper (a `/bin/sh` in a
+///   process group of its own, blocked reading a pipe whose only write end this process holds)
+///   runs the script's `stop` and removes the directory when the pipe closes — on a crash, a
+///   SIGKILL, or when the ensemble is deinitialised without ``stop()``.
+/// - Node numbers are 1–3, in the order of ``servers``.
+public final class ApacheEnsemble: Sendable {
+    /// The launcher script, found from this file's location in the package.
+    public static let scriptPath: String = {
+        // <root>/Sources/ZooKeeperTestSupport/ApacheEnsemble.swift → <root>/docker/local-ensemble.sh
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docker/local-ensemble.sh").path
+    }()
+
+    /// True when the Apache jars, java, bash and the script are present.
+    public static var isInstalled: Bool {
+        ApacheZooKeeper.isInstalled && access(scriptPath, R_OK) == 0 && access("/bin/bash", X_OK) == 0
+    }
+
+    /// Why ``isInstalled`` is false.
+    public static var notInstalledMessage: String {
+        access(scriptPath, R_OK) == 0
+            ? ApacheZooKeeper.notInstalledMessage : "the ensemble script is missing: \(scriptPath)"
+    }
+
+    /// The state directory (ports, `node1…3/{zoo.cfg,data,log}`), removed by ``stop()``.
+    public let directory: String
+    /// `tickTime` in milliseconds: session timeouts must lie in 2…20 ticks.
+    public let tickTime: Int
+    /// `127.0.0.1:<port>` of nodes 1, 2 and 3, in that order.
+    public let servers: [String]
+    /// The three client addresses joined by `","`.
+    public var connectString: String { servers.joined(separator: ",") }
+
+    private struct Lifeline {
+        var reaperPid: pid_t?
+        var writeEnd: Int32 = -1
+    }
+    private let lifeline: Mutex<Lifeline>
+    private let stopped = Mutex(false)
+
+    private init(directory: String, tickTime: Int, servers: [String], lifeline: Lifeline) {
+        self.directory = directory
+        self.tickTime = tickTime
+        self.servers = servers
+        self.lifeline = Mutex(lifeline)
+    }
+
+    deinit {
+        // Without an explicit stop, closing the lifeline makes the reaper stop the nodes.
+        lifeline.withLock { state in
+            if state.writeEnd >= 0 { close(state.writeEnd) }
+        }
+    }
+
+    /// Starts three nodes and waits (the script's bound, 60 s) for one leader and two followers.
+    /// Throws ``TestSupportError`` when not installed or when the ensemble does not form.
+    public static func start(tickTime: Int = 1000) async throws -> ApacheEnsemble {
+        guard isInstalled else { throw TestSupportError(notInstalledMessage) }
+        let directory = try makeTemporaryDirectory()
+        let lifeline: Lifeline
+        do {
+            lifeline = try startReaper(directory: directory)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        // Built before the nodes start, so a failed start is cleaned up by the same stop().
+        let partial = ApacheEnsemble(directory: directory, tickTime: tickTime, servers: [], lifeline: lifeline)
+        do {
+            let connectString = try await script(["start"], directory: directory, tickTime: tickTime)
+            let servers = connectString.split(separator: ",").map(String.init)
+            guard servers.count == 3 else { throw TestSupportError("unexpected connect string from start: \(connectString)") }
+            // The lifeline moves to the complete value; `partial` then has nothing left to release.
+            return ApacheEnsemble(directory: directory, tickTime: tickTime, servers: servers, lifeline: partial.takeLifeline())
+        } catch {
+            await partial.stop()
+            throw error
+        }
+    }
+
+    /// Stops every node this ensemble started (SIGTERM, then SIGKILL after 10 s), removes the
+    /// directory and dismisses the reaper. Idempotent.
+    public func stop() async {
+        let first = stopped.withLock { stopped in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        _ = try? await script("stop")
+        if ProcessInfo.processInfo.environment["SHEPHERD_KEEP_ZK_DIRS"] != "1" {
+            try? FileManager.default.removeItem(atPath: directory)  // best effort: a temp dir
+        }
+        let state = takeLifeline()
+        if let reaper = state.reaperPid {
+            Glibc.kill(reaper, SIGKILL)
+            _ = ChildProcess.waitForExitBlocking(reaper, within: .seconds(5))
+        }
+        if state.writeEnd >= 0 { close(state.writeEnd) }
+    }
+
+    /// The node number (1–3) that reports `Mode: leader`.
+    public func leader() async throws -> Int {
+        try node(from: try await script("leader"))
+    }
+
+    /// The node number (1–3) serving client port `port`.
+    public func node(ofPort port: Int) async throws -> Int {
+        try node(from: try await script("node-of", String(port)))
+    }
+
+    /// SIGKILLs node `node` (a crash: no clean shutdown).
+    public func kill(node: Int) async throws {
+        _ = try await script("kill", String(node))
+    }
+
+    /// Starts node `node` again, with its data; see ``waitHealthy()``.
+    public func startNode(_ node: Int) async throws {
+        _ = try await script("start-node", String(node))
+    }
+
+    /// Waits (bounded by the script, 60 s) until there is one leader and two followers.
+    public func waitHealthy() async throws {
+        _ = try await script("wait")
+    }
+
+    // MARK: Internals
+
+    /// Runs the script with this ensemble's directory and tick; returns its last output line
+    /// (the script logs to stderr first, then prints its answer).
+    private func script(_ arguments: String...) async throws -> String {
+        try await Self.script(arguments, directory: directory, tickTime: tickTime)
+    }
+
+    private static func script(_ arguments: [String], directory: String, tickTime: Int) async throws -> String {
+        let run = try await runTool(
+            "/usr/bin/env",
+            ["SHEPHERD_ENSEMBLE_DIR=\(directory)", "ZK_TICK=\(tickTime)", "/bin/bash", scriptPath] + arguments,
+            timeout: .seconds(120))
+        guard run.exitCode == 0 else {
+            throw TestSupportError("local-ensemble.sh \(arguments.joined(separator: " ")): \(run)")
+        }
+        return run.output.split(separator: "\n").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    }
+
+    private func node(from text: String) throws -> Int {
+        guard let node = Int(text), (1...3).contains(node) else { throw TestSupportError("not a node number: \(text)") }
+        return node
+    }
+
+    private func takeLifeline() -> Lifeline {
+        lifeline.withLock { state in
+            defer { state = Lifeline() }
+            return state
+        }
+    }
+
+    private static func makeTemporaryDirectory() throws -> String {
+        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(base)/shepherd-ensemble-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw TestSupportError.posix("mkdtemp(\(base))")
+        }
+        return String(cString: made)
+    }
+
+    /// `$1` = script, `$2` = directory. Blocks until the lifeline closes, then stops the nodes.
+    /// Its own process group, so a Ctrl-C to the test's group does not kill it before it acts.
+    private static let reaperScript = """
+        read -r _ignored
+        SHEPHERD_ENSEMBLE_DIR="$2" /bin/bash "$1" stop >/dev/null 2>&1
+        [ "${SHEPHERD_KEEP_ZK_DIRS:-0}" = 1 ] || rm -rf "$2"
+        """
+
+    private static func startReaper(directory: String) throws -> Lifeline {
+        let ends = try ChildProcess.makeLifelinePipe()
+        defer { close(ends.read) }
+        do {
+            let reaper = try ChildProcess.spawn(
+                path: "/bin/sh", arguments: ["-c", reaperScript, "shepherd-ensemble-reaper", scriptPath, directory],
+                input: .descriptor(ends.read), outputFile: nil, newProcessGroup: true)
+            return Lifeline(reaperPid: reaper, writeEnd: ends.write)
+        } catch {
+            close(ends.write)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import ZooKeeperPOSIX
+
+/// Bytes read from one side of a proxied connection and not yet written to the other, in order,
+/// each chunk with the instant it may be forwarded (now, or later under an injected delay).
+struct RelayBuffer {
+    /// Reading from the source pauses while this many bytes wait (backpressure).
+    static let limit = 256 * 1024
+
+    private(set) var chunks: [(releaseAt: ContinuousClock.Instant, bytes: [UInt8])] = []
+    /// How much of `chunks[0]` has been written already.
+    private var headOffset = 0
+    private(set) var count = 0
+    /// The source sent EOF: once the buffer is flushed the connection closes.
+    var sourceClosed = false
+
+    var isEmpty: Bool { chunks.isEmpty }
+    var hasRoom: Bool { count < Self.limit }
+
+    mutating func append(_ bytes: [UInt8], releaseAt: ContinuousClock.Instant) {
+        chunks.append((releaseAt, bytes))
+        count += bytes.count
+    }
+
+    /// The head chunk's release instant, when it is not yet due (the poll loop's next deadline).
+    func pendingRelease(after now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        guard let head = chunks.first, head.releaseAt > now else { return nil }
+        return head.releaseAt
+    }
+
+    /// Whether a released chunk is waiting to be written.
+    func hasDue(at now: ContinuousClock.Instant) -> Bool {
+        guard let head = chunks.first else { return false }
+        return head.releaseAt <= now
+    }
+
+    /// Writes every released chunk `destination` accepts without blocking.
+    mutating func flush(to destination: Socket, now: ContinuousClock.Instant) throws {
+        while let head = chunks.first, head.releaseAt <= now {
+            let written = try destination.write(head.bytes, from: headOffset)
+            if written == 0 { return }  // would block: POLLOUT will tell us when to go on
+            headOffset += written
+            count -= written
+            if headOffset == head.bytes.count {
+                chunks.removeFirst()
+                headOffset = 0
+            }
+        }
+    }
+}
+
+/// One client connection through the proxy. Confined to the relay thread.
+final class RelayConnection {
+    enum Phase {
+        /// Accepted during a both-ways stall: not connected upstream until heal.
+        case held
+        /// Waiting for the non-blocking upstream connect.
+        case connecting(Socket)
+        /// Relaying between `client` and `upstream`.
+        case relaying(Socket)
+        case closed
+    }
+
+    let client: Socket
+    var phase: Phase = .held
+    /// Bytes read from the client, to be written upstream.
+    var toServer = RelayBuffer()
+    /// Bytes read from the upstream server, to be written to the client.
+    var toClient = RelayBuffer()
+
+    init(client: Socket) {
+        self.client = client
+    }
+
+    var isClosed: Bool {
+        if case .closed = phase { return true }
+        return false
+    }
+
+    var upstream: Socket? {
+        switch phase {
+        case .connecting(let socket), .relaying(let socket): return socket
+        case .held, .closed: return nil
+        }
+    }
+
+    /// Closes both sides: gracefully (FIN), or abortively (RST) when `reset`.
+    func close(reset: Bool) {
+        guard !isClosed else { return }
+        let sockets = [client] + (upstream.map { [$0] } ?? [])
+        for socket in sockets {
+            if reset { FaultProxySockets.reset(socket) } else { socket.close() }
+        }
+        phase = .closed
+    }
+}

@@ -1,0 +1,332 @@
+import Synchronization
+import Testing
+import ZooKeeperClient
+import ZooKeeperPOSIX
+import ZooKeeperProtocol
+import ZooKeeperServer
+import ZooKeeperTestSupport
+
+/// An embedded server with a short tick, so sessions of 1–5 s are allowed (2..20 ticks).
+private func startServer() async throws -> EmbeddedServer {
+    var configuration = EmbeddedServer.defaultConfiguration
+    configuration.tickTime = 250
+    return try await EmbeddedServer.start(configuration: configuration, inMemory: true)
+}
+
+private func connect(_ connectString: String, session: Duration) async throws -> ZooKeeperClient {
+    var configuration = try ZooKeeperConfiguration(connectionString: connectString)
+    configuration.sessionTimeout = session
+    configuration.initialConnectionTimeout = .seconds(10)
+    configuration.connectTimeout = .seconds(2)
+    return try await ZooKeeperClient.connect(configuration)
+}
+
+/// Waits (bounded) for the first state on `states` that `match` accepts.
+private func waitForState(
+    _ states: AsyncStream<ConnectionState>, within: Duration, _ match: @escaping @Sendable (ConnectionState) -> Bool
+) async throws {
+    try await withTimeout(within) {
+        for await state in states where match(state) { return }
+        throw TestSupportError("the state stream ended without a match")
+    }
+}
+
+/// Records every connection state of a client, until its state stream ends (on close).
+private final class StateLog: Sendable {
+    private let seen = Mutex<[ConnectionState]>([])
+    static func recording(_ client: ZooKeeperClient) -> StateLog {
+        let log = StateLog()
+        let states = client.connectionStates()
+        Task { for await state in states { log.seen.withLock { $0.append(state) } } }
+        return log
+    }
+    var states: [ConnectionState] { seen.withLock { $0 } }
+}
+
+/// Runs `body` with an embedded server and a proxy in front of it; both are stopped however
+/// `body` ends.
+private func withProxiedServer(
+    _ body: (EmbeddedServer, FaultProxy) async throws -> Void
+) async throws {
+    let server = try await startServer()
+    do {
+        let proxy = try FaultProxy.start(upstream: server.connectString)
+        defer { proxy.stop() }
+        try await body(server, proxy)
+    } catch {
+        await server.stop()
+        throw error
+    }
+    await server.stop()
+}
+
+/// Runs `body` with a client of `connectString`, closed however `body` ends.
+private func withClient(
+    _ connectString: String, session: Duration, _ body: (ZooKeeperClient) async throws -> Void
+) async throws {
+    let client = try await connect(connectString, session: session)
+    do {
+        try await body(client)
+    } catch {
+        await client.close()
+        throw error
+    }
+    await client.close()
+}
+
+/// A flag set once, read from any task.
+private final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}
+
+/// Asserts that `task` has not finished within `window`: an observation window for something that
+/// must NOT happen (a reply crossing a stalled proxy), not a synchronisation.
+private func expectStillPending<T: Sendable>(
+    _ task: Task<T, any Error>, for window: Duration, sourceLocation: SourceLocation = #_sourceLocation
+) async {
+    let finished = Flag()
+    // Unstructured: awaiting `task.value` cannot be cancelled, and the task only ends after heal.
+    Task { _ = try? await task.value; finished.set() }
+    try? await Task.sleep(for: window)
+    #expect(!finished.isSet, "finished while the proxy was stalled", sourceLocation: sourceLocation)
+}
+
+@Suite("FaultProxy between a client and a server", .serialized, .timeLimit(.minutes(1)))
+struct FaultProxyTests {
+    @Test("relays a real client's requests and replies")
+    func relays() async throws {
+        try await withProxiedServer { _, proxy in
+            try await withClient(proxy.address, session: .seconds(4)) { client in
+                try await client.create("/relayed", data: Array("hello".utf8))
+                #expect(try await client.getData("/relayed").data == Array("hello".utf8))
+                #expect(proxy.acceptedConnections == 1)
+                #expect(proxy.activeConnections == 1)
+                #expect(proxy.port > 0 && proxy.address == "127.0.0.1:\(proxy.port)")
+            }
+        }
+    }
+
+    @Test("a stall shorter than the read timeout delays a request; heal delivers it on the same connection")
+    func shortStall() async throws {
+        try await withProxiedServer { _, proxy in
+            // Session 5 s: read timeout 3.3 s, far longer than the stall.
+            try await withClient(proxy.address, session: .seconds(5)) { client in
+                let log = StateLog.recording(client)
+                try await client.create("/stalled", data: [1])
+                proxy.stall()
+                let request = Task { try await client.getData("/stalled").data }
+                await expectStillPending(request, for: .milliseconds(600))
+                proxy.heal()
+                #expect(try await withTimeout(.seconds(10)) { try await request.value } == [1])
+                #expect(proxy.acceptedConnections == 1, "the client kept its connection")
+                #expect(!log.states.contains(.suspended))
+            }
+        }
+    }
+
+    @Test("a both-ways stall longer than the read timeout makes the client suspend; heal lets it reconnect")
+    func longStall() async throws {
+        try await withProxiedServer { _, proxy in
+            // Session 3 s: read timeout 2 s.
+            try await withClient(proxy.address, session: .seconds(3)) { client in
+                let states = client.connectionStates()
+                proxy.stall(.both)
+                try await waitForState(states, within: .seconds(15)) { $0 == .suspended }
+                // The client retries through the proxy: that connection is accepted but held.
+                try await proxy.waitForConnections(atLeast: 2, timeout: .seconds(10))
+                proxy.heal()
+                try await client.waitUntilConnected(timeout: .seconds(15))
+                _ = try await client.exists("/")
+            }
+        }
+    }
+
+    @Test("resetAll makes the client reconnect to the same session")
+    func resetAll() async throws {
+        try await withProxiedServer { _, proxy in
+            try await withClient(proxy.address, session: .seconds(5)) { client in
+                let session = try #require(client.session).id
+                let states = client.connectionStates()
+                proxy.resetAll()
+                try await waitForState(states, within: .seconds(15)) { $0 == .reconnected }
+                #expect(client.session?.id == session)
+                #expect(proxy.acceptedConnections >= 2)
+                _ = try await client.exists("/")
+            }
+        }
+    }
+
+    @Test("a client-to-server stall keeps requests from the server until heal")
+    func clientToServerStall() async throws {
+        try await withProxiedServer { server, proxy in
+            try await withClient(server.connectString, session: .seconds(5)) { observer in  // direct, not proxied
+                try await withClient(proxy.address, session: .seconds(5)) { client in
+                    proxy.stall(.clientToServer)
+                    let request = Task { try await client.create("/upward", data: [2]) }
+                    await expectStillPending(request, for: .milliseconds(500))
+                    #expect(try await observer.exists("/upward") == nil, "the request must not have reached the server")
+                    proxy.heal()
+                    _ = try await withTimeout(.seconds(10)) { try await request.value }
+                    #expect(try await observer.exists("/upward") != nil)
+                }
+            }
+        }
+    }
+
+    @Test("a server-to-client stall lets requests through but holds the replies until heal")
+    func serverToClientStall() async throws {
+        try await withProxiedServer { server, proxy in
+            try await withClient(server.connectString, session: .seconds(5)) { observer in
+                try await withClient(proxy.address, session: .seconds(5)) { client in
+                    proxy.stall(.serverToClient)
+                    let request = Task { try await client.create("/downward", data: [3]) }
+                    // The request arrives: the node appears for a direct observer...
+                    try await eventually(within: .seconds(10)) { try await observer.exists("/downward") != nil }
+                    // ...but the reply stays in the proxy.
+                    await expectStillPending(request, for: .milliseconds(300))
+                    proxy.heal()
+                    #expect(try await withTimeout(.seconds(10)) { try await request.value } == "/downward")
+                }
+            }
+        }
+    }
+
+    @Test("a delay adds at least the delay each way to a round trip")
+    func delay() async throws {
+        try await withProxiedServer { _, proxy in
+            try await withClient(proxy.address, session: .seconds(5)) { client in
+                try await client.create("/slow", data: [4])
+                proxy.setDelay(.milliseconds(200), jitter: .milliseconds(50))
+                let clock = ContinuousClock()
+                let start = clock.now
+                #expect(try await client.getData("/slow").data == [4])
+                let elapsed = clock.now - start
+                // The request and its reply are each held at least 200 ms; no upper bound is asserted.
+                #expect(elapsed >= .milliseconds(400), "round trip took only \(elapsed)")
+                proxy.setDelay(.zero)
+            }
+        }
+    }
+
+    @Test("a connection opened during a both-ways stall is held, then served on heal")
+    func heldConnection() async throws {
+        try await withProxiedServer { _, proxy in
+            proxy.stall()
+            let connecting = Task { try await connect(proxy.address, session: .seconds(5)) }
+            do {
+                try await proxy.waitForConnections(atLeast: 1, timeout: .seconds(10))
+                #expect(proxy.activeConnections == 1)
+                await expectStillPending(connecting, for: .milliseconds(500))
+            } catch {
+                proxy.heal()
+                await (try? connecting.value)?.close()
+                throw error
+            }
+            proxy.heal()
+            let client = try await withTimeout(.seconds(10)) { try await connecting.value }
+            do {
+                _ = try await client.exists("/")
+            } catch {
+                await client.close()
+                throw error
+            }
+            await client.close()
+        }
+    }
+
+    @Test("stop closes the listener and every connection; it is idempotent")
+    func stop() async throws {
+        try await withProxiedServer { _, proxy in
+            try await withClient(proxy.address, session: .seconds(5)) { client in
+                let states = client.connectionStates()
+                proxy.stop()
+                #expect(proxy.activeConnections == 0)
+                try await waitForState(states, within: .seconds(10)) { $0 == .suspended }
+                let address = try #require(try SocketAddress.resolve(host: "127.0.0.1", port: proxy.port).first)
+                #expect(throws: SocketError.self) { try Socket.connect(to: address, timeout: .seconds(2)).close() }
+                proxy.stop()
+            }
+        }
+    }
+
+    @Test("a reply larger than the proxy's buffer waits out a stall and arrives intact")
+    func largeReplyAcrossStall() async throws {
+        try await withProxiedServer { server, proxy in
+            let payload = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            try await withClient(server.connectString, session: .seconds(5)) { writer in
+                try await writer.create("/large", data: payload)
+            }
+            try await withClient(proxy.address, session: .seconds(5)) { client in
+                proxy.stall(.serverToClient)
+                let request = Task { try await client.getData("/large").data }
+                await expectStillPending(request, for: .milliseconds(300))
+                proxy.heal()
+                let data = try await withTimeout(.seconds(10)) { try await request.value }
+                #expect(data == payload)
+            }
+        }
+    }
+
+    @Test("an upstream that refuses closes the client's side")
+    func upstreamRefuses() async throws {
+        // A port that was free a moment ago: nothing listens there.
+        let listener = try Socket.listen(host: "127.0.0.1", port: 0)
+        let deadPort = try #require(listener.localAddress?.port)
+        listener.close()
+        let proxy = try FaultProxy.start(upstream: "127.0.0.1:\(deadPort)")
+        defer { proxy.stop() }
+        let address = try #require(try SocketAddress.resolve(host: "127.0.0.1", port: proxy.port).first)
+        let socket = try Socket.connect(to: address, timeout: .seconds(5))
+        defer { socket.close() }
+        #expect(try Poller.waitFor(fd: socket.fd, events: Poller.readable, timeout: .seconds(10)))
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let outcome = Result { () throws(SocketError) -> Socket.ReadResult in try socket.read(into: &buffer) }
+        switch outcome {
+        case .success(let result): #expect(result == .endOfFile)
+        case .failure: break  // a reset is a close too
+        }
+        try await eventually(within: .seconds(10)) { proxy.activeConnections == 0 }
+    }
+
+    @Test("when the server goes away the proxy closes the client's side")
+    func serverCloses() async throws {
+        let server = try await startServer()
+        let proxy = try FaultProxy.start(upstream: server.connectString)
+        defer { proxy.stop() }
+        do {
+            try await withClient(proxy.address, session: .seconds(5)) { client in
+                let states = client.connectionStates()
+                await server.stop()
+                try await waitForState(states, within: .seconds(10)) { $0 == .suspended }
+            }
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    @Test("FaultProxies: one proxy per server, controlled together")
+    func proxies() async throws {
+        try await withProxiedServer { first, _ in
+            try await withProxiedServer { second, _ in
+                try await stallTogether(upstreams: "\(first.connectString),\(second.connectString)")
+            }
+        }
+    }
+
+    private func stallTogether(upstreams: String) async throws {
+        let proxies = try FaultProxies(connectString: upstreams)
+        defer { proxies.stop() }
+        #expect(proxies.proxies.count == 2)
+        #expect(proxies.connectString == proxies.proxies.map(\.address).joined(separator: ","))
+        try await withClient(proxies.connectString, session: .seconds(5)) { client in
+            proxies.stall()
+            let request = Task { try await client.exists("/") }
+            await expectStillPending(request, for: .milliseconds(300))
+            proxies.heal()
+            _ = try await withTimeout(.seconds(10)) { try await request.value }
+        }
+    }
+}
