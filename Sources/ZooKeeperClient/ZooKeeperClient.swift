@@ -29,6 +29,12 @@ public final class ZooKeeperClient: Sendable {
 
     /// Creates a client. Nothing happens on the network until ``start()``, ``run()`` or ``connect(_:)``.
     /// - Throws: ``ZooKeeperError`` if the configuration names no server or the wake-up pipe cannot be made.
+    /// A client released without ``close()`` still ends its session promptly (closeSession is sent if
+    /// connected) and its I/O thread exits: its ephemeral nodes, locks included, do not outlive it.
+    deinit {
+        core.closeDetached()
+    }
+
     public init(configuration: ZooKeeperConfiguration) throws {
         guard !configuration.servers.isEmpty else {
             throw ZooKeeperError(.badArguments, message: "no servers configured")
@@ -72,8 +78,8 @@ public final class ZooKeeperClient: Sendable {
         await withTaskCancellationHandler {
             await core.waitForDriver()
         } onCancel: {
-            let effects = core.terminate(ZooKeeperError(.clientClosed, message: "the client was closed"), reason: .closed)
-            core.perform(effects)
+            // Closes the session (closeSession, then the I/O thread ends): its ephemerals go now.
+            core.closeDetached()
         }
         if case let .terminated(error, reason) = core.state.withLock({ $0.lifecycle }), reason != .closed {
             throw error

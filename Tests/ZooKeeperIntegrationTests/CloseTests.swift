@@ -20,4 +20,35 @@ struct CloseTests {
             #expect(wrong.isEmpty)
         }
     }
+
+    @Test("a client released without close() ends its session: its ephemeral node goes at once, not a session timeout later")
+    func releasedClientEndsItsSession() async throws {
+        try await withTestClient("released", sessionTimeout: .seconds(30)) { observer, context in
+            try await Self.createEphemeralAndRelease(context)
+            // Before: the I/O thread kept the session alive (pinging) for as long as the process lived.
+            try await eventually(within: .seconds(10)) { try await observer.exists("/owned") == nil }
+        }
+    }
+
+    /// A separate function so the client's last reference is gone when it returns.
+    private static func createEphemeralAndRelease(_ context: TestContext) async throws {
+        let client = try await context.newClient { $0.sessionTimeout = .seconds(30) }
+        try await client.create("/owned", mode: .ephemeral)
+    }
+
+    @Test("cancelling run() closes the session (closeSession sent): its ephemeral node is gone when run() returns")
+    func cancelledRunClosesTheSession() async throws {
+        try await withTestClient("run-cancelled", sessionTimeout: .seconds(30)) { observer, context in
+            let client = try ZooKeeperClient(configuration: context.configuration)
+            let running = Task { try await client.run() }
+            try await client.waitUntilConnected(timeout: .seconds(10))
+            try await client.create("/owned", mode: .ephemeral)
+            running.cancel()
+            _ = await running.result
+            #expect(client.connectionState == .lost(.closed))
+            // Before: run() ended the client without closeSession; the node lived 30 s more.
+            _ = try await observer.sync("/")
+            #expect(try await observer.exists("/owned") == nil)
+        }
+    }
 }

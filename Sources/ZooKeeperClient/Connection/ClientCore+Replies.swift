@@ -76,6 +76,7 @@ extension ClientCore {
                         return effects
                     }
                     prove(pending.enqueuedAt)
+                    if pending.opCode == .closeSession { state.closeSessionAnswered = true }
                     // lastZxidSeen comes only from reply headers with zxid > 0 (never from notifications).
                     if header.zxid > 0 { state.lastZxidSeen = header.zxid }
                     let err = ZooKeeperErrorCode(rawValue: header.err)

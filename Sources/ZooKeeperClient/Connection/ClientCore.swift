@@ -92,6 +92,7 @@ final class ClientCore: Sendable {
         var lastConnectionError: ZooKeeperError?
         var terminationWaiters: [CheckedContinuation<Void, Never>] = []
         var driverFinished = false
+        var closeSessionAnswered = false
     }
 
     let configuration: ZooKeeperConfiguration

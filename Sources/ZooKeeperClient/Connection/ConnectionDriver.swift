@@ -350,6 +350,10 @@ enum ConnectionDriver {
                 return .lost(ZooKeeperError(.connectionLoss, message: "bad frame from the server", underlying: error))
             }
             if !frames.isEmpty, let end = process(core, &machine, frames: frames) { return end }
+            if core.closeSessionAnswered {
+                // The session is closed; the server is about to drop the connection anyway.
+                return .lost(ZooKeeperError(.connectionLoss, message: "the session was closed"))
+            }
             if endOfFile {
                 return .lost(ZooKeeperError(.connectionLoss, message: "the server closed the connection"))
             }
