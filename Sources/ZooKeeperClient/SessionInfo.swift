@@ -8,11 +8,16 @@ public struct SessionInfo: Hashable, Sendable, Codable, CustomStringConvertible 
     public var password: [UInt8]
     /// The negotiated session timeout in milliseconds.
     public var timeoutMilliseconds: Int32
+    /// The newest zxid the client had seen when this value was taken (`nil` in values saved by older
+    /// versions). A client resuming the session sends it in its handshake, so it never attaches to a
+    /// server that lags behind what the session already saw (Apache refuses such a server's session).
+    public var lastZxidSeen: Int64?
 
-    public init(id: Int64, password: [UInt8], timeoutMilliseconds: Int32) {
+    public init(id: Int64, password: [UInt8], timeoutMilliseconds: Int32, lastZxidSeen: Int64? = nil) {
         self.id = id
         self.password = password
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.lastZxidSeen = lastZxidSeen
     }
 
     /// The negotiated session timeout.

@@ -1,3 +1,4 @@
+import Synchronization
 import ZooKeeperProtocol
 
 extension ZooKeeperClient {
@@ -175,12 +176,22 @@ extension ZooKeeperClient {
     public func addAuth(scheme: String, auth: [UInt8]) async throws {
         let info = AuthInfo(scheme: scheme, auth: auth)
         let waiter = ReplyWaiter()
-        _ = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                if waiter.install(continuation) { core.enqueueAuth(info, waiter: waiter) }
+        let added = Mutex(false)
+        do {
+            _ = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    if waiter.install(continuation) {
+                        let wasAdded = core.enqueueAuth(info, waiter: waiter)
+                        added.withLock { $0 = wasAdded }
+                    }
+                }
+            } onCancel: {
+                waiter.resume(.failure(CancellationError()))
             }
-        } onCancel: {
-            waiter.resume(.failure(CancellationError()))
+        } catch let error as ZooKeeperError where error.code == .connectionLoss {
+            // Not applied (credentials live with the connection): do not replay them on reconnect.
+            if added.withLock({ $0 }) { core.forgetAuth(info) }
+            throw error
         }
     }
 

@@ -118,7 +118,15 @@ public final class ZooKeeperClient: Sendable {
     public func connectionStates() -> AsyncStream<ConnectionState> { core.subscribe() }
 
     /// The session, once established: save it to resume the session from another client or process.
-    public var session: SessionInfo? { core.state.withLock { $0.session } }
+    public var session: SessionInfo? {
+        core.state.withLock { state in
+            state.session.map { session in
+                var session = session
+                session.lastZxidSeen = state.lastZxidSeen
+                return session
+            }
+        }
+    }
 
     /// The highest zxid seen in a reply header; sent on reconnect so no server can take the client back in time.
     public var lastZxidSeen: Int64 { core.state.withLock { $0.lastZxidSeen } }

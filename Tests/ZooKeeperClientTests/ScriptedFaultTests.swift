@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 import ZooKeeperClient
@@ -197,6 +198,67 @@ struct ScriptedFaultTests {
         #expect(heard.duration(to: presumedAt) < .milliseconds(1500))
         #expect(server.acceptedConnections >= 2)  // the reconnect attempt was under way
         await client.close()
+    }
+
+    @Test("an addAuth that failed with the connection is not replayed on reconnect: a retry sends the credentials once")
+    func failedAddAuthIsNotReplayed() async throws {
+        let authPacketsOnSecondConnection = Atomic<Int>(0)
+        let server = try ScriptedServer { connection, _ in
+            guard let request = connection.readConnectRequest() else { return }
+            connection.answerHandshake(request)
+            let first = request.sessionId == 0
+            while let frame = connection.readFrame() {
+                var reader = JuteReader(frame)
+                guard let header = try? RequestHeader(from: &reader) else { return }
+                if header.type == OpCode.auth.rawValue {
+                    if first {
+                        connection.close()  // lost before the answer: addAuth fails with connectionLoss
+                        return
+                    }
+                    authPacketsOnSecondConnection.add(1, ordering: .relaxed)
+                    connection.write(reply(xid: header.xid, zxid: 0))
+                } else if let answer = healthy(header, []) {
+                    connection.write(answer)
+                }
+            }
+        }
+        defer { server.stop() }
+        let client = try await ZooKeeperClient.connect(try configuration(server.connectString))
+        let error = await #expect(throws: ZooKeeperError.self) { try await client.addAuth(scheme: "digest", auth: Array("u:p".utf8)) }
+        #expect(error?.code == .connectionLoss)
+        try await client.waitUntilConnected(timeout: .seconds(10))
+        try await client.addAuth(scheme: "digest", auth: Array("u:p".utf8))
+        _ = try await client.getData("/a")  // a round trip: everything sent before it was read
+        // Before: the failed credentials were replayed on reconnect, then sent again by the retry (2).
+        #expect(authPacketsOnSecondConnection.load(ordering: .relaxed) == 1)
+        await client.close()
+    }
+
+    @Test("a saved session carries lastZxidSeen; a client resuming it sends that zxid in its handshake")
+    func resumedSessionCarriesLastZxid() async throws {
+        let resumedWith = Mutex<Int64?>(nil)
+        let server = try ScriptedServer { connection, _ in
+            guard let request = connection.readConnectRequest() else { return }
+            if request.sessionId != 0 { resumedWith.withLock { $0 = request.lastZxidSeen } }
+            connection.answerHandshake(request)
+            connection.serveRequests { header, _ in
+                header.type == OpCode.getData.rawValue
+                    ? reply(xid: header.xid, zxid: 0x777, body: GetDataResponse(data: [], stat: Stat()).juteBytes())
+                    : healthy(header, [])
+            }
+        }
+        defer { server.stop() }
+        let first = try await ZooKeeperClient.connect(try configuration(server.connectString))
+        _ = try await first.getData("/a")
+        let saved = try #require(first.session)
+        #expect(saved.lastZxidSeen == 0x777)
+        let decoded = try JSONDecoder().decode(SessionInfo.self, from: try JSONEncoder().encode(saved))
+        var settings = try configuration(server.connectString)
+        settings.session = decoded
+        let second = try await ZooKeeperClient.connect(settings)
+        #expect(resumedWith.withLock { $0 } == 0x777)
+        await second.close()
+        await first.close()
     }
 
     @Test("when every server refuses a session whose zxid is ahead, the client ends with serversBehindSession")

@@ -107,6 +107,7 @@ final class ClientCore: Sendable {
         self.wakeup = try WakeupPipe()
         var initial = State(authentication: configuration.authentication)
         initial.session = configuration.session
+        initial.lastZxidSeen = configuration.session?.lastZxidSeen ?? 0
         self.state = Mutex(initial)
     }
 
@@ -136,20 +137,32 @@ final class ClientCore: Sendable {
         if wake { wakeup.wake() }
     }
 
-    /// Sends credentials now (if connected) and remembers them for every reconnect.
-    func enqueueAuth(_ info: AuthInfo, waiter: ReplyWaiter) {
-        let (wake, error) = state.withLock { state -> (Bool, ZooKeeperError?) in
-            if case let .terminated(error, _) = state.lifecycle { return (false, error) }
-            state.authentication.append(info)
+    /// Sends credentials now (if connected) and remembers them for every reconnect (once: a retried
+    /// `addAuth` does not pile up copies). Returns whether this call added them to the remembered list.
+    @discardableResult
+    func enqueueAuth(_ info: AuthInfo, waiter: ReplyWaiter) -> Bool {
+        let (wake, error, added) = state.withLock { state -> (Bool, ZooKeeperError?, Bool) in
+            if case let .terminated(error, _) = state.lifecycle { return (false, error, false) }
+            let added = !state.authentication.contains(info)
+            if added { state.authentication.append(info) }
             let packet = AuthPacket(type: 0, scheme: info.scheme, auth: info.auth)
             Self.appendFrame(to: &state.outbound, xid: ReservedXid.auth, opCode: .auth, body: packet.juteBytes())
             state.authWaiters.append(waiter)
             let wake = !state.wakeRequested
             state.wakeRequested = true
-            return (wake, nil)
+            return (wake, nil, added)
         }
         if let error { waiter.resume(.failure(error)) }
         if wake { wakeup.wake() }
+        return added
+    }
+
+    /// Forgets credentials whose `addAuth` failed (e.g. the connection was lost before the answer):
+    /// they are not re-sent on reconnect, so the caller's error means "not applied".
+    func forgetAuth(_ info: AuthInfo) {
+        state.withLock { state in
+            if let index = state.authentication.lastIndex(of: info) { state.authentication.remove(at: index) }
+        }
     }
 
     static func appendFrame(to buffer: inout [UInt8], xid: Int32, opCode: OpCode, body: [UInt8]) {
