@@ -1,4 +1,5 @@
 import ZooKeeperProtocol
+import ZooKeeperPOSIX
 
 /// One server of the ensemble, as written in a connect string.
 public struct ServerAddress: Hashable, Sendable, CustomStringConvertible {
@@ -49,6 +50,8 @@ public struct ZooKeeperConfiguration: Sendable {
     public var shuffleServers = true
     /// Receives the client's log lines. Silent by default.
     public var logHandler: ZooKeeperLogHandler = .disabled
+    /// Resolves a host name to addresses (tests replace it; `nil`: `getaddrinfo`, off the I/O thread).
+    var addressResolver: PendingResolution.Resolver?
 
     /// Creates a configuration from explicit servers.
     public init(servers: [ServerAddress], chroot: String? = nil) {

@@ -74,6 +74,9 @@ public final class ScriptedServer: Sendable {
 public struct ScriptedConnection: Sendable {
     let socket: Socket
 
+    /// Wraps a socket a test accepted itself (e.g. from a listener with a full backlog).
+    package init(socket: Socket) { self.socket = socket }
+
     /// Reads one frame body (or nil on EOF / error / timeout).
     public func readFrame(timeout: Duration = .seconds(10)) -> [UInt8]? {
         var decoder = FrameDecoder(maximumLength: 16 << 20)

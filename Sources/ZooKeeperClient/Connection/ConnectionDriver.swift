@@ -52,11 +52,14 @@ enum ConnectionDriver {
             let (host, delay) = hosts.next()
             if delay > .zero, !pause(core, &machine, until: .now + delay) { return }
             let addresses: [SocketAddress]
-            do {
-                addresses = try SocketAddress.resolve(host: host.host, port: host.port)
-            } catch {
+            switch resolve(core, &machine, host: host, hostCount: hosts.hosts.count) {
+            case let .success(resolved):
+                addresses = resolved
+            case let .failure(error):
+                if core.isTerminated { return }
+                machine.connectionEnded()
                 hosts.noteFailure()
-                core.perform(core.connectionLost(ZooKeeperError(.connectionLoss, message: "cannot resolve \(host)", underlying: error)))
+                core.perform(core.connectionLost(error))
                 continue
             }
             // Each resolved address is a host of its own, with a whole connect timeout (the Java client's
@@ -175,6 +178,37 @@ enum ConnectionDriver {
             _ = runTimers(core, &machine)
         }
         return !core.isTerminated
+    }
+
+    /// Resolves `host` on a thread of its own (see ``PendingResolution``), within the connect timeout,
+    /// keeping the timers running meanwhile.
+    private static func resolve(
+        _ core: ClientCore, _ machine: inout Machine, host: ServerAddress, hostCount: Int
+    ) -> Result<[SocketAddress], ZooKeeperError> {
+        machine.attemptStarted(now: .now, timeout: connectTimeout(core, hostCount: hostCount))
+        let pending = PendingResolution(host: host.host, port: host.port,
+                                        resolver: core.configuration.addressResolver ?? PendingResolution.system,
+                                        wakeup: core.wakeup)
+        while true {
+            switch pending.result {
+            case let .success(addresses)? where !addresses.isEmpty:
+                return .success(addresses)
+            case .success?:
+                return .failure(ZooKeeperError(.connectionLoss, message: "cannot resolve \(host): no address"))
+            case let .failure(error)?:
+                return .failure(ZooKeeperError(.connectionLoss, message: "cannot resolve \(host)", underlying: error))
+            case nil:
+                break
+            }
+            switch wait(core, &machine, fd: nil, events: 0) {
+            case .ended:
+                return .failure(ZooKeeperError(.clientClosed, message: "the client was closed"))
+            case let .timers(actions) where actions.contains(.abandonAttempt):
+                return .failure(ZooKeeperError(.connectionLoss, message: "resolving \(host) timed out"))
+            case .timers, .wakeup, .socket:
+                continue
+            }
+        }
     }
 
     // MARK: - One attempt
