@@ -129,15 +129,18 @@ struct FaultProxyTests {
     @Test("a both-ways stall longer than the read timeout makes the client suspend; heal lets it reconnect")
     func longStall() async throws {
         try await withProxiedServer { _, proxy in
-            // Session 3 s: read timeout 2 s.
-            try await withClient(proxy.address, session: .seconds(3)) { client in
+            // Session 5 s: read timeout 3.3 s; healed right after the suspension, well before the server
+            // expires the session (5 s after it last heard from the client).
+            try await withClient(proxy.address, session: .seconds(5)) { client in
                 let states = client.connectionStates()
                 proxy.stall(.both)
                 try await waitForState(states, within: .seconds(15)) { $0 == .suspended }
                 // The client retries through the proxy: that connection is accepted but held.
                 try await proxy.waitForConnections(atLeast: 2, timeout: .seconds(10))
                 proxy.heal()
+                let session = try #require(client.session).id
                 try await client.waitUntilConnected(timeout: .seconds(15))
+                #expect(client.session?.id == session, "the same session, resumed")
                 _ = try await client.exists("/")
             }
         }
