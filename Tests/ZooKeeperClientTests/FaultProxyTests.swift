@@ -213,6 +213,27 @@ struct FaultProxyTests {
         }
     }
 
+    @Test("jitter never reorders bytes: concurrent requests all get their own replies")
+    func jitterKeepsOrder() async throws {
+        try await withProxiedServer { _, proxy in
+            try await withClient(proxy.address, session: .seconds(5)) { client in
+                for index in 0..<20 { try await client.create(try ZNodePath("/ordered-\(index)"), data: [UInt8(index)]) }
+                proxy.setDelay(.milliseconds(5), jitter: .milliseconds(40))
+                // Many requests in flight at once: their frames cross the proxy in many chunks, each held
+                // a random time; any reordering would corrupt the frames or mismatch the replies.
+                let results = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+                    for index in 0..<20 {
+                        group.addTask { (index, try await client.getData(try ZNodePath("/ordered-\(index)")).data) }
+                    }
+                    return try await group.reduce(into: [Int: [UInt8]]()) { $0[$1.0] = $1.1 }
+                }
+                #expect(results.count == 20)
+                #expect(results.allSatisfy { $0.value == [UInt8($0.key)] })
+                #expect(proxy.acceptedConnections == 1, "no reconnection: the stream stayed well-formed")
+            }
+        }
+    }
+
     @Test("a connection opened during a both-ways stall is held, then served on heal")
     func heldConnection() async throws {
         try await withProxiedServer { _, proxy in
