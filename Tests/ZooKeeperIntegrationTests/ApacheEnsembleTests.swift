@@ -54,6 +54,26 @@ struct ApacheEnsembleTests {
         #expect(!FileManager.default.fileExists(atPath: directory), "stop removes the state directory")
     }
 
+    @Test("kill(node:) the leader: the others elect a new one; startNode brings it back; waitHealthy waits for all three")
+    func killAndRestartLeader() async throws {
+        try await withEnsemble { ensemble in
+            try await withClient(ensemble.connectString, session: .seconds(4)) { client in
+                try await client.create("/before-kill")
+                let leader = try await ensemble.leader()
+                try await ensemble.kill(node: leader)
+                // The client moves on (same session) once the other two have elected a leader: a write
+                // (idempotent, so a retry after a lost reply is harmless) needs that quorum.
+                try await eventually(within: .seconds(30), pollEvery: .milliseconds(100)) {
+                    (try? await client.setData("/before-kill", data: [1])) != nil
+                }
+                #expect(try await ensemble.leader() != leader)
+                try await ensemble.startNode(leader)
+                try await ensemble.waitHealthy()
+                #expect(try await client.getData("/before-kill").data == [1])
+            }
+        }
+    }
+
     @Test("a client partitioned from the whole ensemble for longer than its session learns on heal that it expired")
     func partitionedClientExpires() async throws {
         try await withEnsemble { ensemble in
