@@ -5,6 +5,9 @@ enum Fault: String, CaseIterable, Sendable {
     case followerRestarted = "follower-restarted"
     case clientServerKilled = "client-server-killed"
     case sessionExpired = "session-expired"
+    /// The victim's connection is silently cut both ways (TCP open, nothing arriving) for 1.5 × the
+    /// session timeout, then healed. Clients connect through per-client proxies; no server is touched.
+    case partition
 }
 
 /// The matrix's suites.

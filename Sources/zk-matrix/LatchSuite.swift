@@ -52,7 +52,8 @@ struct LatchSuite {
             if let next = leader(), next.client.connectionState.isConnected { return true }
             return false
         }
-        if context.fault == .none || context.fault == .sessionExpired {
+        // Ends the victim's session too (cut off for longer than the session timeout).
+        if context.fault == .none || context.fault == .sessionExpired || context.fault == .partition {
             try await waitFor("a new leader", timeout: bound) { leader().map { $0 !== first } ?? false }
         }
         context.note("leader again after \(Outcome.seconds(ContinuousClock.now - start))")

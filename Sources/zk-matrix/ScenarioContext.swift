@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import ZooKeeperClient
+import ZooKeeperTestSupport
 
 /// What a suite gets: clients for the target, a namespace of its own, and the fault to inject once.
 final class ScenarioContext: Sendable {
@@ -8,23 +9,34 @@ final class ScenarioContext: Sendable {
     let fault: Fault
     let root: ZNodePath
     let sessionTimeout: Duration
+    /// Per-client proxies, only under ``Fault/partition`` (nil otherwise: clients connect directly).
+    let network: PartitionNetwork?
     private let state = Mutex<(clients: [ZooKeeperClient], victim: ZooKeeperClient?, victimSession: Int64?, notes: [String])>(([], nil, nil, []))
 
     init(target: any MatrixTarget, fault: Fault, suite: Suite, sessionTimeout: Duration) throws {
         self.target = target
         self.fault = fault
         self.sessionTimeout = sessionTimeout
+        network = fault == .partition ? PartitionNetwork(sessionTimeout: sessionTimeout) : nil
         root = try ZNodePath("/shepherd-matrix/\(suite.rawValue)-\(fault.rawValue)-\(UInt32.random(in: 0 ... .max))")
     }
 
     /// A new connected client (closed by ``finish()``).
+    /// Under ``Fault/partition`` it connects through proxies of its own, so that it alone can be cut off.
     func client() async throws -> ZooKeeperClient {
-        var configuration = try ZooKeeperConfiguration(connectionString: target.connectString)
-        configuration.sessionTimeout = sessionTimeout
-        configuration.initialConnectionTimeout = .seconds(20)
-        let client = try await ZooKeeperClient.connect(configuration)
-        state.withLock { $0.clients.append(client) }
-        return client
+        let proxies = try network?.makeProxies(for: target.connectString)
+        do {
+            var configuration = try ZooKeeperConfiguration(connectionString: proxies?.connectString ?? target.connectString)
+            configuration.sessionTimeout = sessionTimeout
+            configuration.initialConnectionTimeout = .seconds(20)
+            let client = try await ZooKeeperClient.connect(configuration)
+            if let proxies { network?.register(client, proxies) }
+            state.withLock { $0.clients.append(client) }
+            return client
+        } catch {
+            proxies?.stop()
+            throw error
+        }
     }
 
     /// Creates the scenario's root (and `/shepherd-matrix`).
@@ -38,20 +50,26 @@ final class ScenarioContext: Sendable {
     /// Injects the scenario's fault at `victim` (once).
     func injectFault(victim: ZooKeeperClient) async throws {
         state.withLock { $0.victim = victim; $0.victimSession = victim.session?.id }
-        try await target.inject(fault, victim: victim)
+        if let network {
+            try network.partition(victim)  // the scenario's own network, not the target's processes
+        } else {
+            try await target.inject(fault, victim: victim)
+        }
     }
 
     func note(_ text: String) { state.withLock { $0.notes.append(text) } }
     var notes: [String] { state.withLock { $0.notes } }
 
-    /// Checks the fault took effect as intended. Session expiry: the victim's session must be reported
-    /// expired. Client-server-killed: the victim's session must survive (same id, connected again).
+    /// Checks the fault took effect as intended. Session expiry and partition (cut off for longer than the
+    /// session timeout): once healed, the victim's session must be reported expired. Client-server-killed:
+    /// the victim's session must survive (same id, connected again).
     func verifyFault() async throws {
-        guard fault == .clientServerKilled || fault == .sessionExpired else { return }
+        guard fault == .clientServerKilled || fault == .sessionExpired || fault == .partition else { return }
         let (victim, before) = state.withLock { ($0.victim, $0.victimSession) }
         guard let victim, let before else { throw MatrixError("fault was never injected") }
+        await network?.waitUntilHealed()
         let deadline = ContinuousClock.now + sessionTimeout * 3
-        if fault == .sessionExpired {
+        if fault == .sessionExpired || fault == .partition {
             while victim.connectionState != .lost(.sessionExpired) {
                 guard ContinuousClock.now < deadline else { throw MatrixError("victim's session not expired: \(victim.connectionState)") }
                 try await Task.sleep(for: .milliseconds(50))
@@ -69,6 +87,7 @@ final class ScenarioContext: Sendable {
     func finish() async {
         let clients = state.withLock { state in defer { state.clients = [] }; return state.clients }
         for client in clients { await client.close() }
+        network?.shutdown()
     }
 }
 

@@ -69,7 +69,8 @@ struct SelectorSuite {
         let bound = context.sessionTimeout + electionTime
         // Interruption and expiry end the term; server faults may leave the leader's connection alone
         // (a restarted follower it is not connected to), so then a connected leader is what must exist.
-        let mustChange = context.fault == .none || context.fault == .sessionExpired
+        // A partition longer than the session timeout ends the term too (the session expires).
+        let mustChange = context.fault == .none || context.fault == .sessionExpired || context.fault == .partition
         try await waitFor(mustChange ? "a new term after the fault" : "a leader after the fault", timeout: bound) {
             (!mustChange || ledger.value.tokens.count > firstTerms) && leader() != nil
         }

@@ -35,7 +35,7 @@ final class EmbeddedTarget: MatrixTarget {
 
     init() async throws { server = try await EmbeddedServer.start(inMemory: true) }
 
-    func supports(_ fault: Fault) -> Bool { fault == .none || fault == .sessionExpired }
+    func supports(_ fault: Fault) -> Bool { fault == .none || fault == .sessionExpired || fault == .partition }
 
     func inject(_ fault: Fault, victim: ZooKeeperClient) async throws {
         guard fault == .sessionExpired, let id = victim.session?.id else { return }
@@ -56,7 +56,7 @@ final class ExternalTarget: MatrixTarget {
         self.connectString = connectString
     }
 
-    func supports(_ fault: Fault) -> Bool { fault == .none || fault == .sessionExpired }
+    func supports(_ fault: Fault) -> Bool { fault == .none || fault == .sessionExpired || fault == .partition }
 
     func inject(_ fault: Fault, victim: ZooKeeperClient) async throws {
         guard fault == .sessionExpired else { return }
@@ -77,7 +77,7 @@ final class ApacheStandaloneTarget: MatrixTarget {
         server = try await TestServerFixture.privateApacheServer(.init(extraConfig: ["forceSync=no"]))
     }
 
-    func supports(_ fault: Fault) -> Bool { fault == .none || fault == .sessionExpired }
+    func supports(_ fault: Fault) -> Bool { fault == .none || fault == .sessionExpired || fault == .partition }
 
     func inject(_ fault: Fault, victim: ZooKeeperClient) async throws {
         guard fault == .sessionExpired else { return }
@@ -117,7 +117,7 @@ final class EnsembleTarget: MatrixTarget {
 
     func inject(_ fault: Fault, victim: ZooKeeperClient) async throws {
         switch fault {
-        case .none: return
+        case .none, .partition: return  // a partition is the scenario's proxies' doing, not the ensemble's
         case .sessionExpired: try await expireByTakeover(victim, connectString: connectString)
         case .leaderKilled:
             let node = try await ensemble("leader")

@@ -129,15 +129,18 @@ struct FaultProxyTests {
     @Test("a both-ways stall longer than the read timeout makes the client suspend; heal lets it reconnect")
     func longStall() async throws {
         try await withProxiedServer { _, proxy in
-            // Session 3 s: read timeout 2 s.
-            try await withClient(proxy.address, session: .seconds(3)) { client in
+            // Session 5 s: read timeout 3.3 s; healed right after the suspension, well before the server
+            // expires the session (5 s after it last heard from the client).
+            try await withClient(proxy.address, session: .seconds(5)) { client in
                 let states = client.connectionStates()
                 proxy.stall(.both)
                 try await waitForState(states, within: .seconds(15)) { $0 == .suspended }
                 // The client retries through the proxy: that connection is accepted but held.
                 try await proxy.waitForConnections(atLeast: 2, timeout: .seconds(10))
                 proxy.heal()
+                let session = try #require(client.session).id
                 try await client.waitUntilConnected(timeout: .seconds(15))
+                #expect(client.session?.id == session, "the same session, resumed")
                 _ = try await client.exists("/")
             }
         }
@@ -206,6 +209,27 @@ struct FaultProxyTests {
                 // The request and its reply are each held at least 200 ms; no upper bound is asserted.
                 #expect(elapsed >= .milliseconds(400), "round trip took only \(elapsed)")
                 proxy.setDelay(.zero)
+            }
+        }
+    }
+
+    @Test("jitter never reorders bytes: concurrent requests all get their own replies")
+    func jitterKeepsOrder() async throws {
+        try await withProxiedServer { _, proxy in
+            try await withClient(proxy.address, session: .seconds(5)) { client in
+                for index in 0..<20 { try await client.create(try ZNodePath("/ordered-\(index)"), data: [UInt8(index)]) }
+                proxy.setDelay(.milliseconds(5), jitter: .milliseconds(40))
+                // Many requests in flight at once: their frames cross the proxy in many chunks, each held
+                // a random time; any reordering would corrupt the frames or mismatch the replies.
+                let results = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+                    for index in 0..<20 {
+                        group.addTask { (index, try await client.getData(try ZNodePath("/ordered-\(index)")).data) }
+                    }
+                    return try await group.reduce(into: [Int: [UInt8]]()) { $0[$1.0] = $1.1 }
+                }
+                #expect(results.count == 20)
+                #expect(results.allSatisfy { $0.value == [UInt8($0.key)] })
+                #expect(proxy.acceptedConnections == 1, "no reconnection: the stream stayed well-formed")
             }
         }
     }
