@@ -261,6 +261,38 @@ struct ScriptedFaultTests {
         await first.close()
     }
 
+    @Test("allowReadOnly: a session made by a read-only server is not offered to a read-write server (which would expire it); a new session replaces it")
+    func readOnlySessionIsNotResumedOnReadWriteServer() async throws {
+        let offered = Mutex<[Int64]>([])
+        let server = try ScriptedServer { connection, index in
+            guard let request = connection.readConnectRequest() else { return }
+            offered.withLock { $0.append(request.sessionId) }
+            if index == 1 {
+                connection.answerHandshake(request, sessionId: 0x51, timeoutMs: 3000, readOnly: true)
+                connection.close()  // the partition heals: the client reconnects, now to a read-write server
+                return
+            }
+            // A read-write server does not know sessions a read-only server made: it answers "expired".
+            connection.answerHandshake(request, sessionId: 0x52, timeoutMs: request.sessionId == 0x51 ? 0 : 3000)
+            connection.serveRequests { header, body in healthy(header, body) }
+        }
+        defer { server.stop() }
+        var settings = try configuration(server.connectString)
+        settings.allowReadOnly = true
+        let client = try ZooKeeperClient(configuration: settings)
+        let recorder = StateRecorder(client)
+        client.start()
+        try await waitForState(client, within: .seconds(10)) { $0 == .connected }
+        // Before: the read-only session 0x51 was offered and the client ended with lost(.sessionExpired).
+        #expect(client.session?.id == 0x52)
+        #expect(offered.withLock { $0 } == [0, 0])
+        #expect(try await client.getData("/a").data == Array("ok".utf8))
+        await client.close()
+        let states = await recorder.task.value
+        #expect(states.contains(.readOnly))
+        #expect(!states.contains(.lost(.sessionExpired)))
+    }
+
     @Test("when every server refuses a session whose zxid is ahead, the client ends with serversBehindSession")
     func serversBehind() async throws {
         let server = try ScriptedServer { connection, _ in

@@ -11,12 +11,16 @@ extension ClientCore {
         state.withLock { state in
             let requested = Int32(clamping: configuration.sessionTimeout.components.seconds * 1000
                 + configuration.sessionTimeout.components.attoseconds / 1_000_000_000_000_000)
+            // A session only read-only servers have seen is not offered again (see `seenReadWriteServer`);
+            // a saved session from the configuration was made by someone who knew better.
+            let resumable = state.seenReadWriteServer || configuration.session != nil
+                ? state.session : nil
             return ConnectRequest(
                 protocolVersion: 0,
                 lastZxidSeen: state.lastZxidSeen,
                 timeOut: requested,
-                sessionId: state.session?.id ?? 0,
-                passwd: state.session?.password ?? [UInt8](repeating: 0, count: 16),
+                sessionId: resumable?.id ?? 0,
+                passwd: resumable?.password ?? [UInt8](repeating: 0, count: 16),
                 readOnly: configuration.allowReadOnly
             )
         }
@@ -54,9 +58,11 @@ extension ClientCore {
             if response.readOnly {
                 newState = .readOnly
             } else {
+                // Not resumed after a read-only session: a new session replaced it, so `.connected`.
                 newState = state.hasEverConnected && resumed ? .reconnected : .connected
             }
             state.hasEverConnected = true
+            if !response.readOnly { state.seenReadWriteServer = true }
             var effects: [CoreEffect] = [.log(.info, "session \(state.session!.idHex) established with \(server), timeout \(response.timeOut) ms")]
             effects += Self.publish(&state, newState)
             return (priming, effects)

@@ -87,6 +87,10 @@ final class ClientCore: Sendable {
         var lastPingRoundTrip: Duration?
         var serverZxid: Int64?
         var hasEverConnected = false
+        /// Whether a read-write server has ever answered our handshake. Until then the session (if any)
+        /// was made by a read-only server, whose sessions read-write servers do not know: a reconnect asks
+        /// for a new session instead of resuming it (the Java client's `seenRwServerBefore`).
+        var seenReadWriteServer = false
         var currentServer: ServerAddress?
         /// Why the last connection (or attempt) failed, for error messages.
         var lastConnectionError: ZooKeeperError?
