@@ -32,8 +32,10 @@ public enum ConnectionState: Hashable, Sendable, CustomStringConvertible {
         case authFailed
         /// ``ZooKeeperClient/close()`` was called.
         case closed
-        /// Every server kept refusing the session (closing before the handshake, as Apache does when it
-        /// has seen fewer transactions than this client) for twice the session timeout, at least 10 s.
+        /// Every server refused the session (closing before the handshake, as Apache does when it has
+        /// seen fewer transactions than this client) while granting a fresh session to a probe, for a
+        /// whole session timeout. Refusals without that evidence (no quorum, an election, a server still
+        /// loading, throttling) never end the session: the client keeps trying.
         case serversBehindSession
     }
 

@@ -320,7 +320,8 @@ struct ScriptedFaultTests {
         let recorder = StateRecorder(client)
         _ = try await client.getData("/a")
         #expect(client.lastZxidSeen == 0x500)
-        // Refusals must outlast twice the session timeout, at least 10 s, before the client gives up.
+        // The client concludes it only from evidence: the server refuses our session yet grants a fresh
+        // one (a probe, closed at once), for a whole session timeout.
         try await waitForState(client, within: .seconds(30)) { if case .lost = $0 { return true }; return false }
         #expect(client.connectionState == .lost(.serversBehindSession))
         let error = await #expect(throws: ZooKeeperError.self) { _ = try await client.getData("/a") }
@@ -330,6 +331,42 @@ struct ScriptedFaultTests {
         #expect(states.contains(.suspended) && states.contains(.presumedExpired))
         #expect(states.last == .lost(.serversBehindSession))
         #expect(server.acceptedConnections >= 2)
+    }
+
+    @Test("servers that refuse every handshake for a while (no quorum, an election) do not end the session: it resumes afterwards")
+    func refusalsWithoutEvidenceKeepTheSession() async throws {
+        let outageEnds = Mutex<ContinuousClock.Instant?>(nil)
+        let server = try ScriptedServer { connection, index in
+            if index > 1, outageEnds.withLock({ $0.map { ContinuousClock.now < $0 } ?? true }) {
+                return  // what Apache does without a quorum: close before answering, new sessions too
+            }
+            guard let request = connection.readConnectRequest() else { return }
+            connection.answerHandshake(request, timeoutMs: 1000)
+            while let frame = connection.readFrame() {
+                var reader = JuteReader(frame)
+                guard let header = try? RequestHeader(from: &reader) else { return }
+                if index == 1 && header.type == OpCode.getData.rawValue {
+                    connection.write(reply(xid: header.xid, zxid: 0x500, body: GetDataResponse(data: [], stat: Stat()).juteBytes()))
+                    // An outage longer than the old threshold (twice the timeout, at least 10 s).
+                    outageEnds.withLock { $0 = .now + .seconds(11) }
+                    connection.close()
+                    return
+                }
+                if let answer = healthy(header, []) { connection.write(answer) }
+            }
+        }
+        defer { server.stop() }
+        let client = try await ZooKeeperClient.connect(try configuration(server.connectString, session: .seconds(1)))
+        let session = client.session?.id
+        _ = try await client.getData("/a")
+        // Before: after 10 s of refusals the client ended the session with serversBehindSession.
+        try await waitForState(client, within: .seconds(30)) { state in
+            if case .lost = state { return true }
+            return state == .reconnected
+        }
+        #expect(client.connectionState == .reconnected)
+        #expect(client.session?.id == session)
+        await client.close()
     }
 
     @Test("pings report the round trip and the server's zxid")

@@ -40,7 +40,8 @@ enum ConnectionDriver {
     private static func run(_ core: ClientCore) {
         var hosts = HostList(core.configuration.servers, shuffle: core.configuration.shuffleServers)
         var machine = Machine(margin: core.configuration.sessionExpiryMargin)
-        let startedAt = ContinuousClock.now
+        /// Since when every host has been shown to be behind the session (see ``probe``).
+        var allBehindSince: ContinuousClock.Instant?
         defer { core.driverDidFinish() }
         while !core.isTerminated {
             if core.isClosing {
@@ -78,6 +79,10 @@ enum ConnectionDriver {
                     refused = true
                     core.perform(core.connectionLost(ZooKeeperError(
                         .connectionLoss, message: "\(host) (\(address)) closed the connection before answering the handshake")))
+                    if core.state.withLock({ $0.lastZxidSeen > 0 }),
+                       probe(core, &machine, address: address, hostCount: hosts.hosts.count) {
+                        hosts.noteBehind(host)
+                    }
                 case let .lost(error):
                     established = true
                     core.perform(core.connectionLost(error))
@@ -101,15 +106,22 @@ enum ConnectionDriver {
             }
             let (session, lastZxid) = core.state.withLock { ($0.session, $0.lastZxidSeen) }
             guard let session else { continue }
-            let silentFor = (machine.proof ?? startedAt).duration(to: .now)
-            // A server that is still starting also closes connections unanswered, and it will keep
-            // the session (Apache restores sessions on restart): only refusals that outlast twice
-            // the session timeout (at least 10 s) mean the servers are behind for good.
-            if hosts.everyHostRefused && lastZxid > 0 && silentFor > max(session.timeout * 2, .seconds(10)) {
-                let error = ZooKeeperError(
-                    .serversBehindSession,
-                    message: "every server closed the connection before the handshake: each has seen fewer transactions than this session (last zxid 0x\(String(lastZxid, radix: 16))); the session cannot be resumed")
-                core.perform(core.terminate(error, reason: .serversBehindSession))
+            // Apache closes a handshake unanswered for many reasons (no quorum, an election, still
+            // loading, throttling, maxClientCnxns, a read-only server): those pass, and the session may
+            // well be resumed afterwards (Apache restores sessions on restart). Only hosts that refuse
+            // *our* session while granting a fresh one are behind it; when every host has shown that for
+            // a whole session timeout, none will ever resume it.
+            if hosts.everyHostBehind {
+                let since = allBehindSince ?? .now
+                allBehindSince = since
+                if since.duration(to: .now) >= session.timeout {
+                    let error = ZooKeeperError(
+                        .serversBehindSession,
+                        message: "every server refuses this session while serving new ones: each has seen fewer transactions than this session (last zxid 0x\(String(lastZxid, radix: 16))); the session cannot be resumed")
+                    core.perform(core.terminate(error, reason: .serversBehindSession))
+                }
+            } else {
+                allBehindSince = nil
             }
         }
     }
@@ -211,6 +223,62 @@ enum ConnectionDriver {
         }
     }
 
+    /// After `address` refused our session: does it grant a fresh one? (A new session with zxid 0,
+    /// closed at once.) True is the evidence that the server is up and serving but behind our session.
+    private static func probe(_ core: ClientCore, _ machine: inout Machine, address: SocketAddress, hostCount: Int) -> Bool {
+        machine.attemptStarted(now: .now, timeout: connectTimeout(core, hostCount: hostCount))
+        defer { machine.connectionEnded() }
+        guard let socket = try? connectSocket(core, &machine, to: address) else { return false }
+        defer { socket.close() }
+        let request = ConnectRequest(
+            protocolVersion: 0, lastZxidSeen: 0, timeOut: core.makeConnectRequest().timeOut, sessionId: 0,
+            passwd: [UInt8](repeating: 0, count: 16), readOnly: false)
+        guard (try? socket.writeAll(Frame.encode(request.juteBytes()), timeout: .seconds(1))) != nil else { return false }
+        var decoder = FrameDecoder(maximumLength: core.configuration.maxFrameLength)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if let frame = try? decoder.next() {
+                guard let response = try? ConnectResponse(juteBytes: frame), response.timeOut > 0 else { return false }
+                // Close the probe's session so it leaves nothing behind on the server.
+                _ = try? socket.writeAll(Frame.encode(xid: 1, opCode: .closeSession, record: nil), timeout: .seconds(1))
+                return true
+            }
+            switch wait(core, &machine, fd: socket.fd, events: Poller.readable) {
+            case .ended: return false
+            case let .timers(actions) where actions.contains(.abandonAttempt): return false
+            case .timers, .wakeup: continue
+            case .socket: break
+            }
+            guard case let .bytes(count)? = try? socket.read(into: &buffer) else { return false }
+            decoder.append(buffer[0..<count])
+        }
+    }
+
+    /// A TCP connection to `address` within the machine's attempt deadline (timers running meanwhile).
+    private static func connectSocket(_ core: ClientCore, _ machine: inout Machine, to address: SocketAddress) throws -> Socket {
+        let (socket, connected) = try Socket.startConnect(to: address)
+        if connected { return socket }
+        while true {
+            switch wait(core, &machine, fd: socket.fd, events: Poller.writable) {
+            case .ended:
+                socket.close()
+                throw ZooKeeperError(.clientClosed, message: "the client was closed")
+            case .wakeup: continue
+            case let .timers(actions):
+                if actions.contains(.abandonAttempt) {
+                    socket.close()
+                    throw SocketError.timedOut(operation: "connect to \(address)")
+                }
+            case .socket:
+                do { try socket.finishConnect() } catch {
+                    socket.close()
+                    throw error
+                }
+                return socket
+            }
+        }
+    }
+
     // MARK: - One attempt
 
     private static func attempt(
@@ -219,27 +287,9 @@ enum ConnectionDriver {
         machine.attemptStarted(now: .now, timeout: connectTimeout(core, hostCount: hostCount))
         let socket: Socket
         do {
-            let (opened, connected) = try Socket.startConnect(to: address)
-            socket = opened
-            if !connected {
-                waiting: while true {
-                    switch wait(core, &machine, fd: socket.fd, events: Poller.writable) {
-                    case .ended: socket.close(); return .ended
-                    case .wakeup: continue
-                    case let .timers(actions):
-                        if actions.contains(.abandonAttempt) {
-                            socket.close()
-                            return .failed(ZooKeeperError(.connectionLoss, message: "cannot connect to \(host) (\(address)): connect timed out"))
-                        }
-                    case .socket: break waiting
-                    }
-                }
-                do { try socket.finishConnect() } catch {
-                    socket.close()
-                    throw error
-                }
-            }
+            socket = try connectSocket(core, &machine, to: address)
         } catch {
+            if core.isTerminated { return .ended }
             return .failed(ZooKeeperError(.connectionLoss, message: "cannot connect to \(host) (\(address))", underlying: error))
         }
         defer { socket.close() }

@@ -8,6 +8,9 @@ struct HostList: Sendable {
     private var cycleBackoff: Duration = .zero
     /// Hosts that accepted TCP but closed before the handshake, since the last successful handshake.
     private(set) var refusedSinceLastSession: Set<ServerAddress> = []
+    /// Hosts that refused our session while granting a fresh one (a probe) — the evidence that they have
+    /// seen fewer transactions than the session, not that they are electing, loading or throttling.
+    private(set) var behindSinceLastSession: Set<ServerAddress> = []
 
     init(_ hosts: [ServerAddress], shuffle: Bool) {
         var generator = SystemRandomNumberGenerator()
@@ -35,12 +38,19 @@ struct HostList: Sendable {
         refusedSinceLastSession.insert(host)
     }
 
+    /// The host refused our session but served a fresh one.
+    mutating func noteBehind(_ host: ServerAddress) { behindSinceLastSession.insert(host) }
+
     mutating func noteConnected() {
         failuresInCycle = 0
         cycleBackoff = .zero
         refusedSinceLastSession = []
+        behindSinceLastSession = []
     }
 
     /// Whether every host has refused the session since the last handshake.
     var everyHostRefused: Bool { refusedSinceLastSession.count == Set(hosts).count }
+
+    /// Whether every host has shown that it is behind the session (see ``behindSinceLastSession``).
+    var everyHostBehind: Bool { behindSinceLastSession.count == Set(hosts).count }
 }
