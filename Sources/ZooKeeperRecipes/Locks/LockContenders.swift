@@ -134,26 +134,50 @@ struct LockContenders: Sendable {
     /// - Throws: ``LockError/timedOut`` at `deadline`; `CancellationError`; a non-retryable
     ///   ``ZooKeeperError``. In every failure case our node is deleted before this returns.
     func acquire(data: [UInt8] = [], deadline: ContinuousClock.Instant?) async throws -> Holding {
+        // Cleanup after a timeout is waited for only briefly past the deadline; it finishes in the background.
+        let cleanupBound = { GuaranteedDelete.bound(after: deadline) }
         while true {
             try Task.checkCancellation()
             let creator = ProtectedCreate(client: client, parent: directory, name: lockName)
             let node: ProtectedCreate.Created
             let children: [String]?
             do {
-                (node, children) = try await creator.createListingParent(data: data, mode: .ephemeralSequential, policy: retryPolicy)
+                // Bounded by the deadline even while no server answers (retries would outlast it).
+                (node, children) = try await Self.within(deadline) {
+                    try await creator.createListingParent(data: data, mode: .ephemeralSequential, policy: retryPolicy)
+                }
             } catch {
                 // The create may have happened (cancelled or failed mid-flight): remove what carries our prefix.
-                await creator.deleteAllOwn()
+                await creator.deleteAllOwn(waitUntil: cleanupBound())
                 throw error
             }
             do {
-                if let holding = try await waitForTurn(node, children: children, deadline: deadline) { return holding }
+                let turn = try await Self.within(deadline) { try await waitForTurn(node, children: children, deadline: deadline) }
+                if let holding = turn { return holding }
                 // Our node vanished or belongs to an old session: start over with a new one.
-                await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path))
+                await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path), waitUntil: cleanupBound())
             } catch {
-                await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path))
+                await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path), waitUntil: cleanupBound())
                 throw error
             }
+        }
+    }
+
+    /// Runs `operation`, throwing ``LockError/timedOut`` (and cancelling it) at `deadline`.
+    static func within<T: Sendable>(
+        _ deadline: ContinuousClock.Instant?, _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        guard let deadline else { return try await operation() }
+        if ContinuousClock.now >= deadline { throw LockError.timedOut }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw LockError.timedOut }
+            return value
         }
     }
 

@@ -91,27 +91,27 @@ struct ProtectedCreate: Sendable {
     }
 
     /// Deletes every child of `parent` carrying our prefix: cleanup after a failed or cancelled create
-    /// whose outcome is unknown. Retries until done or the session is gone.
-    func deleteAllOwn() async {
-        // Its own task: a cancelled caller (the usual reason to be here) must still clean up.
+    /// whose outcome is unknown. Runs in the background until done or the session is gone; the caller
+    /// waits as ``GuaranteedDelete/run(client:path:waitUntil:)`` describes.
+    func deleteAllOwn(waitUntil bound: ContinuousClock.Instant? = nil) async {
         let client = client, parent = parent, prefix = prefix
-        let task = Task.detached {
+        await GuaranteedDelete.inBackground(client: client, waitUntil: bound, what: "\(parent)/\(prefix)*") {
             while true {
                 do {
+                    // sync first: after a move to another server, list what the leader has (our create
+                    // may have been applied on a server this one has not caught up with yet).
+                    _ = try await client.sync(parent)
                     let children = try await client.getChildren(parent)
                     for child in children where child.hasPrefix(prefix) {
-                        await GuaranteedDelete.run(client: client, path: try parent.appending(child))
+                        try await GuaranteedDelete.deleteRetrying(client: client, path: try parent.appending(child))
                     }
                     return
                 } catch let error as ZooKeeperError where error.isRecipeRetryable {
                     if case .lost = client.connectionState { return }
-                    try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: 0))
-                } catch {
-                    return  // noNode (no parent: nothing to delete), session over, …
+                    try await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: 0))
                 }
             }
         }
-        await task.value
     }
 
     /// `parent/_c_<uuid>-name` (a sequential prefix for sequential modes).
@@ -153,28 +153,4 @@ struct ProtectedCreate: Sendable {
         return Created(path: path.string, name: child, czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
     }
 
-}
-
-/// Curator's `delete().guaranteed()`: delete a node, retrying connection loss until the node is gone or
-/// the session is (which deletes an ephemeral anyway). Runs in its own task, so a cancelled caller still
-/// gets its node removed; the caller waits for it.
-enum GuaranteedDelete {
-    static func run(client: ZooKeeperClient, path: ZNodePath) async {
-        let task = Task.detached {
-            var retries = 0
-            while true {
-                do {
-                    try await client.delete(path)
-                    return
-                } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                    if case .lost = client.connectionState { return }
-                    try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
-                    retries += 1
-                } catch {
-                    return  // noNode: already gone; session over: ephemerals are gone with it
-                }
-            }
-        }
-        await task.value
-    }
 }

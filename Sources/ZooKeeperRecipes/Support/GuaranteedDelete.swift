@@ -1,0 +1,102 @@
+public import Synchronization
+public import ZooKeeperClient
+
+/// Curator's `delete().guaranteed()`: delete a node, retrying connection loss until the node is gone or
+/// the session is (which deletes an ephemeral anyway).
+///
+/// The delete runs in a task of its own, so a cancelled caller still gets its node removed. The caller
+/// waits for it — but never past the point where waiting is useless or forbidden: its own cancellation,
+/// the session being presumed expired or lost (an ephemeral then goes with the session, and the server
+/// may already have expired it), or `waitUntil`. The delete itself carries on in the background, bounded
+/// by the session's life, and is counted in ``RecipeCleanup/pendingDeletes``.
+enum GuaranteedDelete {
+    /// How long past a caller's deadline cleanup may still be waited for: a healthy server answers a
+    /// delete in a round trip; a blackholed one must not hold the caller much beyond its timeout.
+    static let graceAfterDeadline = Duration.milliseconds(500)
+
+    /// The instant to wait for cleanup until, for a caller with `deadline`.
+    static func bound(after deadline: ContinuousClock.Instant?) -> ContinuousClock.Instant? {
+        deadline.map { max($0, .now) + graceAfterDeadline }
+    }
+
+    static func run(client: ZooKeeperClient, path: ZNodePath, waitUntil bound: ContinuousClock.Instant? = nil) async {
+        await inBackground(client: client, waitUntil: bound, what: path.string) {
+            try await deleteRetrying(client: client, path: path)
+        }
+    }
+
+    /// Deletes `path`, retrying retryable errors while the session lives; `noNode` counts as done.
+    static func deleteRetrying(client: ZooKeeperClient, path: ZNodePath) async throws {
+        var retries = 0
+        while true {
+            do {
+                try await client.delete(path)
+                return
+            } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                if case .lost = client.connectionState { return }
+                try await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
+                retries += 1
+            } catch let error as ZooKeeperError where error.code == .noNode || error.isSessionTerminal {
+                return  // already gone; or the session is over and its ephemerals with it
+            }
+        }
+    }
+
+    /// Runs `cleanup` in a detached task (ended by the session's end at the latest) and waits for it as
+    /// described in the type's notes. Returns whether it finished while waited for.
+    @discardableResult
+    static func inBackground(
+        client: ZooKeeperClient, waitUntil bound: ContinuousClock.Instant?, what: String,
+        _ cleanup: @escaping @Sendable () async throws -> Void
+    ) async -> Bool {
+        let (done, finished) = AsyncStream.makeStream(of: Void.self)
+        RecipeCleanup.pending.add(1, ordering: .relaxed)
+        Task.detached {
+            defer {
+                RecipeCleanup.pending.subtract(1, ordering: .relaxed)
+                finished.finish()
+            }
+            do { try await cleanup() } catch {
+                if !(error is CancellationError) {
+                    client.configuration.logHandler.log(.warning, "cleanup of \(what) failed: \(error)")
+                }
+            }
+        }
+        let completed = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in done {}
+                return !Task.isCancelled
+            }
+            group.addTask {
+                for await state in client.connectionStates() {
+                    if state == .presumedExpired { return false }
+                    if case .lost = state { return false }
+                }
+                return false
+            }
+            if let bound {
+                group.addTask {
+                    try? await Task.sleep(until: bound, clock: .continuous)
+                    return false
+                }
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !completed {
+            client.configuration.logHandler.log(.info, "cleanup of \(what) continues in the background")
+        }
+        return completed
+    }
+}
+
+/// Observability of the recipes' background cleanup.
+public enum RecipeCleanup {
+    static let pending = Atomic<Int>(0)
+
+    /// Guaranteed deletes (of lock, lease, latch, queue-claim nodes) still running in the background in
+    /// this process: started by a caller that stopped waiting (cancelled, timed out, or the session
+    /// presumed expired while no server answered). Each ends when its node or its session is gone.
+    public static var pendingDeletes: Int { pending.load(ordering: .relaxed) }
+}
