@@ -22,6 +22,8 @@ public import ZooKeeperClient
 /// - `.reconnected`: the node's `ephemeralOwner` is checked; the lease is held again if it is ours.
 /// - `.presumedExpired` or `.lost`: the lease is *lost* (``LeaseStatus/lost``) and
 ///   ``withLock(timeout:_:)`` cancels its body, then throws ``LockError/leaseLost``.
+/// - Our lock node deleted from outside (an operator clearing a "stuck" lock; the lease watches its
+///   own node while held): *lost*, as above. Our own release ends as ``LeaseStatus/released``.
 ///
 /// Notable behaviours:
 /// - **Reentrant** for the same owner: a nested `withLock` (or `acquire`) on the same client and path
@@ -109,7 +111,7 @@ public struct DistributedMutex: Sendable {
     /// Runs `body` while holding the lock; releases it afterwards, even when `body` throws or the
     /// task is cancelled.
     ///
-    /// If the lease is lost while `body` runs (session presumed expired or lost), `body`'s task is
+    /// If the lease is lost while `body` runs (session presumed expired or lost, node deleted), `body`'s task is
     /// cancelled and this throws ``LockError/leaseLost`` once `body` has returned.
     public func withLock<T: Sendable>(
         timeout: Duration? = nil, _ body: @Sendable (LockLease) async throws -> T

@@ -58,7 +58,8 @@ public final class LockLease: Sendable {
     private struct State {
         var status = LeaseStatus.held
         var holds = 1
-        var monitor: Task<Void, Never>?
+        /// The connection-state follower and the watcher of our own node.
+        var monitors: [Task<Void, Never>] = []
         var lostWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     }
 
@@ -125,7 +126,8 @@ public final class LockLease: Sendable {
         }
     }
 
-    /// Follows the client's connection states (see ``DistributedMutex`` for the contract).
+    /// Follows the client's connection states (see ``DistributedMutex`` for the contract) and watches
+    /// our node, so a delete from outside (an operator clearing a "stuck" lock) ends the lease.
     func startMonitoring() {
         let states = client.connectionStates()
         let task = Task.detached { [weak self] in
@@ -159,12 +161,47 @@ public final class LockLease: Sendable {
                 if Task.isCancelled { return }
             }
         }
+        let tasks = [task, watchNode()]
         let keep = state.withLock { state -> Bool in
             guard state.status == .held || state.status == .uncertain else { return false }
-            state.monitor = task
+            state.monitors = tasks
             return true
         }
-        if !keep { task.cancel() }
+        if !keep { for task in tasks { task.cancel() } }
+    }
+
+    /// Watches our node while held (as LeaderLatch watches its own): deleted by anyone but our own
+    /// release, the lease is lost. The watch survives reconnects (the client re-registers it).
+    private func watchNode() -> Task<Void, Never> {
+        // Captures only values, not the lease: a lease dropped without release is not kept alive by it.
+        let client = client, path = path, sessionID = sessionID
+        return Task.detached { [weak self] in
+            var retries = 0
+            while !Task.isCancelled {
+                do {
+                    let (_, stat, watch) = try await client.getDataWatching(try ZNodePath(path))
+                    retries = 0
+                    // Ours only if our session owns it (another's cannot take the name: it is unique).
+                    if stat.ephemeralOwner != sessionID { break }
+                    if try await watch.event().type == .nodeDeleted { break }
+                    // A data change (someone wrote to a lock node): re-arm.
+                } catch let error as ZooKeeperError where error.code == .noNode {
+                    break
+                } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                    // Disconnected: the connection monitor reports the state; re-arm once back.
+                    try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
+                    retries += 1
+                } catch {
+                    return  // session over (the connection monitor reports it), cancelled, closed
+                }
+            }
+            if !Task.isCancelled { self?.nodeGone() }
+        }
+    }
+
+    /// Our node is gone: lost, unless our own release deleted it (that finishes as `.released`).
+    private func nodeGone() {
+        if !isReleasing { finish(.lost) }
     }
 
     /// The last hold was released and the node's delete is under way.
@@ -180,15 +217,15 @@ public final class LockLease: Sendable {
     }
 
     func finish(_ status: LeaseStatus) {
-        let outcome = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>], Task<Void, Never>?) in
-            guard state.status == .held || state.status == .uncertain else { return (false, [], nil) }
+        let outcome = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>], [Task<Void, Never>]) in
+            guard state.status == .held || state.status == .uncertain else { return (false, [], []) }
             state.status = status
             if status == .released { state.holds = 0 }
-            defer { state.lostWaiters = [:]; state.monitor = nil }
-            return (true, Array(state.lostWaiters.values), state.monitor)
+            defer { state.lostWaiters = [:]; state.monitors = [] }
+            return (true, Array(state.lostWaiters.values), state.monitors)
         }
         guard outcome.0 else { return }
-        outcome.2?.cancel()
+        for monitor in outcome.2 { monitor.cancel() }
         statusContinuation.yield(status)
         statusContinuation.finish()
         for waiter in outcome.1 { waiter.resume() }
