@@ -111,6 +111,9 @@ public final class LockLease: Sendable {
             return state.holds == 0
         }
         guard last else { return }
+        // A lost lease's node is already being deleted in the background (see `abandonNode`): do not
+        // block the caller until a server is reachable again.
+        if status == .lost { return }
         await GuaranteedDelete.run(client: client, path: try ZNodePath(path))
         finish(.released)
     }
@@ -226,8 +229,53 @@ public final class LockLease: Sendable {
         }
         guard outcome.0 else { return }
         for monitor in outcome.2 { monitor.cancel() }
+        if status == .lost { abandonNode() }
         statusContinuation.yield(status)
         statusContinuation.finish()
         for waiter in outcome.1 { waiter.resume() }
+    }
+
+    /// The least time a lost lease's node is looked after (see ``abandonNode()``).
+    static let abandonedNodeWindow = Duration.seconds(60)
+
+    /// Deletes the node of a lease lost while our session may still live, in the background.
+    ///
+    /// After `.presumedExpired` the same session can come back (the server never expired it), and our
+    /// ephemeral node with it: left behind it would block every other contender for the session's
+    /// lifetime. Best effort and bounded: deletes the node once a server answers, if it is still our
+    /// session's; gives up when the session ends or after 4 session timeouts (at least
+    /// ``abandonedNodeWindow``).
+    private func abandonNode() {
+        let client = client, path = path, sessionID = sessionID
+        let window = max(Self.abandonedNodeWindow, (client.session?.timeout ?? .zero) * 4)
+        Task.detached {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await Self.deleteIfOwned(client: client, path: path, sessionID: sessionID) }
+                group.addTask { try? await Task.sleep(for: window) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Deletes `path` if `sessionID` (still the client's session) owns it; retries connection loss.
+    static func deleteIfOwned(client: ZooKeeperClient, path: String, sessionID: Int64) async {
+        guard let node = try? ZNodePath(path) else { return }
+        var retries = 0
+        while !Task.isCancelled {
+            // Another session, or none: ours is over, and its ephemerals went with it.
+            guard client.session?.id == sessionID else { return }
+            if case .lost = client.connectionState { return }
+            do {
+                guard let stat = try await client.exists(node), stat.ephemeralOwner == sessionID else { return }
+                try await client.delete(node)  // the name is unique: checked ours, it stays ours
+                return
+            } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
+                retries += 1
+            } catch {
+                return  // gone (noNode), session over, client closed
+            }
+        }
     }
 }
