@@ -60,9 +60,19 @@ public final class LeaderLatch: Sendable {
         var subscribers = Subscribers<Leadership>()
         var tasks: [Task<Void, Never>] = []
         var forwarder: Task<Void, Never>?
+        /// Backed-off re-checks in a row (see `check`); reset once a watch is armed.
+        var backoffs = 0
     }
 
+    /// How many times one check starts over at once (our predecessor or node vanished) before it
+    /// backs off and re-checks later.
+    static let restartsBeforeBackoff = 10
+
     private let state = Mutex(State())
+
+    /// Tests only: runs with a predecessor's path just before the latch watches it (to make it vanish
+    /// at that moment). A task local, set around ``start()``: the latch's driver task inherits it.
+    @TaskLocal static var beforeWatchingPredecessor: (@Sendable (String) async -> Void)?
     private let events: AsyncStream<Event>
     private let eventSink: AsyncStream<Event>.Continuation
 
@@ -208,7 +218,20 @@ public final class LeaderLatch: Sendable {
         let epoch = state.withLock { $0.epoch }
         guard client.connectionState.isConnected else { return }  // a reconnection will bring us back
         do {
-            for _ in 0..<10 {
+            var restarts = 0
+            while true {
+                try Task.checkCancellation()
+                if restarts == Self.restartsBeforeBackoff {
+                    // Predecessors keep vanishing (a churning election): look again after a backoff,
+                    // growing while it lasts, instead of spinning — or of giving up with no watch armed.
+                    let backoffs = state.withLock { state -> Int in
+                        defer { state.backoffs += 1 }
+                        return state.backoffs
+                    }
+                    scheduleRetry(after: retryPolicy.delay(beforeRetry: backoffs))
+                    return
+                }
+                restarts += 1
                 let node = try await ensureNode()
                 let children = try await client.getChildren(path)
                 let ordered = LockContenders.contenders(children, markers: [Self.latchName]).ordered
@@ -220,6 +243,7 @@ public final class LeaderLatch: Sendable {
                 }
                 let watched = index == 0 ? node.path : try path.appending(ordered[index - 1]).string
                 if index != 0 { setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil) }
+                if index != 0, let hook = Self.beforeWatchingPredecessor { await hook(watched) }
                 let watch: OneShotWatch
                 do {
                     watch = try await client.getDataWatching(try ZNodePath(watched)).watch
@@ -227,6 +251,7 @@ public final class LeaderLatch: Sendable {
                     continue
                 }
                 arm(watch)
+                state.withLock { $0.backoffs = 0 }
                 if index == 0 {
                     // CURATOR-696: lead only on a node of the session we have now.
                     guard node.ephemeralOwner == client.session?.id else {
@@ -239,7 +264,7 @@ public final class LeaderLatch: Sendable {
                 return
             }
         } catch let error as ZooKeeperError where error.isRecipeRetryable {
-            scheduleRetry()
+            scheduleRetry(after: retryPolicy.delay(beforeRetry: 0))
         } catch {
             // Cancellation (closing) or the session ended: the connection monitor reports the rest.
         }
@@ -288,9 +313,9 @@ public final class LeaderLatch: Sendable {
         if state.withLock({ $0.closed }) { forwarder.cancel() }
     }
 
-    private func scheduleRetry() {
+    /// Re-checks after `delay` (through the event stream, so checks never overlap).
+    private func scheduleRetry(after delay: Duration) {
         let sink = eventSink
-        let delay = retryPolicy.delay(beforeRetry: 0)
         let task = Task {
             try? await Task.sleep(for: delay)
             sink.yield(.check)
