@@ -233,6 +233,10 @@ public final class LeaderLatch: Sendable {
                 }
                 restarts += 1
                 let node = try await ensureNode()
+                if SequenceNumbers.isExhausted(LockContenders.sortKey(node.name, lockName: Self.latchName)) {
+                    await refuseExhaustedSequence(node)
+                    return
+                }
                 let children = try await client.getChildren(path)
                 let ordered = LockContenders.contenders(children, markers: [Self.latchName]).ordered
                 guard let index = ordered.firstIndex(of: node.name) else {
@@ -268,6 +272,21 @@ public final class LeaderLatch: Sendable {
         } catch {
             // Cancellation (closing) or the session ended: the connection monitor reports the rest.
         }
+    }
+
+    /// Our node's sequence is past ZooKeeper's range (see ``SequenceNumbers``): its place cannot be
+    /// known, so we never lead on it. Delete it, say so loudly, and try again after a growing backoff
+    /// (the election directory is a container: once empty, the server removes it and the count restarts).
+    private func refuseExhaustedSequence(_ node: ProtectedCreate.Created) async {
+        state.withLock { $0.node = nil }
+        if let nodePath = try? ZNodePath(node.path) { await GuaranteedDelete.run(client: client, path: nodePath) }
+        client.configuration.logHandler.log(
+            .error, "leader latch \(path): the election directory has used up ZooKeeper's 32-bit sequence numbers; not taking part until it is recreated")
+        let backoffs = state.withLock { state -> Int in
+            defer { state.backoffs += 1 }
+            return state.backoffs
+        }
+        scheduleRetry(after: retryPolicy.delay(beforeRetry: backoffs))
     }
 
     /// Our node, created (protected) if we have none or it belongs to an older session.

@@ -8,11 +8,18 @@ public enum LockError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The lease was lost while held (session presumed expired or lost, or the lock node vanished):
     /// ``DistributedMutex/withLock(timeout:_:)`` throws this when its body was cancelled for that reason.
     case leaseLost
+    /// `directory` has had 2,147,483,647 child creations: ZooKeeper's sequence numbers (signed 32-bit)
+    /// no longer order contenders (Apache repeats `2147483647`, or wraps to `-2147483648`), so the
+    /// acquire refused rather than risk two holders. No node was left behind. Recreate the directory
+    /// (a lock directory is a container: once empty the server removes it and its count starts over).
+    case sequenceExhausted(directory: String)
 
     public var description: String {
         switch self {
         case .timedOut: return "the lock was not acquired within the timeout"
         case .leaseLost: return "the lock's lease was lost while it was held"
+        case .sequenceExhausted(let directory):
+            return "\(directory) has used up ZooKeeper's 32-bit sequence numbers: contenders can no longer be ordered; delete and recreate it"
         }
     }
 }
