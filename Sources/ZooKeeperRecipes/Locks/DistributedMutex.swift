@@ -137,10 +137,23 @@ public struct DistributedMutex: Sendable {
     static func run<T: Sendable>(
         _ body: @escaping @Sendable (LockLease) async throws -> T, with lease: LockLease
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body(lease) }
+        try await run({ try await body(lease) }, with: [lease])
+    }
+
+    /// Runs `body` in a child task that is cancelled if any of `leases` ends (they are released only
+    /// after `body`, so ending means lost).
+    static func run<T: Sendable>(
+        _ body: @escaping @Sendable () async throws -> T, with leases: [LockLease]
+    ) async throws -> T {
+        if leases.isEmpty { return try await body() }  // nothing to lose (an empty multi-lock)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
             group.addTask {
-                await lease.waitUntilEnded()
+                await withTaskGroup(of: Void.self) { ends in
+                    for lease in leases { ends.addTask { await lease.waitUntilEnded() } }
+                    await ends.next()
+                    ends.cancelAll()
+                }
                 return nil
             }
             defer { group.cancelAll() }
