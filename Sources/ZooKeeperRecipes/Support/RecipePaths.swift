@@ -35,6 +35,20 @@ enum RecipeSupport {
         }
     }
 
+    /// Waits for any of `watches` to fire; `false` if `deadline` passes first.
+    static func wait(forAny watches: [OneShotWatch], until deadline: ContinuousClock.Instant?) async throws -> Bool {
+        if watches.count == 1 { return try await wait(for: watches[0], until: deadline) }
+        if let deadline, ContinuousClock.now >= deadline { return false }
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            for watch in watches { group.addTask { _ = try await watch.event(); return true } }
+            if let deadline {
+                group.addTask { try await Task.sleep(until: deadline, clock: .continuous); return false }
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+    }
+
     static func deadline(after timeout: Duration?) -> ContinuousClock.Instant? {
         timeout.map { ContinuousClock.now.advanced(by: $0) }
     }
