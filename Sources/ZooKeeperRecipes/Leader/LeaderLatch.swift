@@ -20,6 +20,7 @@ public import ZooKeeperClient
 /// **Guarantees**: we are leader only while our node is first *and* its `ephemeralOwner` is our live
 /// session (CURATOR-696). Leadership is dropped at once on `.suspended` and `.presumedExpired`
 /// (Curator's standard error policy), re-checked on `.reconnected`, and dropped for good on `.lost`.
+/// `.readOnly` counts as not connected: a read-only server's view may be stale, so we never lead on it.
 /// Each term has a fencing token (the node's `czxid`), larger than every earlier leader's.
 ///
 /// Notable behaviours:
@@ -184,12 +185,18 @@ public final class LeaderLatch: Sendable {
 
     // MARK: - Driver
 
-    private func connectionChanged(_ connection: ConnectionState) {
-        let drop: Bool
+    /// Whether leadership may be claimed in `connection`: only on a read-write server. A read-only
+    /// server (``ConnectionState/readOnly``) is a partitioned minority member whose view may be stale:
+    /// the real majority may have elected someone else meanwhile.
+    static func mayLead(in connection: ConnectionState) -> Bool {
         switch connection {
-        case .connected, .reconnected: drop = false
-        default: drop = true
+        case .connected, .reconnected: return true
+        default: return false
         }
+    }
+
+    private func connectionChanged(_ connection: ConnectionState) {
+        let drop = !Self.mayLead(in: connection)
         state.withLock { $0.epoch += 1 }
         if drop { setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil) }
         eventSink.yield(.connection(connection))
@@ -216,7 +223,7 @@ public final class LeaderLatch: Sendable {
 
     private func check() async {
         let epoch = state.withLock { $0.epoch }
-        guard client.connectionState.isConnected else { return }  // a reconnection will bring us back
+        guard Self.mayLead(in: client.connectionState) else { return }  // a reconnection will bring us back
         do {
             var restarts = 0
             while true {
@@ -347,7 +354,7 @@ public final class LeaderLatch: Sendable {
     private func setLeadership(_ leadership: Leadership, epoch: UInt64?) {
         state.withLock { state in
             if leadership.isLeader {
-                guard !state.closed, let epoch, epoch == state.epoch, client.connectionState.isConnected else { return }
+                guard !state.closed, let epoch, epoch == state.epoch, Self.mayLead(in: client.connectionState) else { return }
             }
             guard state.leadership != leadership else { return }
             state.leadership = leadership
