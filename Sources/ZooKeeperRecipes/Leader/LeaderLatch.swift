@@ -59,7 +59,9 @@ public final class LeaderLatch: Sendable {
         var epoch: UInt64 = 0
         var generation: UInt64 = 0
         var subscribers = Subscribers<Leadership>()
-        var tasks: [Task<Void, Never>] = []
+        /// The connection monitor, the driver and pending retries, by id; a retry removes itself when done.
+        var tasks: [UInt64: Task<Void, Never>] = [:]
+        var nextTaskID: UInt64 = 0
         var forwarder: Task<Void, Never>?
         /// Backed-off re-checks in a row (see `check`); reset once a watch is armed.
         var backoffs = 0
@@ -107,9 +109,17 @@ public final class LeaderLatch: Sendable {
                 if await self.handle(event) == false { return }
             }
         }
-        state.withLock { $0.tasks = [monitor, driver] }
+        state.withLock { state in
+            for task in [monitor, driver] {
+                state.nextTaskID += 1
+                state.tasks[state.nextTaskID] = task
+            }
+        }
         eventSink.yield(.check)
     }
+
+    /// How many background tasks the latch keeps (tests: finished ones must not pile up).
+    var taskCount: Int { state.withLock { $0.tasks.count } }
 
     /// Whether we lead now.
     public var hasLeadership: Bool { state.withLock { $0.leadership.isLeader } }
@@ -169,8 +179,8 @@ public final class LeaderLatch: Sendable {
     public func close() async {
         let (tasks, forwarder) = state.withLock { state -> ([Task<Void, Never>], Task<Void, Never>?) in
             state.closed = true
-            defer { state.tasks = []; state.forwarder = nil }
-            return (state.tasks, state.forwarder)
+            defer { state.tasks = [:]; state.forwarder = nil }
+            return (Array(state.tasks.values), state.forwarder)
         }
         eventSink.finish()
         forwarder?.cancel()
@@ -342,11 +352,17 @@ public final class LeaderLatch: Sendable {
     /// Re-checks after `delay` (through the event stream, so checks never overlap).
     private func scheduleRetry(after delay: Duration) {
         let sink = eventSink
-        let task = Task {
-            try? await Task.sleep(for: delay)
-            sink.yield(.check)
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.nextTaskID += 1
+            let id = state.nextTaskID
+            // Created under the lock: its removal (which takes the lock) runs after it is stored.
+            state.tasks[id] = Task { [weak self] in
+                try? await Task.sleep(for: delay)
+                sink.yield(.check)
+                _ = self?.state.withLock { $0.tasks.removeValue(forKey: id) }  // done: do not keep it
+            }
         }
-        state.withLock { $0.tasks.append(task) }
     }
 
     /// Publishes a leadership change. Becoming leader needs `epoch` to be the current connection epoch
