@@ -170,6 +170,22 @@ struct DistributedQueueTests {
         }
     }
 
+    @Test("a plain queue- item in a priority queue's directory is taken before every priority item (as documented)")
+    func plainItemsBeforePriorityItems() async throws {
+        try await withRecipeServer { server in
+            try await withClients(1, on: server) { clients in
+                let path: ZNodePath = "/queues/priority-mixed"
+                let priority = DistributedPriorityQueue<String>(client: clients[0], path: path)
+                try await priority.put("lowest", priority: Int32.min)
+                try await DistributedQueue<String>(client: clients[0], path: path).put("plain")
+                try await priority.put("high", priority: 7)
+                var order: [String] = []
+                while let item = try await priority.poll() { order.append(item) }
+                #expect(order == ["plain", "lowest", "high"])
+            }
+        }
+    }
+
     @Test("the take's transaction commits but its reply is lost: the receipt proves the item is ours", .enabled(if: RecipeServer.targetIsEmbedded, "needs the embedded server's fault injection"))
     func lostTakeReply() async throws {
         try await withRecipeServer { server in

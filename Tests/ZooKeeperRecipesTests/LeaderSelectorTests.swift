@@ -146,7 +146,8 @@ struct LeaderSelectorTests {
                 #expect(try holder.requeue())
                 try await waitForChildren(clients[1], path, count: 2)
                 await other.close()
-                try await eventually(within: .seconds(10)) { holder.currentTerm?.number == 2 }
+                // The term is registered before its body task runs: wait for the body's entry too.
+                try await eventually(within: .seconds(10)) { holder.currentTerm?.number == 2 && witness.entries == 3 }
                 #expect(witness.violations == 0)
                 #expect(witness.order == [0, 1, 0])
                 await holder.close()

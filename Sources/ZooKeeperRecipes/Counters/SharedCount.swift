@@ -22,6 +22,8 @@ import Synchronization
 ///
 /// **Connection states**: while suspended the cached value may be stale; after a reconnection the loop
 /// re-reads (so a missed change is picked up); on session expiry the loop ends and ``changes()`` finishes.
+/// If the node is deleted, the loop waits for it to be recreated and follows the new node (whose
+/// version starts over).
 ///
 /// Notable behaviours:
 /// - ``changes()`` yields values, not every write: two writes between reads may coalesce, and a write
@@ -35,6 +37,8 @@ public final class SharedCount: Sendable {
 
     private struct State {
         var current: VersionedValue<Int32>?
+        /// The cached value's node (its `czxid`): a deleted and recreated node starts its version over.
+        var czxid: Int64 = 0
         var subscribers = Subscribers<Int32>()
         var loop: Task<Void, Never>?
         var closed = false
@@ -60,7 +64,7 @@ public final class SharedCount: Sendable {
         } catch let error as ZooKeeperError where error.code == .nodeExists {
         }
         let (data, stat, watch) = try await retrying(retryPolicy, client) { try await client.getDataWatching(path) }
-        apply(VersionedValue(version: stat.version, value: try CounterCoding.int32(from: data)))
+        apply(VersionedValue(version: stat.version, value: try CounterCoding.int32(from: data)), czxid: stat.czxid)
         let task = Task { [weak self] in
             guard let self else { return }
             await self.follow(first: watch)
@@ -79,7 +83,7 @@ public final class SharedCount: Sendable {
         let stat = try await retrying(retryPolicy, client) {
             try await client.setData(path, data: CounterCoding.bytes(of: newValue))
         }
-        apply(VersionedValue(version: stat.version, value: newValue))
+        apply(VersionedValue(version: stat.version, value: newValue), czxid: stat.czxid)
     }
 
     /// Sets `newValue` only if the node is still at `expected.version` (compare-and-set).
@@ -90,7 +94,7 @@ public final class SharedCount: Sendable {
     public func trySetCount(expected: VersionedValue<Int32>, newValue: Int32) async throws -> Bool {
         do {
             let stat = try await client.setData(path, data: CounterCoding.bytes(of: newValue), version: expected.version)
-            apply(VersionedValue(version: stat.version, value: newValue))
+            apply(VersionedValue(version: stat.version, value: newValue), czxid: stat.czxid)
             return true
         } catch let error as ZooKeeperError where error.code == .badVersion {
             return false
@@ -102,7 +106,7 @@ public final class SharedCount: Sendable {
     public func read() async throws -> VersionedValue<Int32> {
         let (data, stat) = try await retrying(retryPolicy, client) { try await client.getData(path) }
         let value = VersionedValue(version: stat.version, value: try CounterCoding.int32(from: data))
-        apply(value)
+        apply(value, czxid: stat.czxid)
         return value
     }
 
@@ -126,9 +130,16 @@ public final class SharedCount: Sendable {
     // MARK: - Internals
 
     /// Records a value if it is newer than the cached one; yields it if the value changed.
-    private func apply(_ value: VersionedValue<Int32>) {
+    ///
+    /// Newer means: of a newer node (larger `czxid`: the node was deleted and recreated, and its version
+    /// started over), or of the same node with a larger version.
+    private func apply(_ value: VersionedValue<Int32>, czxid: Int64) {
         state.withLock { state in
-            if let current = state.current, current.version >= value.version { return }
+            if let current = state.current {
+                if czxid < state.czxid { return }  // a late reply about a node since replaced
+                if czxid == state.czxid, current.version >= value.version { return }
+            }
+            state.czxid = czxid
             let changed = state.current.map { $0.value != value.value } ?? false
             state.current = value
             // Under the lock, so subscribers see values in version order.
@@ -142,12 +153,19 @@ public final class SharedCount: Sendable {
         while !Task.isCancelled {
             do {
                 if let armed = watch { _ = try await armed.event() }
-                let (data, stat, next) = try await client.getDataWatching(path)
-                watch = next
+                do {
+                    let (data, stat, next) = try await client.getDataWatching(path)
+                    watch = next
+                    apply(VersionedValue(version: stat.version, value: try CounterCoding.int32(from: data)), czxid: stat.czxid)
+                } catch let error as ZooKeeperError where error.code == .noNode {
+                    // Deleted: wait for it to be created again (its version starts over: see `apply`);
+                    // created meanwhile: read it at once.
+                    let (stat, created) = try await client.existsWatching(path)
+                    watch = stat == nil ? created : nil
+                }
                 failures = 0
-                apply(VersionedValue(version: stat.version, value: try CounterCoding.int32(from: data)))
-            } catch let error as ZooKeeperError where error.isRecipeRetryable || error.code == .noNode {
-                // Connection lost (the watch died with it) or the node was deleted: re-read after a pause.
+            } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                // Connection lost (the watch died with it): re-read after a pause.
                 watch = nil
                 try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(failures, 5)))
                 failures += 1

@@ -19,8 +19,10 @@ public import ZooKeeperClient
 ///   compare in that order, whichever processes asked).
 /// - **Gaps**: a create whose reply is lost and is retried burns a number; so does any other child created
 ///   under `path`. IDs are not dense.
-/// - The sequence is ZooKeeper's signed 32-bit counter: after 2,147,483,647 IDs on one path it wraps
-///   (ZooKeeper's limit); use a new path (e.g. per day) for higher volumes.
+/// - The sequence is ZooKeeper's signed 32-bit counter: IDs run from 0 to 2,147,483,646 on one path.
+///   Past that Apache hands out `2147483647` again (or `-2147483648` under concurrent creates), which
+///   would repeat IDs, so ``next()`` throws ``UniqueIDError/sequenceExhausted(path:)`` instead: use a
+///   new path (e.g. per day) for higher volumes.
 /// - An ID whose node could not be deleted (connection lost) is still unique; the ephemeral node goes
 ///   with the session.
 public struct UniqueIDGenerator: Sendable {
@@ -47,10 +49,12 @@ public struct UniqueIDGenerator: Sendable {
                 }
                 let createdNode = try ZNodePath(created)
                 await GuaranteedDelete.run(client: client, path: createdNode)
-                guard let id = Self.sequence(of: createdNode.name) else {
+                guard let sequence = Self.sequence(of: createdNode.name) else {
                     throw ZooKeeperError(.marshallingError, path: created, message: "no sequence suffix")
                 }
-                return id
+                // 2147483647 repeats once the counter is exhausted, and negatives are wrapped: refuse both.
+                guard SequenceNumbers.isUsable(sequence) else { throw UniqueIDError.sequenceExhausted(path: path.string) }
+                return Int64(sequence)
             } catch let error as ZooKeeperError where error.code == .noNode && !createdPath {
                 createdPath = true
                 try await RecipeSupport.ensurePath(client, path, policy: retryPolicy)
@@ -58,10 +62,23 @@ public struct UniqueIDGenerator: Sendable {
         }
     }
 
-    /// The sequence number in a sequential node's name (its last 10 digits).
-    static func sequence(of name: String) -> Int64? {
-        let digits = name.suffix(10)
-        guard digits.count == 10, digits.allSatisfy(\.isNumber) else { return nil }
-        return Int64(digits)
+    /// The sequence number in a sequential node's name: the signed number after `id-`.
+    static func sequence(of name: String) -> Int32? {
+        guard name.hasPrefix(nodePrefix) else { return nil }
+        return SequenceNumbers.parse(name.dropFirst(nodePrefix.count))
+    }
+}
+
+/// Why ``UniqueIDGenerator/next()`` failed (besides ``ZooKeeperError`` and `CancellationError`).
+public enum UniqueIDError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// `path` has handed out every ID ZooKeeper's signed 32-bit sequence allows (0 … 2,147,483,646);
+    /// any further one could repeat an earlier ID. Use a new path.
+    case sequenceExhausted(path: String)
+
+    public var description: String {
+        switch self {
+        case .sequenceExhausted(let path):
+            return "\(path) has used up ZooKeeper's 32-bit sequence numbers: a further ID could repeat one; use a new path"
+        }
     }
 }

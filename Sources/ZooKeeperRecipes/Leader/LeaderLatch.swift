@@ -20,6 +20,7 @@ public import ZooKeeperClient
 /// **Guarantees**: we are leader only while our node is first *and* its `ephemeralOwner` is our live
 /// session (CURATOR-696). Leadership is dropped at once on `.suspended` and `.presumedExpired`
 /// (Curator's standard error policy), re-checked on `.reconnected`, and dropped for good on `.lost`.
+/// `.readOnly` counts as not connected: a read-only server's view may be stale, so we never lead on it.
 /// Each term has a fencing token (the node's `czxid`), larger than every earlier leader's.
 ///
 /// Notable behaviours:
@@ -58,11 +59,23 @@ public final class LeaderLatch: Sendable {
         var epoch: UInt64 = 0
         var generation: UInt64 = 0
         var subscribers = Subscribers<Leadership>()
-        var tasks: [Task<Void, Never>] = []
+        /// The connection monitor, the driver and pending retries, by id; a retry removes itself when done.
+        var tasks: [UInt64: Task<Void, Never>] = [:]
+        var nextTaskID: UInt64 = 0
         var forwarder: Task<Void, Never>?
+        /// Backed-off re-checks in a row (see `check`); reset once a watch is armed.
+        var backoffs = 0
     }
 
+    /// How many times one check starts over at once (our predecessor or node vanished) before it
+    /// backs off and re-checks later.
+    static let restartsBeforeBackoff = 10
+
     private let state = Mutex(State())
+
+    /// Tests only: runs with a predecessor's path just before the latch watches it (to make it vanish
+    /// at that moment). A task local, set around ``start()``: the latch's driver task inherits it.
+    @TaskLocal static var beforeWatchingPredecessor: (@Sendable (String) async -> Void)?
     private let events: AsyncStream<Event>
     private let eventSink: AsyncStream<Event>.Continuation
 
@@ -96,9 +109,17 @@ public final class LeaderLatch: Sendable {
                 if await self.handle(event) == false { return }
             }
         }
-        state.withLock { $0.tasks = [monitor, driver] }
+        state.withLock { state in
+            for task in [monitor, driver] {
+                state.nextTaskID += 1
+                state.tasks[state.nextTaskID] = task
+            }
+        }
         eventSink.yield(.check)
     }
+
+    /// How many background tasks the latch keeps (tests: finished ones must not pile up).
+    var taskCount: Int { state.withLock { $0.tasks.count } }
 
     /// Whether we lead now.
     public var hasLeadership: Bool { state.withLock { $0.leadership.isLeader } }
@@ -158,8 +179,8 @@ public final class LeaderLatch: Sendable {
     public func close() async {
         let (tasks, forwarder) = state.withLock { state -> ([Task<Void, Never>], Task<Void, Never>?) in
             state.closed = true
-            defer { state.tasks = []; state.forwarder = nil }
-            return (state.tasks, state.forwarder)
+            defer { state.tasks = [:]; state.forwarder = nil }
+            return (Array(state.tasks.values), state.forwarder)
         }
         eventSink.finish()
         forwarder?.cancel()
@@ -174,12 +195,18 @@ public final class LeaderLatch: Sendable {
 
     // MARK: - Driver
 
-    private func connectionChanged(_ connection: ConnectionState) {
-        let drop: Bool
+    /// Whether leadership may be claimed in `connection`: only on a read-write server. A read-only
+    /// server (``ConnectionState/readOnly``) is a partitioned minority member whose view may be stale:
+    /// the real majority may have elected someone else meanwhile.
+    static func mayLead(in connection: ConnectionState) -> Bool {
         switch connection {
-        case .connected, .reconnected: drop = false
-        default: drop = true
+        case .connected, .reconnected: return true
+        default: return false
         }
+    }
+
+    private func connectionChanged(_ connection: ConnectionState) {
+        let drop = !Self.mayLead(in: connection)
         state.withLock { $0.epoch += 1 }
         if drop { setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil) }
         eventSink.yield(.connection(connection))
@@ -206,10 +233,27 @@ public final class LeaderLatch: Sendable {
 
     private func check() async {
         let epoch = state.withLock { $0.epoch }
-        guard client.connectionState.isConnected else { return }  // a reconnection will bring us back
+        guard Self.mayLead(in: client.connectionState) else { return }  // a reconnection will bring us back
         do {
-            for _ in 0..<10 {
+            var restarts = 0
+            while true {
+                try Task.checkCancellation()
+                if restarts == Self.restartsBeforeBackoff {
+                    // Predecessors keep vanishing (a churning election): look again after a backoff,
+                    // growing while it lasts, instead of spinning — or of giving up with no watch armed.
+                    let backoffs = state.withLock { state -> Int in
+                        defer { state.backoffs += 1 }
+                        return state.backoffs
+                    }
+                    scheduleRetry(after: retryPolicy.delay(beforeRetry: backoffs))
+                    return
+                }
+                restarts += 1
                 let node = try await ensureNode()
+                if SequenceNumbers.isExhausted(LockContenders.sortKey(node.name, lockName: Self.latchName)) {
+                    await refuseExhaustedSequence(node)
+                    return
+                }
                 let children = try await client.getChildren(path)
                 let ordered = LockContenders.contenders(children, markers: [Self.latchName]).ordered
                 guard let index = ordered.firstIndex(of: node.name) else {
@@ -220,6 +264,7 @@ public final class LeaderLatch: Sendable {
                 }
                 let watched = index == 0 ? node.path : try path.appending(ordered[index - 1]).string
                 if index != 0 { setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil) }
+                if index != 0, let hook = Self.beforeWatchingPredecessor { await hook(watched) }
                 let watch: OneShotWatch
                 do {
                     watch = try await client.getDataWatching(try ZNodePath(watched)).watch
@@ -227,6 +272,7 @@ public final class LeaderLatch: Sendable {
                     continue
                 }
                 arm(watch)
+                state.withLock { $0.backoffs = 0 }
                 if index == 0 {
                     // CURATOR-696: lead only on a node of the session we have now.
                     guard node.ephemeralOwner == client.session?.id else {
@@ -239,10 +285,25 @@ public final class LeaderLatch: Sendable {
                 return
             }
         } catch let error as ZooKeeperError where error.isRecipeRetryable {
-            scheduleRetry()
+            scheduleRetry(after: retryPolicy.delay(beforeRetry: 0))
         } catch {
             // Cancellation (closing) or the session ended: the connection monitor reports the rest.
         }
+    }
+
+    /// Our node's sequence is past ZooKeeper's range (see ``SequenceNumbers``): its place cannot be
+    /// known, so we never lead on it. Delete it, say so loudly, and try again after a growing backoff
+    /// (the election directory is a container: once empty, the server removes it and the count restarts).
+    private func refuseExhaustedSequence(_ node: ProtectedCreate.Created) async {
+        state.withLock { $0.node = nil }
+        if let nodePath = try? ZNodePath(node.path) { await GuaranteedDelete.run(client: client, path: nodePath) }
+        client.configuration.logHandler.log(
+            .error, "leader latch \(path): the election directory has used up ZooKeeper's 32-bit sequence numbers; not taking part until it is recreated")
+        let backoffs = state.withLock { state -> Int in
+            defer { state.backoffs += 1 }
+            return state.backoffs
+        }
+        scheduleRetry(after: retryPolicy.delay(beforeRetry: backoffs))
     }
 
     /// Our node, created (protected) if we have none or it belongs to an older session.
@@ -288,14 +349,20 @@ public final class LeaderLatch: Sendable {
         if state.withLock({ $0.closed }) { forwarder.cancel() }
     }
 
-    private func scheduleRetry() {
+    /// Re-checks after `delay` (through the event stream, so checks never overlap).
+    private func scheduleRetry(after delay: Duration) {
         let sink = eventSink
-        let delay = retryPolicy.delay(beforeRetry: 0)
-        let task = Task {
-            try? await Task.sleep(for: delay)
-            sink.yield(.check)
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.nextTaskID += 1
+            let id = state.nextTaskID
+            // Created under the lock: its removal (which takes the lock) runs after it is stored.
+            state.tasks[id] = Task { [weak self] in
+                try? await Task.sleep(for: delay)
+                sink.yield(.check)
+                _ = self?.state.withLock { $0.tasks.removeValue(forKey: id) }  // done: do not keep it
+            }
         }
-        state.withLock { $0.tasks.append(task) }
     }
 
     /// Publishes a leadership change. Becoming leader needs `epoch` to be the current connection epoch
@@ -303,7 +370,7 @@ public final class LeaderLatch: Sendable {
     private func setLeadership(_ leadership: Leadership, epoch: UInt64?) {
         state.withLock { state in
             if leadership.isLeader {
-                guard !state.closed, let epoch, epoch == state.epoch, client.connectionState.isConnected else { return }
+                guard !state.closed, let epoch, epoch == state.epoch, Self.mayLead(in: client.connectionState) else { return }
             }
             guard state.leadership != leadership else { return }
             state.leadership = leadership

@@ -285,7 +285,8 @@ public final class LeaderSelector: Sendable {
             guard !state.closed, !state.lost, !Task.isCancelled, let body = state.body else { return nil }
             // Checked under our lock, after the term would be visible to the monitor: a disconnection before
             // this check refuses the term; one after it is seen by the monitor, which cancels the body.
-            guard client.connectionState.isConnected, client.session?.id == holding.sessionID else { return nil }
+            // Read-write servers only: a read-only server's view may be stale (see LeaderLatch.mayLead).
+            guard LeaderLatch.mayLead(in: client.connectionState), client.session?.id == holding.sessionID else { return nil }
             state.terms += 1
             let term = Term(fencingToken: holding.czxid, nodePath: holding.path, sessionID: holding.sessionID,
                             number: state.terms)

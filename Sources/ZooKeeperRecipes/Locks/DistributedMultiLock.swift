@@ -23,7 +23,9 @@ extension DistributedSemaphoreMutex: DistributedLock {}
 /// - All or nothing: if any acquire fails (timeout, cancellation, error), the ones already held are
 ///   released (in reverse order) before the error is thrown.
 /// - The timeout bounds the whole acquisition, not each lock.
-/// - Each lock keeps its own reentrancy rules (``DistributedMutex`` inside a `withLock` body is reentrant).
+/// - Each lock keeps its own reentrancy rules: a member ``DistributedMutex`` taken again inside a
+///   `withLock` body (of this multi-lock or of the mutex) is reentrant; a ``DistributedSemaphoreMutex`` is not.
+/// - If any lease is lost while a `withLock` body runs, the body is cancelled (``LockError/leaseLost``).
 public struct DistributedMultiLock: Sendable {
     /// The locks, in acquisition order.
     public let locks: [any DistributedLock]
@@ -56,12 +58,30 @@ public struct DistributedMultiLock: Sendable {
 
     /// Runs `body` while holding every lock; releases them (in reverse order) afterwards, even when
     /// `body` throws.
+    ///
+    /// Like ``DistributedMutex/withLock(timeout:_:)``: a nested `withLock` or `acquire` of a member
+    /// ``DistributedMutex`` (same client and path) inside `body` is reentrant, and if any lease is lost
+    /// while `body` runs, `body`'s task is cancelled and this throws ``LockError/leaseLost`` once
+    /// `body` has returned.
     public func withLock<T: Sendable>(
         timeout: Duration? = nil, _ body: @Sendable (MultiLease) async throws -> T
     ) async throws -> T {
         let lease = try await acquire(timeout: timeout)
+        // Record the mutexes' leases as a mutex's withLock does (semaphore mutexes are not reentrant).
+        var held = DistributedMutex.heldLeases
+        for (lock, member) in zip(locks, lease.leases) {
+            if let mutex = lock as? DistributedMutex { held[mutex.key] = member }
+        }
         let result: Result<T, any Error>
-        do { result = .success(try await body(lease)) } catch { result = .failure(error) }
+        do {
+            result = .success(try await withoutActuallyEscaping(body) { body in
+                try await DistributedMutex.$heldLeases.withValue(held) {
+                    try await DistributedMutex.run({ try await body(lease) }, with: lease.leases)
+                }
+            })
+        } catch {
+            result = .failure(error)
+        }
         try await lease.release()
         return try result.get()
     }

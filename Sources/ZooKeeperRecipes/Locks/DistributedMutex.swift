@@ -24,6 +24,8 @@ public import ZooKeeperClient
 /// - `.reconnected`: the node's `ephemeralOwner` is checked; the lease is held again if it is ours.
 /// - `.presumedExpired` or `.lost`: the lease is *lost* (``LeaseStatus/lost``) and
 ///   ``withLock(timeout:_:)`` cancels its body, then throws ``LockError/leaseLost``.
+/// - Our lock node deleted from outside (an operator clearing a "stuck" lock; the lease watches its
+///   own node while held): *lost*, as above. Our own release ends as ``LeaseStatus/released``.
 ///
 /// Notable behaviours:
 /// - **Reentrant** for the same owner: a nested `withLock` (or `acquire`) on the same client and path
@@ -113,11 +115,11 @@ public struct DistributedMutex: Sendable {
     /// Runs `body` while holding the lock; releases it afterwards, even when `body` throws or the
     /// task is cancelled.
     ///
-    /// If the lease is lost while `body` runs (session presumed expired or lost, or — under the default
-    /// ``suspensionPolicy`` — the connection suspended), `body`'s task is cancelled and this throws
-    /// ``LockError/leaseLost`` once `body` has returned. The client presumes expiry before any server may
-    /// expire the session, so a body that honours cancellation has ended before another session can be
-    /// granted the lock.
+    /// If the lease is lost while `body` runs (session presumed expired or lost, node deleted, or — under
+    /// the default ``suspensionPolicy`` — the connection suspended), `body`'s task is cancelled and this
+    /// throws ``LockError/leaseLost`` once `body` has returned. The client presumes expiry before any
+    /// server may expire the session, so a body that honours cancellation has ended before another
+    /// session can be granted the lock.
     public func withLock<T: Sendable>(
         timeout: Duration? = nil, _ body: @Sendable (LockLease) async throws -> T
     ) async throws -> T {
@@ -143,19 +145,32 @@ public struct DistributedMutex: Sendable {
         _ body: @escaping @Sendable (LockLease) async throws -> T, with lease: LockLease,
         policy: SuspensionPolicy = .cancelOnSuspension
     ) async throws -> T {
+        try await run({ try await body(lease) }, with: [lease], policy: policy)
+    }
+
+    /// Runs `body` in a child task that is cancelled if any of `leases` ends (they are released only
+    /// after `body`, so ending means lost), or, by `policy`, when the connection is suspended.
+    static func run<T: Sendable>(
+        _ body: @escaping @Sendable () async throws -> T, with leases: [LockLease],
+        policy: SuspensionPolicy = .cancelOnSuspension
+    ) async throws -> T {
+        if leases.isEmpty { return try await body() }  // nothing to lose (an empty multi-lock)
         // Subscribed before the body starts: the stream's first element is the state now.
-        let states = policy == .cancelOnSuspension ? lease.client.connectionStates() : nil
+        let states = policy == .cancelOnSuspension ? leases[0].client.connectionStates() : nil
         return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body(lease) }
+            group.addTask { try await body() }
             group.addTask {
-                await lease.waitUntilEnded()
+                await withTaskGroup(of: Void.self) { ends in
+                    for lease in leases { ends.addTask { await lease.waitUntilEnded() } }
+                    await ends.next()
+                    ends.cancelAll()
+                }
                 return nil
             }
             if let states {
                 group.addTask {
                     for await state in states where policy.cancelsBody(in: state) { return nil }
-                    // The stream ended: the client terminated, which ends the lease too.
-                    await lease.waitUntilEnded()
+                    // The stream ended: the client terminated, which ends the leases too.
                     return nil
                 }
             }

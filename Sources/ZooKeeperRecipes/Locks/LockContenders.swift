@@ -117,14 +117,33 @@ struct LockContenders: Sendable {
 
     /// Children sorted by the text after each of `sortNames` in turn (Curator's read/write lock driver
     /// strips `__READ__`, then `__WRIT__`); ties keep a stable order by full name.
+    ///
+    /// Keys that are usable sequence numbers sort numerically (the same order as Curator's text order
+    /// for ZooKeeper's 10-digit suffixes) and before every other key; the rest — exhausted sequences
+    /// (`2147483647`, negative: see ``SequenceNumbers``) and non-numbers — follow, as Curator's text.
+    /// So a node past the sequence range never sorts before a valid one (as text `-2147483648` would).
     static func sorted(_ children: [String], sortNames: [String]) -> [String] {
-        children.map { name -> (key: [UInt16], name: String) in
-            var key = name[...]
-            for sortName in sortNames { key = sortKey(String(key), lockName: sortName) }
-            return (Array(key.utf16), name)
+        children.map { name -> (sequence: Int32?, key: [UInt16], name: String) in
+            let key = sequenceText(name, sortNames: sortNames)
+            let sequence = SequenceNumbers.parse(key).flatMap { SequenceNumbers.isUsable($0) ? $0 : nil }
+            return (sequence, Array(key.utf16), name)
         }
-        .sorted { $0.key == $1.key ? $0.name < $1.name : $0.key.lexicographicallyPrecedes($1.key) }
+        .sorted { a, b in
+            switch (a.sequence, b.sequence) {
+            case let (x?, y?): return x == y ? a.name < b.name : x < y
+            case (_?, nil): return true
+            case (nil, _?): return false
+            case (nil, nil): return a.key == b.key ? a.name < b.name : a.key.lexicographicallyPrecedes(b.key)
+            }
+        }
         .map(\.name)
+    }
+
+    /// The sort key of `name`: the text after each of `sortNames` in turn.
+    static func sequenceText(_ name: String, sortNames: [String]) -> Substring {
+        var key = name[...]
+        for sortName in sortNames { key = sortKey(String(key), lockName: sortName) }
+        return key
     }
 
     // MARK: - Acquire
@@ -152,6 +171,10 @@ struct LockContenders: Sendable {
                 throw error
             }
             do {
+                if SequenceNumbers.isExhausted(Self.sequenceText(node.name, sortNames: sortNames)) {
+                    // Past ZooKeeper's sequence range: our place cannot be known (the catch deletes the node).
+                    throw LockError.sequenceExhausted(directory: directory.string)
+                }
                 let turn = try await Self.within(deadline) { try await waitForTurn(node, children: children, deadline: deadline) }
                 if let holding = turn { return holding }
                 // Our node vanished or belongs to an old session: start over with a new one.

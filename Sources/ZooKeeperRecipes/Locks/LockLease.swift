@@ -8,11 +8,18 @@ public enum LockError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The lease was lost while held (session presumed expired or lost, or the lock node vanished):
     /// ``DistributedMutex/withLock(timeout:_:)`` throws this when its body was cancelled for that reason.
     case leaseLost
+    /// `directory` has had 2,147,483,647 child creations: ZooKeeper's sequence numbers (signed 32-bit)
+    /// no longer order contenders (Apache repeats `2147483647`, or wraps to `-2147483648`), so the
+    /// acquire refused rather than risk two holders. No node was left behind. Recreate the directory
+    /// (a lock directory is a container: once empty the server removes it and its count starts over).
+    case sequenceExhausted(directory: String)
 
     public var description: String {
         switch self {
         case .timedOut: return "the lock was not acquired within the timeout"
         case .leaseLost: return "the lock's lease was lost while it was held"
+        case .sequenceExhausted(let directory):
+            return "\(directory) has used up ZooKeeper's 32-bit sequence numbers: contenders can no longer be ordered; delete and recreate it"
         }
     }
 }
@@ -58,7 +65,8 @@ public final class LockLease: Sendable {
     private struct State {
         var status = LeaseStatus.held
         var holds = 1
-        var monitor: Task<Void, Never>?
+        /// The connection-state follower and the watcher of our own node.
+        var monitors: [Task<Void, Never>] = []
         var lostWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     }
 
@@ -110,6 +118,9 @@ public final class LockLease: Sendable {
             return state.holds == 0
         }
         guard last else { return }
+        // A lost lease's node is already being deleted in the background (see `abandonNode`): do not
+        // block the caller until a server is reachable again.
+        if status == .lost { return }
         await GuaranteedDelete.run(client: client, path: try ZNodePath(path))
         finish(.released)
     }
@@ -125,7 +136,8 @@ public final class LockLease: Sendable {
         }
     }
 
-    /// Follows the client's connection states (see ``DistributedMutex`` for the contract).
+    /// Follows the client's connection states (see ``DistributedMutex`` for the contract) and watches
+    /// our node, so a delete from outside (an operator clearing a "stuck" lock) ends the lease.
     func startMonitoring() {
         let states = client.connectionStates()
         let task = Task.detached { [weak self] in
@@ -159,12 +171,47 @@ public final class LockLease: Sendable {
                 if Task.isCancelled { return }
             }
         }
+        let tasks = [task, watchNode()]
         let keep = state.withLock { state -> Bool in
             guard state.status == .held || state.status == .uncertain else { return false }
-            state.monitor = task
+            state.monitors = tasks
             return true
         }
-        if !keep { task.cancel() }
+        if !keep { for task in tasks { task.cancel() } }
+    }
+
+    /// Watches our node while held (as LeaderLatch watches its own): deleted by anyone but our own
+    /// release, the lease is lost. The watch survives reconnects (the client re-registers it).
+    private func watchNode() -> Task<Void, Never> {
+        // Captures only values, not the lease: a lease dropped without release is not kept alive by it.
+        let client = client, path = path, sessionID = sessionID
+        return Task.detached { [weak self] in
+            var retries = 0
+            while !Task.isCancelled {
+                do {
+                    let (_, stat, watch) = try await client.getDataWatching(try ZNodePath(path))
+                    retries = 0
+                    // Ours only if our session owns it (another's cannot take the name: it is unique).
+                    if stat.ephemeralOwner != sessionID { break }
+                    if try await watch.event().type == .nodeDeleted { break }
+                    // A data change (someone wrote to a lock node): re-arm.
+                } catch let error as ZooKeeperError where error.code == .noNode {
+                    break
+                } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                    // Disconnected: the connection monitor reports the state; re-arm once back.
+                    try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
+                    retries += 1
+                } catch {
+                    return  // session over (the connection monitor reports it), cancelled, closed
+                }
+            }
+            if !Task.isCancelled { self?.nodeGone() }
+        }
+    }
+
+    /// Our node is gone: lost, unless our own release deleted it (that finishes as `.released`).
+    private func nodeGone() {
+        if !isReleasing { finish(.lost) }
     }
 
     /// The last hold was released and the node's delete is under way.
@@ -180,17 +227,62 @@ public final class LockLease: Sendable {
     }
 
     func finish(_ status: LeaseStatus) {
-        let outcome = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>], Task<Void, Never>?) in
-            guard state.status == .held || state.status == .uncertain else { return (false, [], nil) }
+        let outcome = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>], [Task<Void, Never>]) in
+            guard state.status == .held || state.status == .uncertain else { return (false, [], []) }
             state.status = status
             if status == .released { state.holds = 0 }
-            defer { state.lostWaiters = [:]; state.monitor = nil }
-            return (true, Array(state.lostWaiters.values), state.monitor)
+            defer { state.lostWaiters = [:]; state.monitors = [] }
+            return (true, Array(state.lostWaiters.values), state.monitors)
         }
         guard outcome.0 else { return }
-        outcome.2?.cancel()
+        for monitor in outcome.2 { monitor.cancel() }
+        if status == .lost { abandonNode() }
         statusContinuation.yield(status)
         statusContinuation.finish()
         for waiter in outcome.1 { waiter.resume() }
+    }
+
+    /// The least time a lost lease's node is looked after (see ``abandonNode()``).
+    static let abandonedNodeWindow = Duration.seconds(60)
+
+    /// Deletes the node of a lease lost while our session may still live, in the background.
+    ///
+    /// After `.presumedExpired` the same session can come back (the server never expired it), and our
+    /// ephemeral node with it: left behind it would block every other contender for the session's
+    /// lifetime. Best effort and bounded: deletes the node once a server answers, if it is still our
+    /// session's; gives up when the session ends or after 4 session timeouts (at least
+    /// ``abandonedNodeWindow``).
+    private func abandonNode() {
+        let client = client, path = path, sessionID = sessionID
+        let window = max(Self.abandonedNodeWindow, (client.session?.timeout ?? .zero) * 4)
+        Task.detached {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await Self.deleteIfOwned(client: client, path: path, sessionID: sessionID) }
+                group.addTask { try? await Task.sleep(for: window) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Deletes `path` if `sessionID` (still the client's session) owns it; retries connection loss.
+    static func deleteIfOwned(client: ZooKeeperClient, path: String, sessionID: Int64) async {
+        guard let node = try? ZNodePath(path) else { return }
+        var retries = 0
+        while !Task.isCancelled {
+            // Another session, or none: ours is over, and its ephemerals went with it.
+            guard client.session?.id == sessionID else { return }
+            if case .lost = client.connectionState { return }
+            do {
+                guard let stat = try await client.exists(node), stat.ephemeralOwner == sessionID else { return }
+                try await client.delete(node)  // the name is unique: checked ours, it stays ours
+                return
+            } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
+                retries += 1
+            } catch {
+                return  // gone (noNode), session over, client closed
+            }
+        }
     }
 }

@@ -15,7 +15,9 @@ public import ZooKeeperClient
 /// sequence (Curator's `DistributedPriorityQueue.priorityToString`). Names sort as (priority, sequence).
 ///
 /// Notable behaviours: all of ``DistributedQueue``'s (herd on put, at-most-once under a lost delete
-/// reply). Plain `queue-<seq>` items in the same directory sort after every priority item.
+/// reply). Plain `queue-<seq>` items in the same directory sort *before* every priority item, even
+/// `Int32.min`: their names continue with the sequence's leading `0`s, which sort before `0FFFFFFFF…`
+/// and `1…` (while the directory's sequence is below 1,000,000,000).
 public struct DistributedPriorityQueue<Item: Sendable>: Sendable {
     public let queue: DistributedQueue<Item>
 

@@ -29,6 +29,9 @@ public import ZooKeeperClient
 /// Notable behaviours (Curator TN4: "ZooKeeper makes a very bad queue source"):
 /// - **Herd**: every waiting consumer watches the queue directory, so one put wakes all of them (as in
 ///   Curator and kazoo); they race for the lowest node and the losers retry the next.
+/// - A waiter that skipped an item claimed by ``process(timeout:_:)`` also watches that claim: when the
+///   processing body throws or its session ends, the claim goes (the queue's children do not change)
+///   and the waiter wakes to take the item.
 /// - **Connection loss during a take**: resolved by the receipt, so the item is neither lost nor taken
 ///   twice. Only a *session expiry* in the instant between the transaction and its reply leaves the
 ///   outcome unknown (the receipt dies with the session); the take then throws `sessionExpired` and that
@@ -131,6 +134,7 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
                 continue
             }
             var wakeUp = deadline
+            var skipped: [String] = []
             for child in Self.sorted(children) {
                 if let delay = notBefore(child), delay > .zero {
                     // Not due yet: wake when it is (or on a change), whichever comes first.
@@ -139,9 +143,13 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
                     break
                 }
                 if let result = try await attempt(child) { return result }
+                skipped.append(child)
             }
             do {
-                if try await RecipeSupport.wait(for: watch, until: wakeUp) == false,
+                // A skipped item may be claimed by a processing consumer: if its body throws or its
+                // session ends, the claim goes but the queue's children do not change. Watch the claims.
+                guard let claimWatches = try await watchClaims(of: skipped) else { continue }  // one already went
+                if try await RecipeSupport.wait(forAny: [watch] + claimWatches, until: wakeUp) == false,
                    let deadline, ContinuousClock.now >= deadline {
                     return nil
                 }
@@ -149,6 +157,22 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
                 // The watch died with the connection: the next getChildren re-arms it.
             }
         }
+    }
+
+    /// `getData`-watches the claim (`receipts/<item>`) of each skipped item; `nil` if one has no claim
+    /// (gone meanwhile: list again at once — the item is gone too, or free to take).
+    private func watchClaims(of skipped: [String]) async throws -> [OneShotWatch]? {
+        let receipts = try path.appending(Self.receiptsNodeName)
+        var watches: [OneShotWatch] = []
+        for child in skipped {
+            let claim = try receipts.appending(child)
+            do {
+                watches.append(try await retrying(retryPolicy, client) { try await client.getDataWatching(claim) }.watch)
+            } catch let error as ZooKeeperError where error.code == .noNode {
+                return nil
+            }
+        }
+        return watches
     }
 
     /// How many items are queued now.
