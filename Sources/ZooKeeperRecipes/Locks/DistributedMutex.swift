@@ -30,6 +30,9 @@ public import ZooKeeperClient
 /// Notable behaviours:
 /// - **Reentrant** for the same owner: a nested `withLock` (or `acquire`) on the same client and path
 ///   inside a `withLock` body — in the same task or its child tasks — adds a local hold, no second node.
+///   Every hold ends with the outermost `withLock`: a `Task {}` started in the body inherits the hold
+///   (task-locals are copied into it) but cannot keep the lock past the body — its nested `withLock`
+///   is cancelled and throws ``LockError/leaseLost`` when the outermost one returns.
 ///   A bare ``acquire(timeout:)`` outside any `withLock` is not reentrant (there is no owner to key it by).
 /// - Timeouts, cancellation and errors delete the waiter's node before returning (no leaked contenders,
 ///   the kazoo#732 / CURATOR-315 class).
@@ -123,7 +126,12 @@ public struct DistributedMutex: Sendable {
     public func withLock<T: Sendable>(
         timeout: Duration? = nil, _ body: @Sendable (LockLease) async throws -> T
     ) async throws -> T {
+        let inherited = Self.heldLeases[key]
         let lease = try await acquire(timeout: timeout)
+        // The outermost withLock owns the hold: when it ends, every hold it handed out ends with it,
+        // including one taken by an unstructured `Task {}` that inherited the task-local and outlives
+        // the body (its withLock body is cancelled, its lease reports `.released`).
+        let outermost = lease !== inherited
         var held = Self.heldLeases
         held[key] = lease
         let result: Result<T, any Error>
@@ -136,7 +144,7 @@ public struct DistributedMutex: Sendable {
         } catch {
             result = .failure(error)
         }
-        try await lease.release()
+        if outermost { try await lease.releaseAll() } else { try await lease.release() }
         return try result.get()
     }
 

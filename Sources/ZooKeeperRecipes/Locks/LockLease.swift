@@ -125,6 +125,17 @@ public final class LockLease: Sendable {
         finish(.released)
     }
 
+    /// Ends every hold at once (the outermost `withLock` returning): reentrant holds handed to tasks
+    /// that outlive it end too.
+    func releaseAll() async throws {
+        let held = state.withLock { state -> Bool in
+            guard state.holds > 0 else { return false }
+            state.holds = 1
+            return true
+        }
+        if held { try await release() }
+    }
+
     // MARK: - Internal
 
     /// Adds a reentrant hold if the lease is still held locally.

@@ -43,51 +43,80 @@ enum GuaranteedDelete {
     }
 
     /// Runs `cleanup` in a detached task (ended by the session's end at the latest) and waits for it as
-    /// described in the type's notes. Returns whether it finished while waited for.
+    /// described in the type's notes; a cancelled caller waits at most ``graceAfterDeadline`` more (a
+    /// healthy server finishes the cleanup in that time, so nothing is left behind). Returns whether the
+    /// cleanup finished while waited for.
     @discardableResult
     static func inBackground(
         client: ZooKeeperClient, waitUntil bound: ContinuousClock.Instant?, what: String,
         _ cleanup: @escaping @Sendable () async throws -> Void
     ) async -> Bool {
-        let (done, finished) = AsyncStream.makeStream(of: Void.self)
+        let waiter = CleanupWaiter()
         RecipeCleanup.pending.add(1, ordering: .relaxed)
         Task.detached {
             defer {
                 RecipeCleanup.pending.subtract(1, ordering: .relaxed)
-                finished.finish()
+                waiter.resume(true)
             }
             do { try await cleanup() } catch {
-                if !(error is CancellationError) {
-                    client.configuration.logHandler.log(.warning, "cleanup of \(what) failed: \(error)")
-                }
+                client.configuration.logHandler.log(.warning, "cleanup of \(what) failed: \(error)")
             }
         }
-        let completed = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in done {}
-                return !Task.isCancelled
-            }
-            group.addTask {
-                for await state in client.connectionStates() {
-                    if state == .presumedExpired { return false }
-                    if case .lost = state { return false }
+        // The other ways the wait ends; unstructured so the caller's cancellation does not end them early.
+        let states = client.connectionStates()
+        let watchers = [
+            Task {
+                for await state in states {
+                    if state == .presumedExpired { break }
+                    if case .lost = state { break }
                 }
-                return false
+                waiter.resume(false)
+            },
+            Task {
+                guard let bound else { return }
+                try await Task.sleep(until: bound, clock: .continuous)
+                waiter.resume(false)
+            },
+        ]
+        let completed = await withTaskCancellationHandler {
+            await waiter.wait()
+        } onCancel: {
+            Task {
+                try await Task.sleep(for: graceAfterDeadline)
+                waiter.resume(false)
             }
-            if let bound {
-                group.addTask {
-                    try? await Task.sleep(until: bound, clock: .continuous)
-                    return false
-                }
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
         }
+        for watcher in watchers { watcher.cancel() }
         if !completed {
             client.configuration.logHandler.log(.info, "cleanup of \(what) continues in the background")
         }
         return completed
+    }
+}
+
+/// One waiter, resumed once by whichever comes first (the cleanup, a state, a deadline, a grace).
+private final class CleanupWaiter: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Bool, Never>?, result: Bool?)>((nil, nil))
+
+    func wait() async -> Bool {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Bool? in
+                if let result = state.result { return result }
+                state.continuation = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    func resume(_ value: Bool) {
+        let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard state.result == nil else { return nil }
+            state.result = value
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(returning: value)
     }
 }
 
