@@ -27,18 +27,10 @@ enum GuaranteedDelete {
 
     /// Deletes `path`, retrying retryable errors while the session lives; `noNode` counts as done.
     static func deleteRetrying(client: ZooKeeperClient, path: ZNodePath) async throws {
-        var retries = 0
-        while true {
-            do {
-                try await client.delete(path)
-                return
-            } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                if case .lost = client.connectionState { return }
-                try await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
-                retries += 1
-            } catch let error as ZooKeeperError where error.code == .noNode || error.isSessionTerminal {
-                return  // already gone; or the session is over and its ephemerals with it
-            }
+        do {
+            try await retrying(.forever, client) { try await client.delete(path) }
+        } catch let error as ZooKeeperError where error.code == .noNode || error.isSessionTerminal || error.isRecipeRetryable {
+            return  // already gone; the session is over (its ephemerals with it); or the client is lost
         }
     }
 

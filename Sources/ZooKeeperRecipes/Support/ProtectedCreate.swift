@@ -96,20 +96,19 @@ struct ProtectedCreate: Sendable {
     func deleteAllOwn(waitUntil bound: ContinuousClock.Instant? = nil) async {
         let client = client, parent = parent, prefix = prefix
         await GuaranteedDelete.inBackground(client: client, waitUntil: bound, what: "\(parent)/\(prefix)*") {
-            while true {
-                do {
+            let children: [String]
+            do {
+                children = try await retrying(.forever, client) {
                     // sync first: after a move to another server, list what the leader has (our create
                     // may have been applied on a server this one has not caught up with yet).
                     _ = try await client.sync(parent)
-                    let children = try await client.getChildren(parent)
-                    for child in children where child.hasPrefix(prefix) {
-                        try await GuaranteedDelete.deleteRetrying(client: client, path: try parent.appending(child))
-                    }
-                    return
-                } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                    if case .lost = client.connectionState { return }
-                    try await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: 0))
+                    return try await client.getChildren(parent)
                 }
+            } catch let error as ZooKeeperError where error.code == .noNode || error.isSessionTerminal || error.isRecipeRetryable {
+                return  // no parent: nothing to delete; the session is over; or the client is lost
+            }
+            for child in children where child.hasPrefix(prefix) {
+                try await GuaranteedDelete.deleteRetrying(client: client, path: try parent.appending(child))
             }
         }
     }
