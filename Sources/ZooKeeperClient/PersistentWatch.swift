@@ -1,3 +1,6 @@
+import Synchronization
+import ZooKeeperProtocol
+
 /// The events of a persistent or persistent-recursive watch (`addWatch`, ZooKeeper 3.6+), as an `AsyncSequence`.
 ///
 /// Notable behaviours:
@@ -20,4 +23,107 @@ public struct PersistentWatch: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: stream.makeAsyncIterator()) }
+}
+
+/// The caller's side of an `addWatch` that is already enqueued.
+///
+/// The caller may stop waiting (cancellation) while the request is in flight; its reply still arms
+/// the sink when it arrives. So the outcome is always observed (by a task of its own, never
+/// cancelled), and if the caller has gone by then, `onAbandoned` cleans up after it.
+final class AbandonableReply: Sendable {
+    private enum State {
+        case pending
+        case waiting(CheckedContinuation<RawReply, any Error>)
+        case ready(Result<RawReply, any Error>)
+        case abandoned
+        case done
+    }
+
+    private let state = Mutex(State.pending)
+
+    /// Starts observing `waiter`'s outcome; `onAbandoned` gets it if the caller stopped waiting first.
+    init(observing waiter: ReplyWaiter, onAbandoned: @escaping @Sendable (Result<RawReply, any Error>) -> Void) {
+        Task { [self] in
+            let result: Result<RawReply, any Error>
+            do {
+                result = .success(try await withCheckedThrowingContinuation { continuation in _ = waiter.install(continuation) })
+            } catch {
+                result = .failure(error)
+            }
+            if complete(result) { onAbandoned(result) }
+        }
+    }
+
+    /// Hands the outcome to the caller; returns true if the caller has abandoned the request.
+    private func complete(_ result: Result<RawReply, any Error>) -> Bool {
+        enum Next { case resume(CheckedContinuation<RawReply, any Error>), abandoned, none }
+        let next = state.withLock { state -> Next in
+            switch state {
+            case let .waiting(continuation):
+                state = .done
+                return .resume(continuation)
+            case .pending:
+                state = .ready(result)
+                return .none
+            case .abandoned: return .abandoned
+            case .ready, .done: return .none
+            }
+        }
+        switch next {
+        case let .resume(continuation):
+            continuation.resume(with: result)
+            return false
+        case .abandoned: return true
+        case .none: return false
+        }
+    }
+
+    /// The reply. Cancelling the caller throws `CancellationError` at once (the request stays in flight).
+    func value() async throws -> RawReply {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready = state.withLock { state -> Result<RawReply, any Error>? in
+                    switch state {
+                    case let .ready(result):
+                        state = .done
+                        return result
+                    case .pending:
+                        if Task.isCancelled {
+                            state = .abandoned
+                            return .failure(CancellationError())
+                        }
+                        state = .waiting(continuation)
+                        return nil
+                    case .abandoned: return .failure(CancellationError())
+                    case .waiting, .done: return .failure(CancellationError())  // one caller only
+                    }
+                }
+                if let ready { continuation.resume(with: ready) }
+            }
+        } onCancel: {
+            let waiting = state.withLock { state -> CheckedContinuation<RawReply, any Error>? in
+                switch state {
+                case let .waiting(continuation):
+                    state = .abandoned
+                    return continuation
+                case .pending:
+                    state = .abandoned
+                    return nil
+                case .ready, .abandoned, .done: return nil
+                }
+            }
+            waiting?.resume(throwing: CancellationError())
+        }
+    }
+}
+
+extension ClientCore {
+    /// Forgets persistent sink `id`; if no persistent watch is left on `path`, removes the server-side one.
+    func dropPersistentSink(id: UInt64, path: String) {
+        let (removed, free) = state.withLock { $0.watches.removePersistent(id: id, path: path) }
+        guard removed != nil, free else { return }
+        // Nobody else watches the path: remove the server-side watch too. Fire and forget.
+        let request = RemoveWatchesRequest(path: path, type: WatcherType.any.rawValue)
+        enqueue(opCode: .removeWatches, body: request.juteBytes(), waiter: ReplyWaiter(), watch: nil)
+    }
 }
