@@ -41,8 +41,8 @@ final class AbandonableReply: Sendable {
 
     private let state = Mutex(State.pending)
 
-    /// Starts observing `waiter`'s outcome; `onAbandoned` gets it if the caller stopped waiting first.
-    init(observing waiter: ReplyWaiter, onAbandoned: @escaping @Sendable (Result<RawReply, any Error>) -> Void) {
+    /// Starts observing `waiter`'s outcome: `onOutcome` gets it, and whether the caller stopped waiting first.
+    init(observing waiter: ReplyWaiter, onOutcome: @escaping @Sendable (Result<RawReply, any Error>, _ abandoned: Bool) async -> Void) {
         Task { [self] in
             let result: Result<RawReply, any Error>
             do {
@@ -50,7 +50,7 @@ final class AbandonableReply: Sendable {
             } catch {
                 result = .failure(error)
             }
-            if complete(result) { onAbandoned(result) }
+            await onOutcome(result, complete(result))
         }
     }
 
@@ -119,11 +119,34 @@ final class AbandonableReply: Sendable {
 
 extension ClientCore {
     /// Forgets persistent sink `id`; if no persistent watch is left on `path`, removes the server-side one.
-    func dropPersistentSink(id: UInt64, path: String) {
-        let (removed, free) = state.withLock { $0.watches.removePersistent(id: id, path: path) }
-        guard removed != nil, free else { return }
-        // Nobody else watches the path: remove the server-side watch too. Fire and forget.
-        let request = RemoveWatchesRequest(path: path, type: WatcherType.any.rawValue)
-        enqueue(opCode: .removeWatches, body: request.juteBytes(), waiter: ReplyWaiter(), watch: nil)
+    func dropPersistentSink(id: UInt64, path: String) async {
+        guard let marker = state.withLock({ $0.watches.dropPersistent(id: id, path: path) }) else { return }
+        await removeServerWatches(marker)
+    }
+
+    /// The outcome of an `addWatch` on `path` is known: sends a clean-up removal deferred behind it, if due.
+    func endAddingPersistent(path: String) async {
+        guard let marker = state.withLock({ $0.watches.endAddingPersistent(path) }) else { return }
+        await removeServerWatches(marker)
+    }
+
+    /// Removes every watch on the marker's path on the server (Apache 3.8 has nothing narrower than
+    /// `any` for a persistent watch), then re-registers those it took that the client still holds
+    /// (see the notes on WatchRegistry's clean-up extension).
+    private func removeServerWatches(_ marker: WatchRegistration) async {
+        let waiter = ReplyWaiter()
+        let request = RemoveWatchesRequest(path: marker.path, type: WatcherType.any.rawValue)
+        enqueue(opCode: .removeWatches, body: request.juteBytes(), waiter: waiter, watch: marker)
+        // Never cancelled (an unstructured task): waits for the reply or the connection's loss.
+        let reply = try? await withCheckedThrowingContinuation { continuation in _ = waiter.install(continuation) }
+        let kinds = state.withLock { $0.watches.finishRemoval(marker) }
+        guard let reply, !kinds.isEmpty else { return }
+        // Relative to the removal's zxid: a change after it (when nothing watched) fires at once.
+        func paths(_ kind: WatchKind) -> [String] { kinds.contains(kind) ? [marker.path] : [] }
+        let rearm = SetWatches2(
+            relativeZxid: reply.zxid, dataWatches: paths(.data), existWatches: paths(.exist),
+            childWatches: paths(.child), persistentWatches: paths(.persistent),
+            persistentRecursiveWatches: paths(.persistentRecursive))
+        enqueue(opCode: .setWatches2, body: rearm.juteBytes(), waiter: ReplyWaiter(), watch: nil)
     }
 }

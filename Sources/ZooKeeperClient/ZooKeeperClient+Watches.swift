@@ -51,7 +51,7 @@ extension ZooKeeperClient {
             guard let core else { return }
             // From a task, not inline: the runtime may call this under the consumer task's status lock,
             // and the core's lock must never be taken there (see ClientCore's notes).
-            Task { core.dropPersistentSink(id: id, path: server) }
+            Task { await core.dropPersistentSink(id: id, path: server) }
         }
         guard !Task.isCancelled else {
             continuation.finish(throwing: CancellationError())
@@ -61,7 +61,13 @@ extension ZooKeeperClient {
         // if this caller is cancelled meanwhile: it arms the sink, which must then be dropped again
         // (with its server-side watch), or it would live on and be re-added on every reconnect.
         let waiter = ReplyWaiter()
-        let reply = AbandonableReply(observing: waiter) { [weak core] _ in core?.dropPersistentSink(id: id, path: server) }
+        let reply = AbandonableReply(observing: waiter) { [weak core] _, abandoned in
+            guard let core else { return }
+            await core.endAddingPersistent(path: server)
+            if abandoned { await core.dropPersistentSink(id: id, path: server) }
+        }
+        // Noted first: a dropped persistent watch on this path is not removed under it (see WatchRegistry).
+        core.state.withLock { $0.watches.beginAddingPersistent(server) }
         core.enqueue(opCode: .addWatch, body: AddWatchRequest(path: server, mode: mode.rawValue).juteBytes(),
                      waiter: waiter, watch: WatchRegistration(kind: kind, path: server, box: nil, sink: sink))
         do {

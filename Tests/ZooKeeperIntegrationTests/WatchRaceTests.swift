@@ -48,4 +48,25 @@ struct WatchRaceTests {
             await closeBounded(client)
         }
     }
+
+    @Test("a one-shot watch armed right after the last persistent watch on its path is dropped still fires")
+    func oneShotAfterDroppedPersistentWatchFires() async throws {
+        try await withTestClient("w-drop-race") { zk, _ in
+            try await zk.create("/n")
+            // Dropping the watch unread ends its sequence: the client removes the server-side watch
+            // in the background, racing the one-shot watch armed just after (many rounds to hit it).
+            @Sendable func addAndDrop() async throws { _ = try await zk.addWatch("/n", mode: .persistent) }
+            for round in 0..<40 {
+                try await addAndDrop()
+                let (_, _, watch) = try await zk.getDataWatching("/n")
+                try await zk.setData("/n", data: bytes("\(round)"))
+                let event = try await awaitEvent(watch, within: .seconds(5))
+                #expect(event == .synced(.nodeDataChanged, "/n"), "round \(round)")
+                // Nothing left on the server before the next round.
+                try await eventually(within: .seconds(5)) {
+                    await zkErrorCode { try await zk.checkWatches("/n", type: .any) } == .noWatcher
+                }
+            }
+        }
+    }
 }
