@@ -51,17 +51,27 @@ extension ZooKeeperClient {
             guard let core else { return }
             // From a task, not inline: the runtime may call this under the consumer task's status lock,
             // and the core's lock must never be taken there (see ClientCore's notes).
-            Task {
-                let (removed, free) = core.state.withLock { $0.watches.removePersistent(id: id, path: server) }
-                guard removed != nil, free else { return }
-                // Nobody else watches the path: remove the server-side watch too. Fire and forget.
-                let request = RemoveWatchesRequest(path: server, type: WatcherType.any.rawValue)
-                core.enqueue(opCode: .removeWatches, body: request.juteBytes(), waiter: ReplyWaiter(), watch: nil)
-            }
+            Task { await core.dropPersistentSink(id: id, path: server) }
         }
+        guard !Task.isCancelled else {
+            continuation.finish(throwing: CancellationError())
+            throw CancellationError()
+        }
+        // Enqueued here (the xid is assigned before the first suspension); the reply is observed even
+        // if this caller is cancelled meanwhile: it arms the sink, which must then be dropped again
+        // (with its server-side watch), or it would live on and be re-added on every reconnect.
+        let waiter = ReplyWaiter()
+        let reply = AbandonableReply(observing: waiter) { [weak core] _, abandoned in
+            guard let core else { return }
+            await core.endAddingPersistent(path: server)
+            if abandoned { await core.dropPersistentSink(id: id, path: server) }
+        }
+        // Noted first: a dropped persistent watch on this path is not removed under it (see WatchRegistry).
+        core.state.withLock { $0.watches.beginAddingPersistent(server) }
+        core.enqueue(opCode: .addWatch, body: AddWatchRequest(path: server, mode: mode.rawValue).juteBytes(),
+                     waiter: waiter, watch: WatchRegistration(kind: kind, path: server, box: nil, sink: sink))
         do {
-            _ = try await call(.addWatch, AddWatchRequest(path: server, mode: mode.rawValue), path: path.string,
-                               as: ErrorResponse.self, watch: WatchRegistration(kind: kind, path: server, box: nil, sink: sink))
+            try check(try await reply.value(), path: path.string)
         } catch {
             continuation.finish(throwing: error)
             throw error

@@ -80,10 +80,7 @@ extension ClientCore {
                     // lastZxidSeen comes only from reply headers with zxid > 0 (never from notifications).
                     if header.zxid > 0 { state.lastZxidSeen = header.zxid }
                     let err = ZooKeeperErrorCode(rawValue: header.err)
-                    if let watch = pending.watch, watch.shouldArm(for: err) {
-                        if let box = watch.box { state.watches.add(box, kind: watch.kindFor(err), path: watch.path) }
-                        if let sink = watch.sink { state.watches.add(sink, kind: watch.kind, path: watch.path) }
-                    }
+                    if let watch = pending.watch { state.watches.settle(watch, err: err) }
                     effects.append(.resume(pending.waiter, .success(RawReply(zxid: header.zxid, err: err, body: reader.readRemaining()))))
                 }
             }
