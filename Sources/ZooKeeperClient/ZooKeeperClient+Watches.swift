@@ -3,6 +3,9 @@ import ZooKeeperProtocol
 
 extension ZooKeeperClient {
     /// The node's data and `Stat`, plus a one-shot watch for its next change or deletion.
+    ///
+    /// Cancelled while in flight (as the other watching reads), it throws `CancellationError` and the
+    /// client does not keep the watch; the server may still have armed it (it fires once, unseen).
     public func getDataWatching(_ path: ZNodePath) async throws -> (data: [UInt8], stat: Stat, watch: OneShotWatch) {
         let box = OneShotWatchBox()
         let reply = try await sendWatching(
@@ -55,6 +58,9 @@ extension ZooKeeperClient {
     /// Adds a persistent (or persistent-recursive) watch and returns its events (ZooKeeper 3.6+).
     ///
     /// See ``PersistentWatch`` for the semantics. Ending the iteration removes the watch.
+    ///
+    /// Cancelling the caller while the request is in flight throws `CancellationError` at once; if the
+    /// server adds the watch anyway, the client removes it again when the reply arrives.
     public func addWatch(_ path: ZNodePath, mode: AddWatchMode) async throws -> PersistentWatch {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: WatchedEvent.self, throwing: (any Error).self,
                                                                     bufferingPolicy: .unbounded)
