@@ -32,6 +32,12 @@ final class OneShotWatchBox: Sendable {
 
     private let state = Mutex(State.armed([:]))
     private let nextWaiter = Atomic<UInt64>(0)
+    private let abandonedFlag = Atomic<Bool>(false)
+
+    /// Its read was cancelled before the reply: nobody can wait on it, so the registry must not keep it.
+    var isAbandoned: Bool { abandonedFlag.load(ordering: .acquiring) }
+
+    func abandon() { abandonedFlag.store(true, ordering: .releasing) }
 
     var firedEvent: WatchedEvent? {
         state.withLock { state in

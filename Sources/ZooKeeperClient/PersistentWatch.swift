@@ -11,6 +11,9 @@ import ZooKeeperProtocol
 /// - The sequence finishes by throwing when the session ends. Dropping the iterator (or calling
 ///   ``ZooKeeperClient/removeWatches(_:type:local:)``) removes the watch.
 /// - Events are buffered without bound, in order; a consumer that stops reading holds memory.
+/// - Removing the last persistent watch on a path removes all of the session's watches on that path
+///   on the server (ZooKeeper 3.8 cannot remove a persistent watch alone); the client re-registers
+///   its other watches there right after, so a change made meanwhile still fires them.
 public struct PersistentWatch: AsyncSequence, Sendable {
     public typealias Element = WatchedEvent
     public typealias Failure = any Error
@@ -29,7 +32,7 @@ public struct PersistentWatch: AsyncSequence, Sendable {
 ///
 /// The caller may stop waiting (cancellation) while the request is in flight; its reply still arms
 /// the sink when it arrives. So the outcome is always observed (by a task of its own, never
-/// cancelled), and if the caller has gone by then, `onAbandoned` cleans up after it.
+/// cancelled), and if the caller has gone by then, `onOutcome` cleans up after it.
 final class AbandonableReply: Sendable {
     private enum State {
         case pending
@@ -137,7 +140,7 @@ extension ClientCore {
         let waiter = ReplyWaiter()
         let request = RemoveWatchesRequest(path: marker.path, type: WatcherType.any.rawValue)
         enqueue(opCode: .removeWatches, body: request.juteBytes(), waiter: waiter, watch: marker)
-        // Never cancelled (an unstructured task): waits for the reply or the connection's loss.
+        // No cancellation handler: waits for the reply or the connection's loss, whoever calls.
         let reply = try? await withCheckedThrowingContinuation { continuation in _ = waiter.install(continuation) }
         let kinds = state.withLock { $0.watches.finishRemoval(marker) }
         guard let reply, !kinds.isEmpty else { return }

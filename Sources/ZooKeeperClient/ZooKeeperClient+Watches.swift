@@ -3,12 +3,15 @@ import ZooKeeperProtocol
 
 extension ZooKeeperClient {
     /// The node's data and `Stat`, plus a one-shot watch for its next change or deletion.
+    ///
+    /// Cancelled while in flight (as the other watching reads), it throws `CancellationError` and the
+    /// client does not keep the watch; the server may still have armed it (it fires once, unseen).
     public func getDataWatching(_ path: ZNodePath) async throws -> (data: [UInt8], stat: Stat, watch: OneShotWatch) {
         let box = OneShotWatchBox()
-        let server = serverPath(path)
-        let response = try await call(
-            .getData, GetDataRequest(path: server, watch: true), path: path.string, as: GetDataResponse.self,
-            watch: WatchRegistration(kind: .data, path: server, box: box, sink: nil))
+        let reply = try await sendWatching(
+            .getData, GetDataRequest(path: serverPath(path), watch: true), path: path, kind: .data, box: box)
+        try check(reply, path: path.string)
+        let response = try decode(reply, as: GetDataResponse.self, path: path.string)
         return (response.data, response.stat, OneShotWatch(box: box))
     }
 
@@ -16,10 +19,8 @@ extension ZooKeeperClient {
     /// The watch is armed even when the node does not exist (a ZooKeeper "exists watch").
     public func existsWatching(_ path: ZNodePath) async throws -> (stat: Stat?, watch: OneShotWatch) {
         let box = OneShotWatchBox()
-        let server = serverPath(path)
-        let reply = try await send(
-            .exists, ExistsRequest(path: server, watch: true), path: path.string,
-            watch: WatchRegistration(kind: .exist, path: server, box: box, sink: nil))
+        let reply = try await sendWatching(
+            .exists, ExistsRequest(path: serverPath(path), watch: true), path: path, kind: .exist, box: box)
         if reply.err == .noNode { return (nil, OneShotWatch(box: box)) }
         try check(reply, path: path.string)
         return (try decode(reply, as: ExistsResponse.self, path: path.string).stat, OneShotWatch(box: box))
@@ -30,16 +31,36 @@ extension ZooKeeperClient {
         _ path: ZNodePath
     ) async throws -> (children: [String], stat: Stat, watch: OneShotWatch) {
         let box = OneShotWatchBox()
-        let server = serverPath(path)
-        let response = try await call(
-            .getChildren2, GetChildren2Request(path: server, watch: true), path: path.string,
-            as: GetChildren2Response.self, watch: WatchRegistration(kind: .child, path: server, box: box, sink: nil))
+        let reply = try await sendWatching(
+            .getChildren2, GetChildren2Request(path: serverPath(path), watch: true), path: path, kind: .child, box: box)
+        try check(reply, path: path.string)
+        let response = try decode(reply, as: GetChildren2Response.self, path: path.string)
         return (response.children, response.stat, OneShotWatch(box: box))
+    }
+
+    /// Sends a read that arms a one-shot watch. If the caller is cancelled while it is in flight, the
+    /// box is abandoned: the late reply does not arm it, or it is taken out again (nobody can wait on it,
+    /// and it would stay registered until the node changes, re-sent on every reconnect).
+    private func sendWatching(
+        _ opCode: OpCode, _ record: any JuteEncodable, path: ZNodePath, kind: WatchKind, box: OneShotWatchBox
+    ) async throws -> RawReply {
+        let server = serverPath(path)
+        do {
+            return try await send(opCode, record, path: path.string,
+                                  watch: WatchRegistration(kind: kind, path: server, box: box, sink: nil))
+        } catch let error as CancellationError {
+            box.abandon()  // before the removal: a reply matched after it sees the flag
+            core.state.withLock { $0.watches.removeOneShot(box, path: server) }
+            throw error
+        }
     }
 
     /// Adds a persistent (or persistent-recursive) watch and returns its events (ZooKeeper 3.6+).
     ///
     /// See ``PersistentWatch`` for the semantics. Ending the iteration removes the watch.
+    ///
+    /// Cancelling the caller while the request is in flight throws `CancellationError` at once; if the
+    /// server adds the watch anyway, the client removes it again when the reply arrives.
     public func addWatch(_ path: ZNodePath, mode: AddWatchMode) async throws -> PersistentWatch {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: WatchedEvent.self, throwing: (any Error).self,
                                                                     bufferingPolicy: .unbounded)

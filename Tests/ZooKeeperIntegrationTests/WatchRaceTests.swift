@@ -69,4 +69,41 @@ struct WatchRaceTests {
             }
         }
     }
+
+    @Test("a one-shot watching read cancelled in flight leaves no watch registered in the client", arguments: ["data", "exists", "children"])
+    func cancelledOneShotReadLeavesNoLocalWatch(_ read: String) async throws {
+        try await withTestClient("w-cancel-read") { zk, context in
+            try await zk.create("/p")
+            let proxy = try FaultProxy.start(upstream: context.server.connectString)
+            defer { proxy.stop() }
+            var settings = try ZooKeeperConfiguration(connectionString: proxy.address + context.chroot)
+            settings.sessionTimeout = .seconds(10)
+            let client = try await ZooKeeperClient.connect(settings)
+            do {
+                proxy.stall(.serverToClient)
+                let reading = Task {
+                    switch read {
+                    case "data": _ = try await client.getDataWatching("/p")
+                    case "exists": _ = try await client.existsWatching("/p")
+                    default: _ = try await client.getChildrenWatching("/p")
+                    }
+                }
+                // The server has armed it (seen from the other session): only its reply is pending.
+                try await eventually(within: .seconds(10)) {
+                    await zkErrorCode { try await zk.checkWatches("/p", type: .any) } == nil
+                }
+                reading.cancel()
+                let outcome = try await withTimeout(.seconds(5)) { await reading.result }
+                #expect(throws: CancellationError.self) { try outcome.get() }
+                proxy.heal()
+                _ = try await client.exists("/p")  // answered after the late reply
+                // Nobody can wait on that watch: the client must not keep it (nor re-send it on reconnect).
+                #expect(await zkErrorCode { try await client.removeWatches("/p", type: .any, local: true) } == .noWatcher)
+            } catch {
+                await closeBounded(client)
+                throw error
+            }
+            await closeBounded(client)
+        }
+    }
 }

@@ -48,6 +48,16 @@ struct WatchRegistry: Sendable {
         persistent[kind, default: [:]][path, default: []].append(sink)
     }
 
+    /// Removes one one-shot watch (its read was cancelled). The server-side watch stays: it is shared
+    /// by the path's other watches of the kind, and fires once at most.
+    mutating func removeOneShot(_ box: OneShotWatchBox, path: String) {
+        for kind in [WatchKind.data, .exist, .child] {
+            guard var boxes = oneShot[kind]?[path], let index = boxes.firstIndex(where: { $0 === box }) else { continue }
+            boxes.remove(at: index)
+            oneShot[kind]?[path] = boxes.isEmpty ? nil : boxes
+        }
+    }
+
     /// Removes one persistent sink; returns whether no watch of any kind is left on `path`.
     mutating func removePersistent(id: UInt64, path: String) -> (removed: PersistentSink?, pathIsFree: Bool) {
         var removed: PersistentSink?
@@ -212,7 +222,7 @@ extension WatchRegistry {
             return
         }
         guard registration.shouldArm(for: err) else { return }
-        if let box = registration.box { add(box, kind: registration.kindFor(err), path: registration.path) }
+        if let box = registration.box, !box.isAbandoned { add(box, kind: registration.kindFor(err), path: registration.path) }
         if let sink = registration.sink { add(sink, kind: registration.kind, path: registration.path) }
     }
 
