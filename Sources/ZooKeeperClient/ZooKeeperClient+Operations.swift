@@ -1,4 +1,3 @@
-import Synchronization
 import ZooKeeperProtocol
 
 extension ZooKeeperClient {
@@ -176,22 +175,12 @@ extension ZooKeeperClient {
     public func addAuth(scheme: String, auth: [UInt8]) async throws {
         let info = AuthInfo(scheme: scheme, auth: auth)
         let waiter = ReplyWaiter()
-        let added = Mutex(false)
-        do {
-            _ = try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { continuation in
-                    if waiter.install(continuation) {
-                        let wasAdded = core.enqueueAuth(info, waiter: waiter)
-                        added.withLock { $0 = wasAdded }
-                    }
-                }
-            } onCancel: {
-                waiter.resume(.failure(CancellationError()))
+        _ = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if waiter.install(continuation) { core.enqueueAuth(info, waiter: waiter) }
             }
-        } catch let error as ZooKeeperError where error.code == .connectionLoss {
-            // Not applied (credentials live with the connection): do not replay them on reconnect.
-            if added.withLock({ $0 }) { core.forgetAuth(info) }
-            throw error
+        } onCancel: {
+            waiter.resume(.failure(CancellationError()))
         }
     }
 

@@ -50,7 +50,7 @@ extension ClientCore {
                     state.pingSentAt = nil
                     state.serverZxid = header.zxid
                 case ReservedXid.auth:
-                    let waiter = state.authWaiters.isEmpty ? nil : state.authWaiters.removeFirst()
+                    let waiter = state.authWaiters.isEmpty ? nil : state.authWaiters.removeFirst()?.waiter
                     if header.err != 0 {
                         let error = ZooKeeperError(ZooKeeperErrorCode(rawValue: header.err), message: "authentication failed")
                         authFailure = error

@@ -2,6 +2,13 @@ import Synchronization
 import ZooKeeperPOSIX
 import ZooKeeperProtocol
 
+/// An `addAuth` whose reply has not arrived yet; `added`: it put `info` on the list replayed on reconnect.
+struct PendingAuth: Sendable {
+    let waiter: ReplyWaiter
+    let info: AuthInfo
+    let added: Bool
+}
+
 /// A request sent (or queued to be sent) whose reply has not arrived yet.
 struct PendingRequest: Sendable {
     let xid: Int32
@@ -81,7 +88,7 @@ final class ClientCore: Sendable {
         var inFlight = RequestFIFO()
         var authentication: [AuthInfo]
         /// One entry per AuthPacket on the current connection, in send order (nil for re-sent credentials).
-        var authWaiters: [ReplyWaiter?] = []
+        var authWaiters: [PendingAuth?] = []
         var watches = WatchRegistry()
         var pingSentAt: ContinuousClock.Instant?
         var lastPingRoundTrip: Duration?
@@ -151,7 +158,7 @@ final class ClientCore: Sendable {
             if added { state.authentication.append(info) }
             let packet = AuthPacket(type: 0, scheme: info.scheme, auth: info.auth)
             Self.appendFrame(to: &state.outbound, xid: ReservedXid.auth, opCode: .auth, body: packet.juteBytes())
-            state.authWaiters.append(waiter)
+            state.authWaiters.append(PendingAuth(waiter: waiter, info: info, added: added))
             let wake = !state.wakeRequested
             state.wakeRequested = true
             return (wake, nil, added)
@@ -159,14 +166,6 @@ final class ClientCore: Sendable {
         if let error { waiter.resume(.failure(error)) }
         if wake { wakeup.wake() }
         return added
-    }
-
-    /// Forgets credentials whose `addAuth` failed (e.g. the connection was lost before the answer):
-    /// they are not re-sent on reconnect, so the caller's error means "not applied".
-    func forgetAuth(_ info: AuthInfo) {
-        state.withLock { state in
-            if let index = state.authentication.lastIndex(of: info) { state.authentication.remove(at: index) }
-        }
     }
 
     static func appendFrame(to buffer: inout [UInt8], xid: Int32, opCode: OpCode, body: [UInt8]) {
@@ -253,7 +252,15 @@ final class ClientCore: Sendable {
         while let pending = state.inFlight.popFirst() {
             effects.append(.resume(pending.waiter, .failure(error)))
         }
-        for waiter in state.authWaiters { if let waiter { effects.append(.resume(waiter, .failure(error))) } }
+        for pending in state.authWaiters {
+            guard let pending else { continue }
+            effects.append(.resume(pending.waiter, .failure(error)))
+            // Not applied (credentials live with the connection): forget them here, under the lock,
+            // before the next handshake could replay them; the caller's error means "not applied".
+            if pending.added, let index = state.authentication.lastIndex(of: pending.info) {
+                state.authentication.remove(at: index)
+            }
+        }
         state.authWaiters = []
         state.outbound = []
         return effects
