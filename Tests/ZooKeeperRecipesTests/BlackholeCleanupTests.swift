@@ -45,7 +45,7 @@ struct BlackholeCleanupTests {
           arguments: [PartitionTarget.embedded, .apacheStandalone])
     func acquireHonoursItsTimeout(_ target: PartitionTarget) async throws {
         try await withBlackholeable(target) { direct, victim, proxies in
-            let path = try ZNodePath("/blackhole/lock")
+            let path = ZNodePath("/blackhole/lock")
             let held = try await DistributedMutex(client: direct, path: path).acquire()
             proxies.stall()
             let started = ContinuousClock.now
@@ -65,7 +65,7 @@ struct BlackholeCleanupTests {
           arguments: [PartitionTarget.embedded, .apacheStandalone])
     func withLockDoesNotHangInRelease(_ target: PartitionTarget) async throws {
         try await withBlackholeable(target) { _, victim, proxies in
-            let path = try ZNodePath("/blackhole/release")
+            let path = ZNodePath("/blackhole/release")
             let stalledAt = Mutex<ContinuousClock.Instant?>(nil)
             var configured = DistributedMutex(client: victim, path: path)
             configured.suspensionPolicy = .cancelOnPresumedExpiry
@@ -89,7 +89,7 @@ struct BlackholeCleanupTests {
     @Test("a cancelled acquire returns at once even while its cleanup cannot reach any server")
     func cancelledAcquireReturns() async throws {
         try await withBlackholeable(.embedded) { direct, victim, proxies in
-            let path = try ZNodePath("/blackhole/cancel")
+            let path = ZNodePath("/blackhole/cancel")
             let held = try await DistributedMutex(client: direct, path: path).acquire()
             proxies.stall()
             let acquiring = Task { try await DistributedMutex(client: victim, path: path).acquire() }
@@ -110,7 +110,7 @@ struct BlackholeCleanupTests {
     @Test("LeaderLatch.close() returns by presumed expiry while no server answers")
     func latchCloseReturns() async throws {
         try await withBlackholeable(.embedded) { _, victim, proxies in
-            let latch = LeaderLatch(client: victim, path: try ZNodePath("/blackhole/latch"))
+            let latch = LeaderLatch(client: victim, path: ZNodePath("/blackhole/latch"))
             try latch.start()
             #expect(try await latch.awaitLeadership(timeout: .seconds(10)))
             proxies.stall()

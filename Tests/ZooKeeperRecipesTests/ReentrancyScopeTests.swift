@@ -10,7 +10,7 @@ struct ReentrancyScopeTests {
     func unstructuredTaskCannotOutliveTheHold() async throws {
         try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
-                let path = try ZNodePath("/reentrancy/scoped")
+                let path = ZNodePath("/reentrancy/scoped")
                 let mutex = DistributedMutex(client: clients[0], path: path)
                 let (entered, enteredSignal) = AsyncStream.makeStream(of: Void.self)
                 let escaped = Mutex<Task<Void, any Error>?>(nil)
@@ -42,7 +42,7 @@ struct ReentrancyScopeTests {
     func forgottenNestedAcquireEndsWithTheBody() async throws {
         try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
-                let path = try ZNodePath("/reentrancy/forgotten")
+                let path = ZNodePath("/reentrancy/forgotten")
                 let mutex = DistributedMutex(client: clients[0], path: path)
                 try await mutex.withLock { _ in _ = try await mutex.acquire() }
                 let other = try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(5))

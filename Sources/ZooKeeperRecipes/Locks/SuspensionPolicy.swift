@@ -1,4 +1,4 @@
-public import ZooKeeperClient
+import ZooKeeperClient
 
 /// What a running lock body (``DistributedMutex/withLock(timeout:_:)``, the read/write lock's halves,
 /// ``DistributedSemaphore/withLease(timeout:_:)``) does when the connection is suspended — Curator's

@@ -1,5 +1,5 @@
-public import Synchronization
-public import ZooKeeperClient
+import Synchronization
+import ZooKeeperClient
 
 /// Curator's `delete().guaranteed()`: delete a node, retrying connection loss until the node is gone or
 /// the session is (which deletes an ephemeral anyway).
