@@ -90,38 +90,19 @@ package struct Socket: Sendable {
     package static func connect(
         to address: SocketAddress, timeout: Duration, interruptFD: Int32? = nil
     ) throws(SocketError) -> Socket {
-        let socket = try makeStreamSocket(family: address.family)
-        let result = address.withSockAddr { pointer, length in
-            #if canImport(Glibc)
-            Glibc.connect(socket.fd, pointer, length)
-            #else
-            Darwin.connect(socket.fd, pointer, length)
-            #endif
+        let (socket, connected) = try startConnect(to: address)
+        if connected { return socket }
+        do throws(SocketError) {
+            var fds = [pollfd(fd: socket.fd, events: Int16(POLLOUT), revents: 0)]
+            if let interruptFD { fds.append(pollfd(fd: interruptFD, events: Int16(POLLIN), revents: 0)) }
+            let ready = try Poller.poll(&fds, timeout: timeout)
+            guard ready > 0 else { throw .timedOut(operation: "connect to \(address)") }
+            if fds[0].revents == 0 { throw .interrupted }
+            try socket.finishConnect()
+        } catch {
+            socket.close()
+            throw error
         }
-        if result != 0 {
-            let code = errno
-            guard code == EINPROGRESS || code == EINTR else {
-                socket.close()
-                throw .system(call: "connect", errno: code)
-            }
-            do throws(SocketError) {
-                var fds = [pollfd(fd: socket.fd, events: Int16(POLLOUT), revents: 0)]
-                if let interruptFD { fds.append(pollfd(fd: interruptFD, events: Int16(POLLIN), revents: 0)) }
-                let ready = try Poller.poll(&fds, timeout: timeout)
-                guard ready > 0 else { throw .timedOut(operation: "connect to \(address)") }
-                if fds[0].revents == 0 { throw .interrupted }
-                var status: Int32 = 0
-                var length = socklen_t(MemoryLayout<Int32>.size)
-                guard getsockopt(socket.fd, SOL_SOCKET, SO_ERROR, &status, &length) == 0 else {
-                    throw SocketError.lastError("getsockopt")
-                }
-                if status != 0 { throw .system(call: "connect", errno: status) }
-            } catch {
-                socket.close()
-                throw error
-            }
-        }
-        socket.setNoDelay()
         return socket
     }
 
