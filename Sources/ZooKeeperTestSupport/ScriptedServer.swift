@@ -96,6 +96,26 @@ public struct ScriptedConnection: Sendable {
         }
     }
 
+    /// Reads exactly `count` raw bytes, unframed (a four-letter word, or a frame's length prefix).
+    /// Nil on EOF, error or timeout.
+    public func readBytes(_ count: Int, timeout: Duration = .seconds(10)) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        let deadline = ContinuousClock.now + timeout
+        while bytes.count < count {
+            let left = deadline - .now
+            guard left > .zero, (try? Poller.waitFor(fd: socket.fd, events: Poller.readable, timeout: left)) == true else {
+                return nil
+            }
+            var chunk = [UInt8](repeating: 0, count: count - bytes.count)
+            switch try? socket.read(into: &chunk) {
+            case let .bytes(read)?: bytes += chunk[0..<read]
+            case .wouldBlock?: continue
+            default: return nil
+            }
+        }
+        return bytes
+    }
+
     /// Writes raw bytes (errors ignored: the peer may be gone).
     public func write(_ bytes: [UInt8]) {
         try? socket.writeAll(bytes, timeout: .seconds(5))

@@ -117,6 +117,30 @@ struct ConnectionStateMachineTests {
         #expect(machine.presumedExpiryDeadline == .at(1_900))
     }
 
+    @Test("on a read-only server: probe for a read-write one after 100 ms, then with doubling pauses up to 60 s")
+    func readWriteProbes() {
+        var machine = Machine()
+        machine.attemptStarted(now: .at(0), timeout: .seconds(5))
+        machine.handshakeSent(now: .at(0))
+        machine.sessionEstablished(now: .at(0), timeout: .seconds(300), readOnly: true)
+        #expect(machine.nextDeadline == .at(100))
+        #expect(machine.tick(now: .at(100)) == [.probeForReadWriteServer])
+        #expect(machine.nextProbe == nil)  // one probe at a time
+        var expected: Int64 = 200
+        var now: Int64 = 100
+        for _ in 0..<12 {
+            now += 5
+            machine.received(now: .at(now))
+            machine.sent(now: .at(now))
+            machine.probeFailed(now: .at(now))
+            #expect(machine.nextProbe == .at(now + expected))
+            expected = min(expected * 2, 60_000)
+        }
+        var plain = Machine()
+        plain.sessionEstablished(now: .at(0), timeout: .seconds(10))
+        #expect(plain.nextProbe == nil)
+    }
+
     @Test("no session yet: nothing but the attempt's deadline is timed")
     func nothingBeforeTheFirstSession() {
         var machine = Machine()

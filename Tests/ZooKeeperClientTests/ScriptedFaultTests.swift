@@ -293,6 +293,44 @@ struct ScriptedFaultTests {
         #expect(!states.contains(.lost(.sessionExpired)))
     }
 
+    @Test("allowReadOnly: on a read-only server the client asks the others (isro) and moves to one that serves writes")
+    func readOnlyClientFindsReadWriteServer() async throws {
+        let readOnly = try ScriptedServer { connection, _ in
+            guard let request = connection.readConnectRequest() else { return }
+            connection.answerHandshake(request, sessionId: 0x61, readOnly: true)
+            connection.serveRequests { header, body in healthy(header, body) }
+        }
+        defer { readOnly.stop() }
+        let probes = Atomic<Int>(0)
+        let readWrite = try ScriptedServer { connection, _ in
+            guard let prefix = connection.readBytes(4) else { return }
+            if prefix == Array("isro".utf8) {
+                probes.add(1, ordering: .relaxed)
+                connection.write(Array("rw".utf8))  // as Apache: no newline, then close
+                return
+            }
+            let length = prefix.reduce(0) { $0 << 8 | Int($1) }
+            guard let rest = connection.readBytes(length), let request = try? ConnectRequest(juteBytes: rest) else { return }
+            connection.answerHandshake(request, sessionId: 0x62)
+            connection.serveRequests { header, body in healthy(header, body) }
+        }
+        defer { readWrite.stop() }
+        var settings = try configuration("\(readOnly.connectString),\(readWrite.connectString)")
+        settings.shuffleServers = false  // the read-only server first
+        settings.allowReadOnly = true
+        let client = try ZooKeeperClient(configuration: settings)
+        let recorder = StateRecorder(client)
+        client.start()
+        // Before: the client stayed on the read-only server for good.
+        try await waitForState(client, within: .seconds(10)) { $0 == .connected }
+        #expect(client.currentServer?.port == readWrite.port)
+        #expect(client.session?.id == 0x62)
+        #expect(probes.load(ordering: .relaxed) >= 1)
+        await client.close()
+        let states = await recorder.task.value
+        #expect(states.firstIndex(of: .readOnly).map { $0 < states.firstIndex(of: .connected)! } == true)
+    }
+
     @Test("when every server refuses a session whose zxid is ahead, the client ends with serversBehindSession")
     func serversBehind() async throws {
         let server = try ScriptedServer { connection, _ in

@@ -35,6 +35,8 @@ enum ConnectionDriver {
         case lost(ZooKeeperError)
         /// The session is over (expired, auth failed, closed).
         case ended
+        /// On a read-only server, this server answered `isro` with `rw`: reconnect to it.
+        case readWriteServerFound(ServerAddress)
     }
 
     private static func run(_ core: ClientCore) {
@@ -68,7 +70,7 @@ enum ConnectionDriver {
             var refused = false
             var established = false
             for address in addresses {
-                let end = attempt(core, &machine, host: host, address: address, hostCount: hosts.hosts.count)
+                let end = attempt(core, &machine, host: host, address: address, hosts: hosts.hosts)
                 machine.connectionEnded()
                 switch end {
                 case .ended:
@@ -86,6 +88,11 @@ enum ConnectionDriver {
                 case let .lost(error):
                     established = true
                     core.perform(core.connectionLost(error))
+                case let .readWriteServerFound(server):
+                    established = true
+                    hosts.prefer(server)
+                    core.perform(core.connectionLost(ZooKeeperError(
+                        .connectionLoss, message: "leaving the read-only server \(host): \(server) serves reads and writes")))
                 }
                 _ = runTimers(core, &machine)
                 if core.isClosing {
@@ -282,9 +289,9 @@ enum ConnectionDriver {
     // MARK: - One attempt
 
     private static func attempt(
-        _ core: ClientCore, _ machine: inout Machine, host: ServerAddress, address: SocketAddress, hostCount: Int
+        _ core: ClientCore, _ machine: inout Machine, host: ServerAddress, address: SocketAddress, hosts: [ServerAddress]
     ) -> AttemptEnd {
-        machine.attemptStarted(now: .now, timeout: connectTimeout(core, hostCount: hostCount))
+        machine.attemptStarted(now: .now, timeout: connectTimeout(core, hostCount: hosts.count))
         let socket: Socket
         do {
             socket = try connectSocket(core, &machine, to: address)
@@ -307,8 +314,10 @@ enum ConnectionDriver {
             machine.sessionEnded()
             return .ended
         }
-        machine.sessionEstablished(now: .now, timeout: .milliseconds(Int64(response.timeOut)))
-        return serve(core, &machine, socket: socket, decoder: &decoder, priming: priming)
+        machine.sessionEstablished(now: .now, timeout: .milliseconds(Int64(response.timeOut)), readOnly: response.readOnly)
+        // While on a read-only server, the other servers are asked in turn whether they serve writes.
+        let others = hosts.filter { $0 != host }
+        return serve(core, &machine, socket: socket, decoder: &decoder, priming: priming, probeTargets: others)
     }
 
     private static func handshake(
@@ -363,13 +372,21 @@ enum ConnectionDriver {
 
     /// Runs an established connection until it is lost or the session ends.
     private static func serve(
-        _ core: ClientCore, _ machine: inout Machine, socket: Socket, decoder: inout FrameDecoder, priming: [UInt8]
+        _ core: ClientCore, _ machine: inout Machine, socket: Socket, decoder: inout FrameDecoder, priming: [UInt8],
+        probeTargets: [ServerAddress]
     ) -> AttemptEnd {
         var pending = priming
         var offset = 0
         var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var probe: ReadWriteProbe?
+        var probeCursor = 0
         while true {
             if core.isTerminated { return .ended }
+            if let asked = probe, let found = asked.found {
+                probe = nil
+                if found { return .readWriteServerFound(asked.server) }
+                machine.probeFailed(now: .now)
+            }
             let more = core.takeOutbound()
             if !more.isEmpty {
                 if offset == pending.count { pending = more; offset = 0 } else { pending.append(contentsOf: more) }
@@ -400,6 +417,12 @@ enum ConnectionDriver {
                         core.notePingSent(at: .now)
                     case let .dropConnection(reason):
                         return .lost(ZooKeeperError(.connectionLoss, message: reason))
+                    case .probeForReadWriteServer:
+                        guard !probeTargets.isEmpty else { break }  // one server: nowhere else to go
+                        probe = ReadWriteProbe(
+                            server: probeTargets[probeCursor % probeTargets.count],
+                            resolver: core.configuration.addressResolver ?? PendingResolution.system, wakeup: core.wakeup)
+                        probeCursor += 1
                     case .abandonAttempt, .publishPresumedExpired:
                         break
                     }

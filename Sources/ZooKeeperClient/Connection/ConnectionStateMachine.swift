@@ -30,7 +30,14 @@ struct ConnectionStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
         case abandonAttempt
         /// Publish `.presumedExpired`: the server may expire the session from now on.
         case publishPresumedExpired
+        /// Connected to a read-only server: ask another server whether it is read-write (`isro`).
+        case probeForReadWriteServer
     }
+
+    /// The first and the largest pause between `isro` probes while on a read-only server (the Java
+    /// client's `minPingRwTimeout` / `maxPingRwTimeout`).
+    static var firstProbeDelay: Duration { .milliseconds(100) }
+    static var longestProbeDelay: Duration { .seconds(60) }
 
     /// `margin` as configured (nil: ``defaultMargin(for:)``).
     let configuredMargin: Duration?
@@ -50,6 +57,9 @@ struct ConnectionStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
     private var handshakeSentAt: Instant?
     /// When the current connection's session was established: every request on it was sent after this.
     private(set) var connectedAt: Instant?
+    /// On a read-only server: when to probe for a read-write one next (nil: not read-only, or a probe is out).
+    private(set) var nextProbe: Instant?
+    private var probeDelay = Self.firstProbeDelay
 
     init(margin: Duration? = nil) { configuredMargin = margin }
 
@@ -88,8 +98,10 @@ struct ConnectionStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
     mutating func handshakeSent(now: Instant) { handshakeSentAt = now }
 
     /// The server answered the handshake with a live session.
-    mutating func sessionEstablished(now: Instant, timeout: Duration) {
+    mutating func sessionEstablished(now: Instant, timeout: Duration, readOnly: Bool = false) {
         phase = .connected
+        probeDelay = Self.firstProbeDelay
+        nextProbe = readOnly ? now.advanced(by: probeDelay) : nil
         sessionTimeout = timeout
         presumedExpired = false
         note(proof: handshakeSentAt ?? now)
@@ -111,9 +123,17 @@ struct ConnectionStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
         if proof.map({ bounded > $0 }) ?? true { proof = bounded }
     }
 
+    /// A read-write probe came back without finding one: probe again after twice the pause (at most 60 s).
+    mutating func probeFailed(now: Instant) {
+        guard phase == .connected else { return }
+        probeDelay = min(probeDelay * 2, Self.longestProbeDelay)
+        nextProbe = now.advanced(by: probeDelay)
+    }
+
     /// The connection (or the attempt) ended.
     mutating func connectionEnded() {
         phase = .disconnected
+        nextProbe = nil
         handshakeSentAt = nil
         connectedAt = nil
         lastReceive = nil
@@ -156,6 +176,10 @@ struct ConnectionStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
                 actions.append(.sendPing)
                 self.lastSend = now
             }
+            if phase == .connected, let probe = nextProbe, now >= probe {
+                actions.append(.probeForReadWriteServer)
+                nextProbe = nil  // until probeFailed(now:)
+            }
         }
         return actions
     }
@@ -175,6 +199,7 @@ struct ConnectionStateMachine<Instant: InstantProtocol & Sendable>: Sendable whe
                 candidates.append(lastReceive.advanced(by: readTimeout + .microseconds(1)))
             }
             if let pingInterval, let lastSend { candidates.append(lastSend.advanced(by: pingInterval)) }
+            if let nextProbe { candidates.append(nextProbe) }
         }
         return candidates.min()
     }

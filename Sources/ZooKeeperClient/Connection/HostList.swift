@@ -18,7 +18,16 @@ struct HostList: Sendable {
     }
 
     /// The next host, and how long to wait before trying it (zero inside a cycle).
+    /// A host to try next, out of turn (a read-write server found while on a read-only one).
+    private var preferred: ServerAddress?
+
+    mutating func prefer(_ host: ServerAddress) { preferred = host }
+
     mutating func next() -> (host: ServerAddress, delay: Duration) {
+        if let host = preferred {
+            preferred = nil
+            return (host, .zero)
+        }
         index = (index + 1) % hosts.count
         var delay = Duration.zero
         if index == 0 && failuresInCycle >= hosts.count {
