@@ -33,7 +33,8 @@ public import ZooKeeperClient
 ///   processing body throws or its session ends, the claim goes (the queue's children do not change)
 ///   and the waiter wakes to take the item.
 /// - **Connection loss during a take**: resolved by the receipt, so the item is neither lost nor taken
-///   twice. Only a *session expiry* in the instant between the transaction and its reply leaves the
+///   twice — the receipt is asked for until the answer comes, however long the outage (not bounded by
+///   ``retryPolicy``). Only a *session expiry* in the instant between the transaction and its reply leaves the
 ///   outcome unknown (the receipt dies with the session); the take then throws `sessionExpired` and that
 ///   item may be gone. A `put` whose reply is lost and is retried may enqueue the item twice.
 /// - The `receipts` child is not an item (only `queue-` children are); other clients consuming the same
@@ -123,7 +124,8 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
     ///
     /// - Parameter timeout: the longest wait; `nil` waits until an item comes or the task is cancelled.
     /// - Returns: the item, or `nil` if `timeout` passed first.
-    /// - Throws: `CancellationError`; a non-retryable ``ZooKeeperError`` (session expiry: nothing was taken).
+    /// - Throws: `CancellationError`; a non-retryable ``ZooKeeperError`` — session expiry: nothing was taken,
+    ///   unless its message says the item "may be lost" (the session ended while a lost reply was unresolved).
     public func take(timeout: Duration? = nil) async throws -> Item? {
         try await take(deadline: RecipeSupport.deadline(after: timeout), notBefore: { _ in nil })
     }
@@ -267,16 +269,45 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
             } catch let error as ZooKeeperError where error.code == .nodeExists {
                 return false  // a processing consumer has claimed it (its claim is this receipt's name)
             } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                // Unknown outcome: our receipt (an ephemeral of this live session) settles it — only ours:
-                // a processing consumer's claim has the same name (see `process`).
-                let owner = try await retrying(retryPolicy, client, { try await client.exists(receipt) })?.ephemeralOwner
-                if let owner, owner == client.session?.id { break }
-                if try await retrying(retryPolicy, client, { try await client.exists(node) }) == nil { return false }
-                if case .lost = client.connectionState { throw error }
+                // nil: not committed and the item is still there — try again.
+                guard let committed = try await outcome(ofTaking: node, receipt: receipt, after: error) else { continue }
+                if !committed { return false }
+                break
             }
         }
         await GuaranteedDelete.run(client: client, path: receipt)
         return true
+    }
+
+    /// Whether our take transaction of `node` (reply lost with `error`) committed: `true` if our receipt
+    /// exists (an ephemeral of this live session; only ours — a processing consumer's claim has the same
+    /// name), `false` if neither receipt nor item (another consumer won), `nil` if the item is still there.
+    ///
+    /// Asks until it knows, however long the outage: giving up while the session lives would lose an item
+    /// whose delete committed. Only the end of the session (which takes the receipt with it) stops it.
+    /// - Throws: the session's end, with a message naming the item that may be lost; `CancellationError`.
+    private func outcome(ofTaking node: ZNodePath, receipt: ZNodePath, after error: ZooKeeperError) async throws -> Bool? {
+        var retries = 0
+        var last = error
+        while true {
+            if case .lost = client.connectionState { break }
+            do {
+                let owner = try await client.exists(receipt)?.ephemeralOwner
+                if let owner, owner == client.session?.id { return true }
+                return try await client.exists(node) == nil ? false : nil
+            } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                last = error
+                try await Task.sleep(for: retryPolicy.delay(beforeRetry: min(retries, 8)))
+                retries += 1
+            } catch let error as ZooKeeperError where error.isSessionTerminal {
+                last = error
+                break
+            }
+        }
+        throw ZooKeeperError(
+            last.isSessionTerminal ? last.code : .sessionExpired, path: node.string,
+            message: "the session ended before the take of \(node) was known to have committed or not: the item may be lost",
+            underlying: last)
     }
 }
 
