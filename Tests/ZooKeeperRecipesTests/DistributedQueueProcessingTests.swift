@@ -36,7 +36,7 @@ struct DistributedQueueProcessingTests {
         }
     }
 
-    @Test("a body that throws leaves the item at the head for the next consumer")
+    @Test("a body that throws requeues the item at the tail (Curator's ErrorMode.REQUEUE) for the next consumer")
     func failedBodyKeepsItem() async throws {
         struct Failure: Error {}
         try await withRecipeServer { server in
@@ -48,8 +48,8 @@ struct DistributedQueueProcessingTests {
                 await #expect(throws: Failure.self) {
                     _ = try await first.process(timeout: .seconds(5)) { _ in throw Failure() }
                 }
-                #expect(try await second.process(timeout: .seconds(5)) { $0 } == "job-1")
-                #expect(try await second.take(timeout: .seconds(5)) == "job-2")
+                #expect(try await second.process(timeout: .seconds(5)) { $0 } == "job-2")
+                #expect(try await second.take(timeout: .seconds(5)) == "job-1")
             }
         }
     }

@@ -211,16 +211,17 @@ struct DistributedQueueTests {
                 let producer = DistributedDelayQueue<String>(client: clients[0], path: path)
                 let consumer = DistributedDelayQueue<String>(client: clients[1], path: path)
                 let start = ContinuousClock.now
-                try await producer.put("late", delay: .milliseconds(600))
-                try await producer.put("soon", delay: .milliseconds(200))
+                try await producer.put("late", delay: .milliseconds(2000))
+                // Delays long enough for a loaded Apache (fsync per write) to finish the first polls before "soon".
+                try await producer.put("soon", delay: .milliseconds(1000))
                 let node = try await producer.put("now", dueAtEpochMilliseconds: 0)
                 #expect(node == "/queues/delay/queue-|00000000|0000000002")
                 #expect(try await consumer.poll() == "now")
                 #expect(try await consumer.poll() == nil, "nothing else is due yet")
                 #expect(try await consumer.take(timeout: .seconds(10)) == "soon")
-                #expect(ContinuousClock.now - start >= .milliseconds(150))
+                #expect(ContinuousClock.now - start >= .milliseconds(950))
                 #expect(try await consumer.take(timeout: .seconds(10)) == "late")
-                #expect(ContinuousClock.now - start >= .milliseconds(550), "not before it is due")
+                #expect(ContinuousClock.now - start >= .milliseconds(1950), "not before it is due")
                 #expect(try await consumer.take(timeout: .milliseconds(50)) == nil)
             }
         }

@@ -20,7 +20,8 @@ public import ZooKeeperClient
 /// **Leave** (herd-avoiding, Curator's `internalLeave`): list the members sorted; if only ours is left,
 /// delete it and finish. The *lowest* member watches the *highest*; every other member deletes its own
 /// node and watches the lowest. So a departure wakes one member, not all of them
-/// (ZooKeeper's recipe, ZOOKEEPER-1011). Finally `ready` is deleted.
+/// (ZooKeeper's recipe, ZOOKEEPER-1011). A member whose node is gone waits on the lowest remaining node
+/// until none is left. Finally `ready` is deleted.
 ///
 /// **Connection states**: a suspension is ridden out (requests wait for the reconnection, watches are
 /// re-armed by re-reading). A session expiry removes our ephemeral node — the group can then not complete —
@@ -30,6 +31,9 @@ public import ZooKeeperClient
 /// - Members are counted by children, so do not store other nodes under `path`.
 /// - A timed-out ``enter(timeout:)`` leaves our node in place (as Curator does): call ``leave(timeout:)``
 ///   to take it away, or close the session.
+/// - A timed-out or cancelled ``leave(timeout:)`` still deletes our node: we have left, we only stopped
+///   waiting for the others, and a node left behind would hold them (they wait on the lowest member) until
+///   their own timeouts. Curator 5.4 leaves the lowest member's node in that case.
 public final class DistributedDoubleBarrier: Sendable {
     public let client: ZooKeeperClient
     /// The barrier directory.
@@ -85,15 +89,32 @@ public final class DistributedDoubleBarrier: Sendable {
 
     /// Leaves the barrier: returns once every member has left.
     ///
-    /// - Returns: `true` once all have left, `false` if `timeout` passed first.
+    /// - Returns: `true` once all have left, `false` if `timeout` passed first — our node is deleted either
+    ///   way (also on cancellation), so the others can still finish leaving.
     /// - Throws: ``DoubleBarrierError/ourNodeMissing`` if our node vanished while others remain (our
     ///   session was replaced), ``DoubleBarrierError/lastNodeNotOurs``; a non-retryable ``ZooKeeperError``.
     @discardableResult
     public func leave(timeout: Duration? = nil) async throws -> Bool {
         let deadline = RecipeSupport.deadline(after: timeout)
-        let ourName = ourPath.name
         var ourNodeShouldExist = true
-        var result = true
+        let result: Bool
+        do {
+            result = try await leaveLoop(deadline: deadline, ourNodeShouldExist: &ourNodeShouldExist)
+        } catch {
+            // Whatever stopped us (cancellation, a failure), our node must not hold the others.
+            if ourNodeShouldExist { await GuaranteedDelete.run(client: client, path: ourPath) }
+            throw error
+        }
+        do {
+            try await retrying(retryPolicy, client) { try await client.delete(readyPath) }
+        } catch let error as ZooKeeperError where error.code == .noNode {
+        }
+        return result
+    }
+
+    /// The leave protocol; `false` at `deadline` (our node deleted then too).
+    private func leaveLoop(deadline: ContinuousClock.Instant?, ourNodeShouldExist: inout Bool) async throws -> Bool {
+        let ourName = ourPath.name
         while true {
             try Task.checkCancellation()
             var children: [String]
@@ -106,14 +127,18 @@ public final class DistributedDoubleBarrier: Sendable {
             if children.isEmpty { break }
             let ourIndex = children.firstIndex(of: ourName)
             if ourIndex == nil, ourNodeShouldExist { throw DoubleBarrierError.ourNodeMissing(ourPath.string) }
-            if children.count == 1 {
-                if ourNodeShouldExist, children[0] != ourName { throw DoubleBarrierError.lastNodeNotOurs(ourPath.string) }
-                try await deleteOurNode(ourNodeShouldExist)
+            if children == [ourName] {
+                try await deleteOurNode(true)
+                ourNodeShouldExist = false
                 break
             }
             let watched: ZNodePath
             if ourIndex == 0 {
                 watched = try path.appending(children[children.count - 1])  // the lowest waits on the highest
+            } else if ourIndex == nil {
+                // Ours is gone: wait on the lowest until no one is left (not just until one node is left:
+                // after a member's timed-out leave, the last node may be a member that has not left yet).
+                watched = try path.appending(children[0])
             } else {
                 watched = try path.appending(children[0])  // the others go, and wait on the lowest
                 try await deleteOurNode(ourNodeShouldExist)
@@ -123,17 +148,15 @@ public final class DistributedDoubleBarrier: Sendable {
             guard stat != nil else { continue }
             do {
                 guard try await RecipeSupport.wait(for: watch, until: deadline) else {
-                    result = false
-                    break
+                    // We stop waiting, but we have left: our node must not block the others.
+                    try await deleteOurNode(ourNodeShouldExist)
+                    ourNodeShouldExist = false
+                    return false
                 }
             } catch let error as ZooKeeperError where error.isRecipeRetryable {
             }
         }
-        do {
-            try await retrying(retryPolicy, client) { try await client.delete(readyPath) }
-        } catch let error as ZooKeeperError where error.code == .noNode {
-        }
-        return result
+        return true
     }
 
     private func createOurNode() async throws {

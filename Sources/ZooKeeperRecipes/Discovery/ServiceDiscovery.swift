@@ -25,8 +25,9 @@ import Synchronization
 /// - on `.reconnected` it checks every registered instance still exists and is owned by the current
 ///   session, and recreates any that is not;
 /// - on `.lost` (session expired) the client is terminal — no request can be made through it. If a
-///   `reconnect` factory was given, the monitor asks it for a new client, switches to it and
-///   re-registers every instance; without one, the caller must call ``replaceClient(_:)`` with a new
+///   `reconnect` factory was given, the monitor asks it for a new client, re-registers every instance
+///   through it and then switches to it; a client whose re-registration fails is closed (awaited) and
+///   another is asked for after a backoff; without one, the caller must call ``replaceClient(_:)`` with a new
 ///   client (which re-registers everything), or the ephemeral registrations stay gone.
 ///
 /// Notable behaviours:
@@ -279,16 +280,35 @@ public final class ServiceDiscovery<Payload: Codable & Sendable>: Sendable {
             // The session is over: get a new client and re-register everything through it.
             var retries = 0
             while !Task.isCancelled {
-                do {
-                    let newClient = try await makeClient()
-                    state.withLock { $0.client = newClient }
-                    try await registerAll(on: newClient)
-                    break
-                } catch {
-                    try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
-                    retries += 1
-                }
+                if await reRegister(with: makeClient) { break }
+                try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
+                retries += 1
             }
         }
+    }
+
+    /// Makes a client, registers every instance through it, then switches to it; whether that worked.
+    /// A client that fails (or comes after ``close()``) is closed: each failed attempt would otherwise
+    /// leave a live session and connection behind.
+    private func reRegister(with makeClient: @Sendable () async throws -> ZooKeeperClient) async -> Bool {
+        guard let newClient = try? await makeClient() else { return false }
+        do {
+            try await registerAll(on: newClient)
+        } catch {
+            await newClient.close()  // its partial registrations (ephemerals) go with its session
+            return false
+        }
+        let switched = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.client = newClient
+            return true
+        }
+        guard switched else {
+            await newClient.close()
+            return true
+        }
+        // Instances registered through the old client while this one was being set up.
+        try? await verifyAll(on: newClient)
+        return true
     }
 }

@@ -62,7 +62,8 @@ extension QueueSerializer {
     /// read and write the same item bytes as `item`, e.g. UTF-8 text or JSON).
     ///
     /// Notable behaviours: a node holding several items (Curator's `putMulti`) cannot be taken as one
-    /// item: decoding it throws ``QueueFramingError/multipleItems(count:)`` and the node stays queued.
+    /// item: decoding it throws ``QueueFramingError/multipleItems(count:)``, and a queue handles the node
+    /// by its ``QueueErrorMode`` (by default requeued unchanged, so a Curator consumer can still take it).
     public static func curatorFramed(_ item: QueueSerializer<Item>) -> QueueSerializer<Item> {
         QueueSerializer(
             encode: { value in CuratorItemFraming.frame([try item.encode(value)]) },

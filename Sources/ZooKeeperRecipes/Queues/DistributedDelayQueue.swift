@@ -24,8 +24,13 @@ public import ZooKeeperClient
 public struct DistributedDelayQueue<Item: Sendable>: Sendable {
     public let queue: DistributedQueue<Item>
 
-    public init(client: ZooKeeperClient, path: ZNodePath, serializer: QueueSerializer<Item>, retryPolicy: RetryPolicy = .standard) {
-        queue = DistributedQueue(client: client, path: path, serializer: serializer, retryPolicy: retryPolicy)
+    /// See ``DistributedQueue/init(client:path:serializer:retryPolicy:errorMode:)``; a requeued item keeps its
+    /// name prefix (its due time).
+    public init(
+        client: ZooKeeperClient, path: ZNodePath, serializer: QueueSerializer<Item>, retryPolicy: RetryPolicy = .standard,
+        errorMode: QueueErrorMode = .requeue
+    ) {
+        queue = DistributedQueue(client: client, path: path, serializer: serializer, retryPolicy: retryPolicy, errorMode: errorMode)
     }
 
     /// Curator's `epochToString`: `|` + `%08X` of the epoch milliseconds + `|`.
@@ -75,7 +80,7 @@ public struct DistributedDelayQueue<Item: Sendable>: Sendable {
 }
 
 extension DistributedDelayQueue where Item: Codable & SendableMetatype {
-    public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
-        self.init(client: client, path: path, serializer: .json, retryPolicy: retryPolicy)
+    public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard, errorMode: QueueErrorMode = .requeue) {
+        self.init(client: client, path: path, serializer: .json, retryPolicy: retryPolicy, errorMode: errorMode)
     }
 }

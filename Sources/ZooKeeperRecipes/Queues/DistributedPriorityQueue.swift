@@ -21,8 +21,13 @@ public import ZooKeeperClient
 public struct DistributedPriorityQueue<Item: Sendable>: Sendable {
     public let queue: DistributedQueue<Item>
 
-    public init(client: ZooKeeperClient, path: ZNodePath, serializer: QueueSerializer<Item>, retryPolicy: RetryPolicy = .standard) {
-        queue = DistributedQueue(client: client, path: path, serializer: serializer, retryPolicy: retryPolicy)
+    /// See ``DistributedQueue/init(client:path:serializer:retryPolicy:errorMode:)``; a requeued item keeps its
+    /// name prefix (its priority).
+    public init(
+        client: ZooKeeperClient, path: ZNodePath, serializer: QueueSerializer<Item>, retryPolicy: RetryPolicy = .standard,
+        errorMode: QueueErrorMode = .requeue
+    ) {
+        queue = DistributedQueue(client: client, path: path, serializer: serializer, retryPolicy: retryPolicy, errorMode: errorMode)
     }
 
     /// Curator's priority text: `1`/`0` sign marker then `%08X` of the 32-bit pattern.
@@ -46,7 +51,7 @@ public struct DistributedPriorityQueue<Item: Sendable>: Sendable {
 }
 
 extension DistributedPriorityQueue where Item: Codable & SendableMetatype {
-    public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
-        self.init(client: client, path: path, serializer: .json, retryPolicy: retryPolicy)
+    public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard, errorMode: QueueErrorMode = .requeue) {
+        self.init(client: client, path: path, serializer: .json, retryPolicy: retryPolicy, errorMode: errorMode)
     }
 }

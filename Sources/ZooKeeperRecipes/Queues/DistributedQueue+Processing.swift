@@ -5,9 +5,12 @@ extension DistributedQueue {
     /// **at-least-once** processing (Curator's lock-path mode), where ``take(timeout:)`` is at-most-once.
     ///
     /// While `body` runs the item is *claimed* by an EPHEMERAL `<path>/receipts/<item>` node, so other
-    /// consumers — processing or plain takes — skip it. If `body` throws, the claim is dropped and the
-    /// item stays at the head for the next consumer; if this process dies or its session ends, the claim
-    /// goes with the session and another consumer gets the item.
+    /// consumers — processing or plain takes — skip it. If `body` throws, the item is handled by
+    /// ``errorMode`` (default `.requeue`: back at the tail, so it does not hold up the items behind it),
+    /// and this consumer backs off (``RetryPolicy/delay(beforeRetry:)`` of its consecutive failures)
+    /// before the error is thrown. If `body` throws because the task was cancelled, the item stays where
+    /// it was. If this process dies or its session ends, the claim goes with the session and another
+    /// consumer gets the item. An item that does not decode is handled by ``errorMode`` and skipped.
     ///
     /// ```swift
     /// try await queue.process(timeout: .seconds(30)) { order in try await ship(order) }
@@ -15,7 +18,7 @@ extension DistributedQueue {
     ///
     /// - Parameter timeout: the longest wait for an item; `nil` waits until one comes or the task is cancelled.
     /// - Returns: `body`'s result, or `nil` if `timeout` passed first.
-    /// - Throws: `body`'s error (the item stays queued); a decoding error (the item stays); `CancellationError`;
+    /// - Throws: `body`'s error (after the item was handled by ``errorMode`` and the backoff); `CancellationError`;
     ///   a non-retryable ``ZooKeeperError`` — `sessionExpired` after `body` ran means the item may be
     ///   processed again by another consumer (that is what at-least-once allows).
     ///
@@ -30,34 +33,69 @@ extension DistributedQueue {
         }
     }
 
-    /// Claims `child`, runs `body` on its item, then removes item and claim together; `nil` if the item
-    /// is claimed or gone.
-    private func processNode<Result: Sendable>(_ child: String, _ body: (Item) async throws -> Result) async throws -> Result? {
+    /// Claims `child`, runs `body` on its item, then removes item and claim together; `.skipped` if the
+    /// item is claimed or gone; `.failed` if it does not decode (handled by ``errorMode``).
+    private func processNode<Result: Sendable>(
+        _ child: String, _ body: (Item) async throws -> Result
+    ) async throws -> QueueAttempt<Result> {
         let node = try path.appending(child)
         let receipts = try path.appending(Self.receiptsNodeName)
         let claim = try receipts.appending(child)
         do {
-            guard try await makeClaim(claim, receipts: receipts) else { return nil }
+            guard try await makeClaim(claim, receipts: receipts) else { return .skipped }
         } catch {
             await deleteIfOurs(claim)  // a create may have landed before the failure or cancellation
             throw error
         }
-        let result: Result
+        let data: [UInt8]
+        let item: Item
         do {
-            let data: [UInt8]
             do {
                 (data, _) = try await retrying(retryPolicy, client) { try await client.getData(node) }
             } catch let error as ZooKeeperError where error.code == .noNode {
                 await GuaranteedDelete.run(client: client, path: claim)
-                return nil  // taken before our claim
+                return .skipped  // taken before our claim
             }
-            result = try await body(try serializer.decode(data))
+            do {
+                item = try serializer.decode(data)
+            } catch {
+                // Never let it block the items behind it.
+                try await remove(node, claim: claim, also: disposal(of: child, data: data))
+                logUndeliverable(child, error)
+                return .failed
+            }
         } catch {
             await GuaranteedDelete.run(client: client, path: claim)  // the item stays for the next consumer
             throw error
         }
+        let result: Result
+        do {
+            result = try await body(item)
+        } catch {
+            try await bodyFailed(child, data: data, claim: claim, error)
+        }
+        failures.reset()
         try await remove(node, claim: claim)
-        return result
+        return .done(result)
+    }
+
+    /// Handles an item whose body threw `error` (see ``process(timeout:_:)``), backs off, and rethrows.
+    private func bodyFailed(_ child: String, data: [UInt8], claim: ZNodePath, _ error: any Error) async throws -> Never {
+        if error is CancellationError || Task.isCancelled {
+            await GuaranteedDelete.run(client: client, path: claim)  // not the item's fault: it stays
+            throw error
+        }
+        do {
+            try await remove(path.appending(child), claim: claim, also: disposal(of: child, data: data))
+            logUndeliverable(child, error)
+        } catch let disposalError {
+            // Say so, drop the claim (the item stays for the next consumer) and report the body's error.
+            client.configuration.logHandler.log(.error, "queue \(path): could not move failed item \(child): \(disposalError)")
+            await GuaranteedDelete.run(client: client, path: claim)
+        }
+        // A body that keeps failing (a poison item, a dead dependency) must not spin: back off.
+        try? await Task.sleep(for: retryPolicy.delay(beforeRetry: failures.fail()))
+        throw error
     }
 
     /// Creates our claim; `false` if another consumer holds one.
@@ -92,13 +130,19 @@ extension DistributedQueue {
         }.value
     }
 
-    /// Deletes the item and our claim in one transaction, retrying through connection loss.
-    private func remove(_ node: ZNodePath, claim: ZNodePath) async throws {
+    /// Deletes the item and our claim (plus the writes `extra`) in one transaction, retrying through
+    /// connection loss.
+    private func remove(_ node: ZNodePath, claim: ZNodePath, also extra: [Operation] = []) async throws {
+        var madeDirectories = 0
         while true {
             do {
-                _ = try await client.multi([.delete(node), .delete(claim)])
+                _ = try await client.multi([.delete(node), .delete(claim)] + extra)
                 return
             } catch let error as ZooKeeperError where error.code == .noNode {
+                if madeDirectories < 2, try await madeMissingDirectory(for: error) {
+                    madeDirectories += 1  // the dead-letter directory was missing
+                    continue
+                }
                 // Our claim kept everyone else off the item, so a missing node means an earlier attempt of
                 // ours committed — unless the claim is gone too (session over): then just clean up.
                 await GuaranteedDelete.run(client: client, path: claim)

@@ -33,18 +33,24 @@ public import ZooKeeperClient
 ///   processing body throws or its session ends, the claim goes (the queue's children do not change)
 ///   and the waiter wakes to take the item.
 /// - **Connection loss during a take**: resolved by the receipt, so the item is neither lost nor taken
-///   twice. Only a *session expiry* in the instant between the transaction and its reply leaves the
+///   twice — the receipt is asked for until the answer comes, however long the outage (not bounded by
+///   ``retryPolicy``). Only a *session expiry* in the instant between the transaction and its reply leaves the
 ///   outcome unknown (the receipt dies with the session); the take then throws `sessionExpired` and that
 ///   item may be gone. A `put` whose reply is lost and is retried may enqueue the item twice.
 /// - The `receipts` child is not an item (only `queue-` children are); other clients consuming the same
 ///   path must ignore it too.
-/// - An item that fails to decode is left in place and the take throws its decoding error.
+/// - An item that fails to decode never blocks the items behind it: it is handled by ``errorMode``
+///   (default: requeued at the tail), logged, and the take goes on with the next item.
 public struct DistributedQueue<Item: Sendable>: Sendable {
     public let client: ZooKeeperClient
     /// The queue directory.
     public let path: ZNodePath
     public let serializer: QueueSerializer<Item>
     public var retryPolicy: RetryPolicy
+    /// What happens to an item that does not decode, or whose ``process(timeout:_:)`` body throws.
+    public var errorMode: QueueErrorMode
+    /// This consumer's consecutive body failures (shared by copies of this value): its backoff.
+    let failures = FailureStreak()
 
     /// The item node prefix (Curator's `DistributedQueue.QUEUE_PREFIX`).
     public static var nodePrefix: String { "queue-" }
@@ -52,11 +58,18 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
     /// The child directory holding take receipts (see the class notes).
     public static var receiptsNodeName: String { "receipts" }
 
-    public init(client: ZooKeeperClient, path: ZNodePath, serializer: QueueSerializer<Item>, retryPolicy: RetryPolicy = .standard) {
+    /// - Parameters:
+    ///   - retryPolicy: retries of connection loss; also the backoff of a consumer whose items keep failing.
+    ///   - errorMode: see ``QueueErrorMode``; `.requeue` (Curator's default) loses nothing.
+    public init(
+        client: ZooKeeperClient, path: ZNodePath, serializer: QueueSerializer<Item>, retryPolicy: RetryPolicy = .standard,
+        errorMode: QueueErrorMode = .requeue
+    ) {
         self.client = client
         self.path = path
         self.serializer = serializer
         self.retryPolicy = retryPolicy
+        self.errorMode = errorMode
     }
 
     /// Adds `item` at the tail. Returns the item's node path.
@@ -84,7 +97,7 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
     /// Removes and returns the head item, or `nil` if the queue is empty.
     public func poll() async throws -> Item? {
         for child in try await sortedChildren() {
-            if let item = try await takeNode(child) { return item }
+            if case .done(let item) = try await takeNode(child) { return item }
         }
         return nil
     }
@@ -95,7 +108,11 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
             do {
                 let node = try path.appending(child)
                 let (data, _) = try await retrying(retryPolicy, client) { try await client.getData(node) }
-                return try serializer.decode(data)
+                do {
+                    return try serializer.decode(data)
+                } catch {
+                    continue  // what a take would move out of the way
+                }
             } catch let error as ZooKeeperError where error.code == .noNode {
                 continue  // taken meanwhile
             }
@@ -107,7 +124,8 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
     ///
     /// - Parameter timeout: the longest wait; `nil` waits until an item comes or the task is cancelled.
     /// - Returns: the item, or `nil` if `timeout` passed first.
-    /// - Throws: `CancellationError`; a non-retryable ``ZooKeeperError`` (session expiry: nothing was taken).
+    /// - Throws: `CancellationError`; a non-retryable ``ZooKeeperError`` — session expiry: nothing was taken,
+    ///   unless its message says the item "may be lost" (the session ended while a lost reply was unresolved).
     public func take(timeout: Duration? = nil) async throws -> Item? {
         try await take(deadline: RecipeSupport.deadline(after: timeout), notBefore: { _ in nil })
     }
@@ -121,8 +139,10 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
     /// Offers each due child, in queue order, to `attempt` until one returns a value; waits for the
     /// children watch (or the next due time) when none does. `nil` at `deadline`.
     func firstTaken<Result>(
-        deadline: ContinuousClock.Instant?, notBefore: (String) -> Duration?, attempt: (String) async throws -> Result?
+        deadline: ContinuousClock.Instant?, notBefore: (String) -> Duration?,
+        attempt: (String) async throws -> QueueAttempt<Result>
     ) async throws -> Result? {
+        var failedPasses = 0
         while true {
             try Task.checkCancellation()
             let children: [String]
@@ -135,6 +155,7 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
             }
             var wakeUp = deadline
             var skipped: [String] = []
+            var failed = false
             for child in Self.sorted(children) {
                 if let delay = notBefore(child), delay > .zero {
                     // Not due yet: wake when it is (or on a change), whichever comes first.
@@ -142,9 +163,21 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
                     wakeUp = wakeUp.map { min($0, due) } ?? due
                     break
                 }
-                if let result = try await attempt(child) { return result }
-                skipped.append(child)
+                switch try await attempt(child) {
+                case .done(let result): return result
+                case .skipped: skipped.append(child)
+                case .failed: failed = true  // moved out of the way: go on with the next
+                }
             }
+            if failed, errorMode == .requeue {
+                // Only failing items this pass, and requeued ones come straight back: back off, then list again.
+                let pause = ContinuousClock.now.advanced(by: retryPolicy.delay(beforeRetry: failedPasses))
+                failedPasses += 1
+                try await Task.sleep(until: deadline.map { min($0, pause) } ?? pause, clock: .continuous)
+                if let deadline, ContinuousClock.now >= deadline { return nil }
+                continue
+            }
+            if !failed { failedPasses = 0 }
             do {
                 // A skipped item may be claimed by a processing consumer: if its body throws or its
                 // session ends, the claim goes but the queue's children do not change. Watch the claims.
@@ -193,55 +226,11 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
             return []
         }
     }
-
-    /// Takes one node: its item, or `nil` if another consumer took it first.
-    ///
-    /// The delete goes in one transaction with the create of an EPHEMERAL receipt
-    /// `<path>/receipts/<item>`. If the reply is lost, the receipt tells whether *our* transaction
-    /// committed (it exists: the item is ours) or not (the item is still there, or another consumer has it).
-    private func takeNode(_ child: String) async throws -> Item? {
-        let node = try path.appending(child)
-        let data: [UInt8]
-        do {
-            (data, _) = try await retrying(retryPolicy, client) { try await client.getData(node) }
-        } catch let error as ZooKeeperError where error.code == .noNode {
-            return nil
-        }
-        let item = try serializer.decode(data)
-        let receipts = try path.appending(Self.receiptsNodeName)
-        let receipt = try receipts.appending(child)
-        var madeReceipts = false
-        while true {
-            do {
-                _ = try await client.multi([.delete(node), .create(receipt, mode: .ephemeral)])
-                break
-            } catch let error as ZooKeeperError where error.code == .noNode {
-                // Either the item is gone (another consumer won) or the receipts directory is missing.
-                if !madeReceipts, try await retrying(retryPolicy, client, { try await client.exists(receipts) }) == nil {
-                    madeReceipts = true
-                    try await RecipeSupport.ensurePath(client, receipts, policy: retryPolicy)
-                    continue
-                }
-                return nil
-            } catch let error as ZooKeeperError where error.code == .nodeExists {
-                return nil  // a processing consumer has claimed it (its claim is this receipt's name)
-            } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                // Unknown outcome: our receipt (an ephemeral of this live session) settles it — only ours:
-                // a processing consumer's claim has the same name (see `process`).
-                let owner = try await retrying(retryPolicy, client, { try await client.exists(receipt) })?.ephemeralOwner
-                if let owner, owner == client.session?.id { break }
-                if try await retrying(retryPolicy, client, { try await client.exists(node) }) == nil { return nil }
-                if case .lost = client.connectionState { throw error }
-            }
-        }
-        await GuaranteedDelete.run(client: client, path: receipt)
-        return item
-    }
 }
 
 extension DistributedQueue where Item: Codable & SendableMetatype {
     /// A queue of `Codable` items stored as JSON.
-    public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard) {
-        self.init(client: client, path: path, serializer: .json, retryPolicy: retryPolicy)
+    public init(client: ZooKeeperClient, path: ZNodePath, retryPolicy: RetryPolicy = .standard, errorMode: QueueErrorMode = .requeue) {
+        self.init(client: client, path: path, serializer: .json, retryPolicy: retryPolicy, errorMode: errorMode)
     }
 }
