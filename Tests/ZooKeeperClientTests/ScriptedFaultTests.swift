@@ -407,6 +407,40 @@ struct ScriptedFaultTests {
         await client.close()
     }
 
+    @Test("after a session is re-established the reconnect backoff starts over (a later drop reconnects at once)")
+    func backoffResetsAfterASession() async throws {
+        let server = try ScriptedServer { connection, index in
+            guard let request = connection.readConnectRequest() else { return }
+            if (2...7).contains(index) { return }  // closed unanswered: the backoff climbs towards 1 s
+            connection.answerHandshake(request, timeoutMs: 10_000)
+            if index == 1 { return }  // the first connection is dropped at once
+            while let frame = connection.readFrame() {
+                var reader = JuteReader(frame)
+                guard let header = try? RequestHeader(from: &reader) else { return }
+                if let answer = healthy(header, []) { connection.write(answer) }
+                if header.type == OpCode.getData.rawValue { return }  // answer, then drop the connection
+            }
+        }
+        defer { server.stop() }
+        let client = try ZooKeeperClient(configuration: try configuration(server.connectString, session: .seconds(10)))
+        client.start()
+        try await waitForState(client, within: .seconds(20)) { $0 == .reconnected }
+        #expect(server.acceptedConnections == 8)
+        let states = client.connectionStates()  // first element: .reconnected, now
+        _ = try await client.getData("/a")
+        let dropped = ContinuousClock.now
+        try await withTimeout(.seconds(10)) {
+            var seenSuspended = false
+            for await state in states {
+                if state == .suspended { seenSuspended = true }
+                if seenSuspended && state == .reconnected { return }
+            }
+        }
+        // Before: the backoff grown during the refusals was never reset: 0.5–1 s before this reconnect.
+        #expect(dropped.duration(to: .now) < .milliseconds(400))
+        await client.close()
+    }
+
     @Test("pings report the round trip and the server's zxid")
     func pings() async throws {
         let server = try ScriptedServer { connection, _ in

@@ -105,6 +105,8 @@ enum ConnectionDriver {
                 if established || core.isTerminated { break }  // after a session, move on to the next host
             }
             if established {
+                // A session was made (and since lost): the backoff and the refusal evidence start over.
+                hosts.noteConnected()
                 hosts.noteFailure()
             } else if refused {
                 hosts.noteRefused(host)
