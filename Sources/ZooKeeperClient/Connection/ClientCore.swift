@@ -149,11 +149,10 @@ final class ClientCore: Sendable {
     }
 
     /// Sends credentials now (if connected) and remembers them for every reconnect (once: a retried
-    /// `addAuth` does not pile up copies). Returns whether this call added them to the remembered list.
-    @discardableResult
-    func enqueueAuth(_ info: AuthInfo, waiter: ReplyWaiter) -> Bool {
-        let (wake, error, added) = state.withLock { state -> (Bool, ZooKeeperError?, Bool) in
-            if case let .terminated(error, _) = state.lifecycle { return (false, error, false) }
+    /// `addAuth` does not pile up copies; a failed one is forgotten, see `failOutstanding`).
+    func enqueueAuth(_ info: AuthInfo, waiter: ReplyWaiter) {
+        let (wake, error) = state.withLock { state -> (Bool, ZooKeeperError?) in
+            if case let .terminated(error, _) = state.lifecycle { return (false, error) }
             let added = !state.authentication.contains(info)
             if added { state.authentication.append(info) }
             let packet = AuthPacket(type: 0, scheme: info.scheme, auth: info.auth)
@@ -161,11 +160,10 @@ final class ClientCore: Sendable {
             state.authWaiters.append(PendingAuth(waiter: waiter, info: info, added: added))
             let wake = !state.wakeRequested
             state.wakeRequested = true
-            return (wake, nil, added)
+            return (wake, nil)
         }
         if let error { waiter.resume(.failure(error)) }
         if wake { wakeup.wake() }
-        return added
     }
 
     static func appendFrame(to buffer: inout [UInt8], xid: Int32, opCode: OpCode, body: [UInt8]) {
