@@ -60,6 +60,12 @@ struct LifecycleConventionTests {
                         try await recipe.start()
                     }
                 }
+                // On a recipe started elsewhere: throws, and leaves it running.
+                let running = LeaderLatch(client: clients[0], path: "/lifecycle/running")
+                try await running.start()
+                await #expect(throws: RecipeLifecycleError.alreadyStarted) { try await running.withStarted { _ in } }
+                try await running.waitForLeadership(timeout: .seconds(10))
+                await running.close()
                 // Closed when the body returns: the node it kept is gone.
                 let node = try PersistentNode(client: clients[0], path: "/lifecycle/kept")
                 let path = try await node.withStarted { node in

@@ -144,7 +144,8 @@ public final class LeaderLatch: LongLivedRecipe {
     /// - Throws: ``LeaderLatchError/timedOut`` when `timeout` passes first; ``RecipeLifecycleError/closed``
     ///   when the latch is closed or its session lost first; `CancellationError` when the task is cancelled.
     public func waitForLeadership(timeout: Duration? = nil) async throws {
-        try await RecipeWait.until(leadershipChanges(), timeout: timeout, timedOut: LeaderLatchError.timedOut) {
+        try await RecipeWait.until(leadershipChanges(), timeout: timeout, timedOut: LeaderLatchError.timedOut,
+                                  satisfiedNow: hasLeadership) {
             $0.isLeader
         }
     }

@@ -160,7 +160,8 @@ public final class PersistentNode: LongLivedRecipe {
     /// - Throws: ``PersistentNodeError/timedOut`` when `timeout` passes first; ``RecipeLifecycleError/closed``
     ///   when the node is closed first; `CancellationError` when the task is cancelled.
     public func waitForInitialCreate(timeout: Duration?) async throws {
-        try await RecipeWait.until(createdPaths(), timeout: timeout, timedOut: PersistentNodeError.timedOut) { _ in true }
+        try await RecipeWait.until(createdPaths(), timeout: timeout, timedOut: PersistentNodeError.timedOut,
+                                  satisfiedNow: actualPath != nil) { _ in true }
     }
 
     /// A new stream for this subscriber: the path of each creation or adoption of our node (Curator's

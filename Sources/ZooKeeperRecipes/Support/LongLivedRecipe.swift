@@ -26,16 +26,27 @@ extension LongLivedRecipe {
     ///     …
     /// }
     /// ```
-    /// - Throws: what ``start()`` or `body` throws (the recipe is closed either way).
+    /// - Throws: what ``start()`` or `body` throws. The recipe is closed either way — except when `start()`
+    ///   throws a ``RecipeLifecycleError`` (it was started elsewhere, or is closed already): then it is left
+    ///   as it is.
     public func withStarted<T: Sendable>(_ body: (Self) async throws -> T) async throws -> T {
-        let result: Result<T, any Error>
+        // Closing runs in a task of its own: a cancelled caller still closes completely.
+        let close = { await Task { await self.close() }.value }
         do {
             try await start()
+        } catch let error as RecipeLifecycleError {
+            throw error  // started elsewhere, or closed already: not ours to close
+        } catch {
+            await close()  // a start that failed part-way may hold something
+            throw error
+        }
+        let result: Result<T, any Error>
+        do {
             result = .success(try await body(self))
         } catch {
             result = .failure(error)
         }
-        await Task { await self.close() }.value
+        await close()
         return try result.get()
     }
 }
@@ -91,14 +102,16 @@ final class CloseOnce: Sendable {
 enum RecipeWait {
     private enum Outcome: Sendable { case satisfied, ended, timedOut }
 
-    /// Waits until `stream` yields an element satisfying `condition`.
+    /// Waits until `stream` yields an element satisfying `condition`; returns at once if `satisfiedNow` (so
+    /// that a zero timeout cannot win the race against a condition that already holds).
     ///
     /// - Throws: `timedOut` when `timeout` passes first; ``RecipeLifecycleError/closed`` when the stream
     ///   finishes first (the recipe closed or its session ended); `CancellationError` when the task is cancelled.
     static func until<Element: Sendable>(
-        _ stream: AsyncStream<Element>, timeout: Duration?, timedOut: any Error,
+        _ stream: AsyncStream<Element>, timeout: Duration?, timedOut: any Error, satisfiedNow: Bool,
         _ condition: @escaping @Sendable (Element) -> Bool
     ) async throws {
+        if satisfiedNow { return }
         let outcome = try await withThrowingTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 for await element in stream where condition(element) { return .satisfied }
