@@ -83,6 +83,25 @@ struct ChangeStreamConventionTests {
         }
     }
 
+    @Test("after the session is lost, a new stream yields the current state and finishes; waits throw closed")
+    func afterSessionLoss() async throws {
+        try await withRecipeServer { server in
+            try await withClients(1, on: server) { clients in
+                let latch = LeaderLatch(client: clients[0], path: "/conv/lost")
+                try await latch.start()
+                try await latch.waitForLeadership(timeout: .seconds(10))
+                let before = StreamLog(latch.leadershipChanges())
+                try await server.expireSession(clients[0].session)
+                try await before.waitFinished()
+                let after = StreamLog(latch.leadershipChanges())
+                try await after.waitFinished()
+                #expect(after.elements.get.map(\.isLeader) == [false])
+                await #expect(throws: RecipeLifecycleError.closed) { try await latch.waitForLeadership(timeout: .seconds(10)) }
+                await latch.close()
+            }
+        }
+    }
+
     @Test("TreeCache.events and NodeCache.events")
     func caches() async throws {
         try await withRecipeServer { server in

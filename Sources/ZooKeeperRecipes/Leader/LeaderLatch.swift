@@ -55,6 +55,8 @@ public final class LeaderLatch: LongLivedRecipe {
     private struct State {
         var lifecycle = RecipeLifecycle()
         var closed: Bool { lifecycle.closed }
+        /// The streams have finished (closed, or the session is lost): new subscribers finish at once.
+        var streamsEnded = false
         var leadership = Leadership(isLeader: false, fencingToken: nil)
         var node: ProtectedCreate.Created?
         var epoch: UInt64 = 0
@@ -134,7 +136,7 @@ public final class LeaderLatch: LongLivedRecipe {
         Subscribers.stream(register: { continuation in
             state.withLock { state -> UInt64? in
                 continuation.yield(state.leadership)  // under the lock: before any later change
-                return state.closed ? nil : state.subscribers.add(continuation)
+                return state.closed || state.streamsEnded ? nil : state.subscribers.add(continuation)
             }
         }, remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
@@ -377,7 +379,10 @@ public final class LeaderLatch: LongLivedRecipe {
     }
 
     private func finishSubscribers() {
-        let subscribers = state.withLock { $0.subscribers.removeAll() }
+        let subscribers = state.withLock { state in
+            state.streamsEnded = true
+            return state.subscribers.removeAll()
+        }
         for subscriber in subscribers { subscriber.finish() }
     }
 }

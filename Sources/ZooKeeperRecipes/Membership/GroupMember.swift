@@ -49,6 +49,9 @@ public final class GroupMember: LongLivedRecipe {
         var initialized = false
         var lifecycle = RecipeLifecycle()
         var closed: Bool { lifecycle.closed }
+        /// The streams have finished (closed, or following the group ended for good): new subscribers
+        /// finish at once.
+        var streamsEnded = false
         var subscribers = Subscribers<MembershipChange>()
         var cache: TreeCache?
         var driver: Task<Void, Never>?
@@ -105,7 +108,7 @@ public final class GroupMember: LongLivedRecipe {
             state.withLock { state -> UInt64? in
                 // Under the lock (a buffer append) so no change can slip in between.
                 if state.initialized { continuation.yield(.initial(state.members)) }
-                return state.closed ? nil : state.subscribers.add(continuation)
+                return state.closed || state.streamsEnded ? nil : state.subscribers.add(continuation)
             }
         }, remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
@@ -228,7 +231,10 @@ public final class GroupMember: LongLivedRecipe {
     }
 
     private func finishSubscribers() {
-        let subscribers = state.withLock { $0.subscribers.removeAll() }
+        let subscribers = state.withLock { state in
+            state.streamsEnded = true
+            return state.subscribers.removeAll()
+        }
         for subscriber in subscribers { subscriber.finish() }
     }
 }
