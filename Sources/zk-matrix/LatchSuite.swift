@@ -15,7 +15,7 @@ struct LatchSuite {
         var latches: [LeaderLatch] = []
         for index in 0..<participants {
             let latch = LeaderLatch(client: try await context.client(), path: path, id: "p\(index)")
-            try latch.start()
+            try await latch.start()
             latches.append(latch)
         }
         let active = Shared(latches)

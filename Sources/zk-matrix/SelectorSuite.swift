@@ -25,7 +25,7 @@ struct SelectorSuite {
         for index in 0..<participants {
             let id = "p\(index)"
             let selector = LeaderSelector(client: try await context.client(), path: path, id: id)
-            try selector.start(autoRequeue: true) { term in
+            try await selector.start(autoRequeue: true) { term in
                 ledger.withLock { ledger in
                     if let last = ledger.tokens.last, term.fencingToken <= last {
                         ledger.violations.append("token \(term.fencingToken) after \(last)")

@@ -111,8 +111,8 @@ struct BlackholeCleanupTests {
     func latchCloseReturns() async throws {
         try await withBlackholeable(.embedded) { _, victim, proxies in
             let latch = LeaderLatch(client: victim, path: ZNodePath("/blackhole/latch"))
-            try latch.start()
-            #expect(try await latch.awaitLeadership(timeout: .seconds(10)))
+            try await latch.start()
+            try await latch.waitForLeadership(timeout: .seconds(10))
             proxies.stall()
             let closing = ContinuousClock.now
             try await withTimeout(.seconds(20)) { await latch.close() }

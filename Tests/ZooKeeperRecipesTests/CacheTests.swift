@@ -44,17 +44,17 @@ struct CacheTests {
                 try await zk.create("/other", data: [])
                 let cache = TreeCache(client: zk, path: "/cfg")
                 let log = EventLog(cache.events())
-                try await cache.start()
-                defer { cache.close() }
-                let events = try await log.wait(for: 1)
-                guard case let .initialized(snapshot) = events[0] else { Issue.record("got \(events)"); return }
-                #expect(Set(snapshot.keys) == ["/cfg", "/cfg/a", "/cfg/a/b", "/cfg/c"])
-                #expect(snapshot["/cfg/a/b"]?.data == bytes("2"))
-                #expect(cache.current("/cfg/a")?.data == bytes("1"))
-                #expect(cache.snapshot == snapshot)
-                // A late subscriber starts from the same snapshot.
-                let late = EventLog(cache.events())
-                #expect(try await late.wait(for: 1) == [.initialized(snapshot)])
+                try await cache.withStarted { cache in
+                    let events = try await log.wait(for: 1)
+                    guard case let .initialized(snapshot) = events[0] else { Issue.record("got \(events)"); return }
+                    #expect(Set(snapshot.keys) == ["/cfg", "/cfg/a", "/cfg/a/b", "/cfg/c"])
+                    #expect(snapshot["/cfg/a/b"]?.data == bytes("2"))
+                    #expect(cache.current("/cfg/a")?.data == bytes("1"))
+                    #expect(cache.snapshot == snapshot)
+                    // A late subscriber starts from the same snapshot.
+                    let late = EventLog(cache.events())
+                    #expect(try await late.wait(for: 1) == [.initialized(snapshot)])
+                }
             }
         }
     }
@@ -67,27 +67,27 @@ struct CacheTests {
                 try await zk.create("/cfg", data: [])
                 let cache = TreeCache(client: zk, path: "/cfg")
                 let log = EventLog(cache.events())
-                try await cache.start()
-                defer { cache.close() }
-                _ = try await log.wait(for: 1)
-                try await writer.create("/cfg/x", data: bytes("v1"))
-                _ = try await log.wait(for: 2)
-                try await writer.setData("/cfg/x", data: bytes("v2"))
-                _ = try await log.wait(for: 3)
-                try await writer.create("/cfg/x/deep", data: bytes("d"))
-                _ = try await log.wait(for: 4)
-                try await writer.delete("/cfg/x/deep")
-                _ = try await log.wait(for: 5)
-                try await writer.delete("/cfg/x")
-                let events = Array(try await log.wait(for: 6).dropFirst())
-                guard events.count == 5, case let .created(c) = events[0], case let .changed(ch) = events[1],
-                      case let .created(deep) = events[2] else { Issue.record("got \(events)"); return }
-                #expect(c.path == "/cfg/x" && c.data == bytes("v1"))
-                #expect(ch.path == "/cfg/x" && ch.data == bytes("v2"))
-                #expect(deep.path == "/cfg/x/deep")
-                #expect(events[3] == .deleted("/cfg/x/deep"))
-                #expect(events[4] == .deleted("/cfg/x"))
-                #expect(Set(cache.snapshot.keys) == ["/cfg"])
+                try await cache.withStarted { cache in
+                    _ = try await log.wait(for: 1)
+                    try await writer.create("/cfg/x", data: bytes("v1"))
+                    _ = try await log.wait(for: 2)
+                    try await writer.setData("/cfg/x", data: bytes("v2"))
+                    _ = try await log.wait(for: 3)
+                    try await writer.create("/cfg/x/deep", data: bytes("d"))
+                    _ = try await log.wait(for: 4)
+                    try await writer.delete("/cfg/x/deep")
+                    _ = try await log.wait(for: 5)
+                    try await writer.delete("/cfg/x")
+                    let events = Array(try await log.wait(for: 6).dropFirst())
+                    guard events.count == 5, case let .created(c) = events[0], case let .changed(ch) = events[1],
+                          case let .created(deep) = events[2] else { Issue.record("got \(events)"); return }
+                    #expect(c.path == "/cfg/x" && c.data == bytes("v1"))
+                    #expect(ch.path == "/cfg/x" && ch.data == bytes("v2"))
+                    #expect(deep.path == "/cfg/x/deep")
+                    #expect(events[3] == .deleted("/cfg/x/deep"))
+                    #expect(events[4] == .deleted("/cfg/x"))
+                    #expect(Set(cache.snapshot.keys) == ["/cfg"])
+                }
             }
         }
     }
@@ -102,17 +102,17 @@ struct CacheTests {
                 try await zk.create("/jobs/a/deep", data: bytes("x"))
                 let cache = TreeCache(client: zk, path: "/jobs", maxDepth: 1)
                 let log = EventLog(cache.events())
-                try await cache.start()
-                defer { cache.close() }
-                guard case let .initialized(snapshot) = try await log.wait(for: 1)[0] else { Issue.record("no snapshot"); return }
-                #expect(Set(snapshot.keys) == ["/jobs", "/jobs/a"])
-                try await zk.create("/jobs/a/deeper", data: [])     // below maxDepth: not reported
-                try await zk.setData("/jobs/a/deep", data: bytes("y"))  // below maxDepth: not reported
-                try await zk.create("/jobs/b", data: bytes("2"))   // a child: reported, after the ignored ones
-                let events = try await log.wait(for: 2)
-                let created = try #require(cache.current("/jobs/b"))
-                #expect(events == [.initialized(snapshot), .created(created)], "nothing below maxDepth: \(events)")
-                #expect(Set(cache.snapshot.keys) == ["/jobs", "/jobs/a", "/jobs/b"])
+                try await cache.withStarted { cache in
+                    guard case let .initialized(snapshot) = try await log.wait(for: 1)[0] else { Issue.record("no snapshot"); return }
+                    #expect(Set(snapshot.keys) == ["/jobs", "/jobs/a"])
+                    try await zk.create("/jobs/a/deeper", data: [])     // below maxDepth: not reported
+                    try await zk.setData("/jobs/a/deep", data: bytes("y"))  // below maxDepth: not reported
+                    try await zk.create("/jobs/b", data: bytes("2"))   // a child: reported, after the ignored ones
+                    let events = try await log.wait(for: 2)
+                    let created = try #require(cache.current("/jobs/b"))
+                    #expect(events == [.initialized(snapshot), .created(created)], "nothing below maxDepth: \(events)")
+                    #expect(Set(cache.snapshot.keys) == ["/jobs", "/jobs/a", "/jobs/b"])
+                }
             }
         }
     }
@@ -127,36 +127,36 @@ struct CacheTests {
                 try await zk.create("/cfg/gone", data: [])
                 let cache = TreeCache(client: zk, path: "/cfg")
                 let log = EventLog(cache.events())
-                try await cache.start()
-                defer { cache.close() }
-                _ = try await log.wait(for: 1)
+                try await cache.withStarted { cache in
+                    _ = try await log.wait(for: 1)
 
-                let states = zk.connectionStates()
-                let session = try #require(zk.session).id
-                await (try server.faults).partition(session: session)
-                try await waitForState(states) { $0 == .suspended }
-                try await writer.setData("/cfg/a", data: bytes("new"))
-                try await writer.create("/cfg/born", data: bytes("b"))
-                try await writer.delete("/cfg/gone")
-                await (try server.faults).heal(session: session)
-                try await waitForState(states) { $0 == .reconnected }
+                    let states = zk.connectionStates()
+                    let session = try #require(zk.session).id
+                    await (try server.faults).partition(session: session)
+                    try await waitForState(states) { $0 == .suspended }
+                    try await writer.setData("/cfg/a", data: bytes("new"))
+                    try await writer.create("/cfg/born", data: bytes("b"))
+                    try await writer.delete("/cfg/gone")
+                    await (try server.faults).heal(session: session)
+                    try await waitForState(states) { $0 == .reconnected }
 
-                var events = Array(try await log.wait(for: 5).dropFirst())
-                #expect(events.last == .resynced)
-                events.removeLast()
-                #expect(events.count == 3)
-                #expect(events.contains(.deleted("/cfg/gone")))
-                #expect(events.contains { if case let .changed(d) = $0 { d.path == "/cfg/a" && d.data == bytes("new") } else { false } })
-                #expect(events.contains { if case let .created(d) = $0 { d.path == "/cfg/born" } else { false } })
+                    var events = Array(try await log.wait(for: 5).dropFirst())
+                    #expect(events.last == .resynced)
+                    events.removeLast()
+                    #expect(events.count == 3)
+                    #expect(events.contains(.deleted("/cfg/gone")))
+                    #expect(events.contains { if case let .changed(d) = $0 { d.path == "/cfg/a" && d.data == bytes("new") } else { false } })
+                    #expect(events.contains { if case let .created(d) = $0 { d.path == "/cfg/born" } else { false } })
 
-                // Nothing duplicated: the next event is the next write.
-                try await writer.setData("/cfg/a", data: bytes("marker"))
-                let after = try await log.wait(for: 6)
-                #expect(after.count == 6)
-                guard case let .changed(marker) = after[5] else { Issue.record("got \(after)"); return }
-                #expect(marker.data == bytes("marker"))
-                #expect(cache.current("/cfg/a")?.data == bytes("marker"))
-                #expect(cache.current("/cfg/gone") == nil)
+                    // Nothing duplicated: the next event is the next write.
+                    try await writer.setData("/cfg/a", data: bytes("marker"))
+                    let after = try await log.wait(for: 6)
+                    #expect(after.count == 6)
+                    guard case let .changed(marker) = after[5] else { Issue.record("got \(after)"); return }
+                    #expect(marker.data == bytes("marker"))
+                    #expect(cache.current("/cfg/a")?.data == bytes("marker"))
+                    #expect(cache.current("/cfg/gone") == nil)
+                }
             }
         }
     }
@@ -169,7 +169,7 @@ struct CacheTests {
                 let log = EventLog(cache.events())
                 try await cache.start()
                 _ = try await log.wait(for: 1)
-                cache.close()
+                await cache.close()
                 try await eventually(within: .seconds(10)) { log.finished.get }
                 #expect(log.events.get == [.initialized([:])])
                 let afterClose = EventLog(cache.events())
@@ -193,19 +193,19 @@ struct CacheTests {
                 try await zk.create("/cfg", data: bytes("0"))
                 let cache = TreeCache(client: zk, path: "/cfg")
                 let log = EventLog(cache.events())
-                try await cache.start()
-                defer { cache.close() }
-                _ = try await log.wait(for: 1)
-                for value in 1...30 { try await writer.setData("/cfg", data: bytes("\(value)")) }
-                try await eventually(within: .seconds(10)) { cache.current("/cfg")?.data == bytes("30") }
-                try await eventually(within: .seconds(10)) {
-                    if case let .changed(last) = log.events.get.last { last.data == bytes("30") } else { false }
+                try await cache.withStarted { cache in
+                    _ = try await log.wait(for: 1)
+                    for value in 1...30 { try await writer.setData("/cfg", data: bytes("\(value)")) }
+                    try await eventually(within: .seconds(10)) { cache.current("/cfg")?.data == bytes("30") }
+                    try await eventually(within: .seconds(10)) {
+                        if case let .changed(last) = log.events.get.last { last.data == bytes("30") } else { false }
+                    }
+                    let zxids = log.events.get.dropFirst().compactMap { event -> Int64? in
+                        if case let .changed(data) = event { data.stat.mzxid } else { nil }
+                    }
+                    #expect(zxids.count == log.events.get.count - 1)
+                    #expect(zip(zxids, zxids.dropFirst()).allSatisfy { $0 < $1 })
                 }
-                let zxids = log.events.get.dropFirst().compactMap { event -> Int64? in
-                    if case let .changed(data) = event { data.stat.mzxid } else { nil }
-                }
-                #expect(zxids.count == log.events.get.count - 1)
-                #expect(zip(zxids, zxids.dropFirst()).allSatisfy { $0 < $1 })
             }
         }
     }
@@ -219,20 +219,20 @@ struct CacheTests {
                 let (zk, writer) = (clients[0], clients[1])
                 let cache = NodeCache(client: zk, path: "/limits")
                 let log = EventLog(cache.events())
-                try await cache.start()
-                defer { cache.close() }
-                #expect(try await log.wait(for: 1) == [.initialized([:])])
-                #expect(try cache.value(Limits.self) == nil)
-                try await writer.create("/limits", data: Array(try JSONEncoder().encode(Limits(maxWorkers: 4))))
-                _ = try await log.wait(for: 2)
-                #expect(try cache.value(Limits.self) == Limits(maxWorkers: 4))
-                try await writer.create("/limits/child", data: [])
-                try await writer.setData("/limits", data: Array(try JSONEncoder().encode(Limits(maxWorkers: 8))))
-                let events = try await log.wait(for: 3)
-                #expect(events.count == 3)
-                guard case let .changed(data) = events[2] else { Issue.record("got \(events)"); return }
-                #expect(try data.decode(Limits.self) == Limits(maxWorkers: 8))
-                #expect(try cache.value(Limits.self) == Limits(maxWorkers: 8))
+                try await cache.withStarted { cache in
+                    #expect(try await log.wait(for: 1) == [.initialized([:])])
+                    #expect(try cache.value(Limits.self) == nil)
+                    try await writer.create("/limits", data: Array(try JSONEncoder().encode(Limits(maxWorkers: 4))))
+                    _ = try await log.wait(for: 2)
+                    #expect(try cache.value(Limits.self) == Limits(maxWorkers: 4))
+                    try await writer.create("/limits/child", data: [])
+                    try await writer.setData("/limits", data: Array(try JSONEncoder().encode(Limits(maxWorkers: 8))))
+                    let events = try await log.wait(for: 3)
+                    #expect(events.count == 3)
+                    guard case let .changed(data) = events[2] else { Issue.record("got \(events)"); return }
+                    #expect(try data.decode(Limits.self) == Limits(maxWorkers: 8))
+                    #expect(try cache.value(Limits.self) == Limits(maxWorkers: 8))
+                }
             }
         }
     }

@@ -66,9 +66,9 @@ struct GuardedWriteTests {
                 let path: ZNodePath = "/election/guarded"
                 let first = LeaderLatch(client: clients[0], path: path, id: "a")
                 let second = LeaderLatch(client: clients[1], path: path, id: "b")
-                try first.start()
-                #expect(try await first.awaitLeadership(timeout: .seconds(10)))
-                try second.start()
+                try await first.start()
+                try await first.waitForLeadership(timeout: .seconds(10))
+                try await second.start()
                 try await waitForChildren(clients[0], path, count: 2)
 
                 try await first.guardedMulti([.setData("/state", data: Array("a".utf8))])
@@ -81,7 +81,7 @@ struct GuardedWriteTests {
                 await #expect(throws: LeaderLatchError.notLeader) {
                     try await first.guardedMulti([.setData("/state", data: Array("stale".utf8))])
                 }
-                #expect(try await second.awaitLeadership(timeout: .seconds(10)))
+                try await second.waitForLeadership(timeout: .seconds(10))
                 try await second.guardedMulti([.setData("/state", data: Array("b".utf8))])
                 #expect(try await clients[0].getData("/state").data == Array("b".utf8))
                 await first.close()

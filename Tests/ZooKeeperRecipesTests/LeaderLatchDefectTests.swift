@@ -31,13 +31,13 @@ struct LeaderLatchEdgeCaseTests {
                     try? await other.delete(try ZNodePath(predecessor))
                 }
                 let latch = LeaderLatch(client: clients[0], path: path, id: "late")
-                try LeaderLatch.$beforeWatchingPredecessor.withValue(hook) { try latch.start() }
+                try await LeaderLatch.$beforeWatchingPredecessor.withValue(hook) { try await latch.start() }
                 try await eventually(within: .seconds(10)) { vanished.get == 30 }
                 // The two contenders left go: a latch still watching its predecessor now leads.
                 for node in ahead {
                     do { try await other.delete(try ZNodePath(node)) } catch let error as ZooKeeperError where error.code == .noNode {}
                 }
-                #expect(try await latch.awaitLeadership(timeout: .seconds(10)), "the latch stopped after its predecessors vanished")
+                try await latch.waitForLeadership(timeout: .seconds(10))
                 await latch.close()
             }
         }
@@ -66,12 +66,12 @@ struct LeaderLatchEdgeCaseTests {
                     try? await other.delete(try ZNodePath(predecessor))
                 }
                 let latch = LeaderLatch(client: clients[0], path: path, id: "pruned")
-                try LeaderLatch.$beforeWatchingPredecessor.withValue(hook) { try latch.start() }
+                try await LeaderLatch.$beforeWatchingPredecessor.withValue(hook) { try await latch.start() }
                 try await eventually(within: .seconds(20)) { vanished.get == 33 }
                 for node in ahead {
                     do { try await other.delete(try ZNodePath(node)) } catch let error as ZooKeeperError where error.code == .noNode {}
                 }
-                #expect(try await latch.awaitLeadership(timeout: .seconds(10)))
+                try await latch.waitForLeadership(timeout: .seconds(10))
                 // The connection monitor and the driver remain; every retry task has finished.
                 try await eventually(within: .seconds(5)) { latch.taskCount <= 2 }
                 await latch.close()

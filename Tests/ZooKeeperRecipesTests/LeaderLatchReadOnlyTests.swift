@@ -25,9 +25,9 @@ struct LeaderLatchReadOnlyTests {
         let client = try await ZooKeeperClient.connect(configuration)
         #expect(client.connectionState == .readOnly)
         let latch = LeaderLatch(client: client, path: "/election/read-only", id: "a")
-        try latch.start()
+        try await latch.start()
         // The stale view says our node is first and ours: only the connection state can stop a claim.
-        #expect(try await latch.awaitLeadership(timeout: .seconds(2)) == false, "led on a read-only server")
+        await #expect(throws: LeaderLatchError.timedOut, "led on a read-only server") { try await latch.waitForLeadership(timeout: .seconds(2)) }
         #expect(!latch.hasLeadership)
         await latch.close()
         await client.close()
@@ -52,7 +52,7 @@ struct LeaderLatchReadOnlyTests {
         let terms = Box(0)
         let selector = LeaderSelector(client: client, path: "/election/read-only-selector", id: "a")
         let started = AsyncStream.makeStream(of: Void.self)
-        try selector.start { _ in
+        try await selector.start { _ in
             terms.update { $0 += 1 }
             started.continuation.yield()
             try await suspendUntilCancelled()

@@ -47,10 +47,10 @@ struct LeaderLatchTests {
                 let witness = LeaderWitness()
                 witness.follow(latches)
                 for (index, latch) in latches.enumerated() {
-                    try latch.start()
+                    try await latch.start()
                     try await waitForChildren(clients[0], path, count: index + 1)  // join in a known order
                 }
-                #expect(try await latches[0].awaitLeadership(timeout: .seconds(10)), "the first to join leads")
+                try await latches[0].waitForLeadership(timeout: .seconds(10))
                 try await eventually(within: .seconds(10)) { witness.current == [0] }
                 #expect(latches.filter(\.hasLeadership).count == 1)
                 let children = try await clients[0].getChildren(path)
@@ -58,9 +58,9 @@ struct LeaderLatchTests {
                 #expect(children.allSatisfy { $0.hasPrefix("_c_") && $0.contains("-latch-") })
 
                 await latches[0].close()
-                #expect(try await latches[1].awaitLeadership(timeout: .seconds(10)))
+                try await latches[1].waitForLeadership(timeout: .seconds(10))
                 await latches[1].close()
-                #expect(try await latches[2].awaitLeadership(timeout: .seconds(10)))
+                try await latches[2].waitForLeadership(timeout: .seconds(10))
                 try await eventually(within: .seconds(10)) { witness.current == [2] }
                 #expect(witness.maxLeaders == 1)
                 let tokens = witness.tokens
@@ -78,11 +78,11 @@ struct LeaderLatchTests {
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/election/expiry"
                 let first = LeaderLatch(client: clients[0], path: path, id: "a")
-                try first.start()
-                #expect(try await first.awaitLeadership(timeout: .seconds(10)))
+                try await first.start()
+                try await first.waitForLeadership(timeout: .seconds(10))
                 let firstToken = first.fencingToken!
                 let second = LeaderLatch(client: clients[1], path: path, id: "b")
-                try second.start()
+                try await second.start()
                 try await waitForChildren(clients[1], path, count: 2)
                 #expect(!second.hasLeadership)
 
@@ -91,7 +91,7 @@ struct LeaderLatchTests {
                 try await withTimeout(.seconds(10)) {
                     for await change in firstChanges where !change.isLeader { return }
                 }
-                #expect(try await second.awaitLeadership(timeout: .seconds(10)))
+                try await second.waitForLeadership(timeout: .seconds(10))
                 #expect(second.fencingToken! > firstToken)
                 #expect(!first.hasLeadership)
                 await first.close()
@@ -109,9 +109,9 @@ struct LeaderLatchTests {
                 let follower = LeaderLatch(client: clients[1], path: path, id: "b")
                 let witness = LeaderWitness()
                 witness.follow([leader, follower])
-                try leader.start()
-                #expect(try await leader.awaitLeadership(timeout: .seconds(10)))
-                try follower.start()
+                try await leader.start()
+                try await leader.waitForLeadership(timeout: .seconds(10))
+                try await follower.start()
                 try await waitForChildren(clients[0], path, count: 2)
 
                 let changes = leader.leadershipChanges()
@@ -128,7 +128,7 @@ struct LeaderLatchTests {
                 #expect(!follower.hasLeadership)
                 #expect(witness.maxLeaders == 1)
                 await leader.close()
-                #expect(try await follower.awaitLeadership(timeout: .seconds(10)))
+                try await follower.waitForLeadership(timeout: .seconds(10))
                 await follower.close()
                 witness.stop()
             }
@@ -143,7 +143,7 @@ struct LeaderLatchTests {
                 let latches = [LeaderLatch(client: clients[0], path: path, id: "a"), LeaderLatch(client: clients[1], path: path, id: "b")]
                 let witness = LeaderWitness()
                 witness.follow(latches)
-                for latch in latches { try latch.start() }
+                for latch in latches { try await latch.start() }
                 try await eventually(within: .seconds(10)) { witness.current.count == 1 }
                 for round in 0..<10 {
                     let states = clients.map { $0.connectionStates() }
@@ -164,20 +164,20 @@ struct LeaderLatchTests {
         }
     }
 
-    @Test("awaitLeadership times out for a member that is not first; close removes its node")
+    @Test("waitForLeadership throws timedOut for a member that is not first; close removes its node")
     func awaitTimeout() async throws {
         try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/election/await"
                 let leader = LeaderLatch(client: clients[0], path: path)
-                try leader.start()
-                #expect(try await leader.awaitLeadership(timeout: .seconds(10)))
+                try await leader.start()
+                try await leader.waitForLeadership(timeout: .seconds(10))
                 let other = LeaderLatch(client: clients[1], path: path)
-                try other.start()
-                #expect(try await other.awaitLeadership(timeout: .milliseconds(200)) == false)
+                try await other.start()
+                await #expect(throws: LeaderLatchError.timedOut) { try await other.waitForLeadership(timeout: .milliseconds(200)) }
                 await other.close()
                 #expect(try await clients[0].getChildren(path).count == 1)
-                #expect(throws: LeaderLatchError.alreadyStarted) { try other.start() }
+                await #expect(throws: RecipeLifecycleError.closed) { try await other.start() }
                 await leader.close()
             }
         }

@@ -24,7 +24,7 @@ struct LeaderSelectorTests {
                 let witness = ExclusionWitness()
                 let selectors = clients.enumerated().map { LeaderSelector(client: $1, path: path, id: "p\($0)") }
                 for (index, selector) in selectors.enumerated() {
-                    try selector.start(autoRequeue: true) { term in
+                    try await selector.start(autoRequeue: true) { term in
                         witness.enter(index, token: term.fencingToken)
                         // Widen the term with a round trip and a yield.
                         _ = try? await clients[index].exists("/")
@@ -52,7 +52,7 @@ struct LeaderSelectorTests {
                 let cancelled = Box(0)
                 let leading = Box<[String]>([])
                 for (index, selector) in selectors.enumerated() {
-                    try selector.start { _ in
+                    try await selector.start { _ in
                         leading.update { $0.append(selector.id) }
                         try await workUntilCancelled(cancelled)
                     }
@@ -91,12 +91,12 @@ struct LeaderSelectorTests {
                 let path: ZNodePath = "/election/expiry"
                 let cancelled = Box(0)
                 let first = LeaderSelector(client: clients[0], path: path, id: "first")
-                try first.start(autoRequeue: true) { _ in try await workUntilCancelled(cancelled) }
+                try await first.start(autoRequeue: true) { _ in try await workUntilCancelled(cancelled) }
                 try await eventually(within: .seconds(10)) { first.hasLeadership }
                 let firstToken = try #require(first.currentTerm).fencingToken
                 let secondTerms = Box<[LeaderSelector.Term]>([])
                 let second = LeaderSelector(client: clients[1], path: path, id: "second")
-                try second.start { term in
+                try await second.start { term in
                     secondTerms.update { $0.append(term) }
                     try await workUntilCancelled()
                 }
@@ -122,14 +122,14 @@ struct LeaderSelectorTests {
                 let witness = ExclusionWitness()
                 let cancelled = Box(0)
                 let holder = LeaderSelector(client: clients[0], path: path, id: "holder")
-                try holder.start { term in
+                try await holder.start { term in
                     witness.enter(0, token: term.fencingToken)
                     defer { witness.exit() }
                     try await workUntilCancelled(cancelled)
                 }
                 try await eventually(within: .seconds(10)) { holder.hasLeadership }
                 let other = LeaderSelector(client: clients[1], path: path, id: "other")
-                try other.start { term in
+                try await other.start { term in
                     witness.enter(1, token: term.fencingToken)
                     defer { witness.exit() }
                     try await workUntilCancelled()
@@ -162,11 +162,11 @@ struct LeaderSelectorTests {
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/election/waiter-drop"
                 let leader = LeaderSelector(client: clients[0], path: path, id: "leader")
-                try leader.start { _ in try await workUntilCancelled() }
+                try await leader.start { _ in try await workUntilCancelled() }
                 try await eventually(within: .seconds(10)) { leader.hasLeadership }
                 let terms = Box<[LeaderSelector.Term]>([])
                 let waiter = LeaderSelector(client: clients[1], path: path, id: "waiter")
-                try waiter.start { term in
+                try await waiter.start { term in
                     terms.update { $0.append(term) }
                     try await workUntilCancelled()
                 }
@@ -193,13 +193,13 @@ struct LeaderSelectorTests {
                 let path: ZNodePath = "/election/close"
                 let cancelled = Box(0)
                 let leader = LeaderSelector(client: clients[0], path: path, id: "leader")
-                try leader.start(autoRequeue: true) { _ in try await workUntilCancelled(cancelled) }
+                try await leader.start(autoRequeue: true) { _ in try await workUntilCancelled(cancelled) }
                 try await eventually(within: .seconds(10)) { leader.hasLeadership }
                 let waiter = LeaderSelector(client: clients[1], path: path, id: "waiter")
-                try waiter.start { _ in try await workUntilCancelled() }
+                try await waiter.start { _ in try await workUntilCancelled() }
                 let next = LeaderSelector(client: clients[2], path: path, id: "next")
                 try await waitForChildren(clients[0], path, count: 2)
-                try next.start { _ in try await workUntilCancelled() }
+                try await next.start { _ in try await workUntilCancelled() }
                 try await waitForChildren(clients[0], path, count: 3)
 
                 await waiter.close()  // cancels a waiting participant: its node goes before close returns
@@ -209,7 +209,7 @@ struct LeaderSelectorTests {
                 #expect(!leader.hasLeadership)
                 #expect(try await next.participants().map(\.id) == ["next"], "released before close returned")
                 try await eventually(within: .seconds(10)) { next.hasLeadership }
-                #expect(throws: LeaderSelectorError.alreadyStarted) { try leader.start { _ in } }
+                await #expect(throws: RecipeLifecycleError.closed) { try await leader.start { _ in } }
                 #expect(throws: LeaderSelectorError.notStarted) { try leader.requeue() }
                 await next.close()
                 #expect(try await leftovers(clients[0], path).isEmpty)
@@ -225,7 +225,7 @@ struct LeaderSelectorTests {
                 let terms = Box<[Int]>([])
                 let selector = LeaderSelector(client: clients[0], path: path, id: "solo")
                 #expect(throws: LeaderSelectorError.notStarted) { try selector.requeue() }
-                try selector.start(autoRequeue: true) { term in
+                try await selector.start(autoRequeue: true) { term in
                     terms.update { $0.append(term.number) }
                 }
                 try await eventually(within: .seconds(10)) { terms.get.count >= 3 }

@@ -2,14 +2,40 @@ import Testing
 import ZooKeeperClient
 import ZooKeeperRecipes
 
-// The examples of recipes-docs/leader-selector.md and membership.md, compiled (not run) so the pages cannot
+// The examples of recipes-docs/leader-latch.md, leader-selector.md and membership.md, compiled (not run) so the pages cannot
 // drift from the API. Keep them in sync with the pages.
 
 private func compact(fencedBy token: Int64) async throws {}
 
+private func compactForever(fencedBy token: Int64) async throws {}
+private func runUntilShutdown() async throws {}
+private func runAsLeader(fencedBy token: Int64) async throws {}
+
+private func leaderLatchExample(zk: ZooKeeperClient) async throws {
+    let latch = LeaderLatch(client: zk, path: "/election/scheduler", id: "host-a")
+    try await latch.start()
+    try await latch.waitForLeadership(timeout: .seconds(30))   // throws LeaderLatchError.timedOut
+    let token = latch.fencingToken!         // this term's token
+    for await change in latch.leadershipChanges() { print(change.isLeader, change.fencingToken as Any) }
+    await latch.close()                     // relinquish: our node is deleted
+
+    // Or scoped: closed when the body returns, throws or is cancelled.
+    try await LeaderLatch(client: zk, path: "/election/scheduler", id: "host-a").withStarted { latch in
+        try await latch.waitForLeadership()
+        try await runAsLeader(fencedBy: latch.fencingToken!)
+    }
+    _ = token
+}
+
+private func scopedSelectorExample(zk: ZooKeeperClient) async throws {
+    try await LeaderSelector(client: zk, path: "/election/compactor", autoRequeue: true) { term in
+        try await compactForever(fencedBy: term.fencingToken)
+    }.withStarted { _ in try await runUntilShutdown() }   // closed when this returns, throws or is cancelled
+}
+
 private func leaderSelectorExample(zk: ZooKeeperClient) async throws {
     let selector = LeaderSelector(client: zk, path: "/election/compactor", id: "host-a")
-    try selector.start(autoRequeue: true) { term in
+    try await selector.start(autoRequeue: true) { term in
         // Runs only while we lead; cancelled when leadership becomes uncertain.
         while !Task.isCancelled {
             try await compact(fencedBy: term.fencingToken)
@@ -24,8 +50,8 @@ private func leaderSelectorExample(zk: ZooKeeperClient) async throws {
 
 private func persistentNodeExample(zk: ZooKeeperClient) async throws {
     let node = try PersistentNode(client: zk, path: "/workers/host-a", mode: .ephemeral, data: Array("up".utf8))
-    node.start()
-    guard try await node.waitForInitialCreate(timeout: .seconds(10)) else { return }
+    try await node.start()
+    try await node.waitForInitialCreate(timeout: .seconds(10))   // throws PersistentNodeError.timedOut
     try await node.setData(Array("busy".utf8))          // kept for every re-creation
     print(node.actualPath ?? "-")
     await node.close()                                  // deletes the node
@@ -48,8 +74,8 @@ private func groupMemberExample(zk: ZooKeeperClient) async throws {
     await member.close()
 }
 
-@Test("recipes-docs examples for leader selector and membership compile")
+@Test("recipes-docs examples for leader latch, leader selector and membership compile")
 func membershipDocExamplesCompile() {
     // Referencing the functions keeps them from being dead code; compiling them is the test.
-    _ = (leaderSelectorExample, persistentNodeExample, groupMemberExample)
+    _ = (leaderLatchExample, scopedSelectorExample, leaderSelectorExample, persistentNodeExample, groupMemberExample)
 }

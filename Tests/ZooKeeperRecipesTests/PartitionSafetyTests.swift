@@ -214,11 +214,11 @@ struct Repetition {
             cancelledAt.withLock { $0 = .now }
             throw CancellationError()
         }
-        let holding = try startHolding(holder, root: root, body: body)
+        let holding = try await startHolding(holder, root: root, body: body)
         try await withTimeout(.seconds(15)) { for await _ in held { return } }
 
         // The contender queues behind the holder (its node exists) before the link stalls.
-        let (acquiredAt, waitingIn) = try startContending(contender, root: root)
+        let (acquiredAt, waitingIn) = try await startContending(contender, root: root)
         try await eventually(within: .seconds(10)) { (try? await contender.getChildren(waitingIn).count) == 2 }
 
         proxies.stall()
@@ -242,7 +242,7 @@ struct Repetition {
     /// (nil result: the recipe reports no error, as a LeaderSelector term).
     private func startHolding(
         _ client: ZooKeeperClient, root: ZNodePath, body: @escaping @Sendable () async throws -> Void
-    ) throws -> @Sendable () async -> Result<Void, any Error>? {
+    ) async throws -> @Sendable () async -> Result<Void, any Error>? {
         let task: Task<Void, any Error>
         switch kind {
         case let .mutex(policy):
@@ -262,7 +262,7 @@ struct Repetition {
             task = Task { try await lock.withLock { _ in try await body() } }
         case .selector:
             let selector = LeaderSelector(client: client, path: root)
-            try selector.start { _ in try await body() }
+            try await selector.start { _ in try await body() }
             return {
                 await selector.close()
                 return nil
@@ -275,7 +275,7 @@ struct Repetition {
     /// which it waits (two children there: it is queued behind the holder).
     private func startContending(
         _ client: ZooKeeperClient, root: ZNodePath
-    ) throws -> (@Sendable () async throws -> ContinuousClock.Instant, ZNodePath) {
+    ) async throws -> (@Sendable () async throws -> ContinuousClock.Instant, ZNodePath) {
         func lease(_ acquire: @escaping @Sendable () async throws -> LockLease) -> @Sendable () async throws -> ContinuousClock.Instant {
             let task = Task { () -> ContinuousClock.Instant in
                 let lease = try await acquire()
@@ -302,7 +302,7 @@ struct Repetition {
         case .selector:
             let (terms, termSignal) = AsyncStream.makeStream(of: ContinuousClock.Instant.self)
             let selector = LeaderSelector(client: client, path: root)
-            try selector.start { _ in termSignal.yield(.now) }
+            try await selector.start { _ in termSignal.yield(.now) }
             return ({
                 let at = try await withTimeout(.seconds(30)) { for await at in terms { return at }; throw CancellationError() }
                 await selector.close()

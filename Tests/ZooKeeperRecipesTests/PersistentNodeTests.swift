@@ -20,8 +20,8 @@ struct PersistentNodeTests {
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/workers/a"
                 let node = try PersistentNode(client: clients[0], path: path, data: Array("v1".utf8))
-                node.start()
-                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                try await node.start()
+                try await node.waitForInitialCreate(timeout: .seconds(10))
                 #expect(node.actualPath == path.string)
                 let (data, stat) = try await clients[1].getData(path)
                 #expect(data == Array("v1".utf8))
@@ -54,7 +54,7 @@ struct PersistentNodeTests {
                                               data: Array("x".utf8))
                 #expect(node.isProtected)
                 let created = node.createdPaths()
-                node.start()
+                try await node.start()
                 let first = try await next(created)
                 let name = String(first.split(separator: "/").last!)
                 #expect(name.hasPrefix("_c_") && name.count == 40 + "member-".count + 10, "\(name)")
@@ -80,8 +80,8 @@ struct PersistentNodeTests {
                 }
                 let states = clients[0].connectionStates()
                 let node = try PersistentNode(client: clients[0], path: "/lost/n-", mode: .ephemeralSequential)
-                node.start()
-                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                try await node.start()
+                try await node.waitForInitialCreate(timeout: .seconds(10))
                 try await waitForState(states) { $0 == .reconnected }  // the reply really was lost
                 let children = try await clients[1].getChildren("/lost")
                 #expect(children.count == 1, "one node, no ghost: \(children)")
@@ -97,8 +97,8 @@ struct PersistentNodeTests {
         try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let node = try PersistentNode(client: clients[0], path: "/drop/me-", mode: .ephemeralSequential)
-                node.start()
-                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                try await node.start()
+                try await node.waitForInitialCreate(timeout: .seconds(10))
                 let before = try #require(node.actualPath)
                 let states = clients[0].connectionStates()
                 try await server.dropConnection(of: clients[0].session)
@@ -117,8 +117,8 @@ struct PersistentNodeTests {
         try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let node = try PersistentNode(client: clients[0], path: "/cut/me-", mode: .ephemeralSequential)
-                node.start()
-                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                try await node.start()
+                try await node.waitForInitialCreate(timeout: .seconds(10))
                 let before = try #require(node.actualPath)
                 let session = try #require(clients[0].session).id
                 let states = clients[0].connectionStates()
@@ -146,8 +146,8 @@ struct PersistentNodeTests {
                 let made = ClientFactory(server)  // every client it makes, for the checks and closing
                 let node = try PersistentNode(client: try await made.connect(), path: "/alive/me", data: Array("p".utf8),
                                               reconnect: { try await made.connect() })
-                node.start()
-                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                try await node.start()
+                try await node.waitForInitialCreate(timeout: .seconds(10))
                 let oldSession = try #require(try await observer.exists("/alive/me")).ephemeralOwner
                 try await server.expireSession(made.clients[0].session)
                 try await eventually(within: .seconds(10)) {
@@ -171,11 +171,11 @@ struct PersistentNodeTests {
                 try await clients[1].create("/held")
                 try await clients[1].create("/held/x", data: Array("theirs".utf8), mode: .ephemeral)
                 let node = try PersistentNode(client: clients[0], path: "/held/x", data: Array("ours".utf8))
-                node.start()
-                #expect(try await node.waitForInitialCreate(timeout: .milliseconds(300)) == false)
+                try await node.start()
+                await #expect(throws: PersistentNodeError.timedOut) { try await node.waitForInitialCreate(timeout: .milliseconds(300)) }
                 #expect(try await clients[1].getData("/held/x").data == Array("theirs".utf8))
                 try await clients[1].delete("/held/x")
-                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                try await node.waitForInitialCreate(timeout: .seconds(10))
                 let (data, stat) = try await clients[1].getData("/held/x")
                 #expect(data == Array("ours".utf8))
                 #expect(stat.ephemeralOwner == clients[0].session!.id)
@@ -192,8 +192,8 @@ struct PersistentNodeTests {
                 try await clients[1].create("/config/flag", data: Array("old".utf8))
                 let node = try PersistentNode(client: clients[0], path: "/config/flag", mode: .persistent,
                                               data: Array("new".utf8))
-                node.start()
-                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                try await node.start()
+                try await node.waitForInitialCreate(timeout: .seconds(10))
                 let (data, stat) = try await clients[1].getData("/config/flag")
                 #expect(data == Array("new".utf8))
                 #expect(stat.ephemeralOwner == 0)
@@ -211,7 +211,7 @@ struct PersistentNodeTests {
                 let node = try PersistentNode(client: clients[0], path: "/ttl/n", mode: .persistentWithTTL,
                                               data: Array("t".utf8), ttl: .seconds(60))
                 let created = node.createdPaths()
-                node.start()
+                try await node.start()
                 #expect(try await next(created) == "/ttl/n")
                 #expect(try await clients[1].getData("/ttl/n").data == Array("t".utf8))
                 try await clients[1].delete("/ttl/n")
@@ -230,12 +230,12 @@ struct PersistentNodeTests {
                 let node = try PersistentNode(client: clients[0], path: "/early/n", data: Array("first".utf8))
                 try await node.setData(Array("second".utf8))
                 #expect(node.actualPath == nil)
-                node.start()
-                #expect(try await node.waitForInitialCreate(timeout: .seconds(10)))
+                try await node.start()
+                try await node.waitForInitialCreate(timeout: .seconds(10))
                 #expect(try await clients[0].getData("/early/n").data == Array("second".utf8))
                 #expect(node.data == Array("second".utf8))
                 await node.close()
-                #expect(try await node.waitForInitialCreate(timeout: .seconds(1)) == false, "closed: nothing to wait for")
+                await #expect(throws: RecipeLifecycleError.closed, "closed: nothing to wait for") { try await node.waitForInitialCreate(timeout: .seconds(1)) }
             }
         }
     }

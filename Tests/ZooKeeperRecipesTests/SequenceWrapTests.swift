@@ -64,11 +64,11 @@ struct SequenceWrapTests {
                 try await clients[0].create(path)
                 try await setChildCreations(of: path, to: Int32.max - 1, on: try server.faults)
                 let leader = LeaderLatch(client: clients[0], path: path, id: "a")
-                try leader.start()
-                #expect(try await leader.awaitLeadership(timeout: .seconds(5)))
+                try await leader.start()
+                try await leader.waitForLeadership(timeout: .seconds(5))
                 await leader.close()  // the next node would be first, but its suffix orders nothing
                 let refused = LeaderLatch(client: late, path: path, id: "b")
-                try refused.start()
+                try await refused.start()
                 try await eventually(within: .seconds(10)) { errors.get.contains { $0.contains("sequence") } }
                 #expect(!refused.hasLeadership)
                 await refused.close()

@@ -19,7 +19,7 @@ struct ServiceDiscoveryReconnectLeakTests {
                 let discovery = ServiceDiscovery<String>(client: try await made.connect(), basePath: "/svc",
                                                          reconnect: { try await made.connect() })
                 do {
-                    discovery.start()
+                    try await discovery.start()
                     try await discovery.register(ServiceInstance(name: "web", id: "me"))
                     // Re-registration now fails (no CREATE); ADMIN kept so the ACL can be restored.
                     _ = try await admin.setACL("/svc/web", acl: [ACL(perms: [.read, .admin], id: .anyone)])

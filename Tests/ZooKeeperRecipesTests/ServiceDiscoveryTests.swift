@@ -125,7 +125,7 @@ struct ServiceDiscoveryTests {
                     for await snapshot in snapshots where snapshot.map(\.payload) == ["v3"] { return }
                 }
                 #expect(cache.instances.map(\.id) == ["x"], "undecodable nodes are left out")
-                cache.close()
+                await cache.close()
                 await discovery.close()
             }
         }
@@ -151,7 +151,7 @@ struct ServiceDiscoveryTests {
                 }
                 #expect(discovery.registeredInstances.map(\.id) == ["b"])
                 try await discovery.unregister(a)  // absent: fine
-                cache.close()
+                await cache.close()
                 await discovery.close()
             }
         }
@@ -174,7 +174,7 @@ struct ServiceDiscoveryTests {
                     for await snapshot in snapshots where snapshot.map(\.id) == ["two"] { return }
                 }
                 #expect(cache.instances.map(\.id) == ["two"])
-                cache.close()
+                await cache.close()
             }
         }
     }
@@ -187,7 +187,7 @@ struct ServiceDiscoveryTests {
                 let made = ClientFactory(server)  // every client it makes, for the checks and closing
                 let discovery = ServiceDiscovery<String>(client: try await made.connect(), basePath: "/svc",
                                                          reconnect: { try await made.connect() })
-                discovery.start()
+                try await discovery.start()
                 try await discovery.register(ServiceInstance(name: "web", id: "me"))
                 let oldSession = try #require(try await observer.exists("/svc/web/me")).ephemeralOwner
                 try await server.expireSession(made.clients.first?.session)
@@ -207,7 +207,7 @@ struct ServiceDiscoveryTests {
         try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let discovery = ServiceDiscovery<String>(client: clients[0], basePath: "/svc")
-                discovery.start()
+                try await discovery.start()
                 try await discovery.register(ServiceInstance(name: "web", id: "me"))
                 let states = clients[0].connectionStates()
                 try await server.dropConnection(of: clients[0].session)
@@ -253,7 +253,7 @@ struct ServiceDiscoveryTests {
 
                 let none = ServiceProvider<String>(strategy: .roundRobin) { [] }
                 #expect(none.getInstance() == nil)
-                cache.close()
+                await cache.close()
                 await discovery.close()
             }
         }

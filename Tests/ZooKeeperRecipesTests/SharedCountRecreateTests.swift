@@ -12,22 +12,22 @@ struct SharedCountRecreateTests {
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/counters/recreated"
                 let shared = SharedCount(client: clients[0], path: path, seedValue: 1)
-                try await shared.start()
-                defer { shared.close() }
-                for value: Int32 in 2...4 { try await shared.setCount(value) }  // version 3
-                let changes = shared.changes()
-                try await clients[1].delete(path)
-                try await clients[1].create(path, data: CounterCoding.bytes(of: Int32(42)))  // version 0
-                try await eventually(within: .seconds(10)) { shared.count == 42 }
-                #expect(shared.versionedValue == VersionedValue(version: 0, value: 42))
-                let seen = try await withTimeout(.seconds(5)) { () -> Int32? in
-                    for await value in changes { return value }
-                    return nil
+                try await shared.withStarted { shared in
+                    for value: Int32 in 2...4 { try await shared.setCount(value) }  // version 3
+                    let changes = shared.changes()
+                    try await clients[1].delete(path)
+                    try await clients[1].create(path, data: CounterCoding.bytes(of: Int32(42)))  // version 0
+                    try await eventually(within: .seconds(10)) { shared.count == 42 }
+                    #expect(shared.versionedValue == VersionedValue(version: 0, value: 42))
+                    let seen = try await withTimeout(.seconds(5)) { () -> Int32? in
+                        for await value in changes.dropFirst() { return value }  // after the current value
+                        return nil
+                    }
+                    #expect(seen == 42)
+                    // Compare-and-set works against the new node.
+                    #expect(try await shared.trySetCount(expected: shared.versionedValue!, newValue: 43))
+                    #expect(try await clients[1].getData(path).data == CounterCoding.bytes(of: Int32(43)))
                 }
-                #expect(seen == 42)
-                // Compare-and-set works against the new node.
-                #expect(try await shared.trySetCount(expected: shared.versionedValue!, newValue: 43))
-                #expect(try await clients[1].getData(path).data == CounterCoding.bytes(of: Int32(43)))
             }
         }
     }

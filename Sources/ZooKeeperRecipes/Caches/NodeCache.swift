@@ -11,7 +11,8 @@ public import ZooKeeperClient
 ///
 /// It is a ``TreeCache`` restricted to `path` (a non-recursive `addWatch(.persistent)`; children are
 /// ignored), with the same reconnect re-read and exactly-once guarantees. The node need not exist.
-public final class NodeCache: Sendable {
+/// A ``LongLivedRecipe``: ``withStarted(_:)`` scopes ``start()`` and ``close()``.
+public final class NodeCache: LongLivedRecipe {
     private let tree: TreeCache
 
     public var client: ZooKeeperClient { tree.client }
@@ -22,6 +23,7 @@ public final class NodeCache: Sendable {
     }
 
     /// Adds the watch, reads the node, emits `.initialized` (empty if the node is absent).
+    /// - Throws: as ``TreeCache/start()`` (``RecipeLifecycleError`` on a second call or after ``close()``).
     public func start() async throws { try await tree.start() }
 
     /// The node as last seen, or nil if it does not exist.
@@ -30,9 +32,9 @@ public final class NodeCache: Sendable {
     /// The node's data decoded as JSON, or nil if it does not exist (a typed config value).
     public func value<T: Decodable>(_ type: T.Type = T.self) throws -> T? { try current?.decode(T.self) }
 
-    /// See ``TreeCache/events()``.
+    /// A new stream for this subscriber: `.initialized`, then every change; see ``TreeCache/events()``.
     public func events() -> AsyncStream<CacheEvent> { tree.events() }
 
-    /// Stops following and finishes every event stream.
-    public func close() { tree.close() }
+    /// Stops following and finishes every event stream; see ``TreeCache/close()``.
+    public func close() async { await tree.close() }
 }

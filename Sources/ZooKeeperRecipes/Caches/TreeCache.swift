@@ -27,7 +27,8 @@ import Synchronization
 ///   (with the newer data), as in Curator.
 /// - Each ``events()`` stream starts with `.initialized` (the snapshot at subscription, once the first walk
 ///   is done) so a late subscriber is consistent.
-public final class TreeCache: Sendable {
+/// - A ``LongLivedRecipe``: ``withStarted(_:)`` scopes ``start()`` and ``close()``.
+public final class TreeCache: LongLivedRecipe {
     public let client: ZooKeeperClient
     public let path: ZNodePath
     public let retryPolicy: RetryPolicy
@@ -38,11 +39,13 @@ public final class TreeCache: Sendable {
     private struct State {
         var nodes: [ZNodePath: ChildData] = [:]
         var initialized = false
-        var closed = false
+        var lifecycle = RecipeLifecycle()
+        var closed: Bool { lifecycle.closed }
         var subscribers = Subscribers<CacheEvent>()
         var tasks: [Task<Void, Never>] = []
     }
     private let state = Mutex(State())
+    private let closer = CloseOnce()
 
     private enum Input: Sendable {
         case watch(WatchedEvent)
@@ -61,8 +64,11 @@ public final class TreeCache: Sendable {
 
     deinit { state.withLock { state in for task in state.tasks { task.cancel() } } }
 
-    /// Adds the watch, reads the subtree, emits `.initialized` and starts following changes. Call once.
+    /// Adds the watch, reads the subtree, emits `.initialized` and starts following changes.
+    /// - Throws: ``RecipeLifecycleError/alreadyStarted`` on a second call, ``RecipeLifecycleError/closed``
+    ///   after ``close()``; otherwise a non-retryable ``ZooKeeperError`` from the watch or the first read.
     public func start() async throws {
+        try state.withLock { try $0.lifecycle.start() }
         let (inputs, input) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
         let states = client.connectionStates()
         let watch = try await retrying(retryPolicy, client) {
@@ -94,13 +100,13 @@ public final class TreeCache: Sendable {
                 guard let self, !Task.isCancelled else { return }
                 if await !self.handle(next) { break }
             }
-            self?.close()
+            self?.finish()
         }
         let closedMeanwhile = state.withLock { state in
             state.tasks = pumps + [driver]
             return state.closed
         }
-        if closedMeanwhile { close() }
+        if closedMeanwhile { finish() }
     }
 
     /// The cached node at `path`, if any.
@@ -109,28 +115,39 @@ public final class TreeCache: Sendable {
     /// Every cached node.
     public var snapshot: [ZNodePath: ChildData] { state.withLock { $0.nodes } }
 
-    /// `.initialized` (once the first read is done), then every change, in order; finishes on close or
-    /// session loss.
+    /// A new stream for this subscriber: `.initialized` (the snapshot at subscription, once the first read is
+    /// done), then every change, in order; finishes on ``close()`` or session loss.
     public func events() -> AsyncStream<CacheEvent> {
         Subscribers.stream(register: { continuation in
             state.withLock { state -> UInt64? in
-                guard !state.closed else { return nil }
                 // Yielded under the lock (a non-blocking buffer append) so no change can slip in between.
                 if state.initialized { continuation.yield(.initialized(state.nodes)) }
-                return state.subscribers.add(continuation)
+                return state.closed ? nil : state.subscribers.add(continuation)
             }
         }, remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
 
-    /// Stops following (the watch is removed) and finishes every event stream.
-    public func close() {
+    /// Stops following (the watch is removed) and finishes every event stream. Idempotent; every call
+    /// returns once the cache's tasks have ended.
+    public func close() async {
+        state.withLock { _ = $0.lifecycle.close() }
+        await closer.run { [self] in
+            for task in finish() { await task.value }
+        }
+    }
+
+    /// Marks the cache closed, cancels its tasks and finishes every event stream (also when the session is
+    /// lost); returns the tasks, for ``close()`` to await.
+    @discardableResult
+    private func finish() -> [Task<Void, Never>] {
         let (tasks, subscribers) = state.withLock { state in
-            state.closed = true
+            state.lifecycle.close()
             defer { state.tasks = [] }
             return (state.tasks, state.subscribers.removeAll())
         }
         for task in tasks { task.cancel() }
         for subscriber in subscribers { subscriber.finish() }
+        return tasks
     }
 
     // MARK: - Driver

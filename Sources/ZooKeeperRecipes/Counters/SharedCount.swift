@@ -29,7 +29,8 @@ import Synchronization
 /// - ``changes()`` yields values, not every write: two writes between reads may coalesce, and a write
 ///   of the same value yields nothing (as Curator's listener).
 /// - Call ``close()`` when done: the follower task keeps the count alive (and its watch armed) until then.
-public final class SharedCount: Sendable {
+/// - A ``LongLivedRecipe``: ``withStarted(_:)`` scopes ``start()`` and ``close()``.
+public final class SharedCount: LongLivedRecipe {
     public let client: ZooKeeperClient
     public let path: ZNodePath
     public let seedValue: Int32
@@ -41,9 +42,11 @@ public final class SharedCount: Sendable {
         var czxid: Int64 = 0
         var subscribers = Subscribers<Int32>()
         var loop: Task<Void, Never>?
-        var closed = false
+        var lifecycle = RecipeLifecycle()
+        var closed: Bool { lifecycle.closed }
     }
     private let state = Mutex(State())
+    private let closer = CloseOnce()
 
     public init(client: ZooKeeperClient, path: ZNodePath, seedValue: Int32, retryPolicy: RetryPolicy = .standard) {
         self.client = client
@@ -55,7 +58,10 @@ public final class SharedCount: Sendable {
     deinit { state.withLock { $0.loop?.cancel() } }
 
     /// Creates the node with the seed if it does not exist, reads it, and starts following it.
+    /// - Throws: ``RecipeLifecycleError/alreadyStarted`` on a second call, ``RecipeLifecycleError/closed``
+    ///   after ``close()``; otherwise a non-retryable ``ZooKeeperError`` (or bad data) from the first read.
     public func start() async throws {
+        try state.withLock { try $0.lifecycle.start() }
         if let parent = path.parent { try await RecipeSupport.ensurePath(client, parent, policy: retryPolicy) }
         do {
             _ = try await retrying(retryPolicy, client) {
@@ -69,7 +75,11 @@ public final class SharedCount: Sendable {
             guard let self else { return }
             await self.follow(first: watch)
         }
-        state.withLock { $0.loop = task }
+        let closedMeanwhile = state.withLock { state in
+            state.loop = task
+            return state.closed
+        }
+        if closedMeanwhile { finish() }
     }
 
     /// The last value seen (`seedValue` before ``start()``).
@@ -110,21 +120,39 @@ public final class SharedCount: Sendable {
         return value
     }
 
-    /// Every new value from now on; finishes when the count is closed or the session is lost.
+    /// A new stream for this subscriber: the current value (once ``start()`` has read it), then every new
+    /// value; finishes when the count is closed or the session is lost.
     public func changes() -> AsyncStream<Int32> {
-        Subscribers.stream(register: { continuation in state.withLock { $0.closed ? nil : $0.subscribers.add(continuation) } },
-                           remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
+        Subscribers.stream(register: { continuation in
+            state.withLock { state -> UInt64? in
+                // Under the lock (a buffer append) so no change can slip in between.
+                if let current = state.current { continuation.yield(current.value) }
+                return state.closed ? nil : state.subscribers.add(continuation)
+            }
+        }, remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
 
-    /// Stops following the node and finishes every ``changes()`` stream.
-    public func close() {
+    /// Stops following the node and finishes every ``changes()`` stream. Idempotent; every call returns once
+    /// the follower task has ended.
+    public func close() async {
+        state.withLock { _ = $0.lifecycle.close() }
+        await closer.run { [self] in
+            await finish()?.value
+        }
+    }
+
+    /// Marks the count closed, cancels the follower and finishes every stream (also when the session is
+    /// lost); returns the follower, for ``close()`` to await.
+    @discardableResult
+    private func finish() -> Task<Void, Never>? {
         let (loop, subscribers) = state.withLock { state in
-            state.closed = true
+            state.lifecycle.close()
             defer { state.loop = nil }
             return (state.loop, state.subscribers.removeAll())
         }
         loop?.cancel()
         for subscriber in subscribers { subscriber.finish() }
+        return loop
     }
 
     // MARK: - Internals
@@ -173,6 +201,6 @@ public final class SharedCount: Sendable {
                 break  // session over, closed, cancelled, bad data
             }
         }
-        if !Task.isCancelled { close() }
+        if !Task.isCancelled { finish() }
     }
 }

@@ -24,7 +24,8 @@ import Synchronization
 /// - Snapshots coalesce: several changes close together may produce one snapshot.
 /// - Instance nodes whose data does not decode (another service's format) are left out, as in Curator.
 /// - Needs ZooKeeper 3.6+ (persistent watches).
-public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
+/// - A ``LongLivedRecipe``: ``withStarted(_:)`` scopes ``start()`` and ``close()``.
+public final class ServiceCache<Payload: Codable & Sendable>: LongLivedRecipe {
     public typealias Instance = ServiceInstance<Payload>
 
     public let client: ZooKeeperClient
@@ -38,9 +39,11 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
         var subscribers = Subscribers<[Instance]>()
         var tree: TreeCache?
         var loop: Task<Void, Never>?
-        var closed = false
+        var lifecycle = RecipeLifecycle()
+        var closed: Bool { lifecycle.closed }
     }
     private let state = Mutex(State())
+    private let closer = CloseOnce()
 
     public init(
         client: ZooKeeperClient, path: ZNodePath, serializer: ServiceInstanceSerializer<Payload> = .init(),
@@ -53,36 +56,44 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
     }
 
     deinit {
-        let (tree, loop) = state.withLock { ($0.tree, $0.loop) }
-        loop?.cancel()
-        tree?.close()
+        // The tree's own deinit cancels its tasks once the loop (which holds it) has ended.
+        state.withLock { $0.loop?.cancel() }
     }
 
     /// Loads the instances and starts following them. ``instances`` is current when this returns.
+    /// - Throws: ``RecipeLifecycleError/alreadyStarted`` on a second call, ``RecipeLifecycleError/closed``
+    ///   after ``close()``; otherwise as ``TreeCache/start()``.
     public func start() async throws {
+        try state.withLock { try $0.lifecycle.start() }
         let tree = TreeCache(client: client, path: path, maxDepth: 1, retryPolicy: retryPolicy)
         let events = tree.events()
-        try await tree.start()
+        do {
+            try await tree.start()
+        } catch {
+            await tree.close()
+            throw error
+        }
         publish(tree.snapshot)
         let task = Task { [weak self] in
             for await _ in events {
                 guard let self, !Task.isCancelled else { return }
                 self.publish(tree.snapshot)
             }
-            self?.close()  // the tree ended: closed, or the session is lost
+            self?.finishSubscribers()  // the tree ended: closed, or the session is lost
         }
         let closedMeanwhile = state.withLock { state in
             state.tree = tree
             state.loop = task
             return state.closed
         }
-        if closedMeanwhile { close() }
+        if closedMeanwhile { await stop() }
     }
 
     /// The last snapshot, sorted by id.
     public var instances: [Instance] { state.withLock { $0.instances } }
 
-    /// The current snapshot, then every changed one; finishes on ``close()`` or session loss.
+    /// A new stream for this subscriber: the current snapshot, then every changed one; finishes on
+    /// ``close()`` or session loss.
     public func snapshots() -> AsyncStream<[Instance]> {
         Subscribers.stream(bufferingPolicy: .bufferingNewest(16), register: { continuation in
             state.withLock { state in
@@ -104,15 +115,32 @@ public final class ServiceCache<Payload: Codable & Sendable>: Sendable {
         publish(try await read(children))
     }
 
-    /// Stops following and finishes every ``snapshots()`` stream.
-    public func close() {
-        let (tree, loop, subscribers) = state.withLock { state in
-            state.closed = true
+    /// Stops following and finishes every ``snapshots()`` stream. Idempotent; every call returns once the
+    /// cache's tasks have ended.
+    public func close() async {
+        state.withLock { _ = $0.lifecycle.close() }
+        await closer.run { [self] in await stop() }
+    }
+
+    /// Closes the tree, ends the loop and finishes every stream.
+    private func stop() async {
+        let (tree, loop) = state.withLock { state in
+            state.lifecycle.close()
             defer { state.tree = nil; state.loop = nil }
-            return (state.tree, state.loop, state.subscribers.removeAll())
+            return (state.tree, state.loop)
         }
         loop?.cancel()
-        tree?.close()
+        await tree?.close()
+        await loop?.value
+        finishSubscribers()
+    }
+
+    /// Marks the cache closed and finishes every ``snapshots()`` stream (also when the session is lost).
+    private func finishSubscribers() {
+        let subscribers = state.withLock { state in
+            state.lifecycle.close()
+            return state.subscribers.removeAll()
+        }
         for subscriber in subscribers { subscriber.finish() }
     }
 

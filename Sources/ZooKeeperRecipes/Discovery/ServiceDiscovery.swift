@@ -6,7 +6,7 @@ import Synchronization
 /// ```swift
 /// let discovery = ServiceDiscovery<String>(client: zk, basePath: "/services",
 ///                                          reconnect: { try await ZooKeeperClient.connect(config) })
-/// discovery.start()
+/// try await discovery.start()
 /// try await discovery.register(ServiceInstance(name: "api", address: "10.0.0.5", port: 8080))
 /// let names = try await discovery.queryForNames()
 /// let apis = try await discovery.queryForInstances(named: "api")
@@ -35,7 +35,9 @@ import Synchronization
 /// - ``close()`` unregisters every instance and stops the monitor; it does not close the client.
 /// - A ``ServiceCache`` made by ``serviceCache(named:)`` uses the client current at the time; after a
 ///   client switch make a new cache.
-public final class ServiceDiscovery<Payload: Codable & Sendable>: Sendable {
+/// - A ``LongLivedRecipe``: ``withStarted(_:)`` scopes ``start()`` and ``close()``. It has no change stream
+///   of its own: a ``ServiceCache`` reports instances.
+public final class ServiceDiscovery<Payload: Codable & Sendable>: LongLivedRecipe {
     public typealias Instance = ServiceInstance<Payload>
 
     public let basePath: ZNodePath
@@ -47,9 +49,11 @@ public final class ServiceDiscovery<Payload: Codable & Sendable>: Sendable {
         var client: ZooKeeperClient
         var registered: [String: Instance] = [:]  // keyed by "<name>/<id>"
         var monitor: Task<Void, Never>?
-        var closed = false
+        var lifecycle = RecipeLifecycle()
+        var closed: Bool { lifecycle.closed }
     }
     private let state: Mutex<State>
+    private let closer = CloseOnce()
 
     /// - Parameters:
     ///   - reconnect: makes a new client after the session is lost; `nil` leaves that to the caller
@@ -76,10 +80,13 @@ public final class ServiceDiscovery<Payload: Codable & Sendable>: Sendable {
         state.withLock { Array($0.registered.values) }.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
     }
 
-    /// Starts following the connection (re-registration on reconnect and session loss).
-    public func start() {
-        state.withLock { state in
-            guard state.monitor == nil, !state.closed else { return }
+    /// Starts following the connection (re-registration on reconnect and session loss). Registering works
+    /// without it, but nothing is re-registered.
+    /// - Throws: ``RecipeLifecycleError/alreadyStarted`` on a second call, ``RecipeLifecycleError/closed``
+    ///   after ``close()``.
+    public func start() async throws {
+        try state.withLock { state in
+            try state.lifecycle.start()
             state.monitor = Task { [weak self] in
                 guard let self else { return }
                 await self.monitor()
@@ -172,15 +179,19 @@ public final class ServiceDiscovery<Payload: Codable & Sendable>: Sendable {
         try await registerAll(on: newClient)
     }
 
-    /// Unregisters every instance and stops the monitor. The client stays open.
+    /// Unregisters every instance and stops the monitor. The client stays open. Idempotent; every call
+    /// returns once the monitor has ended.
     public func close() async {
-        let (monitor, instances) = state.withLock { state in
-            state.closed = true
-            defer { state.monitor = nil }
-            return (state.monitor, Array(state.registered.values))
+        state.withLock { _ = $0.lifecycle.close() }
+        await closer.run { [self] in
+            let (monitor, instances) = state.withLock { state in
+                defer { state.monitor = nil }
+                return (state.monitor, Array(state.registered.values))
+            }
+            monitor?.cancel()
+            await monitor?.value
+            for instance in instances { try? await unregister(instance) }
         }
-        monitor?.cancel()
-        for instance in instances { try? await unregister(instance) }
     }
 
     // MARK: - Internals

@@ -5,7 +5,7 @@ public import ZooKeeperClient
 ///
 /// ```swift
 /// let latch = LeaderLatch(client: zk, path: "/election/scheduler", id: "host-a")
-/// try latch.start()
+/// try await latch.start()
 /// for await change in latch.leadershipChanges() where change.isLeader {
 ///     await runAsLeader(fencedBy: change.fencingToken!)
 /// }
@@ -27,7 +27,8 @@ public import ZooKeeperClient
 /// - Two processes can *believe* they lead only while the old leader has not yet noticed its
 ///   disconnection (ZooKeeper's usual caveat); it stops at `.suspended`, and the token fences it.
 /// - After ``close()`` or a lost session the latch is finished: make a new one (with a new client).
-public final class LeaderLatch: Sendable {
+/// - A ``LongLivedRecipe``: ``withStarted(_:)`` scopes ``start()`` and ``close()``.
+public final class LeaderLatch: LongLivedRecipe {
     public let client: ZooKeeperClient
     /// The election directory.
     public let path: ZNodePath
@@ -52,8 +53,10 @@ public final class LeaderLatch: Sendable {
     }
 
     private struct State {
-        var started = false
-        var closed = false
+        var lifecycle = RecipeLifecycle()
+        var closed: Bool { lifecycle.closed }
+        /// The streams have finished (closed, or the session is lost): new subscribers finish at once.
+        var streamsEnded = false
         var leadership = Leadership(isLeader: false, fencingToken: nil)
         var node: ProtectedCreate.Created?
         var epoch: UInt64 = 0
@@ -77,6 +80,7 @@ public final class LeaderLatch: Sendable {
     /// at that moment). A task local, set around ``start()``: the latch's driver task inherits it.
     @TaskLocal static var beforeWatchingPredecessor: (@Sendable (String) async -> Void)?
     private let events: AsyncStream<Event>
+    private let closer = CloseOnce()
     private let eventSink: AsyncStream<Event>.Continuation
 
     public init(client: ZooKeeperClient, path: ZNodePath, id: String = "", retryPolicy: RetryPolicy = .standard) {
@@ -87,13 +91,12 @@ public final class LeaderLatch: Sendable {
         (events, eventSink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
     }
 
-    /// Joins the election (returns at once; leadership is reported by ``leadershipChanges()``).
-    /// - Throws: ``LeaderLatchError/alreadyStarted`` on a second call.
-    public func start() throws {
-        try state.withLock { state in
-            guard !state.started, !state.closed else { throw LeaderLatchError.alreadyStarted }
-            state.started = true
-        }
+    /// Joins the election (returns at once; leadership is reported by ``leadershipChanges()`` and awaited
+    /// by ``waitForLeadership(timeout:)``).
+    /// - Throws: ``RecipeLifecycleError/alreadyStarted`` on a second call, ``RecipeLifecycleError/closed``
+    ///   after ``close()``.
+    public func start() async throws {
+        try state.withLock { try $0.lifecycle.start() }
         let states = client.connectionStates()
         let monitor = Task { [weak self] in
             for await connection in states {
@@ -127,34 +130,25 @@ public final class LeaderLatch: Sendable {
     /// The current term's fencing token while leading.
     public var fencingToken: Int64? { state.withLock { $0.leadership.fencingToken } }
 
-    /// The current leadership, then every change; finishes when the latch is closed or its session lost.
+    /// A new stream for this subscriber: the current leadership, then every change; finishes when the latch
+    /// is closed or its session lost (after close: the current, not-leader state, then the end).
     public func leadershipChanges() -> AsyncStream<Leadership> {
         Subscribers.stream(register: { continuation in
             state.withLock { state -> UInt64? in
                 continuation.yield(state.leadership)  // under the lock: before any later change
-                return state.closed ? nil : state.subscribers.add(continuation)
+                return state.closed || state.streamsEnded ? nil : state.subscribers.add(continuation)
             }
         }, remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
 
-    /// Waits until we lead.
+    /// Waits until we lead (returns at once if we do).
     /// - Parameter timeout: `nil` waits as long as the latch runs.
-    /// - Returns: `true` once leader; `false` on timeout or if the latch ends first.
-    public func awaitLeadership(timeout: Duration? = nil) async throws -> Bool {
-        let changes = leadershipChanges()
-        return try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await change in changes where change.isLeader { return true }
-                return false
-            }
-            if let timeout {
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return false
-                }
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? false
+    /// - Throws: ``LeaderLatchError/timedOut`` when `timeout` passes first; ``RecipeLifecycleError/closed``
+    ///   when the latch is closed or its session lost first; `CancellationError` when the task is cancelled.
+    public func waitForLeadership(timeout: Duration? = nil) async throws {
+        try await RecipeWait.until(leadershipChanges(), timeout: timeout, timedOut: LeaderLatchError.timedOut,
+                                  satisfiedNow: hasLeadership) {
+            $0.isLeader
         }
     }
 
@@ -175,22 +169,26 @@ public final class LeaderLatch: Sendable {
         }
     }
 
-    /// Leaves the election: stops, reports not-leader, and deletes our node (guaranteed delete).
+    /// Leaves the election: stops, reports not-leader, deletes our node (guaranteed delete) and finishes every
+    /// ``leadershipChanges()`` stream. Idempotent; every call returns once the latch's tasks have ended.
     public func close() async {
-        let (tasks, forwarder) = state.withLock { state -> ([Task<Void, Never>], Task<Void, Never>?) in
-            state.closed = true
-            defer { state.tasks = [:]; state.forwarder = nil }
-            return (Array(state.tasks.values), state.forwarder)
+        state.withLock { _ = $0.lifecycle.close() }
+        await closer.run { [self] in
+            let (tasks, forwarder) = state.withLock { state -> ([Task<Void, Never>], Task<Void, Never>?) in
+                defer { state.tasks = [:]; state.forwarder = nil }
+                return (Array(state.tasks.values), state.forwarder)
+            }
+            eventSink.finish()
+            forwarder?.cancel()
+            for task in tasks { task.cancel() }
+            for task in tasks { await task.value }
+            await forwarder?.value
+            setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil)
+            if let node = state.withLock({ $0.node }), let nodePath = try? ZNodePath(node.path) {
+                await GuaranteedDelete.run(client: client, path: nodePath)
+            }
+            finishSubscribers()
         }
-        eventSink.finish()
-        forwarder?.cancel()
-        for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
-        setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil)
-        if let node = state.withLock({ $0.node }), let nodePath = try? ZNodePath(node.path) {
-            await GuaranteedDelete.run(client: client, path: nodePath)
-        }
-        finishSubscribers()
     }
 
     // MARK: - Driver
@@ -381,15 +379,18 @@ public final class LeaderLatch: Sendable {
     }
 
     private func finishSubscribers() {
-        let subscribers = state.withLock { $0.subscribers.removeAll() }
+        let subscribers = state.withLock { state in
+            state.streamsEnded = true
+            return state.subscribers.removeAll()
+        }
         for subscriber in subscribers { subscriber.finish() }
     }
 }
 
 /// Misuse of a ``LeaderLatch``.
 public enum LeaderLatchError: Error, Sendable, Hashable {
-    /// ``LeaderLatch/start()`` was called twice, or after ``LeaderLatch/close()``.
-    case alreadyStarted
+    /// ``LeaderLatch/waitForLeadership(timeout:)``: the timeout passed before we led.
+    case timedOut
     /// ``LeaderLatch/guardedMulti(_:)``: we do not lead, so nothing was written.
     case notLeader
 }

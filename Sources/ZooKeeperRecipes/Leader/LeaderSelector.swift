@@ -5,12 +5,21 @@ public import ZooKeeperClient
 ///
 /// ```swift
 /// let selector = LeaderSelector(client: zk, path: "/election/compactor", id: "host-a")
-/// try selector.start(autoRequeue: true) { term in
+/// try await selector.start(autoRequeue: true) { term in
 ///     // Runs only while we lead; cancelled if leadership becomes uncertain.
 ///     try await compactForever(fencedBy: term.fencingToken)
 /// }
 /// …
 /// await selector.close()
+/// ```
+///
+/// As a ``LongLivedRecipe`` (scoped with ``withStarted(_:)``), give the body to the initializer and call the
+/// parameterless ``start()``:
+///
+/// ```swift
+/// try await LeaderSelector(client: zk, path: "/election/compactor", autoRequeue: true) { term in
+///     try await compactForever(fencedBy: term.fencingToken)
+/// }.withStarted { selector in try await runUntilShutdown() }
 /// ```
 ///
 /// **Layout**: a ``DistributedMutex`` on `path`, exactly Curator's (`LeaderSelector` wraps an
@@ -47,7 +56,7 @@ public import ZooKeeperClient
 /// - An error thrown by the body ends the term like a return.
 /// - As for ``DistributedMutex``, children of `path` that are not lock nodes are ignored (Curator would count
 ///   them as participants): still, keep other nodes out of an election directory.
-public final class LeaderSelector: Sendable {
+public final class LeaderSelector: LongLivedRecipe {
     public let client: ZooKeeperClient
     /// The election directory (the mutex's path).
     public let path: ZNodePath
@@ -83,8 +92,9 @@ public final class LeaderSelector: Sendable {
     typealias Body = @Sendable (Term) async throws -> Void
 
     private struct State {
-        var started = false
-        var closed = false
+        var lifecycle = RecipeLifecycle()
+        var started: Bool { lifecycle.started }
+        var closed: Bool { lifecycle.closed }
         /// The client's session is over: no more attempts.
         var lost = false
         var autoRequeue = false
@@ -99,12 +109,33 @@ public final class LeaderSelector: Sendable {
     }
 
     private let state = Mutex(State())
+    private let closer = CloseOnce()
+    /// The body and requeue mode given to the initializer, for ``start()``.
+    private let initialLeadership: (autoRequeue: Bool, body: Body)?
 
+    /// A selector whose body is given to ``start(autoRequeue:_:)``.
     public init(client: ZooKeeperClient, path: ZNodePath, id: String = "", retryPolicy: RetryPolicy = .standard) {
         self.client = client
         self.path = path
         self.id = id
         self.retryPolicy = retryPolicy
+        initialLeadership = nil
+    }
+
+    /// A selector that keeps its body, to be started by the parameterless ``start()`` (the
+    /// ``LongLivedRecipe`` form, e.g. ``withStarted(_:)``).
+    /// - Parameters:
+    ///   - autoRequeue: as for ``start(autoRequeue:_:)``.
+    ///   - leadership: as for ``start(autoRequeue:_:)``.
+    public init(
+        client: ZooKeeperClient, path: ZNodePath, id: String = "", retryPolicy: RetryPolicy = .standard,
+        autoRequeue: Bool = false, leadership: @escaping @Sendable (Term) async throws -> Void
+    ) {
+        self.client = client
+        self.path = path
+        self.id = id
+        self.retryPolicy = retryPolicy
+        initialLeadership = (autoRequeue, leadership)
     }
 
     deinit {
@@ -122,11 +153,11 @@ public final class LeaderSelector: Sendable {
     ///     ``requeue()`` to take part again (Curator's `autoRequeue()`).
     ///   - leadership: the work done while leading. Returning relinquishes leadership. Its task is cancelled
     ///     on ``interruptLeadership()``, ``close()`` and when the connection is suspended or lost.
-    /// - Throws: ``LeaderSelectorError/alreadyStarted`` on a second call or after ``close()``.
-    public func start(autoRequeue: Bool = false, _ leadership: @escaping @Sendable (Term) async throws -> Void) throws {
+    /// - Throws: ``RecipeLifecycleError/alreadyStarted`` on a second call (of either `start`),
+    ///   ``RecipeLifecycleError/closed`` after ``close()``.
+    public func start(autoRequeue: Bool = false, _ leadership: @escaping @Sendable (Term) async throws -> Void) async throws {
         try state.withLock { state in
-            guard !state.started, !state.closed else { throw LeaderSelectorError.alreadyStarted }
-            state.started = true
+            try state.lifecycle.start()
             state.autoRequeue = autoRequeue
             state.body = leadership
         }
@@ -143,6 +174,15 @@ public final class LeaderSelector: Sendable {
         }
         if closed { monitor.cancel() }
         _ = enqueue()
+    }
+
+    /// Joins the election with the body and requeue mode given to
+    /// ``init(client:path:id:retryPolicy:autoRequeue:leadership:)``.
+    /// - Throws: ``LeaderSelectorError/noLeadership`` if the selector was made without a body (use
+    ///   ``start(autoRequeue:_:)``); otherwise as ``start(autoRequeue:_:)``.
+    public func start() async throws {
+        guard let initialLeadership else { throw LeaderSelectorError.noLeadership }
+        try await start(autoRequeue: initialLeadership.autoRequeue, initialLeadership.body)
     }
 
     /// Queues another attempt at leadership if none is queued or running (Curator's `requeue()`).
@@ -169,17 +209,22 @@ public final class LeaderSelector: Sendable {
         task?.cancel()
     }
 
-    /// Leaves the election: cancels the body (or the wait), and returns once our node is deleted.
+    /// Leaves the election: cancels the body (or the wait), and returns once our node is deleted and the
+    /// selector's tasks (body included) have ended. Idempotent.
     public func close() async {
-        let (attempt, monitor, body) = state.withLock { state in
-            state.closed = true
-            defer { state.monitor = nil }
-            return (state.attempt, state.monitor, state.bodyTask)
+        state.withLock { _ = $0.lifecycle.close() }
+        await closer.run { [self] in
+            let (attempt, monitor, body) = state.withLock { state in
+                defer { state.monitor = nil }
+                return (state.attempt, state.monitor, state.bodyTask)
+            }
+            monitor?.cancel()
+            body?.cancel()
+            attempt?.cancel()
+            await attempt?.value
+            _ = await body?.result
+            await monitor?.value
         }
-        monitor?.cancel()
-        body?.cancel()
-        attempt?.cancel()
-        await attempt?.value
     }
 
     /// Every participant in election order, read from the server; the first is the leader (Curator's
@@ -319,8 +364,8 @@ public final class LeaderSelector: Sendable {
 
 /// Misuse of a ``LeaderSelector``.
 public enum LeaderSelectorError: Error, Sendable, Hashable {
-    /// ``LeaderSelector/start(autoRequeue:_:)`` was called twice, or after ``LeaderSelector/close()``.
-    case alreadyStarted
+    /// ``LeaderSelector/start()`` on a selector made without a leadership body.
+    case noLeadership
     /// ``LeaderSelector/requeue()`` before ``LeaderSelector/start(autoRequeue:_:)`` or after
     /// ``LeaderSelector/close()``.
     case notStarted

@@ -35,7 +35,9 @@ public import ZooKeeperClient
 /// - Two members with the same id do not fight: the second waits until the first's node is gone.
 /// - Membership is as fresh as the session: a member cut off by a partition stays listed until its session
 ///   expires (the session timeout), which is the usual ZooKeeper liveness bound.
-public final class GroupMember: Sendable {
+/// - A ``LongLivedRecipe``: ``withStarted(_:)`` scopes ``start()`` and ``close()``. Its ``node`` is started
+///   and closed with it: do not start or close that one yourself.
+public final class GroupMember: LongLivedRecipe {
     public let membershipPath: ZNodePath
     public let memberID: String
     public let retryPolicy: RetryPolicy
@@ -45,13 +47,17 @@ public final class GroupMember: Sendable {
     private struct State {
         var members: [String: [UInt8]] = [:]
         var initialized = false
-        var started = false
-        var closed = false
+        var lifecycle = RecipeLifecycle()
+        var closed: Bool { lifecycle.closed }
+        /// The streams have finished (closed, or following the group ended for good): new subscribers
+        /// finish at once.
+        var streamsEnded = false
         var subscribers = Subscribers<MembershipChange>()
         var cache: TreeCache?
         var driver: Task<Void, Never>?
     }
     private let state = Mutex(State())
+    private let closer = CloseOnce()
 
     /// - Throws: ``ZNodePathError`` if `memberID` is not a valid node name.
     public init(
@@ -68,15 +74,12 @@ public final class GroupMember: Sendable {
     deinit { state.withLock { $0.driver?.cancel() } }
 
     /// Creates our node and starts following the group; returns once the first membership read is done.
-    /// A second call does nothing.
-    /// - Throws: a non-retryable ``ZooKeeperError`` from the first read (the node is kept regardless).
+    /// - Throws: ``RecipeLifecycleError/alreadyStarted`` on a second call, ``RecipeLifecycleError/closed``
+    ///   after ``close()``; a non-retryable ``ZooKeeperError`` from the first read (the node is kept
+    ///   regardless, until ``close()``).
     public func start() async throws {
-        let first = state.withLock { state -> Bool in
-            defer { state.started = true }
-            return !state.started && !state.closed
-        }
-        guard first else { return }
-        node.start()
+        try state.withLock { try $0.lifecycle.start() }
+        try await node.start()
         let ready = changes()  // its first element is `.initial`, once the first read is applied
         let cache = try await startCache(on: node.client)
         let driver = Task { [weak self] in
@@ -98,14 +101,14 @@ public final class GroupMember: Sendable {
         return members
     }
 
-    /// `.initial` (the members at subscription, once the first read is done), then every change in order;
-    /// finishes on ``close()``.
+    /// A new stream for this subscriber: `.initial` (the members at subscription, once the first read is
+    /// done), then every change in order; finishes on ``close()``.
     public func changes() -> AsyncStream<MembershipChange> {
         Subscribers.stream(register: { continuation in
             state.withLock { state -> UInt64? in
-                guard !state.closed else { return nil }
+                // Under the lock (a buffer append) so no change can slip in between.
                 if state.initialized { continuation.yield(.initial(state.members)) }
-                return state.subscribers.add(continuation)
+                return state.closed || state.streamsEnded ? nil : state.subscribers.add(continuation)
             }
         }, remove: { [weak self] id in self?.state.withLock { $0.subscribers.remove(id) } })
     }
@@ -121,18 +124,21 @@ public final class GroupMember: Sendable {
         node.replaceClient(newClient)
     }
 
-    /// Leaves the group (our node is deleted) and stops following it. The client stays open.
+    /// Leaves the group (our node is deleted), stops following it and finishes every ``changes()`` stream.
+    /// The client stays open. Idempotent; every call returns once the member's tasks have ended.
     public func close() async {
-        let (driver, cache, subscribers) = state.withLock { state in
-            state.closed = true
-            defer { state.cache = nil; state.driver = nil }
-            return (state.driver, state.cache, state.subscribers.removeAll())
+        state.withLock { _ = $0.lifecycle.close() }
+        await closer.run { [self] in
+            let (driver, cache, subscribers) = state.withLock { state in
+                defer { state.cache = nil; state.driver = nil }
+                return (state.driver, state.cache, state.subscribers.removeAll())
+            }
+            await cache?.close()  // finishes the stream the driver reads, before the driver is cancelled
+            driver?.cancel()
+            await driver?.value
+            for subscriber in subscribers { subscriber.finish() }
+            await node.close()
         }
-        cache?.close()  // finishes the stream the driver reads, before the driver is cancelled
-        driver?.cancel()
-        await driver?.value
-        for subscriber in subscribers { subscriber.finish() }
-        await node.close()
     }
 
     // MARK: - Following the directory
@@ -145,7 +151,7 @@ public final class GroupMember: Sendable {
             state.cache = cache
             return !state.closed
         }
-        if !keep { cache.close() }
+        if !keep { await cache.close() }
         return (cache, events)
     }
 
@@ -225,7 +231,10 @@ public final class GroupMember: Sendable {
     }
 
     private func finishSubscribers() {
-        let subscribers = state.withLock { $0.subscribers.removeAll() }
+        let subscribers = state.withLock { state in
+            state.streamsEnded = true
+            return state.subscribers.removeAll()
+        }
         for subscriber in subscribers { subscriber.finish() }
     }
 }

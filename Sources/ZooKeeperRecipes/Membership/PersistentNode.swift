@@ -7,8 +7,8 @@ public import ZooKeeperClient
 ///
 /// ```swift
 /// let node = try PersistentNode(client: zk, path: "/workers/host-a", mode: .ephemeral, data: Array("up".utf8))
-/// node.start()
-/// guard try await node.waitForInitialCreate(timeout: .seconds(10)) else { … }
+/// try await node.start()
+/// try await node.waitForInitialCreate(timeout: .seconds(10))   // throws PersistentNodeError.timedOut
 /// try await node.setData(Array("busy".utf8))   // stored for re-creation and written now
 /// await node.close()                            // deletes the node
 /// ```
@@ -40,7 +40,8 @@ public import ZooKeeperClient
 /// - ``setData(_:)`` may be called at any time, before the first create too: the data is kept for every
 ///   re-creation (Curator throws before the initial create).
 /// - ``close()`` deletes the node (guaranteed delete) and stops; it does not close the client.
-public final class PersistentNode: Sendable {
+/// - A ``LongLivedRecipe``: ``withStarted(_:)`` scopes ``start()`` and ``close()``.
+public final class PersistentNode: LongLivedRecipe {
     /// Where the node lives (for protected or sequential modes, the parent and name prefix).
     public let path: ZNodePath
     public let mode: CreateMode
@@ -69,8 +70,9 @@ public final class PersistentNode: Sendable {
         /// `data` may not be on the node yet (a create raced `setData`, or its write failed).
         var pendingWrite = false
         var node: Node?
-        var started = false
-        var closed = false
+        var lifecycle = RecipeLifecycle()
+        var started: Bool { lifecycle.started }
+        var closed: Bool { lifecycle.closed }
         var generation: UInt64 = 0
         var subscribers = Subscribers<String>()
         var driver: Task<Void, Never>?
@@ -82,6 +84,7 @@ public final class PersistentNode: Sendable {
     let state: Mutex<State>
     let events: AsyncStream<Event>
     let eventSink: AsyncStream<Event>.Continuation
+    private let closer = CloseOnce()
 
     /// - Parameters:
     ///   - path: the node's path; for protected or sequential modes, the parent plus the name prefix.
@@ -131,14 +134,15 @@ public final class PersistentNode: Sendable {
     /// The data the node has (or will have when recreated).
     public var data: [UInt8] { state.withLock { $0.data } }
 
-    /// Starts creating and keeping the node (returns at once). A second call does nothing.
-    public func start() {
-        let client = state.withLock { state -> ZooKeeperClient? in
-            guard !state.started, !state.closed else { return nil }
-            state.started = true
+    /// Starts creating and keeping the node (returns at once; ``waitForInitialCreate(timeout:)`` waits for the
+    /// node, ``createdPaths()`` reports each creation).
+    /// - Throws: ``RecipeLifecycleError/alreadyStarted`` on a second call, ``RecipeLifecycleError/closed``
+    ///   after ``close()``.
+    public func start() async throws {
+        let client = try state.withLock { state -> ZooKeeperClient in
+            try state.lifecycle.start()
             return state.client
         }
-        guard let client else { return }
         let driver = Task { [weak self] in
             guard let events = self?.events else { return }
             for await event in events {
@@ -151,26 +155,18 @@ public final class PersistentNode: Sendable {
         follow(client)
     }
 
-    /// Waits until the node has been created (or adopted) once.
-    /// - Returns: `false` if `timeout` passes first or the node is closed.
-    public func waitForInitialCreate(timeout: Duration) async throws -> Bool {
-        let created = createdPaths()
-        return try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in created { return true }
-                return false
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return false
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? false
-        }
+    /// Waits until the node exists (created or adopted; returns at once if it does).
+    /// - Parameter timeout: `nil` waits as long as the node is kept.
+    /// - Throws: ``PersistentNodeError/timedOut`` when `timeout` passes first; ``RecipeLifecycleError/closed``
+    ///   when the node is closed first; `CancellationError` when the task is cancelled.
+    public func waitForInitialCreate(timeout: Duration?) async throws {
+        try await RecipeWait.until(createdPaths(), timeout: timeout, timedOut: PersistentNodeError.timedOut,
+                                  satisfiedNow: actualPath != nil) { _ in true }
     }
 
-    /// The path of each creation or adoption of our node (Curator's `PersistentNodeListener.nodeCreated`),
-    /// starting with the current one if the node exists; finishes on ``close()``.
+    /// A new stream for this subscriber: the path of each creation or adoption of our node (Curator's
+    /// `PersistentNodeListener.nodeCreated`), starting with the current one if the node exists; finishes on
+    /// ``close()``.
     public func createdPaths() -> AsyncStream<String> {
         Subscribers.stream(register: { continuation in
             state.withLock { state -> UInt64? in
@@ -213,19 +209,22 @@ public final class PersistentNode: Sendable {
         eventSink.yield(.clientReplaced)
     }
 
-    /// Stops keeping the node and deletes it (guaranteed delete). The client stays open.
+    /// Stops keeping the node, deletes it (guaranteed delete) and finishes every ``createdPaths()`` stream.
+    /// The client stays open. Idempotent; every call returns once the node's tasks have ended.
     public func close() async {
-        let (tasks, subscribers) = state.withLock { state in
-            state.closed = true
-            defer { state.forwarder = nil; state.monitor = nil; state.retry = nil }
-            return ([state.driver, state.monitor, state.forwarder, state.retry], state.subscribers.removeAll())
+        state.withLock { _ = $0.lifecycle.close() }
+        await closer.run { [self] in
+            let (tasks, subscribers) = state.withLock { state in
+                defer { state.forwarder = nil; state.monitor = nil; state.retry = nil }
+                return ([state.driver, state.monitor, state.forwarder, state.retry], state.subscribers.removeAll())
+            }
+            eventSink.finish()
+            for task in tasks { task?.cancel() }
+            // Any create in flight has returned (or its reply is lost); our requests after it see its effect.
+            for task in tasks { await task?.value }
+            for subscriber in subscribers { subscriber.finish() }
+            await deleteOwnNode()
         }
-        eventSink.finish()
-        for task in tasks { task?.cancel() }
-        // Any create in flight has returned (or its reply is lost); our requests after it see its effect.
-        await tasks[0]?.value
-        for subscriber in subscribers { subscriber.finish() }
-        await deleteOwnNode()
     }
 
     /// Follows `client`'s connection states (replacing the previous monitor).
@@ -252,10 +251,13 @@ public final class PersistentNode: Sendable {
 public enum PersistentNodeError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The mode, ttl or path cannot make a node that can be kept in place.
     case invalidConfiguration(String)
+    /// ``PersistentNode/waitForInitialCreate(timeout:)``: the timeout passed before the node existed.
+    case timedOut
 
     public var description: String {
         switch self {
         case .invalidConfiguration(let reason): return "invalid persistent node: \(reason)"
+        case .timedOut: return "persistent node: timed out waiting for the node"
         }
     }
 }

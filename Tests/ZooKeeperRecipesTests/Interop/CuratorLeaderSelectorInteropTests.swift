@@ -43,7 +43,7 @@ struct CuratorLeaderSelectorInteropTests {
                 let selectors = clients.enumerated().map { LeaderSelector(client: $1, path: path, id: "swift-\($0)") }
                 for (index, selector) in selectors.enumerated() {
                     let client = clients[index]
-                    try selector.start(autoRequeue: true) { _ in
+                    try await selector.start(autoRequeue: true) { _ in
                         // Counted before the flag is read, so once stopping is set and inBody is 0 no term
                         // touches the counter any more (close then cancels nothing half-done).
                         inBody.update { $0 += 1 }

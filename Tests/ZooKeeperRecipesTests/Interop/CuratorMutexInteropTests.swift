@@ -323,10 +323,12 @@ struct CuratorMutexInteropTests {
                             var terms = 0
                             while terms < 5 || !javaDone.get {
                                 let latch = LeaderLatch(client: client, path: path, id: "swift-\(index)")
-                                try latch.start()
-                                guard try await latch.awaitLeadership(timeout: .seconds(60)) else {
+                                try await latch.start()
+                                do {
+                                    try await latch.waitForLeadership(timeout: .seconds(60))
+                                } catch {
                                     await latch.close()
-                                    throw CuratorToolchain.InteropError(message: "swift-\(index) never led")
+                                    throw CuratorToolchain.InteropError(message: "swift-\(index) never led: \(error)")
                                 }
                                 let children = try await client.getChildren(path)
                                 if children.count > clients.count { mixed.update { $0 = true } }
