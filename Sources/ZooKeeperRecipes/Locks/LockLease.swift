@@ -197,21 +197,20 @@ public final class LockLease: Sendable {
         // Captures only values, not the lease: a lease dropped without release is not kept alive by it.
         let client = client, path = path, sessionID = sessionID
         return Task.detached { [weak self] in
-            var retries = 0
             while !Task.isCancelled {
                 do {
-                    let (_, stat, watch) = try await client.getDataWatching(try ZNodePath(path))
-                    retries = 0
+                    // Disconnected: the connection monitor reports the state; re-armed once back.
+                    let (_, stat, watch) = try await retrying(.sessionUpkeep, client) {
+                        try await client.getDataWatching(try ZNodePath(path))
+                    }
                     // Ours only if our session owns it (another's cannot take the name: it is unique).
                     if stat.ephemeralOwner != sessionID { break }
                     if try await watch.event().type == .nodeDeleted { break }
                     // A data change (someone wrote to a lock node): re-arm.
                 } catch let error as ZooKeeperError where error.code == .noNode {
                     break
-                } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                    // Disconnected: the connection monitor reports the state; re-arm once back.
-                    try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
-                    retries += 1
+                } catch let error as ZooKeeperError where error.isRecipeRetryable && !client.connectionState.isLost {
+                    // The watch died with the connection: re-arm it.
                 } catch {
                     return  // session over (the connection monitor reports it), cancelled, closed
                 }
@@ -279,21 +278,16 @@ public final class LockLease: Sendable {
     /// Deletes `path` if `sessionID` (still the client's session) owns it; retries connection loss.
     static func deleteIfOwned(client: ZooKeeperClient, path: String, sessionID: Int64) async {
         guard let node = try? ZNodePath(path) else { return }
-        var retries = 0
-        while !Task.isCancelled {
-            // Another session, or none: ours is over, and its ephemerals went with it.
-            guard client.session?.id == sessionID else { return }
-            if case .lost = client.connectionState { return }
-            do {
+        do {
+            try await retrying(.sessionUpkeep, client) {
+                try Task.checkCancellation()
+                // Another session, or none: ours is over, and its ephemerals went with it.
+                guard client.session?.id == sessionID else { return }
                 guard let stat = try await client.exists(node), stat.ephemeralOwner == sessionID else { return }
                 try await client.delete(node)  // the name is unique: checked ours, it stays ours
-                return
-            } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
-                retries += 1
-            } catch {
-                return  // gone (noNode), session over, client closed
             }
+        } catch {
+            return  // gone (noNode), session over or lost, client closed, cancelled
         }
     }
 }

@@ -131,12 +131,15 @@ extension DistributedQueue {
     }
 
     /// Deletes the item and our claim (plus the writes `extra`) in one transaction, retrying through
-    /// connection loss.
+    /// connection loss (at the policy's first backoff step, until the connection is lost for good).
     private func remove(_ node: ZNodePath, claim: ZNodePath, also extra: [Operation] = []) async throws {
         var madeDirectories = 0
         while true {
             do {
-                _ = try await client.multi([.delete(node), .delete(claim)] + extra)
+                // Until it is answered or the connection is lost: the item is ours to remove.
+                _ = try await retrying(retryPolicy.untilSessionEnds(backoffGrowthLimit: 0), client) {
+                    try await client.multi([.delete(node), .delete(claim)] + extra)
+                }
                 return
             } catch let error as ZooKeeperError where error.code == .noNode {
                 if madeDirectories < 2, try await madeMissingDirectory(for: error) {
@@ -147,9 +150,6 @@ extension DistributedQueue {
                 // ours committed — unless the claim is gone too (session over): then just clean up.
                 await GuaranteedDelete.run(client: client, path: claim)
                 return
-            } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                if case .lost = client.connectionState { throw error }
-                try await Task.sleep(for: retryPolicy.delay(beforeRetry: 0))
             }
         }
     }

@@ -46,19 +46,14 @@ struct ProtectedCreate: Sendable {
     func create(
         data: [UInt8], mode: CreateMode, ttl: Duration? = nil, policy: RetryPolicy, mayExist: Bool = false
     ) async throws -> Created {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var retries = 0
         var mayExist = mayExist
-        while true {
+        return try await retrying(policy, client) {
             do {
                 if mayExist, let found = try await findOwn() { return found }
                 return try await createOnce(data: data, mode: mode, ttl: ttl, policy: policy)
             } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                mayExist = true
-                guard policy.allowsRetry(after: retries, elapsed: clock.now - start) else { throw error }
-                try await Task.sleep(for: policy.delay(beforeRetry: retries))
-                retries += 1
+                mayExist = true  // the create may have happened: the retry looks for it first
+                throw error
             }
         }
     }
