@@ -17,8 +17,9 @@ extension DistributedQueue {
     /// ```
     ///
     /// - Parameter timeout: the longest wait for an item; `nil` waits until one comes or the task is cancelled.
-    /// - Returns: `body`'s result, or `nil` if `timeout` passed first.
-    /// - Throws: `body`'s error (after the item was handled by ``errorMode`` and the backoff); `CancellationError`;
+    /// - Returns: `body`'s result.
+    /// - Throws: ``QueueError/timedOut`` if `timeout` passed before an item could be claimed (nothing was
+    ///   processed); `body`'s error (after the item was handled by ``errorMode`` and the backoff); `CancellationError`;
     ///   a non-retryable ``ZooKeeperError`` — `sessionExpired` after `body` ran means the item may be
     ///   processed again by another consumer (that is what at-least-once allows).
     ///
@@ -27,10 +28,12 @@ extension DistributedQueue {
     /// idempotent. Consumers using ``take(timeout:)`` on the same queue respect claims.
     public func process<Result: Sendable>(
         timeout: Duration? = nil, _ body: (Item) async throws -> Result
-    ) async throws -> Result? {
-        try await firstTaken(deadline: RecipeSupport.deadline(after: timeout), notBefore: { _ in nil }) { child in
-            try await processNode(child, body)
+    ) async throws -> Result {
+        let processed = try await firstTaken(deadline: RecipeSupport.deadline(after: timeout), notBefore: { _ in nil }) {
+            child in try await processNode(child, body)
         }
+        guard let processed else { throw QueueError.timedOut }
+        return processed
     }
 
     /// Claims `child`, runs `body` on its item, then removes item and claim together; `.skipped` if the
