@@ -50,7 +50,7 @@ public enum LeaseStatus: Sendable, Hashable {
 ///   hold; the node is deleted when the last one is released.
 public final class LockLease: Sendable {
     /// The lock node's path, e.g. `/locks/orders/_c_…-lock-0000000042`.
-    public let path: String
+    public let path: ZNodePath
     /// The lock node's creation zxid; strictly increasing across successive holders.
     public let fencingToken: Int64
     /// The session that holds the lock.
@@ -72,7 +72,7 @@ public final class LockLease: Sendable {
 
     init(client: ZooKeeperClient, holding: LockContenders.Holding) {
         self.client = client
-        path = holding.path
+        path = holding.nodePath
         fencingToken = holding.czxid
         sessionID = holding.sessionID
         state = Mutex(State())
@@ -121,7 +121,7 @@ public final class LockLease: Sendable {
         // A lost lease's node is already being deleted in the background (see `abandonNode`): do not
         // block the caller until a server is reachable again.
         if status == .lost { return }
-        await GuaranteedDelete.run(client: client, path: try ZNodePath(path))
+        await GuaranteedDelete.run(client: client, path: path)
         finish(.released)
     }
 
@@ -165,7 +165,7 @@ public final class LockLease: Sendable {
                     // Same session (a new one would be .lost first): check the node is still ours.
                     let owned: Bool
                     do {
-                        let stat = try await self.client.exists(try ZNodePath(self.path))
+                        let stat = try await self.client.exists(self.path)
                         owned = stat?.ephemeralOwner == self.sessionID
                     } catch {
                         continue  // connection lost again: the next state decides
@@ -201,7 +201,7 @@ public final class LockLease: Sendable {
                 do {
                     // Disconnected: the connection monitor reports the state; re-armed once back.
                     let (_, stat, watch) = try await retrying(.sessionUpkeep, client) {
-                        try await client.getDataWatching(try ZNodePath(path))
+                        try await client.getDataWatching(path)
                     }
                     // Ours only if our session owns it (another's cannot take the name: it is unique).
                     if stat.ephemeralOwner != sessionID { break }
@@ -276,8 +276,7 @@ public final class LockLease: Sendable {
     }
 
     /// Deletes `path` if `sessionID` (still the client's session) owns it; retries connection loss.
-    static func deleteIfOwned(client: ZooKeeperClient, path: String, sessionID: Int64) async {
-        guard let node = try? ZNodePath(path) else { return }
+    static func deleteIfOwned(client: ZooKeeperClient, path node: ZNodePath, sessionID: Int64) async {
         do {
             try await retrying(.sessionUpkeep, client) {
                 try Task.checkCancellation()
