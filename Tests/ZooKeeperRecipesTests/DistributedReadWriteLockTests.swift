@@ -246,7 +246,7 @@ struct DistributedReadWriteLockTests {
                 try await server.expireSession(clients[0].session)
                 let leases = [try await readers[0].value, try await readers[1].value]
                 #expect(leases.allSatisfy { $0.fencingToken > writer.fencingToken })
-                await writer.waitUntilEnded()
+                await writer.waitForEnd()
                 #expect(writer.status == .lost)
                 for lease in leases { try await lease.release() }
                 #expect(try await leftovers(clients[1], path).isEmpty)

@@ -140,7 +140,7 @@ struct DistributedSemaphoreTests {
                 try await waitForChildren(clients[1], try path.appending("leases"), count: 2)
                 try await server.expireSession(clients[0].session)
                 let lease = try await waiter.value
-                await holder.waitUntilEnded()
+                await holder.waitForEnd()
                 #expect(holder.status == .lost)
                 #expect(lease.fencingToken > holder.fencingToken)
                 try await lease.release()

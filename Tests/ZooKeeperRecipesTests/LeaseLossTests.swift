@@ -50,7 +50,7 @@ struct LeaseLossTests {
                 for held in [lease, read] {
                     #expect(held.status == .held)
                     try await clients[1].delete(held.path)
-                    try await withTimeout(.seconds(10)) { await held.waitUntilEnded() }
+                    try await withTimeout(.seconds(10)) { await held.waitForEnd() }
                     #expect(held.status == .lost)
                     try await held.release()
                     #expect(held.status == .lost, "a release after the loss does not turn it into released")
@@ -103,7 +103,7 @@ struct LeaseLossTests {
                 let states = clients[0].connectionStates()
                 await (try server.faults).pause(for: .seconds(6))
                 try await waitForState(states, within: .seconds(15)) { $0 == .presumedExpired }
-                try await withTimeout(.seconds(5)) { await lease.waitUntilEnded() }
+                try await withTimeout(.seconds(5)) { await lease.waitForEnd() }
                 #expect(lease.status == .lost)
                 try await waitForState(states, within: .seconds(15)) { $0 == .reconnected }
                 #expect(clients[0].session?.id == session, "the same session came back")

@@ -91,7 +91,11 @@ public final class LockLease: Sendable {
     public var statusChanges: AsyncStream<LeaseStatus> { statusStream }
 
     /// Returns when the lease is lost or released (at once if it already is), or when the task is cancelled.
-    public func waitUntilEnded() async {
+    @available(*, deprecated, renamed: "waitForEnd()")
+    public func waitUntilEnded() async { await waitForEnd() }
+
+    /// Returns when the lease is lost or released (at once if it already is), or when the task is cancelled.
+    public func waitForEnd() async {
         let id = nextWaiter.add(1, ordering: .relaxed).newValue
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
