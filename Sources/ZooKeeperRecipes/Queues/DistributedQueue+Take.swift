@@ -67,14 +67,9 @@ extension DistributedQueue {
             do {
                 // However long the outage: the helper stops only when the connection is lost for good.
                 return try await retrying(retryPolicy.untilSessionEnds(backoffGrowthLimit: 8), client) {
-                    do {
-                        let owner = try await client.exists(receipt)?.ephemeralOwner
-                        if let owner, owner == client.session?.id { return true }
-                        return try await client.exists(node) == nil ? false : nil
-                    } catch let error as ZooKeeperError {
-                        last = error
-                        throw error
-                    }
+                    let owner = try await client.exists(receipt)?.ephemeralOwner
+                    if let owner, owner == client.session?.id { return true }
+                    return try await client.exists(node) == nil ? false : nil
                 }
             } catch let error as ZooKeeperError where error.isRecipeRetryable || error.isSessionTerminal {
                 last = error  // the connection is lost, or the session over

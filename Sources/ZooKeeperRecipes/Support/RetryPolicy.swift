@@ -116,6 +116,12 @@ extension ZooKeeperError {
 
 /// Runs `operation`, retrying it under `policy` when it fails with a retryable ``ZooKeeperError``.
 ///
+/// The recipes' one retry loop: every retry of connection loss goes through it. A call that must be
+/// retried for as long as the session lives uses a policy without limits (``RetryPolicy/forever``, or
+/// one with `maxRetries` and `maxElapsed` `nil`): it then ends with an answer, a non-retryable error, the
+/// connection being lost for good, or cancellation. A deadline that must also cut short an in-flight
+/// request is the caller's (a task group racing a sleep), not the policy's.
+///
 /// - Throws: the last error once the policy gives up; any non-retryable error at once (session expiry,
 ///   a closed client, `noNode`, …); `CancellationError` if the calling task is cancelled.
 public func retrying<T>(
