@@ -12,7 +12,7 @@ struct BarrierTests {
             try await withClients(4, on: server) { clients in
                 let path: ZNodePath = "/barriers/simple"
                 let coordinator = DistributedBarrier(client: clients[0], path: path)
-                #expect(try await coordinator.waitOnBarrier(timeout: .seconds(5)), "an unset barrier does not hold")
+                try await coordinator.waitForRelease(timeout: .seconds(5))  // an unset barrier does not hold
                 try await coordinator.setBarrier()
                 try await coordinator.setBarrier()  // idempotent
                 #expect(try await coordinator.isSet())
@@ -23,12 +23,14 @@ struct BarrierTests {
                     for client in clients.dropFirst() {
                         group.addTask {
                             let waiter = DistributedBarrier(client: client, path: path)
-                            try await waiter.waitOnBarrier()
+                            try await waiter.waitForRelease()
                             released.update { $0.append(removed.get) }
                         }
                     }
                     // The barrier holds (a bounded wait times out) while it is set.
-                    #expect(try await DistributedBarrier(client: clients[1], path: path).waitOnBarrier(timeout: .milliseconds(200)) == false)
+                    await #expect(throws: BarrierError.timedOut) {
+                        try await DistributedBarrier(client: clients[1], path: path).waitForRelease(timeout: .milliseconds(200))
+                    }
                     #expect(released.get.isEmpty)
                     removed.update { $0 = true }
                     try await coordinator.removeBarrier()
@@ -52,12 +54,10 @@ struct BarrierTests {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for barrier in barriers.prefix(4) {
                         group.addTask {
-                            let didEnter = try await barrier.enter(timeout: .seconds(20))
-                            #expect(didEnter)
+                            try await barrier.enter(timeout: .seconds(20))
                             entered.update { $0 += 1 }
                             for await _ in gate.stream { break }  // compute until the test says leave
-                            let didLeave = try await barrier.leave(timeout: .seconds(20))
-                            #expect(didLeave)
+                            try await barrier.leave(timeout: .seconds(20))
                             left.update { $0 += 1 }
                         }
                     }
@@ -66,7 +66,7 @@ struct BarrierTests {
                     #expect(try await barriers[4].client.exists(barriers[4].readyPath) == nil)
                     #expect(entered.get == 0, "early arrivals wait for the fifth")
 
-                    #expect(try await barriers[4].enter(timeout: .seconds(20)))
+                    try await barriers[4].enter(timeout: .seconds(20))
                     try await eventually(within: .seconds(10)) { entered.get == 4 }
                     #expect(try await clients[0].exists(barriers[0].readyPath) != nil)
 
@@ -81,7 +81,7 @@ struct BarrierTests {
                         return Set(children.filter { $0 != "ready" }) == remaining
                     }
                     #expect(left.get == 0, "early leavers wait for the last member")
-                    #expect(try await barriers[4].leave(timeout: .seconds(20)))
+                    try await barriers[4].leave(timeout: .seconds(20))
                     try await group.waitForAll()
                 }
                 #expect(left.get == 4)
@@ -96,10 +96,8 @@ struct BarrierTests {
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/barriers/short"
                 let first = DistributedDoubleBarrier(client: clients[0], path: path, memberCount: 3)
-                let entered = try await first.enter(timeout: .milliseconds(300))
-                #expect(entered == false)
-                let left = try await first.leave(timeout: .seconds(5))
-                #expect(left)
+                await #expect(throws: BarrierError.timedOut) { try await first.enter(timeout: .milliseconds(300)) }
+                try await first.leave(timeout: .seconds(5))
                 let children = try await clients[1].getChildren(path)
                 #expect(children.isEmpty)
             }
@@ -113,15 +111,15 @@ struct BarrierTests {
                 let path: ZNodePath = "/barriers/drop"
                 let coordinator = DistributedBarrier(client: clients[0], path: path)
                 try await coordinator.setBarrier()
-                let waiter = Task { try await DistributedBarrier(client: clients[1], path: path).waitOnBarrier(timeout: .seconds(20)) }
+                let waiter = Task { try await DistributedBarrier(client: clients[1], path: path).waitForRelease(timeout: .seconds(20)) }
                 let states = clients[1].connectionStates()
                 try await server.dropConnection(of: clients[1].session)
                 try await waitForState(states) { $0 == .reconnected }
-                let early = try await DistributedBarrier(client: clients[1], path: path).waitOnBarrier(timeout: .milliseconds(100))
-                #expect(early == false, "still held after the reconnection")
+                await #expect(throws: BarrierError.timedOut, "still held after the reconnection") {
+                    try await DistributedBarrier(client: clients[1], path: path).waitForRelease(timeout: .milliseconds(100))
+                }
                 try await coordinator.removeBarrier()
-                let released = try await waiter.value
-                #expect(released)
+                try await waiter.value  // released
             }
         }
     }

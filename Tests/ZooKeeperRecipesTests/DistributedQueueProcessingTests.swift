@@ -17,7 +17,7 @@ struct DistributedQueueProcessingTests {
         try await withRecipeServer { server in
             try await withClients(1, on: server) { clients in
                 let queue = DistributedQueue<String>(client: clients[0], path: "/queues/process")
-                #expect(try await queue.process(timeout: .milliseconds(100)) { $0 } == nil)
+                await #expect(throws: QueueError.timedOut) { try await queue.process(timeout: .milliseconds(100)) { $0 } }
                 for word in ["a", "b", "c"] { try await queue.put(word) }
                 var seen: [String] = []
                 for _ in 0..<3 {
@@ -127,12 +127,17 @@ struct DistributedQueueProcessingTests {
                         group.addTask {
                             let queue = DistributedQueue<QueueItem>(client: clients[consumer], path: path)
                             while handled.get.count < 2 * perProducer {
-                                if consumer == 4 {
-                                    if let item = try await queue.take(timeout: .milliseconds(300)) { handled.update { $0.append(item) } }
-                                } else {
-                                    _ = try await queue.process(timeout: .milliseconds(300)) { item in
+                                do {
+                                    if consumer == 4 {
+                                        let item = try await queue.take(timeout: .milliseconds(300))
                                         handled.update { $0.append(item) }
+                                    } else {
+                                        try await queue.process(timeout: .milliseconds(300)) { item in
+                                            handled.update { $0.append(item) }
+                                        }
                                     }
+                                } catch QueueError.timedOut {
+                                    continue  // none free yet
                                 }
                             }
                         }

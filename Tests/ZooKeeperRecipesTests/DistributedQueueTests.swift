@@ -18,7 +18,7 @@ struct DistributedQueueTests {
                 let queue = DistributedQueue<QueueItem>(client: clients[0], path: "/queues/basic")
                 #expect(try await queue.poll() == nil)
                 #expect(try await queue.peek() == nil)
-                #expect(try await queue.take(timeout: .milliseconds(100)) == nil)
+                await #expect(throws: QueueError.timedOut) { try await queue.take(timeout: .milliseconds(100)) }
                 for index in 0..<3 { try await queue.put(QueueItem(producer: 0, index: index)) }
                 let children = try await clients[0].getChildren("/queues/basic")
                 #expect(children.sorted() == ["queue-0000000000", "queue-0000000001", "queue-0000000002"])
@@ -71,7 +71,8 @@ struct DistributedQueueTests {
                             let queue = DistributedQueue<QueueItem>(client: clients[2 + consumer], path: path)
                             var mine: [QueueItem] = []
                             while total.get < 2 * perProducer {
-                                guard let item = try await queue.take(timeout: .milliseconds(300)) else { continue }
+                                let item: QueueItem
+                                do { item = try await queue.take(timeout: .milliseconds(300)) } catch QueueError.timedOut { continue }
                                 total.update { $0 += 1 }
                                 mine.append(item)
                             }
@@ -137,7 +138,7 @@ struct DistributedQueueTests {
                 let consumer = DistributedQueue<Int>(client: clients[0], path: path)
                 async let takes: [Int] = {
                     var values: [Int] = []
-                    while values.count < 20, let value = try await consumer.take(timeout: .seconds(20)) { values.append(value) }
+                    while values.count < 20 { values.append(try await consumer.take(timeout: .seconds(20))) }
                     return values
                 }()
                 for value in 0..<10 { try await producer.put(value) }
@@ -222,7 +223,7 @@ struct DistributedQueueTests {
                 #expect(ContinuousClock.now - start >= .milliseconds(950))
                 #expect(try await consumer.take(timeout: .seconds(10)) == "late")
                 #expect(ContinuousClock.now - start >= .milliseconds(1950), "not before it is due")
-                #expect(try await consumer.take(timeout: .milliseconds(50)) == nil)
+                await #expect(throws: QueueError.timedOut) { try await consumer.take(timeout: .milliseconds(50)) }
             }
         }
     }

@@ -106,7 +106,7 @@ struct DistributedSemaphoreTests {
                 await #expect(throws: CancellationError.self) { _ = try await waiter.value }
                 try await holder.release()
                 let lease = try await queued.value
-                #expect(try await clients[0].getChildren(semaphores[0].leasesPath) == [String(lease.path.split(separator: "/").last!)])
+                #expect(try await clients[0].getChildren(semaphores[0].leasesPath) == [lease.path.name])
                 try await lease.release()
                 #expect(try await leftovers(clients[0], semaphores[0].leasesPath).isEmpty)
                 #expect(try await leftovers(clients[0], semaphores[0].locksPath).isEmpty)
@@ -140,7 +140,7 @@ struct DistributedSemaphoreTests {
                 try await waitForChildren(clients[1], try path.appending("leases"), count: 2)
                 try await server.expireSession(clients[0].session)
                 let lease = try await waiter.value
-                await holder.waitUntilEnded()
+                await holder.waitForEnd()
                 #expect(holder.status == .lost)
                 #expect(lease.fencingToken > holder.fencingToken)
                 try await lease.release()
@@ -194,7 +194,7 @@ struct DistributedSemaphoreTests {
                 try await waitForState(states) { $0 == .reconnected }  // the reply really was lost
                 let leases = try await clients[1].getChildren(semaphore.leasesPath)
                 #expect(leases.count == 1, "one lease node, not an orphan plus a second: \(leases)")
-                #expect(lease.path.hasSuffix(leases.first ?? "?"))
+                #expect(lease.path.string.hasSuffix(leases.first ?? "?"))
                 try await lease.release()
                 // The single lease is free for another session at once.
                 let other = try await DistributedSemaphore(client: clients[1], path: path, maxLeases: 1).acquire(timeout: .seconds(5))

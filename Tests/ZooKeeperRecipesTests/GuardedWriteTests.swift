@@ -26,7 +26,7 @@ struct GuardedWriteTests {
                 #expect(lease.status == .held)
 
                 // The node goes (an operator, or the server expiring the session): nothing is written.
-                try await other.delete(try ZNodePath(lease.path))
+                try await other.delete(lease.path)
                 await #expect(throws: LockError.leaseLost) {
                     try await lease.guardedSetData("/orders", data: Array("stale".utf8))
                 }

@@ -12,7 +12,7 @@ struct LeaseLossTests {
         try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/locks/cleared"
-                let entered = Box<String?>(nil)
+                let entered = Box<ZNodePath?>(nil)
                 let cancelled = Box(false)
                 let holder = Task {
                     try await DistributedMutex(client: clients[0], path: path).withLock { lease in
@@ -28,7 +28,7 @@ struct LeaseLossTests {
                 defer { holder.cancel() }
                 try await eventually(within: .seconds(10)) { entered.get != nil }
                 // An operator clears the "stuck" lock.
-                try await clients[1].delete(try ZNodePath(entered.get!))
+                try await clients[1].delete(entered.get!)
                 try await eventually(within: .seconds(10)) { cancelled.get }
                 let outcome = await holder.result
                 #expect(throws: LockError.leaseLost) { try outcome.get() }
@@ -49,8 +49,8 @@ struct LeaseLossTests {
                     .readLock.acquire(timeout: .seconds(5))
                 for held in [lease, read] {
                     #expect(held.status == .held)
-                    try await clients[1].delete(try ZNodePath(held.path))
-                    try await withTimeout(.seconds(10)) { await held.waitUntilEnded() }
+                    try await clients[1].delete(held.path)
+                    try await withTimeout(.seconds(10)) { await held.waitForEnd() }
                     #expect(held.status == .lost)
                     try await held.release()
                     #expect(held.status == .lost, "a release after the loss does not turn it into released")
@@ -103,12 +103,12 @@ struct LeaseLossTests {
                 let states = clients[0].connectionStates()
                 await (try server.faults).pause(for: .seconds(6))
                 try await waitForState(states, within: .seconds(15)) { $0 == .presumedExpired }
-                try await withTimeout(.seconds(5)) { await lease.waitUntilEnded() }
+                try await withTimeout(.seconds(5)) { await lease.waitForEnd() }
                 #expect(lease.status == .lost)
                 try await waitForState(states, within: .seconds(15)) { $0 == .reconnected }
                 #expect(clients[0].session?.id == session, "the same session came back")
                 // Left behind, the node would block every other contender for the session's lifetime.
-                let node = try ZNodePath(lease.path)
+                let node = lease.path
                 try await eventually(within: .seconds(10)) { try await clients[1].exists(node) == nil }
                 let next = try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(5))
                 try await next.release()

@@ -25,7 +25,9 @@ struct QueueErrorModeTests {
                 #expect(try await queue.take(timeout: .seconds(5)) == "a")
                 #expect(try await queue.poll() == "b")
                 #expect(try await queue.process(timeout: .seconds(5)) { $0 } == "c")
-                #expect(try await queue.take(timeout: .milliseconds(300)) == nil, "only the undecodable item is left")
+                await #expect(throws: QueueError.timedOut, "only the undecodable item is left") {
+                    try await queue.take(timeout: .milliseconds(300))
+                }
                 let raw = DistributedQueue<[UInt8]>(client: clients[0], path: path, serializer: .raw)
                 #expect(try await raw.poll() == Array("not json".utf8), "requeued, not lost")
             }

@@ -8,8 +8,7 @@ import ZooKeeperRecipes
 private func barriersExample(zk: ZooKeeperClient, compute: () async throws -> Void) async throws {
     let barrier = DistributedBarrier(client: zk, path: "/barriers/deploy")
     try await barrier.setBarrier()
-    let released = try await barrier.waitOnBarrier(timeout: .seconds(60))
-    _ = released
+    try await barrier.waitForRelease(timeout: .seconds(60))   // workers; throws BarrierError.timedOut
     try await barrier.removeBarrier()
 
     let double = DistributedDoubleBarrier(client: zk, path: "/barriers/job-7", memberCount: 5)

@@ -5,7 +5,7 @@ public import ZooKeeperClient
 /// ```swift
 /// let barrier = DistributedBarrier(client: zk, path: "/barriers/deploy")
 /// try await barrier.setBarrier()          // coordinator
-/// try await barrier.waitOnBarrier()       // workers: return once the coordinator removes it
+/// try await barrier.waitForRelease()      // workers: return once the coordinator removes it
 /// try await barrier.removeBarrier()       // coordinator: releases every waiter
 /// ```
 ///
@@ -60,17 +60,16 @@ public struct DistributedBarrier: Sendable {
     /// Waits until the barrier is removed (returns at once if it is not set).
     ///
     /// - Parameter timeout: the longest wait; `nil` waits for ever (or until cancelled).
-    /// - Returns: `true` once the barrier is gone, `false` if `timeout` passed first.
-    /// - Throws: `CancellationError`; a non-retryable ``ZooKeeperError`` (session expiry).
-    @discardableResult
-    public func waitOnBarrier(timeout: Duration? = nil) async throws -> Bool {
+    /// - Throws: ``BarrierError/timedOut`` if `timeout` passed while the barrier was still set;
+    ///   `CancellationError`; a non-retryable ``ZooKeeperError`` (session expiry).
+    public func waitForRelease(timeout: Duration? = nil) async throws {
         let deadline = RecipeSupport.deadline(after: timeout)
         while true {
             try Task.checkCancellation()
             let (stat, watch) = try await retrying(retryPolicy, client) { try await client.existsWatching(path) }
-            guard stat != nil else { return true }
+            guard stat != nil else { return }
             do {
-                guard try await RecipeSupport.wait(for: watch, until: deadline) else { return false }
+                guard try await RecipeSupport.wait(for: watch, until: deadline) else { throw BarrierError.timedOut }
             } catch let error as ZooKeeperError where error.isRecipeRetryable {
                 // The watch died with the connection: re-arm it with the next exists.
             }

@@ -62,9 +62,10 @@ public final class DistributedDoubleBarrier: Sendable {
 
     /// Enters the barrier: returns once `memberCount` members have entered.
     ///
-    /// - Returns: `true` once the group is complete, `false` if `timeout` passed first.
-    @discardableResult
-    public func enter(timeout: Duration? = nil) async throws -> Bool {
+    /// - Parameter timeout: the longest wait; `nil` waits until the group is complete or the task is cancelled.
+    /// - Throws: ``BarrierError/timedOut`` if `timeout` passed first (our node stays: call
+    ///   ``leave(timeout:)`` or close the session); `CancellationError`; a non-retryable ``ZooKeeperError``.
+    public func enter(timeout: Duration? = nil) async throws {
         let deadline = RecipeSupport.deadline(after: timeout)
         var (ready, watch) = try await retrying(retryPolicy, client) { try await client.existsWatching(readyPath) }
         try await createOurNode()
@@ -76,25 +77,26 @@ public final class DistributedDoubleBarrier: Sendable {
                     _ = try await retrying(retryPolicy, client) { try await client.create(readyPath) }
                 } catch let error as ZooKeeperError where error.code == .nodeExists {
                 }
-                return true
+                return
             }
             do {
-                guard try await RecipeSupport.wait(for: watch, until: deadline) else { return false }
+                guard try await RecipeSupport.wait(for: watch, until: deadline) else { throw BarrierError.timedOut }
             } catch let error as ZooKeeperError where error.isRecipeRetryable {
             }
             (ready, watch) = try await retrying(retryPolicy, client) { try await client.existsWatching(readyPath) }
         }
-        return true
     }
 
     /// Leaves the barrier: returns once every member has left.
     ///
-    /// - Returns: `true` once all have left, `false` if `timeout` passed first — our node is deleted either
-    ///   way (also on cancellation), so the others can still finish leaving.
-    /// - Throws: ``DoubleBarrierError/ourNodeMissing`` if our node vanished while others remain (our
-    ///   session was replaced), ``DoubleBarrierError/lastNodeNotOurs``; a non-retryable ``ZooKeeperError``.
-    @discardableResult
-    public func leave(timeout: Duration? = nil) async throws -> Bool {
+    /// Our node is deleted whether or not the others leave in time (also on cancellation), so they can
+    /// still finish leaving.
+    ///
+    /// - Parameter timeout: the longest wait; `nil` waits until all have left or the task is cancelled.
+    /// - Throws: ``BarrierError/timedOut`` if `timeout` passed first (our node is deleted all the same);
+    ///   ``BarrierError/ourNodeMissing`` if our node vanished while others remain (our session was
+    ///   replaced), ``BarrierError/lastNodeNotOurs``; `CancellationError`; a non-retryable ``ZooKeeperError``.
+    public func leave(timeout: Duration? = nil) async throws {
         let deadline = RecipeSupport.deadline(after: timeout)
         var ourNodeShouldExist = true
         let result: Bool
@@ -109,7 +111,7 @@ public final class DistributedDoubleBarrier: Sendable {
             try await retrying(retryPolicy, client) { try await client.delete(readyPath) }
         } catch let error as ZooKeeperError where error.code == .noNode {
         }
-        return result
+        if !result { throw BarrierError.timedOut }
     }
 
     /// The leave protocol; `false` at `deadline` (our node deleted then too).
@@ -126,7 +128,7 @@ public final class DistributedDoubleBarrier: Sendable {
             children = children.filter { $0 != Self.readyNodeName }.sorted()
             if children.isEmpty { break }
             let ourIndex = children.firstIndex(of: ourName)
-            if ourIndex == nil, ourNodeShouldExist { throw DoubleBarrierError.ourNodeMissing(ourPath.string) }
+            if ourIndex == nil, ourNodeShouldExist { throw BarrierError.ourNodeMissing(ourPath.string) }
             if children == [ourName] {
                 try await deleteOurNode(true)
                 ourNodeShouldExist = false
@@ -179,12 +181,4 @@ public final class DistributedDoubleBarrier: Sendable {
         } catch let error as ZooKeeperError where error.code == .noNode {
         }
     }
-}
-
-/// A ``DistributedDoubleBarrier`` found the barrier in a state it cannot leave from.
-public enum DoubleBarrierError: Error, Hashable, Sendable {
-    /// Our member node is gone while others remain (our session expired and a new one took over).
-    case ourNodeMissing(String)
-    /// One member node remains and it is not ours.
-    case lastNodeNotOurs(String)
 }

@@ -169,7 +169,7 @@ public struct DistributedMutex: Sendable {
             group.addTask { try await body() }
             group.addTask {
                 await withTaskGroup(of: Void.self) { ends in
-                    for lease in leases { ends.addTask { await lease.waitUntilEnded() } }
+                    for lease in leases { ends.addTask { await lease.waitForEnd() } }
                     await ends.next()
                     ends.cancelAll()
                 }

@@ -73,7 +73,7 @@ extension DistributedMutex {
     /// Takes the read lock for the holder of `writer`: a plain ephemeral read node with the writer's
     /// sequence, held at once (nobody else holds while we hold the write lock).
     func downgrade(from writer: LockLease) async throws -> LockContenders.Holding {
-        let writerName = writer.path.split(separator: "/").last.map(String.init) ?? ""
+        let writerName = writer.path.name
         let sequence = LockContenders.sortKey(writerName, lockName: DistributedReadWriteLock.writeLockName)
         let creator = ProtectedCreate(client: client, parent: path, name: name + sequence)
         do {
@@ -81,7 +81,7 @@ extension DistributedMutex {
             guard let session = client.session?.id, node.ephemeralOwner == session else {
                 throw LockError.leaseLost
             }
-            return LockContenders.Holding(path: node.path, czxid: node.czxid, sessionID: session)
+            return LockContenders.Holding(nodePath: node.nodePath, czxid: node.czxid, sessionID: session)
         } catch {
             await creator.deleteAllOwn()
             throw error

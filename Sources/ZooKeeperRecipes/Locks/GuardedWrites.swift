@@ -13,8 +13,8 @@ enum GuardedWrite {
     ///
     /// - Throws: ``LockError/leaseLost`` when the guard node is gone; otherwise what ``ZooKeeperClient/multi(_:)``
     ///   throws, with ``ZooKeeperError/operationResults`` for `operations` only.
-    static func multi(client: ZooKeeperClient, guardNode: String, _ operations: [Operation]) async throws -> [OperationResult] {
-        let check = Operation.check(try ZNodePath(guardNode), version: -1)
+    static func multi(client: ZooKeeperClient, guardNode: ZNodePath, _ operations: [Operation]) async throws -> [OperationResult] {
+        let check = Operation.check(guardNode, version: -1)
         do {
             return Array(try await client.multi([check] + operations).dropFirst())
         } catch var error as ZooKeeperError {
@@ -25,6 +25,12 @@ enum GuardedWrite {
             if error.code == .sessionExpired { throw LockError.leaseLost }
             throw error
         }
+    }
+
+    /// The same, for callers that still carry the guard node as a
+    /// string (LeaderLatch).
+    static func multi(client: ZooKeeperClient, guardNode: String, _ operations: [Operation]) async throws -> [OperationResult] {
+        try await multi(client: client, guardNode: try ZNodePath(guardNode), operations)
     }
 }
 

@@ -50,7 +50,7 @@ public enum LeaseStatus: Sendable, Hashable {
 ///   hold; the node is deleted when the last one is released.
 public final class LockLease: Sendable {
     /// The lock node's path, e.g. `/locks/orders/_c_…-lock-0000000042`.
-    public let path: String
+    public let path: ZNodePath
     /// The lock node's creation zxid; strictly increasing across successive holders.
     public let fencingToken: Int64
     /// The session that holds the lock.
@@ -72,7 +72,7 @@ public final class LockLease: Sendable {
 
     init(client: ZooKeeperClient, holding: LockContenders.Holding) {
         self.client = client
-        path = holding.path
+        path = holding.nodePath
         fencingToken = holding.czxid
         sessionID = holding.sessionID
         state = Mutex(State())
@@ -91,7 +91,11 @@ public final class LockLease: Sendable {
     public var statusChanges: AsyncStream<LeaseStatus> { statusStream }
 
     /// Returns when the lease is lost or released (at once if it already is), or when the task is cancelled.
-    public func waitUntilEnded() async {
+    @available(*, deprecated, renamed: "waitForEnd()")
+    public func waitUntilEnded() async { await waitForEnd() }
+
+    /// Returns when the lease is lost or released (at once if it already is), or when the task is cancelled.
+    public func waitForEnd() async {
         let id = nextWaiter.add(1, ordering: .relaxed).newValue
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
@@ -121,7 +125,7 @@ public final class LockLease: Sendable {
         // A lost lease's node is already being deleted in the background (see `abandonNode`): do not
         // block the caller until a server is reachable again.
         if status == .lost { return }
-        await GuaranteedDelete.run(client: client, path: try ZNodePath(path))
+        await GuaranteedDelete.run(client: client, path: path)
         finish(.released)
     }
 
@@ -165,7 +169,7 @@ public final class LockLease: Sendable {
                     // Same session (a new one would be .lost first): check the node is still ours.
                     let owned: Bool
                     do {
-                        let stat = try await self.client.exists(try ZNodePath(self.path))
+                        let stat = try await self.client.exists(self.path)
                         owned = stat?.ephemeralOwner == self.sessionID
                     } catch {
                         continue  // connection lost again: the next state decides
@@ -197,21 +201,20 @@ public final class LockLease: Sendable {
         // Captures only values, not the lease: a lease dropped without release is not kept alive by it.
         let client = client, path = path, sessionID = sessionID
         return Task.detached { [weak self] in
-            var retries = 0
             while !Task.isCancelled {
                 do {
-                    let (_, stat, watch) = try await client.getDataWatching(try ZNodePath(path))
-                    retries = 0
+                    // Disconnected: the connection monitor reports the state; re-armed once back.
+                    let (_, stat, watch) = try await retrying(.sessionUpkeep, client) {
+                        try await client.getDataWatching(path)
+                    }
                     // Ours only if our session owns it (another's cannot take the name: it is unique).
                     if stat.ephemeralOwner != sessionID { break }
                     if try await watch.event().type == .nodeDeleted { break }
                     // A data change (someone wrote to a lock node): re-arm.
                 } catch let error as ZooKeeperError where error.code == .noNode {
                     break
-                } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                    // Disconnected: the connection monitor reports the state; re-arm once back.
-                    try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
-                    retries += 1
+                } catch let error as ZooKeeperError where error.isRecipeRetryable && !client.connectionState.isLost {
+                    // The watch died with the connection: re-arm it.
                 } catch {
                     return  // session over (the connection monitor reports it), cancelled, closed
                 }
@@ -277,23 +280,17 @@ public final class LockLease: Sendable {
     }
 
     /// Deletes `path` if `sessionID` (still the client's session) owns it; retries connection loss.
-    static func deleteIfOwned(client: ZooKeeperClient, path: String, sessionID: Int64) async {
-        guard let node = try? ZNodePath(path) else { return }
-        var retries = 0
-        while !Task.isCancelled {
-            // Another session, or none: ours is over, and its ephemerals went with it.
-            guard client.session?.id == sessionID else { return }
-            if case .lost = client.connectionState { return }
-            do {
+    static func deleteIfOwned(client: ZooKeeperClient, path node: ZNodePath, sessionID: Int64) async {
+        do {
+            try await retrying(.sessionUpkeep, client) {
+                try Task.checkCancellation()
+                // Another session, or none: ours is over, and its ephemerals went with it.
+                guard client.session?.id == sessionID else { return }
                 guard let stat = try await client.exists(node), stat.ephemeralOwner == sessionID else { return }
                 try await client.delete(node)  // the name is unique: checked ours, it stays ours
-                return
-            } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                try? await Task.sleep(for: RetryPolicy.forever.delay(beforeRetry: min(retries, 5)))
-                retries += 1
-            } catch {
-                return  // gone (noNode), session over, client closed
             }
+        } catch {
+            return  // gone (noNode), session over or lost, client closed, cancelled
         }
     }
 }

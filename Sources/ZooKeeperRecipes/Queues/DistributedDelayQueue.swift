@@ -64,18 +64,27 @@ public struct DistributedDelayQueue<Item: Sendable>: Sendable {
 
     /// Removes and returns the first due item, waiting until one is due.
     ///
-    /// - Returns: the item, or `nil` if `timeout` passed first.
-    public func take(timeout: Duration? = nil) async throws -> Item? {
-        try await queue.take(deadline: RecipeSupport.deadline(after: timeout)) { name in
-            guard let epoch = Self.epoch(of: name) else { return nil }
-            let remaining = epoch - Self.nowMilliseconds
-            return remaining > 0 ? .milliseconds(remaining) : nil
-        }
+    /// - Parameter timeout: the longest wait; `nil` waits until an item is due or the task is cancelled.
+    /// - Returns: the item.
+    /// - Throws: ``QueueError/timedOut`` if `timeout` passed first (nothing was taken); as
+    ///   ``DistributedQueue/take(timeout:)`` otherwise.
+    public func take(timeout: Duration? = nil) async throws -> Item {
+        guard let item = try await takeDue(deadline: RecipeSupport.deadline(after: timeout)) else { throw QueueError.timedOut }
+        return item
     }
 
     /// Removes and returns the first due item, or `nil` if none is due now.
     public func poll() async throws -> Item? {
-        try await take(timeout: .zero)
+        try await takeDue(deadline: RecipeSupport.deadline(after: .zero))
+    }
+
+    /// The first item due by `deadline`, or `nil` then.
+    private func takeDue(deadline: ContinuousClock.Instant?) async throws -> Item? {
+        try await queue.take(deadline: deadline) { name in
+            guard let epoch = Self.epoch(of: name) else { return nil }
+            let remaining = epoch - Self.nowMilliseconds
+            return remaining > 0 ? .milliseconds(remaining) : nil
+        }
     }
 }
 

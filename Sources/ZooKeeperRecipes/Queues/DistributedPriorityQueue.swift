@@ -43,7 +43,7 @@ public struct DistributedPriorityQueue<Item: Sendable>: Sendable {
     }
 
     /// See ``DistributedQueue/take(timeout:)``.
-    public func take(timeout: Duration? = nil) async throws -> Item? { try await queue.take(timeout: timeout) }
+    public func take(timeout: Duration? = nil) async throws -> Item { try await queue.take(timeout: timeout) }
     /// See ``DistributedQueue/poll()``.
     public func poll() async throws -> Item? { try await queue.poll() }
     /// See ``DistributedQueue/peek()``.

@@ -17,8 +17,9 @@ extension DistributedQueue {
     /// ```
     ///
     /// - Parameter timeout: the longest wait for an item; `nil` waits until one comes or the task is cancelled.
-    /// - Returns: `body`'s result, or `nil` if `timeout` passed first.
-    /// - Throws: `body`'s error (after the item was handled by ``errorMode`` and the backoff); `CancellationError`;
+    /// - Returns: `body`'s result.
+    /// - Throws: ``QueueError/timedOut`` if `timeout` passed before an item could be claimed (nothing was
+    ///   processed); `body`'s error (after the item was handled by ``errorMode`` and the backoff); `CancellationError`;
     ///   a non-retryable ``ZooKeeperError`` — `sessionExpired` after `body` ran means the item may be
     ///   processed again by another consumer (that is what at-least-once allows).
     ///
@@ -27,10 +28,12 @@ extension DistributedQueue {
     /// idempotent. Consumers using ``take(timeout:)`` on the same queue respect claims.
     public func process<Result: Sendable>(
         timeout: Duration? = nil, _ body: (Item) async throws -> Result
-    ) async throws -> Result? {
-        try await firstTaken(deadline: RecipeSupport.deadline(after: timeout), notBefore: { _ in nil }) { child in
-            try await processNode(child, body)
+    ) async throws -> Result {
+        let processed = try await firstTaken(deadline: RecipeSupport.deadline(after: timeout), notBefore: { _ in nil }) {
+            child in try await processNode(child, body)
         }
+        guard let processed else { throw QueueError.timedOut }
+        return processed
     }
 
     /// Claims `child`, runs `body` on its item, then removes item and claim together; `.skipped` if the
@@ -131,12 +134,15 @@ extension DistributedQueue {
     }
 
     /// Deletes the item and our claim (plus the writes `extra`) in one transaction, retrying through
-    /// connection loss.
+    /// connection loss (at the policy's first backoff step, until the connection is lost for good).
     private func remove(_ node: ZNodePath, claim: ZNodePath, also extra: [Operation] = []) async throws {
         var madeDirectories = 0
         while true {
             do {
-                _ = try await client.multi([.delete(node), .delete(claim)] + extra)
+                // Until it is answered or the connection is lost: the item is ours to remove.
+                _ = try await retrying(retryPolicy.untilSessionEnds(backoffGrowthLimit: 0), client) {
+                    try await client.multi([.delete(node), .delete(claim)] + extra)
+                }
                 return
             } catch let error as ZooKeeperError where error.code == .noNode {
                 if madeDirectories < 2, try await madeMissingDirectory(for: error) {
@@ -147,9 +153,6 @@ extension DistributedQueue {
                 // ours committed — unless the claim is gone too (session over): then just clean up.
                 await GuaranteedDelete.run(client: client, path: claim)
                 return
-            } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                if case .lost = client.connectionState { throw error }
-                try await Task.sleep(for: retryPolicy.delay(beforeRetry: 0))
             }
         }
     }

@@ -62,21 +62,17 @@ extension DistributedQueue {
     /// whose delete committed. Only the end of the session (which takes the receipt with it) stops it.
     /// - Throws: the session's end, with a message naming the item that may be lost; `CancellationError`.
     private func outcome(ofTaking node: ZNodePath, receipt: ZNodePath, after error: ZooKeeperError) async throws -> Bool? {
-        var retries = 0
         var last = error
-        while true {
-            if case .lost = client.connectionState { break }
+        if !client.connectionState.isLost {
             do {
-                let owner = try await client.exists(receipt)?.ephemeralOwner
-                if let owner, owner == client.session?.id { return true }
-                return try await client.exists(node) == nil ? false : nil
-            } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                last = error
-                try await Task.sleep(for: retryPolicy.delay(beforeRetry: min(retries, 8)))
-                retries += 1
-            } catch let error as ZooKeeperError where error.isSessionTerminal {
-                last = error
-                break
+                // However long the outage: the helper stops only when the connection is lost for good.
+                return try await retrying(retryPolicy.untilSessionEnds(backoffGrowthLimit: 8), client) {
+                    let owner = try await client.exists(receipt)?.ephemeralOwner
+                    if let owner, owner == client.session?.id { return true }
+                    return try await client.exists(node) == nil ? false : nil
+                }
+            } catch let error as ZooKeeperError where error.isRecipeRetryable || error.isSessionTerminal {
+                last = error  // the connection is lost, or the session over
             }
         }
         throw ZooKeeperError(

@@ -123,11 +123,15 @@ public struct DistributedQueue<Item: Sendable>: Sendable {
     /// Removes and returns the head item, waiting for one if the queue is empty.
     ///
     /// - Parameter timeout: the longest wait; `nil` waits until an item comes or the task is cancelled.
-    /// - Returns: the item, or `nil` if `timeout` passed first.
-    /// - Throws: `CancellationError`; a non-retryable ``ZooKeeperError`` — session expiry: nothing was taken,
-    ///   unless its message says the item "may be lost" (the session ended while a lost reply was unresolved).
-    public func take(timeout: Duration? = nil) async throws -> Item? {
-        try await take(deadline: RecipeSupport.deadline(after: timeout), notBefore: { _ in nil })
+    /// - Returns: the item.
+    /// - Throws: ``QueueError/timedOut`` if `timeout` passed first (nothing was taken); `CancellationError`;
+    ///   a non-retryable ``ZooKeeperError`` — session expiry: nothing was taken, unless its message says the
+    ///   item "may be lost" (the session ended while a lost reply was unresolved).
+    public func take(timeout: Duration? = nil) async throws -> Item {
+        guard let item = try await take(deadline: RecipeSupport.deadline(after: timeout), notBefore: { _ in nil }) else {
+            throw QueueError.timedOut
+        }
+        return item
     }
 
     /// The take loop. `notBefore(child)` says how long until a child may be taken (`nil` or ≤ 0: now);

@@ -33,12 +33,17 @@ struct ProtectedCreate: Sendable {
 
     /// The created (or adopted) node.
     struct Created: Sendable, Hashable {
-        var path: String
-        var name: String
+        /// The node.
+        var nodePath: ZNodePath
         /// The node's creation zxid: a fencing token.
         var czxid: Int64
         /// The session that owns the node (0 for a persistent node).
         var ephemeralOwner: Int64
+
+        /// The node's name (its last path component).
+        var name: String { nodePath.name }
+        /// ``nodePath`` as a string, for callers that still carry strings (LeaderLatch, PersistentNode).
+        var path: String { nodePath.string }
     }
 
     /// Creates the node (adopting one created by a lost attempt).
@@ -46,19 +51,14 @@ struct ProtectedCreate: Sendable {
     func create(
         data: [UInt8], mode: CreateMode, ttl: Duration? = nil, policy: RetryPolicy, mayExist: Bool = false
     ) async throws -> Created {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var retries = 0
         var mayExist = mayExist
-        while true {
+        return try await retrying(policy, client) {
             do {
                 if mayExist, let found = try await findOwn() { return found }
                 return try await createOnce(data: data, mode: mode, ttl: ttl, policy: policy)
             } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                mayExist = true
-                guard policy.allowsRetry(after: retries, elapsed: clock.now - start) else { throw error }
-                try await Task.sleep(for: policy.delay(beforeRetry: retries))
-                retries += 1
+                mayExist = true  // the create may have happened: the retry looks for it first
+                throw error
             }
         }
     }
@@ -75,8 +75,7 @@ struct ProtectedCreate: Sendable {
         case .success(.created(let path, let stat)):
             var children: [String]?
             if case .success(.children(let names)) = results.last { children = names }
-            return (Created(path: path, name: String(path.split(separator: "/").last ?? ""),
-                            czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner), children)
+            return (Created(nodePath: try ZNodePath(path), czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner), children)
         case .failure(let error) where error.code == .noNode:
             // No parent yet: the regular path creates it (as containers) and retries.
             return (try await create(data: data, mode: mode, policy: policy), nil)
@@ -125,8 +124,7 @@ struct ProtectedCreate: Sendable {
         while true {
             do {
                 let (created, stat) = try await client.createReturningStat(path, data: data, mode: mode, ttl: ttl)
-                return Created(path: created, name: String(created.split(separator: "/").last ?? ""),
-                               czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
+                return Created(nodePath: try ZNodePath(created), czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
             } catch let error as ZooKeeperError where error.code == .noNode && parentsCreated < 5 {
                 // The parent is missing (or was a container the server just removed): make it.
                 parentsCreated += 1
@@ -149,7 +147,7 @@ struct ProtectedCreate: Sendable {
             await GuaranteedDelete.run(client: client, path: path)
             return nil
         }
-        return Created(path: path.string, name: child, czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
+        return Created(nodePath: path, czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
     }
 
 }

@@ -20,12 +20,25 @@ public struct RetryPolicy: Sendable, Hashable {
     public var baseDelay: Duration
     /// The cap of one backoff delay.
     public var maxDelay: Duration
+    /// The retry from which the backoff stops growing: later retries draw their delay from this retry's
+    /// range (keeping the jitter of a long retry run); `nil` lets it grow until every draw is `maxDelay`.
+    public var backoffGrowthLimit: Int?
 
-    public init(maxRetries: Int?, maxElapsed: Duration? = nil, baseDelay: Duration, maxDelay: Duration) {
+    /// - Parameters:
+    ///   - maxRetries: how many retries after the first attempt; `nil` for no limit.
+    ///   - maxElapsed: the longest total time spent retrying; `nil` for no limit.
+    ///   - baseDelay: the unit of the exponential backoff.
+    ///   - maxDelay: the cap of one backoff delay.
+    ///   - backoffGrowthLimit: see ``backoffGrowthLimit``.
+    public init(
+        maxRetries: Int?, maxElapsed: Duration? = nil, baseDelay: Duration, maxDelay: Duration,
+        backoffGrowthLimit: Int? = nil
+    ) {
         self.maxRetries = maxRetries.map { max(0, $0) }
         self.maxElapsed = maxElapsed
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        self.backoffGrowthLimit = backoffGrowthLimit.map { max(0, $0) }
     }
 
     /// Exponential backoff with jitter, bounded retries (Curator's `ExponentialBackoffRetry`; at most 29
@@ -56,7 +69,8 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// The (jittered) delay before retry `retry` (0 for the first retry).
     public func delay(beforeRetry retry: Int) -> Duration {
-        let exponent = min(max(retry, 0) + 1, 29)
+        let step = backoffGrowthLimit.map { min(retry, $0) } ?? retry
+        let exponent = min(max(step, 0) + 1, 29)
         let factor = Int64.random(in: 1...(Int64(1) << exponent))
         let base = baseDelay.attoseconds
         // Saturate instead of overflowing: anything past the cap is the cap.
@@ -74,12 +88,39 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 }
 
+extension RetryPolicy {
+    /// This policy's backoff without its retry and time limits, growing for at most `growthLimit`
+    /// retries: for a call that must be retried until it is answered or the session is over (the
+    /// ``retrying(_:_:isolation:_:)`` helper stops when the client's connection is lost).
+    func untilSessionEnds(backoffGrowthLimit growthLimit: Int) -> RetryPolicy {
+        RetryPolicy(maxRetries: nil, baseDelay: baseDelay, maxDelay: maxDelay, backoffGrowthLimit: growthLimit)
+    }
+
+    /// The upkeep of one's own node (watching it, deleting it after a lost lease): ``forever``'s backoff,
+    /// growing for 5 retries, as long as the session lives.
+    static let sessionUpkeep = RetryPolicy.forever.untilSessionEnds(backoffGrowthLimit: 5)
+}
+
+extension ConnectionState {
+    /// Whether the session is over for good (``ConnectionState/lost(_:)``): nothing is worth retrying.
+    var isLost: Bool {
+        if case .lost = self { return true }
+        return false
+    }
+}
+
 extension ZooKeeperError {
     /// Whether a recipe may retry after this error (Curator's rule); see ``RetryPolicy``.
     var isRecipeRetryable: Bool { isRetryable && !isSessionTerminal }
 }
 
 /// Runs `operation`, retrying it under `policy` when it fails with a retryable ``ZooKeeperError``.
+///
+/// The recipes' one retry loop: every retry of connection loss goes through it. A call that must be
+/// retried for as long as the session lives uses a policy without limits (``RetryPolicy/forever``, or
+/// one with `maxRetries` and `maxElapsed` `nil`): it then ends with an answer, a non-retryable error, the
+/// connection being lost for good, or cancellation. A deadline that must also cut short an in-flight
+/// request is the caller's (a task group racing a sleep), not the policy's.
 ///
 /// - Throws: the last error once the policy gives up; any non-retryable error at once (session expiry,
 ///   a closed client, `noNode`, …); `CancellationError` if the calling task is cancelled.
@@ -97,7 +138,7 @@ public func retrying<T>(
             return try await operation()
         } catch let error as ZooKeeperError where error.isRecipeRetryable {
             guard policy.allowsRetry(after: retries, elapsed: clock.now - start) else { throw error }
-            if case .lost = client.connectionState { throw error }
+            if client.connectionState.isLost { throw error }
             var delay = policy.delay(beforeRetry: retries)
             if let maxElapsed = policy.maxElapsed { delay = min(delay, max(.zero, maxElapsed - (clock.now - start))) }
             try await Task.sleep(for: delay)
