@@ -213,6 +213,22 @@ func waitForState(
     }
 }
 
+/// Waits, bounded, until `states` shows the connection going down and then `.reconnected`.
+///
+/// Use it after a fault rather than `waitForState { $0 == .reconnected }` when the client may have
+/// reconnected before: a stream's first element is the state *now*, which stays `.reconnected` after
+/// an earlier reconnection, so that wait could return before the client even saw the new fault.
+/// Subscribe (`connectionStates()`) before injecting the fault.
+func waitForReconnection(_ states: AsyncStream<ConnectionState>, within: Duration = .seconds(10)) async throws {
+    try await withTimeout(within) {
+        var wentDown = false
+        for await state in states {
+            if !state.isConnected { wentDown = true } else if wentDown, state == .reconnected { return }
+        }
+        throw TimeoutError(duration: within, what: "state stream ended")
+    }
+}
+
 /// The children left under `path`; none if `path` is gone (a lock or election directory is a
 /// container, which Apache removes soon after it empties — 100 ms in the shared test server).
 func leftovers(_ client: ZooKeeperClient, _ path: ZNodePath) async throws -> [String] {
