@@ -10,31 +10,45 @@ import ZooKeeperTestSupport
 struct LeaderLatchReadOnlyTests {
     @Test("connected to a read-only server, a latch never claims leadership")
     func readOnlyIsNotConnectedForLeadership() async throws {
-        let session: Int64 = 0x1234
-        let server = try ScriptedServer { connection, _ in
-            guard connection.acceptHandshake(sessionId: session, readOnly: true) != nil else { return }
-            var created: [String] = []
-            connection.serveRequests { header, body in
-                Self.answer(header, body, session: session, created: &created)
-            }
+        try await Self.withStaleReadOnlyClient { client in
+            let latch = LeaderLatch(client: client, path: "/election/read-only", id: "a")
+            try latch.start()
+            // The stale view says our node is first and ours: only the connection state can stop a claim.
+            #expect(try await latch.awaitLeadership(timeout: .seconds(2)) == false, "led on a read-only server")
+            #expect(!latch.hasLeadership)
+            await latch.close()
         }
-        defer { server.stop() }
-        var configuration = try ZooKeeperConfiguration(connectionString: server.connectString)
-        configuration.allowReadOnly = true
-        configuration.initialConnectionTimeout = .seconds(10)
-        let client = try await ZooKeeperClient.connect(configuration)
-        #expect(client.connectionState == .readOnly)
-        let latch = LeaderLatch(client: client, path: "/election/read-only", id: "a")
-        try latch.start()
-        // The stale view says our node is first and ours: only the connection state can stop a claim.
-        #expect(try await latch.awaitLeadership(timeout: .seconds(2)) == false, "led on a read-only server")
-        #expect(!latch.hasLeadership)
-        await latch.close()
-        await client.close()
     }
 
     @Test("connected to a read-only server, a leader selector never starts a term")
     func selectorDoesNotLeadReadOnly() async throws {
+        try await Self.withStaleReadOnlyClient { client in
+            let terms = Box(0)
+            let selector = LeaderSelector(client: client, path: "/election/read-only-selector", id: "a")
+            let started = AsyncStream.makeStream(of: Void.self)
+            try selector.start { _ in
+                terms.update { $0 += 1 }
+                started.continuation.yield()
+                try await suspendUntilCancelled()
+            }
+            // Bounded wait for a term that must not start.
+            let led = try await withTimeout(.seconds(5)) { () -> Bool in
+                await withTaskGroup(of: Bool.self) { group in
+                    group.addTask { for await _ in started.stream { return true }; return false }
+                    group.addTask { try? await Task.sleep(for: .seconds(2)); return false }  // the deadline
+                    defer { group.cancelAll() }
+                    return await group.next() ?? false
+                }
+            }
+            #expect(!led && terms.get == 0, "a term started on a read-only server")
+            started.continuation.finish()
+            await selector.close()
+        }
+    }
+
+    /// Runs `body` with a client connected (read-only) to a scripted stale read-only server that
+    /// ``answer(_:_:session:created:)``s; the client is closed and the server stopped however `body` ends.
+    private static func withStaleReadOnlyClient(_ body: (ZooKeeperClient) async throws -> Void) async throws {
         let session: Int64 = 0x1234
         let server = try ScriptedServer { connection, _ in
             guard connection.acceptHandshake(sessionId: session, readOnly: true) != nil else { return }
@@ -47,29 +61,10 @@ struct LeaderLatchReadOnlyTests {
         var configuration = try ZooKeeperConfiguration(connectionString: server.connectString)
         configuration.allowReadOnly = true
         configuration.initialConnectionTimeout = .seconds(10)
-        let client = try await ZooKeeperClient.connect(configuration)
-        #expect(client.connectionState == .readOnly)
-        let terms = Box(0)
-        let selector = LeaderSelector(client: client, path: "/election/read-only-selector", id: "a")
-        let started = AsyncStream.makeStream(of: Void.self)
-        try selector.start { _ in
-            terms.update { $0 += 1 }
-            started.continuation.yield()
-            try await suspendUntilCancelled()
+        try await withZooKeeperClient(configuration) { client in
+            #expect(client.connectionState == .readOnly)
+            try await body(client)
         }
-        // Bounded wait for a term that must not start.
-        let led = try await withTimeout(.seconds(5)) { () -> Bool in
-            await withTaskGroup(of: Bool.self) { group in
-                group.addTask { for await _ in started.stream { return true }; return false }
-                group.addTask { try? await Task.sleep(for: .seconds(2)); return false }  // the deadline
-                defer { group.cancelAll() }
-                return await group.next() ?? false
-            }
-        }
-        #expect(!led && terms.get == 0, "a term started on a read-only server")
-        started.continuation.finish()
-        await selector.close()
-        await client.close()
     }
 
     /// Replies as a server whose (stale) view makes our latch node the first and our session's.

@@ -4,16 +4,6 @@ import ZooKeeperRecipes
 import ZooKeeperServer
 import ZooKeeperTestSupport
 
-/// A leadership body's "work": runs until its task is cancelled (then records it).
-private func workUntilCancelled(_ cancelled: Box<Int>? = nil) async throws {
-    do {
-        try await suspendUntilCancelled()
-    } catch {
-        cancelled?.update { $0 += 1 }
-        throw error
-    }
-}
-
 @Suite("LeaderSelector", .timeLimit(.minutes(1)))
 struct LeaderSelectorTests {
     @Test("5 sessions with autoRequeue: an independent witness never sees two bodies at once; tokens grow")

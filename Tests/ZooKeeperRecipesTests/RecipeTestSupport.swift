@@ -195,6 +195,17 @@ final class Box<Value: Sendable>: Sendable {
     func update<R: Sendable>(_ body: (inout Value) -> R) -> R { value.withLock { body(&$0) } }
 }
 
+/// A lock or leadership body's "work": runs until its task is cancelled, then counts that in
+/// `cancelled` and rethrows.
+func workUntilCancelled(_ cancelled: Box<Int>? = nil) async throws {
+    do {
+        try await suspendUntilCancelled()
+    } catch {
+        cancelled?.update { $0 += 1 }
+        throw error
+    }
+}
+
 /// Waits until `path` has exactly `count` children.
 func waitForChildren(_ client: ZooKeeperClient, _ path: ZNodePath, count: Int, within: Duration = .seconds(10)) async throws {
     try await eventually(within: within) {
