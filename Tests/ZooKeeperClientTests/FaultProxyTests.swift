@@ -13,12 +13,17 @@ private func startServer() async throws -> EmbeddedServer {
     return try await EmbeddedServer.start(configuration: configuration, inMemory: true)
 }
 
-private func connect(_ connectString: String, session: Duration) async throws -> ZooKeeperClient {
+/// The tests' client settings: `session`, a 10 s bound on the first connection, 2 s per connect.
+private func configuration(_ connectString: String, session: Duration) throws -> ZooKeeperConfiguration {
     var configuration = try ZooKeeperConfiguration(connectionString: connectString)
     configuration.sessionTimeout = session
     configuration.initialConnectionTimeout = .seconds(10)
     configuration.connectTimeout = .seconds(2)
-    return try await ZooKeeperClient.connect(configuration)
+    return configuration
+}
+
+private func connect(_ connectString: String, session: Duration) async throws -> ZooKeeperClient {
+    try await ZooKeeperClient.connect(configuration(connectString, session: session))
 }
 
 /// Waits (bounded) for the first state on `states` that `match` accepts.
@@ -64,14 +69,7 @@ private func withProxiedServer(
 private func withClient(
     _ connectString: String, session: Duration, _ body: (ZooKeeperClient) async throws -> Void
 ) async throws {
-    let client = try await connect(connectString, session: session)
-    do {
-        try await body(client)
-    } catch {
-        await client.close()
-        throw error
-    }
-    await client.close()
+    try await withZooKeeperClient(configuration(connectString, session: session), body)
 }
 
 /// A flag set once, read from any task.

@@ -23,14 +23,7 @@ private func withClient(
     var configuration = try ZooKeeperConfiguration(connectionString: connectString)
     configuration.sessionTimeout = session
     configuration.initialConnectionTimeout = .seconds(20)
-    let client = try await ZooKeeperClient.connect(configuration)
-    do {
-        try await body(client)
-    } catch {
-        await client.close()
-        throw error
-    }
-    await client.close()
+    try await withZooKeeperClient(configuration, body)
 }
 
 @Suite("Apache 3-node ensemble fixture",

@@ -13,12 +13,7 @@ struct WatchRaceTests {
         try await withTestClient("w-cancel-add") { zk, context in
             try await zk.create("/p")
             // Replies are held back by a proxy, so the addWatch is still in flight when it is cancelled.
-            let proxy = try FaultProxy.start(upstream: context.server.connectString)
-            defer { proxy.stop() }
-            var settings = try ZooKeeperConfiguration(connectionString: proxy.address + context.chroot)
-            settings.sessionTimeout = .seconds(10)
-            let client = try await ZooKeeperClient.connect(settings)
-            do {
+            try await withProxiedClient(context) { proxy, client in
                 proxy.stall(.serverToClient)
                 let adding = Task { try await client.addWatch("/p", mode: .persistent) }
                 // The server has applied it (seen from the other session): only its reply is pending.
@@ -41,11 +36,7 @@ struct WatchRaceTests {
                 try await waitForState(states, within: .seconds(10), "reconnected") { $0 == .reconnected }
                 _ = try await client.exists("/p")  // a round trip after the priming SetWatches
                 #expect(await zkErrorCode { try await zk.checkWatches("/p", type: .any) } == .noWatcher)
-            } catch {
-                await closeBounded(client)
-                throw error
             }
-            await closeBounded(client)
         }
     }
 
@@ -74,12 +65,7 @@ struct WatchRaceTests {
     func cancelledOneShotReadLeavesNoLocalWatch(_ read: String) async throws {
         try await withTestClient("w-cancel-read") { zk, context in
             try await zk.create("/p")
-            let proxy = try FaultProxy.start(upstream: context.server.connectString)
-            defer { proxy.stop() }
-            var settings = try ZooKeeperConfiguration(connectionString: proxy.address + context.chroot)
-            settings.sessionTimeout = .seconds(10)
-            let client = try await ZooKeeperClient.connect(settings)
-            do {
+            try await withProxiedClient(context) { proxy, client in
                 proxy.stall(.serverToClient)
                 let reading = Task {
                     switch read {
@@ -99,11 +85,26 @@ struct WatchRaceTests {
                 _ = try await client.exists("/p")  // answered after the late reply
                 // Nobody can wait on that watch: the client must not keep it (nor re-send it on reconnect).
                 #expect(await zkErrorCode { try await client.removeWatches("/p", type: .any, local: true) } == .noWatcher)
-            } catch {
-                await closeBounded(client)
-                throw error
             }
-            await closeBounded(client)
         }
     }
+}
+
+/// Runs `body` with a second client (session 10 s, the test's chroot) connected through a fault proxy in
+/// front of the test server; the client is closed (bounded) and the proxy stopped however `body` ends.
+private func withProxiedClient(
+    _ context: TestContext, _ body: (FaultProxy, ZooKeeperClient) async throws -> Void
+) async throws {
+    let proxy = try FaultProxy.start(upstream: context.server.connectString)
+    defer { proxy.stop() }
+    var settings = try ZooKeeperConfiguration(connectionString: proxy.address + context.chroot)
+    settings.sessionTimeout = .seconds(10)
+    let client = try await ZooKeeperClient.connect(settings)
+    do {
+        try await body(proxy, client)
+    } catch {
+        await closeBounded(client)
+        throw error
+    }
+    await closeBounded(client)
 }

@@ -184,23 +184,18 @@ struct DistributedMutexTests {
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/locks/expiry"
                 let entered = Box<Int64?>(nil)
-                let cancelled = Box(false)
+                let cancelled = Box(0)
                 let holder = Task {
                     try await DistributedMutex(client: clients[0], path: path).withLock { lease in
                         entered.update { $0 = lease.fencingToken }
-                        do {
-                            try await suspendUntilCancelled()  // "work" until cancelled
-                        } catch {
-                            cancelled.update { $0 = true }
-                            throw error
-                        }
+                        try await workUntilCancelled(cancelled)
                     }
                 }
                 try await eventually(within: .seconds(10)) { entered.get != nil }
                 try await server.expireSession(clients[0].session)
                 let outcome = await holder.result
                 #expect(throws: LockError.leaseLost) { try outcome.get() }
-                #expect(cancelled.get)
+                #expect(cancelled.get == 1)
                 let next = try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(10))
                 #expect(next.fencingToken > entered.get!)
                 try await next.release()

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import ZooKeeperClient
 import ZooKeeperRecipes
@@ -211,18 +212,28 @@ struct DistributedQueueTests {
                 let path: ZNodePath = "/queues/delay"
                 let producer = DistributedDelayQueue<String>(client: clients[0], path: path)
                 let consumer = DistributedDelayQueue<String>(client: clients[1], path: path)
-                let start = ContinuousClock.now
-                try await producer.put("late", delay: .milliseconds(2000))
-                // Delays long enough for a loaded Apache (fsync per write) to finish the first polls before "soon".
-                try await producer.put("soon", delay: .milliseconds(1000))
+                // Due times are wall-clock epochs (the queue's clock), each at least `start` + its delay: an
+                // item may come out only once that has passed.
+                func nowMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+                let start = nowMilliseconds()
+                let soonDue = start + 200, lateDue = start + 600
+                try await producer.put("late", delay: .milliseconds(600))
+                try await producer.put("soon", delay: .milliseconds(200))
                 let node = try await producer.put("now", dueAtEpochMilliseconds: 0)
                 #expect(node == "/queues/delay/queue-|00000000|0000000002")
                 #expect(try await consumer.poll() == "now")
-                #expect(try await consumer.poll() == nil, "nothing else is due yet")
-                #expect(try await consumer.take(timeout: .seconds(10)) == "soon")
-                #expect(ContinuousClock.now - start >= .milliseconds(950))
+                // Nothing else is due yet — unless this (loaded) machine took 200 ms since the puts: then
+                // "soon" (never "late") may already come out.
+                let early = try await consumer.poll()
+                if let early {
+                    #expect(early == "soon" && nowMilliseconds() >= soonDue, "only a due item: \(early)")
+                }
+                var soon = early
+                if soon == nil { soon = try await consumer.take(timeout: .seconds(10)) }
+                #expect(soon == "soon")
+                #expect(nowMilliseconds() >= soonDue, "not before it is due")
                 #expect(try await consumer.take(timeout: .seconds(10)) == "late")
-                #expect(ContinuousClock.now - start >= .milliseconds(1950), "not before it is due")
+                #expect(nowMilliseconds() >= lateDue, "not before it is due")
                 await #expect(throws: QueueError.timedOut) { try await consumer.take(timeout: .milliseconds(50)) }
             }
         }

@@ -14,29 +14,16 @@ struct LeaderLatchEdgeCaseTests {
                 let path: ZNodePath = "/election/vanishing"
                 let other = clients[1]
                 // 32 contenders ahead of ours (another session's latch nodes, in sequence order).
-                var ahead: [String] = []
-                for _ in 0..<32 {
-                    let node = try ZNodePath(path.string + "/_c_\(UUID().uuidString.lowercased())-latch-", sequentialPrefix: true)
-                    try await RecipeSupport.ensurePath(other, path, mode: .container, policy: .standard)
-                    ahead.append(try await other.create(node, mode: .ephemeralSequential))
-                }
+                let ahead = try await latchNodes(32, in: path, of: other)
                 // The first 30 times the latch is about to watch its predecessor, the predecessor goes.
                 let vanished = Box(0)
-                let hook: @Sendable (String) async -> Void = { predecessor in
-                    guard vanished.update({ count -> Bool in
-                        guard count < 30 else { return false }
-                        count += 1
-                        return true
-                    }) else { return }
-                    try? await other.delete(try ZNodePath(predecessor))
-                }
+                let hook = deletingPredecessor(times: 30, using: other, counting: vanished)
                 let latch = LeaderLatch(client: clients[0], path: path, id: "late")
                 try await LeaderLatch.$beforeWatchingPredecessor.withValue(hook) { try await latch.start() }
                 try await eventually(within: .seconds(10)) { vanished.get == 30 }
                 // The two contenders left go: a latch still watching its predecessor now leads.
-                for node in ahead {
-                    do { try await other.delete(try ZNodePath(node)) } catch let error as ZooKeeperError where error.code == .noNode {}
-                }
+                try await deleteRemaining(ahead, using: other)
+                // Before: the latch stopped after its predecessors vanished (this timed out).
                 try await latch.waitForLeadership(timeout: .seconds(10))
                 await latch.close()
             }
@@ -49,33 +36,53 @@ struct LeaderLatchEdgeCaseTests {
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/election/pruned"
                 let other = clients[1]
-                try await RecipeSupport.ensurePath(other, path, mode: .container, policy: .standard)
-                var ahead: [String] = []
-                for _ in 0..<35 {
-                    let node = try ZNodePath(path.string + "/_c_\(UUID().uuidString.lowercased())-latch-", sequentialPrefix: true)
-                    ahead.append(try await other.create(node, mode: .ephemeralSequential))
-                }
+                let ahead = try await latchNodes(35, in: path, of: other)
                 // 33 vanished predecessors: every 10 in a row make the latch back off and retry later.
                 let vanished = Box(0)
-                let hook: @Sendable (String) async -> Void = { predecessor in
-                    guard vanished.update({ count -> Bool in
-                        guard count < 33 else { return false }
-                        count += 1
-                        return true
-                    }) else { return }
-                    try? await other.delete(try ZNodePath(predecessor))
-                }
+                let hook = deletingPredecessor(times: 33, using: other, counting: vanished)
                 let latch = LeaderLatch(client: clients[0], path: path, id: "pruned")
                 try await LeaderLatch.$beforeWatchingPredecessor.withValue(hook) { try await latch.start() }
                 try await eventually(within: .seconds(20)) { vanished.get == 33 }
-                for node in ahead {
-                    do { try await other.delete(try ZNodePath(node)) } catch let error as ZooKeeperError where error.code == .noNode {}
-                }
+                try await deleteRemaining(ahead, using: other)
                 try await latch.waitForLeadership(timeout: .seconds(10))
                 // The connection monitor and the driver remain; every retry task has finished.
                 try await eventually(within: .seconds(5)) { latch.taskCount <= 2 }
                 await latch.close()
             }
         }
+    }
+}
+
+/// `count` latch nodes of `client`'s session in `path` (protected ephemeral-sequential, in sequence
+/// order): contenders ahead of a latch started afterwards.
+private func latchNodes(_ count: Int, in path: ZNodePath, of client: ZooKeeperClient) async throws -> [String] {
+    try await RecipeSupport.ensurePath(client, path, mode: .container, policy: .standard)
+    var nodes: [String] = []
+    for _ in 0..<count {
+        let node = try ZNodePath(path.string + "/_c_\(UUID().uuidString.lowercased())-latch-", sequentialPrefix: true)
+        nodes.append(try await client.create(node, mode: .ephemeralSequential))
+    }
+    return nodes
+}
+
+/// A `LeaderLatch.beforeWatchingPredecessor` hook: the first `times` times, `client` deletes the
+/// predecessor the latch is about to watch (counted in `vanished`).
+private func deletingPredecessor(
+    times: Int, using client: ZooKeeperClient, counting vanished: Box<Int>
+) -> @Sendable (String) async -> Void {
+    { predecessor in
+        guard vanished.update({ count -> Bool in
+            guard count < times else { return false }
+            count += 1
+            return true
+        }) else { return }
+        try? await client.delete(try ZNodePath(predecessor))
+    }
+}
+
+/// Deletes those of `nodes` still there.
+private func deleteRemaining(_ nodes: [String], using client: ZooKeeperClient) async throws {
+    for node in nodes {
+        do { try await client.delete(try ZNodePath(node)) } catch let error as ZooKeeperError where error.code == .noNode {}
     }
 }

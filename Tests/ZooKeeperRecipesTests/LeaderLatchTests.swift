@@ -149,7 +149,9 @@ struct LeaderLatchTests {
                     let states = clients.map { $0.connectionStates() }
                     let victims = round % 3 == 2 ? [0, 1] : [round % 2]
                     for victim in victims { try await server.dropConnection(of: clients[victim].session) }
-                    for victim in victims { try await waitForState(states[victim]) { $0 == .reconnected } }
+                    // Not `waitForState { $0 == .reconnected }`: from the second round on the state *now* is
+                    // `.reconnected` already, and the wait would not wait for this round's drop.
+                    for victim in victims { try await waitForReconnection(states[victim]) }
                     // Both sessions survive a dropped connection: exactly one leads again, the same node order.
                     try await eventually(within: .seconds(10)) { witness.current.count == 1 }
                 }

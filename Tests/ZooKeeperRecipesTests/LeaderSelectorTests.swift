@@ -4,16 +4,6 @@ import ZooKeeperRecipes
 import ZooKeeperServer
 import ZooKeeperTestSupport
 
-/// A leadership body's "work": runs until its task is cancelled (then records it).
-private func workUntilCancelled(_ cancelled: Box<Int>? = nil) async throws {
-    do {
-        try await suspendUntilCancelled()
-    } catch {
-        cancelled?.update { $0 += 1 }
-        throw error
-    }
-}
-
 @Suite("LeaderSelector", .timeLimit(.minutes(1)))
 struct LeaderSelectorTests {
     @Test("5 sessions with autoRequeue: an independent witness never sees two bodies at once; tokens grow")
@@ -181,6 +171,35 @@ struct LeaderSelectorTests {
                 try await eventually(within: .seconds(10)) { terms.get.count == 1 }
                 #expect(terms.get[0].nodePath == waiterNode, "it led with the node it queued with")
                 await waiter.close()
+                #expect(try await leftovers(clients[0], path).isEmpty)
+            }
+        }
+    }
+
+    @Test("requeue once the term is over is honoured even while the old node's delete is still retried",
+          .enabled(if: RecipeServer.targetIsEmbedded, "needs the embedded server's fault injection"))
+    func requeueWhileRelinquishing() async throws {
+        try await withRecipeServer { server in
+            try await withClients(1, on: server) { clients in
+                let path: ZNodePath = "/election/relinquishing"
+                let entered = Box(0)
+                let selector = LeaderSelector(client: clients[0], path: path, id: "solo")
+                try await selector.start { _ in
+                    entered.update { $0 += 1 }
+                    try await workUntilCancelled()
+                }
+                try await eventually(within: .seconds(10)) { entered.get == 1 }
+                // The term's node is deleted but the reply is lost (and the connection with it): the attempt
+                // retries the delete after reconnecting, while the term is over already.
+                await (try server.faults).loseNextReply { opCode, _ in opCode == .delete }
+                let states = clients[0].connectionStates()
+                selector.interruptLeadership()
+                try await waitForState(states) { $0 == .suspended }
+                #expect(!selector.hasLeadership)
+                #expect(try selector.requeue(), "the term is over: this participant is not queued")
+                #expect(try selector.requeue() == false, "already queued")
+                try await eventually(within: .seconds(10)) { selector.currentTerm?.number == 2 && entered.get == 2 }
+                await selector.close()
                 #expect(try await leftovers(clients[0], path).isEmpty)
             }
         }

@@ -13,26 +13,21 @@ struct LeaseLossTests {
             try await withClients(2, on: server) { clients in
                 let path: ZNodePath = "/locks/cleared"
                 let entered = Box<ZNodePath?>(nil)
-                let cancelled = Box(false)
+                let cancelled = Box(0)
                 let holder = Task {
                     try await DistributedMutex(client: clients[0], path: path).withLock { lease in
                         entered.update { $0 = lease.path }
-                        do {
-                            try await suspendUntilCancelled()
-                        } catch {
-                            cancelled.update { $0 = true }
-                            throw error
-                        }
+                        try await workUntilCancelled(cancelled)
                     }
                 }
                 defer { holder.cancel() }
                 try await eventually(within: .seconds(10)) { entered.get != nil }
                 // An operator clears the "stuck" lock.
                 try await clients[1].delete(entered.get!)
-                try await eventually(within: .seconds(10)) { cancelled.get }
+                try await eventually(within: .seconds(10)) { cancelled.get == 1 }
                 let outcome = await holder.result
                 #expect(throws: LockError.leaseLost) { try outcome.get() }
-                #expect(cancelled.get)
+                #expect(cancelled.get == 1)
                 let next = try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(5))
                 try await next.release()
             }

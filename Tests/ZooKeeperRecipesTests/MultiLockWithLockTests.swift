@@ -33,22 +33,17 @@ struct MultiLockWithLockTests {
             try await withClients(2, on: server) { clients in
                 let paths: [ZNodePath] = ["/locks/multi-c", "/locks/multi-d"]
                 let entered = Box<[ZNodePath]>([])
-                let cancelled = Box(false)
+                let cancelled = Box(0)
                 let holder = Task {
                     try await DistributedMultiLock(client: clients[0], paths: paths).withLock(timeout: .seconds(5)) { multi in
                         entered.update { $0 = multi.leases.map(\.path) }
-                        do {
-                            try await suspendUntilCancelled()
-                        } catch {
-                            cancelled.update { $0 = true }
-                            throw error
-                        }
+                        try await workUntilCancelled(cancelled)
                     }
                 }
                 defer { holder.cancel() }
                 try await eventually(within: .seconds(10)) { entered.get.count == 2 }
                 try await clients[1].delete(entered.get[1])  // an operator clears one lock
-                try await eventually(within: .seconds(10)) { cancelled.get }
+                try await eventually(within: .seconds(10)) { cancelled.get == 1 }
                 let outcome = await holder.result
                 #expect(throws: LockError.leaseLost) { try outcome.get() }
                 for path in paths { #expect(try await leftovers(clients[1], path).isEmpty) }

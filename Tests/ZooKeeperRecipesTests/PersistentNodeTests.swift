@@ -50,6 +50,10 @@ struct PersistentNodeTests {
     func protectedSequential() async throws {
         try await withRecipeServer { server in
             try await withClients(2, on: server) { clients in
+                // A persistent parent: one the node would create is a container, which Apache removes once
+                // the delete below empties it; recreated, its sequence restarts and the new node may get the
+                // very same name (ZooKeeper numbers children per parent node, not per path).
+                try await clients[1].create("/seq")
                 let node = try PersistentNode(client: clients[0], path: "/seq/member-", mode: .ephemeralSequential,
                                               data: Array("x".utf8))
                 #expect(node.isProtected)

@@ -195,6 +195,17 @@ final class Box<Value: Sendable>: Sendable {
     func update<R: Sendable>(_ body: (inout Value) -> R) -> R { value.withLock { body(&$0) } }
 }
 
+/// A lock or leadership body's "work": runs until its task is cancelled, then counts that in
+/// `cancelled` and rethrows.
+func workUntilCancelled(_ cancelled: Box<Int>? = nil) async throws {
+    do {
+        try await suspendUntilCancelled()
+    } catch {
+        cancelled?.update { $0 += 1 }
+        throw error
+    }
+}
+
 /// Waits until `path` has exactly `count` children.
 func waitForChildren(_ client: ZooKeeperClient, _ path: ZNodePath, count: Int, within: Duration = .seconds(10)) async throws {
     try await eventually(within: within) {
@@ -209,6 +220,22 @@ func waitForState(
 ) async throws {
     try await withTimeout(within) {
         for await state in states where predicate(state) { return }
+        throw TimeoutError(duration: within, what: "state stream ended")
+    }
+}
+
+/// Waits, bounded, until `states` shows the connection going down and then `.reconnected`.
+///
+/// Use it after a fault rather than `waitForState { $0 == .reconnected }` when the client may have
+/// reconnected before: a stream's first element is the state *now*, which stays `.reconnected` after
+/// an earlier reconnection, so that wait could return before the client even saw the new fault.
+/// Subscribe (`connectionStates()`) before injecting the fault.
+func waitForReconnection(_ states: AsyncStream<ConnectionState>, within: Duration = .seconds(10)) async throws {
+    try await withTimeout(within) {
+        var wentDown = false
+        for await state in states {
+            if !state.isConnected { wentDown = true } else if wentDown, state == .reconnected { return }
+        }
         throw TimeoutError(duration: within, what: "state stream ended")
     }
 }

@@ -216,7 +216,7 @@ struct ServiceDiscoveryTests {
                 try await clients[1].delete("/svc/web/me")
                 let again = clients[0].connectionStates()
                 try await server.dropConnection(of: clients[0].session)
-                try await waitForState(again) { $0 == .reconnected }
+                try await waitForReconnection(again)  // the state now is `.reconnected` already: wait for this drop
                 try await eventually(within: .seconds(10)) { (try? await clients[1].exists("/svc/web/me")) != nil }
                 await discovery.close()
             }

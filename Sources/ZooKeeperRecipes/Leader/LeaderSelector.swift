@@ -99,8 +99,12 @@ public final class LeaderSelector: LongLivedRecipe {
         var lost = false
         var autoRequeue = false
         var body: Body?
-        /// The attempt loop, while queued or leading.
+        /// The attempt loop, while queued or leading (and while it relinquishes a term's node).
         var attempt: Task<Void, Never>?
+        /// The attempt loop waits for or holds leadership (false once its term is over and it only relinquishes).
+        var queued = false
+        /// ``requeue()`` was called after the attempt's term ended: the loop queues once more.
+        var requeueRequested = false
         var attemptID: UInt64 = 0
         var term: Term?
         var bodyTask: Task<Void, any Error>?
@@ -186,6 +190,9 @@ public final class LeaderSelector: LongLivedRecipe {
     }
 
     /// Queues another attempt at leadership if none is queued or running (Curator's `requeue()`).
+    ///
+    /// An attempt whose term has ended (``hasLeadership`` is `false` again) counts as neither, even while it
+    /// still deletes its node: the new attempt follows once the node is gone.
     /// - Returns: `true` if an attempt was queued; `false` if one already is, or the session is lost.
     /// - Throws: ``LeaderSelectorError/notStarted`` before ``start(autoRequeue:_:)`` or after ``close()``.
     @discardableResult
@@ -269,7 +276,14 @@ public final class LeaderSelector: LongLivedRecipe {
     /// Starts the attempt loop unless it runs already.
     private func enqueue() -> Bool {
         state.withLock { state in
-            guard state.started, !state.closed, !state.lost, state.attempt == nil else { return false }
+            guard state.started, !state.closed, !state.lost else { return false }
+            if state.attempt != nil {
+                // The loop runs; once its term is over it only relinquishes: ask it to queue again.
+                guard !state.queued, !state.requeueRequested else { return false }
+                state.requeueRequested = true
+                return true
+            }
+            state.queued = true
             state.attemptID += 1
             let attemptID = state.attemptID
             // Created under the lock: the task's own bookkeeping (which takes the lock) runs after we store it.
@@ -290,8 +304,16 @@ public final class LeaderSelector: LongLivedRecipe {
                 failed = true  // connection loss past the retry policy, session expired, …
             }
             let again = state.withLock { state -> Bool in
-                if !Task.isCancelled, state.autoRequeue, !state.closed, !state.lost { return true }
-                if state.attemptID == attemptID { state.attempt = nil }
+                let requested = state.requeueRequested
+                state.requeueRequested = false
+                if !Task.isCancelled, state.autoRequeue || requested, !state.closed, !state.lost {
+                    state.queued = true
+                    return true
+                }
+                if state.attemptID == attemptID {
+                    state.attempt = nil
+                    state.queued = false
+                }
                 return false
             }
             guard again else { return }
@@ -308,6 +330,7 @@ public final class LeaderSelector: LongLivedRecipe {
         let nodePath = try ZNodePath(holding.path)
         guard let bodyTask = beginTerm(holding) else {
             // Closed, cancelled or disconnected since the lock was granted: relinquish without leading.
+            state.withLock { $0.queued = false }
             await GuaranteedDelete.run(client: client, path: nodePath)
             try Task.checkCancellation()
             return
@@ -320,6 +343,7 @@ public final class LeaderSelector: LongLivedRecipe {
         state.withLock { state in
             state.term = nil
             state.bodyTask = nil
+            state.queued = false  // from here a requeue() is a new attempt, not this one
         }
         await GuaranteedDelete.run(client: client, path: nodePath)
     }
