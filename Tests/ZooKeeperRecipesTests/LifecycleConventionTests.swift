@@ -87,7 +87,7 @@ struct LifecycleConventionTests {
                     try await latch.withStarted { latch in
                         try await latch.waitForLeadership(timeout: .seconds(10))
                         signal.yield()
-                        try await Task.sleep(for: .seconds(60))  // until cancelled
+                        try await suspendUntilCancelled()
                     }
                 }
                 try await withTimeout(.seconds(10)) { for await _ in led { return } }

@@ -184,7 +184,7 @@ public final class LeaderLatch: LongLivedRecipe {
             for task in tasks { await task.value }
             await forwarder?.value
             setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil)
-            if let node = state.withLock({ $0.node }), let nodePath = try? ZNodePath(node.path) {
+            if let nodePath = state.withLock({ $0.node?.path }) {
                 await GuaranteedDelete.run(client: client, path: nodePath)
             }
             finishSubscribers()
@@ -260,7 +260,7 @@ public final class LeaderLatch: LongLivedRecipe {
                     state.withLock { $0.node = nil }
                     continue
                 }
-                let watched = index == 0 ? node.path : try path.appending(ordered[index - 1]).string
+                let watched = index == 0 ? node.path.string : try path.appending(ordered[index - 1]).string
                 if index != 0 { setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil) }
                 if index != 0, let hook = Self.beforeWatchingPredecessor { await hook(watched) }
                 let watch: OneShotWatch
@@ -275,7 +275,7 @@ public final class LeaderLatch: LongLivedRecipe {
                     // CURATOR-696: lead only on a node of the session we have now.
                     guard node.ephemeralOwner == client.session?.id else {
                         state.withLock { $0.node = nil }
-                        await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path))
+                        await GuaranteedDelete.run(client: client, path: node.path)
                         continue
                     }
                     setLeadership(Leadership(isLeader: true, fencingToken: node.czxid), epoch: epoch)
@@ -294,7 +294,7 @@ public final class LeaderLatch: LongLivedRecipe {
     /// (the election directory is a container: once empty, the server removes it and the count restarts).
     private func refuseExhaustedSequence(_ node: ProtectedCreate.Created) async {
         state.withLock { $0.node = nil }
-        if let nodePath = try? ZNodePath(node.path) { await GuaranteedDelete.run(client: client, path: nodePath) }
+        await GuaranteedDelete.run(client: client, path: node.path)
         client.configuration.logHandler.log(
             .error, "leader latch \(path): the election directory has used up ZooKeeper's 32-bit sequence numbers; not taking part until it is recreated")
         let backoffs = state.withLock { state -> Int in
@@ -309,7 +309,7 @@ public final class LeaderLatch: LongLivedRecipe {
         if let node = state.withLock({ $0.node }) {
             if node.ephemeralOwner == client.session?.id { return node }
             state.withLock { $0.node = nil }
-            await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path))
+            await GuaranteedDelete.run(client: client, path: node.path)
         }
         let creator = ProtectedCreate(client: client, parent: path, name: Self.latchName)
         do {
@@ -320,7 +320,7 @@ public final class LeaderLatch: LongLivedRecipe {
                 return true
             }
             if !keep {
-                await GuaranteedDelete.run(client: client, path: try ZNodePath(node.path))
+                await GuaranteedDelete.run(client: client, path: node.path)
                 throw CancellationError()
             }
             return node

@@ -327,7 +327,7 @@ public final class LeaderSelector: LongLivedRecipe {
     /// Acquires the lock, runs one term, relinquishes.
     private func attemptOnce() async throws {
         let holding = try await contenders.acquire(data: Array(id.utf8), deadline: nil)
-        let nodePath = try ZNodePath(holding.path)
+        let nodePath = holding.path
         guard let bodyTask = beginTerm(holding) else {
             // Closed, cancelled or disconnected since the lock was granted: relinquish without leading.
             state.withLock { $0.queued = false }
@@ -357,7 +357,7 @@ public final class LeaderSelector: LongLivedRecipe {
             // Read-write servers only: a read-only server's view may be stale (see LeaderLatch.mayLead).
             guard LeaderLatch.mayLead(in: client.connectionState), client.session?.id == holding.sessionID else { return nil }
             state.terms += 1
-            let term = Term(fencingToken: holding.czxid, nodePath: holding.path, sessionID: holding.sessionID,
+            let term = Term(fencingToken: holding.czxid, nodePath: holding.path.string, sessionID: holding.sessionID,
                             number: state.terms)
             let task = Task { try await body(term) }
             state.term = term

@@ -81,7 +81,7 @@ extension DistributedMutex {
             guard let session = client.session?.id, node.ephemeralOwner == session else {
                 throw LockError.leaseLost
             }
-            return LockContenders.Holding(nodePath: node.nodePath, czxid: node.czxid, sessionID: session)
+            return LockContenders.Holding(path: node.path, czxid: node.czxid, sessionID: session)
         } catch {
             await creator.deleteAllOwn()
             throw error

@@ -79,7 +79,7 @@ public struct DistributedSemaphore: Sendable {
             }
         } catch {
             for holding in holdings.reversed() {
-                await GuaranteedDelete.run(client: client, path: holding.nodePath)
+                await GuaranteedDelete.run(client: client, path: holding.path)
             }
             try await mutexLease.release()
             throw error
@@ -123,7 +123,7 @@ public struct DistributedSemaphore: Sendable {
             await creator.deleteAllOwn()
             throw error
         }
-        let nodePath = node.nodePath
+        let nodePath = node.path
         do {
             while true {
                 try Task.checkCancellation()
@@ -136,7 +136,7 @@ public struct DistributedSemaphore: Sendable {
                     return nil
                 }
                 if children.count <= maxLeases {
-                    return LockContenders.Holding(nodePath: nodePath, czxid: node.czxid, sessionID: session)
+                    return LockContenders.Holding(path: nodePath, czxid: node.czxid, sessionID: session)
                 }
                 try await LockContenders.wait(for: watch, until: deadline)
             }

@@ -70,12 +70,9 @@ struct LockContenders: Sendable {
     /// A node of ours that holds.
     struct Holding: Sendable, Hashable {
         /// The holding node.
-        var nodePath: ZNodePath
+        var path: ZNodePath
         var czxid: Int64
         var sessionID: Int64
-
-        /// ``nodePath`` as a string, for callers that still carry strings (LeaderSelector).
-        var path: String { nodePath.string }
     }
 
     // MARK: - Ordering (Curator's fixForSorting)
@@ -182,9 +179,9 @@ struct LockContenders: Sendable {
                 let turn = try await Self.within(deadline) { try await waitForTurn(node, children: children, deadline: deadline) }
                 if let holding = turn { return holding }
                 // Our node vanished or belongs to an old session: start over with a new one.
-                await GuaranteedDelete.run(client: client, path: node.nodePath, waitUntil: cleanupBound())
+                await GuaranteedDelete.run(client: client, path: node.path, waitUntil: cleanupBound())
             } catch {
-                await GuaranteedDelete.run(client: client, path: node.nodePath, waitUntil: cleanupBound())
+                await GuaranteedDelete.run(client: client, path: node.path, waitUntil: cleanupBound())
                 throw error
             }
         }
@@ -236,7 +233,7 @@ struct LockContenders: Sendable {
                 // CURATOR-696: the node counts only if it belongs to the session we have now; an old
                 // session's node may linger until the server expires it.
                 guard let session = client.session?.id, node.ephemeralOwner == session else { return nil }
-                return Holding(nodePath: node.nodePath, czxid: node.czxid, sessionID: session)
+                return Holding(path: node.path, czxid: node.czxid, sessionID: session)
             case .watch(let name):
                 try await watch(try directory.appending(name), deadline: deadline)
             }

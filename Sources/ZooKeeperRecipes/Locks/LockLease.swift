@@ -72,7 +72,7 @@ public final class LockLease: Sendable {
 
     init(client: ZooKeeperClient, holding: LockContenders.Holding) {
         self.client = client
-        path = holding.nodePath
+        path = holding.path
         fencingToken = holding.czxid
         sessionID = holding.sessionID
         state = Mutex(State())

@@ -105,7 +105,7 @@ extension PersistentNode {
             let creator = ProtectedCreate(client: client, parent: parent, name: path.name, uuid: creator)
             do {
                 let node = try await creator.create(data: data, mode: mode, ttl: ttl, policy: retryPolicy)
-                return .ours(Node(path: node.path, ephemeralOwner: node.ephemeralOwner))
+                return .ours(Node(path: node.path.string, ephemeralOwner: node.ephemeralOwner))
             } catch {
                 // The create may have happened: a later attempt starts afresh, so remove what carries our prefix.
                 if !(error is CancellationError) { await creator.deleteAllOwn() }

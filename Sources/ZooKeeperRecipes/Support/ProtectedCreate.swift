@@ -34,16 +34,14 @@ struct ProtectedCreate: Sendable {
     /// The created (or adopted) node.
     struct Created: Sendable, Hashable {
         /// The node.
-        var nodePath: ZNodePath
+        var path: ZNodePath
         /// The node's creation zxid: a fencing token.
         var czxid: Int64
         /// The session that owns the node (0 for a persistent node).
         var ephemeralOwner: Int64
 
         /// The node's name (its last path component).
-        var name: String { nodePath.name }
-        /// ``nodePath`` as a string, for callers that still carry strings (LeaderLatch, PersistentNode).
-        var path: String { nodePath.string }
+        var name: String { path.name }
     }
 
     /// Creates the node (adopting one created by a lost attempt).
@@ -75,7 +73,7 @@ struct ProtectedCreate: Sendable {
         case .success(.created(let path, let stat)):
             var children: [String]?
             if case .success(.children(let names)) = results.last { children = names }
-            return (Created(nodePath: try ZNodePath(path), czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner), children)
+            return (Created(path: try ZNodePath(path), czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner), children)
         case .failure(let error) where error.code == .noNode:
             // No parent yet: the regular path creates it (as containers) and retries.
             return (try await create(data: data, mode: mode, policy: policy), nil)
@@ -124,7 +122,7 @@ struct ProtectedCreate: Sendable {
         while true {
             do {
                 let (created, stat) = try await client.createReturningStat(path, data: data, mode: mode, ttl: ttl)
-                return Created(nodePath: try ZNodePath(created), czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
+                return Created(path: try ZNodePath(created), czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
             } catch let error as ZooKeeperError where error.code == .noNode && parentsCreated < 5 {
                 // The parent is missing (or was a container the server just removed): make it.
                 parentsCreated += 1
@@ -147,7 +145,7 @@ struct ProtectedCreate: Sendable {
             await GuaranteedDelete.run(client: client, path: path)
             return nil
         }
-        return Created(nodePath: path, czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
+        return Created(path: path, czxid: stat.czxid, ephemeralOwner: stat.ephemeralOwner)
     }
 
 }
