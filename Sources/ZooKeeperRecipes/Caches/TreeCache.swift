@@ -43,6 +43,8 @@ public final class TreeCache: LongLivedRecipe {
         var closed: Bool { lifecycle.closed }
         var subscribers = Subscribers<CacheEvent>()
         var tasks: [Task<Void, Never>] = []
+        /// The work of ``start()``, once called: ``close()`` waits for it before ending the tasks it stored.
+        var starting: Task<Void, any Error>?
     }
     private let state = Mutex(State())
     private let closer = CloseOnce()
@@ -66,9 +68,27 @@ public final class TreeCache: LongLivedRecipe {
 
     /// Adds the watch, reads the subtree, emits `.initialized` and starts following changes.
     /// - Throws: ``RecipeLifecycleError/alreadyStarted`` on a second call, ``RecipeLifecycleError/closed``
-    ///   after ``close()``; otherwise a non-retryable ``ZooKeeperError`` from the watch or the first read.
+    ///   after ``close()`` (also when ``close()`` ran while this start was still in progress); otherwise a
+    ///   non-retryable ``ZooKeeperError`` from the watch or the first read.
     public func start() async throws {
-        try state.withLock { try $0.lifecycle.start() }
+        // The start's work runs in a task registered under the lock together with the lifecycle step, so a
+        // concurrent close() finds it, cancels it and waits for it (and for the tasks it leaves behind).
+        let starting = try state.withLock { state in
+            try state.lifecycle.start()
+            let starting = Task { try await self.run() }
+            state.starting = starting
+            return starting
+        }
+        do {
+            try await withTaskCancellationHandler { try await starting.value } onCancel: { starting.cancel() }
+        } catch {
+            if !Task.isCancelled, state.withLock({ $0.closed }) { throw RecipeLifecycleError.closed }
+            throw error
+        }
+    }
+
+    /// What ``start()`` does; if the cache closes meanwhile, it ends what it started before returning.
+    private func run() async throws {
         let (inputs, input) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
         let states = client.connectionStates()
         let watch = try await retrying(retryPolicy, client) {
@@ -88,6 +108,7 @@ public final class TreeCache: LongLivedRecipe {
             snapshot = try await retrying(retryPolicy, client) { try await self.walk() }
         } catch {
             for pump in pumps { pump.cancel() }
+            for pump in pumps { await pump.value }
             throw error
         }
         state.withLock { state in
@@ -106,7 +127,9 @@ public final class TreeCache: LongLivedRecipe {
             state.tasks = pumps + [driver]
             return state.closed
         }
-        if closedMeanwhile { finish() }
+        if closedMeanwhile {
+            for task in finish() { await task.value }
+        }
     }
 
     /// The cached node at `path`, if any.
@@ -132,6 +155,11 @@ public final class TreeCache: LongLivedRecipe {
     public func close() async {
         state.withLock { _ = $0.lifecycle.close() }
         await closer.run { [self] in
+            // A start still in progress: stop it and let it finish storing (and ending) its tasks first.
+            if let starting = state.withLock({ $0.starting }) {
+                starting.cancel()
+                _ = await starting.result
+            }
             for task in finish() { await task.value }
         }
     }

@@ -44,6 +44,8 @@ public final class SharedCount: LongLivedRecipe {
         var loop: Task<Void, Never>?
         var lifecycle = RecipeLifecycle()
         var closed: Bool { lifecycle.closed }
+        /// The work of ``start()``, once called: ``close()`` waits for it before ending the follower.
+        var starting: Task<Void, any Error>?
     }
     private let state = Mutex(State())
     private let closer = CloseOnce()
@@ -59,9 +61,27 @@ public final class SharedCount: LongLivedRecipe {
 
     /// Creates the node with the seed if it does not exist, reads it, and starts following it.
     /// - Throws: ``RecipeLifecycleError/alreadyStarted`` on a second call, ``RecipeLifecycleError/closed``
-    ///   after ``close()``; otherwise a non-retryable ``ZooKeeperError`` (or bad data) from the first read.
+    ///   after ``close()`` (also when ``close()`` ran while this start was still in progress); otherwise a
+    ///   non-retryable ``ZooKeeperError`` (or bad data) from the first read.
     public func start() async throws {
-        try state.withLock { try $0.lifecycle.start() }
+        // The start's work runs in a task registered under the lock together with the lifecycle step, so a
+        // concurrent close() finds it, cancels it and waits for it (and for the follower it leaves behind).
+        let starting = try state.withLock { state in
+            try state.lifecycle.start()
+            let starting = Task { try await self.run() }
+            state.starting = starting
+            return starting
+        }
+        do {
+            try await withTaskCancellationHandler { try await starting.value } onCancel: { starting.cancel() }
+        } catch {
+            if !Task.isCancelled, state.withLock({ $0.closed }) { throw RecipeLifecycleError.closed }
+            throw error
+        }
+    }
+
+    /// What ``start()`` does; if the count closes meanwhile, it ends the follower before returning.
+    private func run() async throws {
         if let parent = path.parent { try await RecipeSupport.ensurePath(client, parent, policy: retryPolicy) }
         do {
             _ = try await retrying(retryPolicy, client) {
@@ -79,7 +99,7 @@ public final class SharedCount: LongLivedRecipe {
             state.loop = task
             return state.closed
         }
-        if closedMeanwhile { finish() }
+        if closedMeanwhile { await finish()?.value }
     }
 
     /// The last value seen (`seedValue` before ``start()``).
@@ -137,6 +157,11 @@ public final class SharedCount: LongLivedRecipe {
     public func close() async {
         state.withLock { _ = $0.lifecycle.close() }
         await closer.run { [self] in
+            // A start still in progress: stop it and let it finish storing (and ending) the follower first.
+            if let starting = state.withLock({ $0.starting }) {
+                starting.cancel()
+                _ = await starting.result
+            }
             await finish()?.value
         }
     }

@@ -41,6 +41,8 @@ public final class ServiceCache<Payload: Codable & Sendable>: LongLivedRecipe {
         var loop: Task<Void, Never>?
         var lifecycle = RecipeLifecycle()
         var closed: Bool { lifecycle.closed }
+        /// The work of ``start()``, once called: ``close()`` waits for it before stopping the tree and loop.
+        var starting: Task<Void, any Error>?
     }
     private let state = Mutex(State())
     private let closer = CloseOnce()
@@ -62,9 +64,27 @@ public final class ServiceCache<Payload: Codable & Sendable>: LongLivedRecipe {
 
     /// Loads the instances and starts following them. ``instances`` is current when this returns.
     /// - Throws: ``RecipeLifecycleError/alreadyStarted`` on a second call, ``RecipeLifecycleError/closed``
-    ///   after ``close()``; otherwise as ``TreeCache/start()``.
+    ///   after ``close()`` (also when ``close()`` ran while this start was still in progress); otherwise as
+    ///   ``TreeCache/start()``.
     public func start() async throws {
-        try state.withLock { try $0.lifecycle.start() }
+        // The start's work runs in a task registered under the lock together with the lifecycle step, so a
+        // concurrent close() finds it, cancels it and waits for it (and for the tree and loop it leaves behind).
+        let starting = try state.withLock { state in
+            try state.lifecycle.start()
+            let starting = Task { try await self.run() }
+            state.starting = starting
+            return starting
+        }
+        do {
+            try await withTaskCancellationHandler { try await starting.value } onCancel: { starting.cancel() }
+        } catch {
+            if !Task.isCancelled, state.withLock({ $0.closed }) { throw RecipeLifecycleError.closed }
+            throw error
+        }
+    }
+
+    /// What ``start()`` does; if the cache closes meanwhile, it stops the tree and the loop before returning.
+    private func run() async throws {
         let tree = TreeCache(client: client, path: path, maxDepth: 1, retryPolicy: retryPolicy)
         let events = tree.events()
         do {
@@ -119,7 +139,14 @@ public final class ServiceCache<Payload: Codable & Sendable>: LongLivedRecipe {
     /// cache's tasks have ended.
     public func close() async {
         state.withLock { _ = $0.lifecycle.close() }
-        await closer.run { [self] in await stop() }
+        await closer.run { [self] in
+            // A start still in progress: stop it and let it finish storing (and stopping) the tree first.
+            if let starting = state.withLock({ $0.starting }) {
+                starting.cancel()
+                _ = await starting.result
+            }
+            await stop()
+        }
     }
 
     /// Closes the tree, ends the loop and finishes every stream.

@@ -109,8 +109,9 @@ extension DistributedQueue {
                 _ = try await retrying(retryPolicy, client) { try await client.create(claim, mode: .ephemeral) }
                 return true
             } catch let error as ZooKeeperError where error.code == .nodeExists {
-                // Ours if a retried create had in fact succeeded; anyone else's: skip the item.
-                let owner = try await retrying(retryPolicy, client) { try await client.exists(claim) }?.ephemeralOwner
+                // Ours if a retried create had in fact succeeded; anyone else's: skip the item. Asked until
+                // answered or the session is lost: giving up here would leave our claim holding the item.
+                let owner = try await retrying(Self.claimCheckPolicy(retryPolicy), client) { try await client.exists(claim) }?.ephemeralOwner
                 return owner != nil && owner == client.session?.id
             } catch let error as ZooKeeperError where error.code == .noNode && !madeReceipts {
                 madeReceipts = true
@@ -122,15 +123,21 @@ extension DistributedQueue {
     /// Deletes `claim` if it is ours (never another consumer's), in its own task so a cancelled caller
     /// still cleans up.
     private func deleteIfOurs(_ claim: ZNodePath) async {
-        let client = client, policy = retryPolicy
+        let client = client, policy = Self.claimCheckPolicy(retryPolicy)
         await Task.detached {
-            // If even the retried check fails, the session is over or unreachable: the claim (an
-            // ephemeral) ends with the session.
+            // Asked until answered (a claim left in place would hold the item while the session lives); if
+            // it fails even so, the session is over: the claim (an ephemeral) ended with it.
             guard let session = client.session?.id,
                   let stat = try? await retrying(policy, client, { try await client.exists(claim) }),
                   stat.ephemeralOwner == session else { return }
             await GuaranteedDelete.run(client: client, path: claim)
         }.value
+    }
+
+    /// The claim checks' policy: `policy`'s backoff, without its limits — retried until answered or the
+    /// session is lost.
+    private static func claimCheckPolicy(_ policy: RetryPolicy) -> RetryPolicy {
+        policy.untilSessionEnds(backoffGrowthLimit: 5)
     }
 
     /// Deletes the item and our claim (plus the writes `extra`) in one transaction, retrying through
