@@ -36,7 +36,7 @@ public final class TreeCache: LongLivedRecipe {
     /// children (Curator's `PathChildrenCache` shape), `nil` = the whole subtree.
     public let maxDepth: Int?
 
-    private struct State {
+    private struct State: TracksStart {
         var nodes: [ZNodePath: ChildData] = [:]
         var initialized = false
         var lifecycle = RecipeLifecycle()
@@ -73,18 +73,7 @@ public final class TreeCache: LongLivedRecipe {
     public func start() async throws {
         // The start's work runs in a task registered under the lock together with the lifecycle step, so a
         // concurrent close() finds it, cancels it and waits for it (and for the tasks it leaves behind).
-        let starting = try state.withLock { state in
-            try state.lifecycle.start()
-            let starting = Task { try await self.run() }
-            state.starting = starting
-            return starting
-        }
-        do {
-            try await withTaskCancellationHandler { try await starting.value } onCancel: { starting.cancel() }
-        } catch {
-            if !Task.isCancelled, state.withLock({ $0.closed }) { throw RecipeLifecycleError.closed }
-            throw error
-        }
+        try await state.runStart { try await self.run() }
     }
 
     /// What ``start()`` does; if the cache closes meanwhile, it ends what it started before returning.
@@ -156,10 +145,7 @@ public final class TreeCache: LongLivedRecipe {
         state.withLock { _ = $0.lifecycle.close() }
         await closer.run { [self] in
             // A start still in progress: stop it and let it finish storing (and ending) its tasks first.
-            if let starting = state.withLock({ $0.starting }) {
-                starting.cancel()
-                _ = await starting.result
-            }
+            await state.stopStart()
             for task in finish() { await task.value }
         }
     }

@@ -36,7 +36,7 @@ public final class SharedCount: LongLivedRecipe {
     public let seedValue: Int32
     public let retryPolicy: RetryPolicy
 
-    private struct State {
+    private struct State: TracksStart {
         var current: VersionedValue<Int32>?
         /// The cached value's node (its `czxid`): a deleted and recreated node starts its version over.
         var czxid: Int64 = 0
@@ -66,18 +66,7 @@ public final class SharedCount: LongLivedRecipe {
     public func start() async throws {
         // The start's work runs in a task registered under the lock together with the lifecycle step, so a
         // concurrent close() finds it, cancels it and waits for it (and for the follower it leaves behind).
-        let starting = try state.withLock { state in
-            try state.lifecycle.start()
-            let starting = Task { try await self.run() }
-            state.starting = starting
-            return starting
-        }
-        do {
-            try await withTaskCancellationHandler { try await starting.value } onCancel: { starting.cancel() }
-        } catch {
-            if !Task.isCancelled, state.withLock({ $0.closed }) { throw RecipeLifecycleError.closed }
-            throw error
-        }
+        try await state.runStart { try await self.run() }
     }
 
     /// What ``start()`` does; if the count closes meanwhile, it ends the follower before returning.
@@ -158,10 +147,7 @@ public final class SharedCount: LongLivedRecipe {
         state.withLock { _ = $0.lifecycle.close() }
         await closer.run { [self] in
             // A start still in progress: stop it and let it finish storing (and ending) the follower first.
-            if let starting = state.withLock({ $0.starting }) {
-                starting.cancel()
-                _ = await starting.result
-            }
+            await state.stopStart()
             await finish()?.value
         }
     }

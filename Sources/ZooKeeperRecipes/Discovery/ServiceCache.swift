@@ -33,7 +33,7 @@ public final class ServiceCache<Payload: Codable & Sendable>: LongLivedRecipe {
     public let serializer: ServiceInstanceSerializer<Payload>
     public let retryPolicy: RetryPolicy
 
-    private struct State {
+    private struct State: TracksStart {
         var instances: [Instance] = []
         var fingerprint: [[UInt8]]?
         var subscribers = Subscribers<[Instance]>()
@@ -69,18 +69,7 @@ public final class ServiceCache<Payload: Codable & Sendable>: LongLivedRecipe {
     public func start() async throws {
         // The start's work runs in a task registered under the lock together with the lifecycle step, so a
         // concurrent close() finds it, cancels it and waits for it (and for the tree and loop it leaves behind).
-        let starting = try state.withLock { state in
-            try state.lifecycle.start()
-            let starting = Task { try await self.run() }
-            state.starting = starting
-            return starting
-        }
-        do {
-            try await withTaskCancellationHandler { try await starting.value } onCancel: { starting.cancel() }
-        } catch {
-            if !Task.isCancelled, state.withLock({ $0.closed }) { throw RecipeLifecycleError.closed }
-            throw error
-        }
+        try await state.runStart { try await self.run() }
     }
 
     /// What ``start()`` does; if the cache closes meanwhile, it stops the tree and the loop before returning.
@@ -141,10 +130,7 @@ public final class ServiceCache<Payload: Codable & Sendable>: LongLivedRecipe {
         state.withLock { _ = $0.lifecycle.close() }
         await closer.run { [self] in
             // A start still in progress: stop it and let it finish storing (and stopping) the tree first.
-            if let starting = state.withLock({ $0.starting }) {
-                starting.cancel()
-                _ = await starting.result
-            }
+            await state.stopStart()
             await stop()
         }
     }

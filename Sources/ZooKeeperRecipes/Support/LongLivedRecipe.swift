@@ -135,3 +135,38 @@ enum RecipeWait {
         }
     }
 }
+
+/// The state of a recipe whose `start()` work runs in a task that a concurrent `close()` can find, stop
+/// and wait for (TreeCache, SharedCount, ServiceCache).
+protocol TracksStart {
+    var lifecycle: RecipeLifecycle { get set }
+    var starting: Task<Void, any Error>? { get set }
+}
+
+extension Mutex where Value: TracksStart {
+    /// Runs `work` as the recipe's start: the task is created and stored under the lock together with the
+    /// lifecycle step, so `close()` finds it (see ``stopStart()``). A start that `close()` interrupted throws
+    /// ``RecipeLifecycleError/closed``; cancelling the caller cancels the work.
+    func runStart(_ work: @escaping @Sendable () async throws -> Void) async throws {
+        let starting = try withLock { state in
+            try state.lifecycle.start()
+            let starting = Task { try await work() }
+            state.starting = starting
+            return starting
+        }
+        do {
+            try await withTaskCancellationHandler { try await starting.value } onCancel: { starting.cancel() }
+        } catch {
+            if !Task.isCancelled, withLock({ $0.lifecycle.closed }) { throw RecipeLifecycleError.closed }
+            throw error
+        }
+    }
+
+    /// For `close()`: stops a start still in progress and waits until it has stored (and ended) the tasks
+    /// it started.
+    func stopStart() async {
+        guard let starting = withLock({ $0.starting }) else { return }
+        starting.cancel()
+        _ = await starting.result
+    }
+}
