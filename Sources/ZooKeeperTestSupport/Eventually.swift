@@ -58,3 +58,18 @@ public func withTimeout<T: Sendable>(
         return first
     }
 }
+
+/// An observation window for something that must NOT happen: returns whether `happened` stayed false for
+/// the whole of `window` (polled). Not a synchronisation: nothing waits for an event here, the window is
+/// the claim itself ("no reply crosses a stalled link for this long").
+public func neverHappens(
+    within window: Duration, pollEvery interval: Duration = .milliseconds(20), _ happened: () -> Bool
+) async -> Bool {
+    let clock = ContinuousClock()
+    let end = clock.now + window
+    while clock.now < end {
+        if happened() { return false }
+        try? await Task.sleep(until: min(clock.now + interval, end), clock: clock)
+    }
+    return !happened()
+}

@@ -1,9 +1,9 @@
 import Foundation
 import Synchronization
 
-/// The reference: Apache ZooKeeper's Java client, run through `/work/shared/bench/java/run.sh`
-/// (one JSON line per run on stdout). Located by `SHEPHERD_BENCH_JAVA`, else
-/// `../shared/bench/java/run.sh` next to the package root.
+/// The reference: Apache ZooKeeper's Java client (and Curator), run through an external harness script
+/// named by `SHEPHERD_BENCH_JAVA` that prints one JSON line per run on stdout. The repository does not
+/// carry one yet, so the Java side of `compare`, `mutex` and `rwlock` needs that variable (or `--no-java`).
 struct JavaHarness {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -14,24 +14,16 @@ struct JavaHarness {
     static let environmentKey = "SHEPHERD_BENCH_JAVA"
 
     static func locate() throws -> JavaHarness {
-        let script: String
-        if let configured = ProcessInfo.processInfo.environment[environmentKey], !configured.isEmpty {
-            script = configured
-        } else {
-            script = packageRoot.appendingPathComponent("../shared/bench/java/run.sh").standardizedFileURL.path
-        }
-        guard FileManager.default.isExecutableFile(atPath: script) else {
+        guard let script = ProcessInfo.processInfo.environment[environmentKey], !script.isEmpty else {
             throw Failure(description: """
-                the Java reference harness is not at \(script) (or not executable). \
-                Set \(environmentKey) to the path of shared/bench/java/run.sh.
+                no Java reference harness: set \(environmentKey) to an executable harness script, \
+                or pass --no-java to measure Shepherd alone.
                 """)
         }
+        guard FileManager.default.isExecutableFile(atPath: script) else {
+            throw Failure(description: "the Java reference harness \(script) (\(environmentKey)) is missing or not executable")
+        }
         return JavaHarness(script: script)
-    }
-
-    /// The package root, from this source file's location (Sources/zk-bench/JavaHarness.swift).
-    private static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     /// Runs one mode and returns its `results` object. Killed after `timeout` seconds.

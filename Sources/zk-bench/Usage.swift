@@ -13,7 +13,7 @@ enum Usage {
           compare     our latency and throughput (get/set/create at each level) and the Java client's
                       (Apache ZooKeeper's, via the reference harness) with the same parameters, in one run
                       --ops 2000 --warmup-ops 200 --outstanding 1,16,256 --connections 1 --seconds 3 --warmup 1
-                      Java harness: $SHEPHERD_BENCH_JAVA, default ../shared/bench/java/run.sh from the package root
+                      Java harness: the script named by $SHEPHERD_BENCH_JAVA (none in the repository yet)
           servers     our server (zk-server, next to zk-bench) against Apache ZooKeeper 3.8 standalone, both
                       started by the run one after the other (fsync on, free ports, temporary directories),
                       same load from our client, ratios: pipelined get/set/create ops/s, sequential

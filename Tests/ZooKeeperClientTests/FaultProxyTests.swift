@@ -87,8 +87,8 @@ private func expectStillPending<T: Sendable>(
     let finished = Flag()
     // Unstructured: awaiting `task.value` cannot be cancelled, and the task only ends after heal.
     Task { _ = try? await task.value; finished.set() }
-    try? await Task.sleep(for: window)
-    #expect(!finished.isSet, "finished while the proxy was stalled", sourceLocation: sourceLocation)
+    let pending = await neverHappens(within: window) { finished.isSet }
+    #expect(pending, "finished while the proxy was stalled", sourceLocation: sourceLocation)
 }
 
 @Suite("FaultProxy between a client and a server", .serialized, .timeLimit(.minutes(1)))

@@ -107,7 +107,7 @@ struct ApacheZooKeeperTests {
     @Test func lifelineReaperKillsWhenTheWriteEndCloses() async throws {
         let directory = NSTemporaryDirectory() + "shepherd-reaper-\(UInt32.random(in: 0 ... .max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let victim = try ChildProcess.spawn(path: "/bin/sleep", arguments: ["60"], input: .devNull, outputFile: nil)
+        let victim = try ChildProcess.spawn(path: "/usr/bin/tail", arguments: ["-f", "/dev/null"], input: .devNull, outputFile: nil)
         let ends = try ChildProcess.makeLifelinePipe()
         let reaper = try ChildProcess.spawn(
             path: "/bin/sh", arguments: ["-c", ApacheZooKeeper.reaperScript, "reaper", String(victim), directory],
