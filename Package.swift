@@ -98,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperServerTests",
-            dependencies: ["ZooKeeperServer", "ZooKeeperProtocol"],
+            dependencies: ["ZooKeeperServer", "ZooKeeperProtocol", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,14 +1,6 @@
 import Testing
 @testable import ZooKeeperClient
-
-/// A manual clock's instant: tests move time by hand.
-struct ManualInstant: InstantProtocol {
-    var offset: Duration
-    static func at(_ milliseconds: Int64) -> ManualInstant { ManualInstant(offset: .milliseconds(milliseconds)) }
-    func advanced(by duration: Duration) -> ManualInstant { ManualInstant(offset: offset + duration) }
-    func duration(to other: ManualInstant) -> Duration { other.offset - offset }
-    static func < (lhs: ManualInstant, rhs: ManualInstant) -> Bool { lhs.offset < rhs.offset }
-}
+import ZooKeeperTestSupport
 
 typealias Machine = ConnectionStateMachine<ManualInstant>
 
