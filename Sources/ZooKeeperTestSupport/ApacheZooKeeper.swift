@@ -49,6 +49,8 @@ public final class ApacheZooKeeper: Sendable {
         public var jvmTuning: [String]
         /// How often ``ApacheZooKeeper/start()`` probes readiness (`ruok` + `srvr`).
         public var readinessPollInterval: Duration
+        /// Run as one member of an ensemble (`QuorumPeerMain`) instead of standalone.
+        public var quorumMember: QuorumMember?
 
         public static let fastStartupJVMTuning = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
 
@@ -62,7 +64,8 @@ public final class ApacheZooKeeper: Sendable {
             startTimeout: Duration = .seconds(60),
             stopTimeout: Duration = .seconds(10),
             jvmTuning: [String] = Configuration.fastStartupJVMTuning,
-            readinessPollInterval: Duration = .milliseconds(100)
+            readinessPollInterval: Duration = .milliseconds(100),
+            quorumMember: QuorumMember? = nil
         ) {
             self.tickTime = tickTime
             self.minSessionTimeout = minSessionTimeout
@@ -74,6 +77,23 @@ public final class ApacheZooKeeper: Sendable {
             self.stopTimeout = stopTimeout
             self.jvmTuning = jvmTuning
             self.readinessPollInterval = readinessPollInterval
+            self.quorumMember = quorumMember
+        }
+    }
+
+    /// An ensemble member's identity and the ensemble's `server.N` lines.
+    public struct QuorumMember: Sendable {
+        /// Written to `data/myid`.
+        public var myid: Int64
+        /// Complete `server.N=host:quorumPort:electionPort[...]` lines, this member's included.
+        public var serverLines: [String]
+        /// What ``ApacheZooKeeper/start()`` waits for: a `srvr` mode (`leader`/`follower`), or nothing
+        /// (nil: return once the JVM runs, for members whose ensemble cannot form yet).
+        public var readyModes: Set<String>?
+        public init(myid: Int64, serverLines: [String], readyModes: Set<String>? = ["leader", "follower"]) {
+            self.myid = myid
+            self.serverLines = serverLines
+            self.readyModes = readyModes
         }
     }
 
@@ -126,6 +146,9 @@ public final class ApacheZooKeeper: Sendable {
         state = Mutex(State(port: try SocketHelpers.freeLoopbackPort()))
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         try log4jProperties.write(toFile: directory + "/log4j.properties", atomically: true, encoding: .utf8)
+        if let member = configuration.quorumMember {
+            try "\(member.myid)\n".write(toFile: dataDirectory + "/myid", atomically: true, encoding: .utf8)
+        }
     }
 
     deinit {
@@ -310,7 +333,9 @@ public final class ApacheZooKeeper: Sendable {
         guard let srvr = try? sendFourLetterWord("srvr", host: host, port: port, timeout: .seconds(2)) else {
             return false
         }
-        return srvr.contains("Mode: standalone")
+        guard let member = configuration.quorumMember else { return srvr.contains("Mode: standalone") }
+        guard let modes = member.readyModes else { return true }
+        return modes.contains { srvr.contains("Mode: \($0)") }
     }
 
     private func terminate(signal: Int32, grace: Duration) async throws {
@@ -363,7 +388,9 @@ public final class ApacheZooKeeper: Sendable {
             "-Dzookeeper.4lw.commands.whitelist=*",
         ] + configuration.javaOptions + [
             "-cp", Self.classPath.joined(separator: ":"),
-            "org.apache.zookeeper.server.ZooKeeperServerMain", configFile,
+            configuration.quorumMember == nil
+                ? "org.apache.zookeeper.server.ZooKeeperServerMain" : "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+            configFile,
         ]
     }
 
@@ -382,6 +409,7 @@ public final class ApacheZooKeeper: Sendable {
         if let min = configuration.minSessionTimeout { lines.append("minSessionTimeout=\(min)") }
         if let max = configuration.maxSessionTimeout { lines.append("maxSessionTimeout=\(max)") }
         lines += configuration.extraConfig
+        lines += configuration.quorumMember?.serverLines ?? []
         return lines.joined(separator: "\n") + "\n"
     }
 

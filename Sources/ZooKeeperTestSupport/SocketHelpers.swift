@@ -20,7 +20,7 @@ public struct TestSupportError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-enum SocketHelpers {
+public enum SocketHelpers {
     /// A monotonic clock reading in nanoseconds.
     static func nowNanos() -> UInt64 {
         var ts = timespec()
@@ -81,7 +81,7 @@ enum SocketHelpers {
 
     /// A port that was free on 127.0.0.1 a moment ago (bind port 0, read it, close). Another
     /// process can take it before the caller binds it; callers must retry on "address in use".
-    static func freeLoopbackPort() throws(TestSupportError) -> Int {
+    public static func freeLoopbackPort() throws(TestSupportError) -> Int {
         let fd = try tcpSocket()
         defer { close(fd) }
         return Int(try bindLoopback(fd))
