@@ -19,7 +19,7 @@ struct LeaderLatchEdgeCaseTests {
                 let vanished = Box(0)
                 let hook = deletingPredecessor(times: 30, using: other, counting: vanished)
                 let latch = LeaderLatch(client: clients[0], path: path, id: "late")
-                try await LeaderLatch.$beforeWatchingPredecessor.withValue(hook) { try await latch.start() }
+                try await LockContenders.$beforeWatching.withValue(hook) { try await latch.start() }
                 try await eventually(within: .seconds(10)) { vanished.get == 30 }
                 // The two contenders left go: a latch still watching its predecessor now leads.
                 try await deleteRemaining(ahead, using: other)
@@ -41,7 +41,7 @@ struct LeaderLatchEdgeCaseTests {
                 let vanished = Box(0)
                 let hook = deletingPredecessor(times: 33, using: other, counting: vanished)
                 let latch = LeaderLatch(client: clients[0], path: path, id: "pruned")
-                try await LeaderLatch.$beforeWatchingPredecessor.withValue(hook) { try await latch.start() }
+                try await LockContenders.$beforeWatching.withValue(hook) { try await latch.start() }
                 try await eventually(within: .seconds(20)) { vanished.get == 33 }
                 try await deleteRemaining(ahead, using: other)
                 try await latch.waitForLeadership(timeout: .seconds(10))
@@ -65,18 +65,18 @@ private func latchNodes(_ count: Int, in path: ZNodePath, of client: ZooKeeperCl
     return nodes
 }
 
-/// A `LeaderLatch.beforeWatchingPredecessor` hook: the first `times` times, `client` deletes the
+/// A `LockContenders.beforeWatching` hook: the first `times` times, `client` deletes the
 /// predecessor the latch is about to watch (counted in `vanished`).
 private func deletingPredecessor(
     times: Int, using client: ZooKeeperClient, counting vanished: Box<Int>
-) -> @Sendable (String) async -> Void {
+) -> @Sendable (ZNodePath) async -> Void {
     { predecessor in
         guard vanished.update({ count -> Bool in
             guard count < times else { return false }
             count += 1
             return true
         }) else { return }
-        try? await client.delete(try ZNodePath(predecessor))
+        try? await client.delete(predecessor)
     }
 }
 
