@@ -158,6 +158,19 @@ struct DistributedReadWriteLockTests {
         #expect(writer(3) == .watch(names[2]))
     }
 
+    @Test("the semaphore's and the latch's policies: count holds by the directory's size, every child counted; the leader's follower watches its predecessor")
+    func countAndLeaderTurns() {
+        let ordered = ["_c_a-lease-0000000001", "_c_b-lease-0000000002", "_c_c-lease-0000000003"]
+        let count = { (index: Int, unrelated: Int) in
+            LockContenders.decide(.count, maxLeases: 3, ordered: ordered, index: index, unrelated: unrelated)
+        }
+        #expect(count(2, 0) == .holds)
+        #expect(count(2, 1) == .watchChildren, "a child that is no lease node still takes a lease, as in Curator")
+        #expect(count(0, 1) == .watchChildren, "by size, not by place")
+        #expect(LockContenders.decide(.leader, maxLeases: 1, ordered: ordered, index: 0) == .holds)
+        #expect(LockContenders.decide(.leader, maxLeases: 1, ordered: ordered, index: 2) == .watch(ordered[1]))
+    }
+
     @Test("downgrade: a write holder takes the read lock at once; a queued writer still waits for the read")
     func downgrade() async throws {
         try await withRecipeServer { server in

@@ -87,6 +87,45 @@ struct DistributedSemaphoreTests {
         }
     }
 
+    @Test("2 leases, 4 waiters: releasing the first holder admits a waiter promptly, and so does releasing the last")
+    func anyReleaseAdmits() async throws {
+        try await withRecipeServer { server in
+            try await withClients(6, on: server) { clients in
+                let path: ZNodePath = "/sem/any-release"
+                let semaphores = clients.map { DistributedSemaphore(client: $0, path: path, maxLeases: 2) }
+                let first = try await semaphores[0].acquire(timeout: .seconds(5))
+                let last = try await semaphores[1].acquire(timeout: .seconds(5))
+                let admitted = Box<[LockLease]>([])
+                let waiters = (2..<6).map { index in
+                    Task {
+                        let lease = try await semaphores[index].acquire(timeout: .seconds(30))
+                        admitted.update { $0.append(lease) }
+                    }
+                }
+                // One waiter holds the internal mutex with its lease node in `leases`; three queue for the mutex.
+                try await waitForChildren(clients[0], semaphores[0].leasesPath, count: 3)
+                try await waitForChildren(clients[0], semaphores[0].locksPath, count: 4)
+                // The first holder goes (not the waiter's immediate predecessor): a waiter is admitted.
+                try await first.release()
+                try await eventually(within: .seconds(5)) { admitted.get.count == 1 }
+                try await waitForChildren(clients[0], semaphores[0].leasesPath, count: 3)
+                // Now the newest holder goes (not the node `maxLeases` places before the waiter): admitted too.
+                try await admitted.get[0].release()
+                try await eventually(within: .seconds(5)) { admitted.get.count == 2 }
+                // The rest, one release at a time.
+                try await last.release()
+                try await eventually(within: .seconds(5)) { admitted.get.count == 3 }
+                try await admitted.get[1].release()
+                try await eventually(within: .seconds(5)) { admitted.get.count == 4 }
+                for waiter in waiters { try await waiter.value }
+                #expect(try await clients[0].getChildren(semaphores[0].leasesPath).count == 2)
+                for lease in admitted.get[2...] { try await lease.release() }
+                #expect(try await leftovers(clients[0], semaphores[0].leasesPath).isEmpty)
+                #expect(try await leftovers(clients[0], semaphores[0].locksPath).isEmpty)
+            }
+        }
+    }
+
     @Test("a timed-out and a cancelled acquire leave no lease node and release the internal mutex")
     func timeoutAndCancellation() async throws {
         try await withRecipeServer { server in

@@ -19,7 +19,7 @@ struct LeaderLatchEdgeCaseTests {
                 let vanished = Box(0)
                 let hook = deletingPredecessor(times: 30, using: other, counting: vanished)
                 let latch = LeaderLatch(client: clients[0], path: path, id: "late")
-                try await LeaderLatch.$beforeWatchingPredecessor.withValue(hook) { try await latch.start() }
+                try await LockContenders.$beforeWatching.withValue(hook) { try await latch.start() }
                 try await eventually(within: .seconds(10)) { vanished.get == 30 }
                 // The two contenders left go: a latch still watching its predecessor now leads.
                 try await deleteRemaining(ahead, using: other)
@@ -41,7 +41,7 @@ struct LeaderLatchEdgeCaseTests {
                 let vanished = Box(0)
                 let hook = deletingPredecessor(times: 33, using: other, counting: vanished)
                 let latch = LeaderLatch(client: clients[0], path: path, id: "pruned")
-                try await LeaderLatch.$beforeWatchingPredecessor.withValue(hook) { try await latch.start() }
+                try await LockContenders.$beforeWatching.withValue(hook) { try await latch.start() }
                 try await eventually(within: .seconds(20)) { vanished.get == 33 }
                 try await deleteRemaining(ahead, using: other)
                 try await latch.waitForLeadership(timeout: .seconds(10))
@@ -51,6 +51,50 @@ struct LeaderLatchEdgeCaseTests {
             }
         }
     }
+
+    @Test("the leader's node is deleted from outside: it stops leading, re-contends with a new node, and leads again later")
+    func leaderNodeDeletedFromOutside() async throws {
+        try await withRecipeServer { server in
+            try await withClients(2, on: server) { clients in
+                let path: ZNodePath = "/election/deposed"
+                let first = LeaderLatch(client: clients[0], path: path, id: "a")
+                let second = LeaderLatch(client: clients[1], path: path, id: "b")
+                try await first.start()
+                try await first.waitForLeadership(timeout: .seconds(10))
+                let firstToken = try #require(first.fencingToken)
+                try await second.start()
+                try await waitForChildren(clients[0], path, count: 2)
+                // An operator deletes the leader's node: the leader watches it, so it notices.
+                let changes = first.leadershipChanges()
+                let deposed = try await leaderNode(in: path, using: clients[1])
+                try await clients[1].delete(deposed)
+                try await withTimeout(.seconds(10)) {
+                    for await change in changes where !change.isLeader { return }
+                }
+                try await second.waitForLeadership(timeout: .seconds(10))
+                // It re-contends with a new node, behind the new leader.
+                try await eventually(within: .seconds(10)) {
+                    let children = try await clients[0].getChildren(path)
+                    return children.count == 2 && !children.contains(deposed.name)
+                }
+                #expect(!first.hasLeadership)
+                await second.close()
+                try await first.waitForLeadership(timeout: .seconds(10))
+                let secondTerm = try #require(first.fencingToken)
+                #expect(secondTerm > firstToken)
+                // Alone in the election, deleting its node again: it leads again on a new node (a new term).
+                try await clients[1].delete(try await leaderNode(in: path, using: clients[1]))
+                try await eventually(within: .seconds(10)) { (first.fencingToken ?? 0) > secondTerm }
+                await first.close()
+                #expect(try await leftovers(clients[0], path).isEmpty)
+            }
+        }
+    }
+}
+
+/// The leader's node in the election at `path` (the first latch node, in Curator's order).
+private func leaderNode(in path: ZNodePath, using client: ZooKeeperClient) async throws -> ZNodePath {
+    try path.appending(LockNames.sorted(try await client.getChildren(path), lockName: LeaderLatch.latchName)[0])
 }
 
 /// `count` latch nodes of `client`'s session in `path` (protected ephemeral-sequential, in sequence
@@ -65,18 +109,18 @@ private func latchNodes(_ count: Int, in path: ZNodePath, of client: ZooKeeperCl
     return nodes
 }
 
-/// A `LeaderLatch.beforeWatchingPredecessor` hook: the first `times` times, `client` deletes the
+/// A `LockContenders.beforeWatching` hook: the first `times` times, `client` deletes the
 /// predecessor the latch is about to watch (counted in `vanished`).
 private func deletingPredecessor(
     times: Int, using client: ZooKeeperClient, counting vanished: Box<Int>
-) -> @Sendable (String) async -> Void {
+) -> @Sendable (ZNodePath) async -> Void {
     { predecessor in
         guard vanished.update({ count -> Bool in
             guard count < times else { return false }
             count += 1
             return true
         }) else { return }
-        try? await client.delete(try ZNodePath(predecessor))
+        try? await client.delete(predecessor)
     }
 }
 

@@ -14,8 +14,9 @@ public import ZooKeeperClient
 /// **Layout**: `<path>/_c_<uuid>-latch-<seq>` (ephemeral-sequential, protected, data = `id`), ordered by
 /// the text after the last `latch-`. Curator latches on the same path take part in the same election.
 ///
-/// **Algorithm**: create our node; list the children; the first node leads. A non-leader watches
-/// (getData) its immediate predecessor only; the leader watches its own node. Any change re-lists.
+/// **Algorithm** (the contender engine of the locks, with the leader policy): create our node; list the
+/// children; the first node leads. A non-leader watches (getData) its immediate predecessor only; the
+/// leader watches its own node, so its deletion from outside is noticed. Any change re-lists.
 ///
 /// **Guarantees**: we are leader only while our node is first *and* its `ephemeralOwner` is our live
 /// session (CURATOR-696). Leadership is dropped at once on `.suspended` and `.presumedExpired`
@@ -76,9 +77,6 @@ public final class LeaderLatch: LongLivedRecipe {
 
     private let state = Mutex(State())
 
-    /// Tests only: runs with a predecessor's path just before the latch watches it (to make it vanish
-    /// at that moment). A task local, set around ``start()``: the latch's driver task inherits it.
-    @TaskLocal static var beforeWatchingPredecessor: (@Sendable (String) async -> Void)?
     private let events: AsyncStream<Event>
     private let closer = CloseOnce()
     private let eventSink: AsyncStream<Event>.Continuation
@@ -229,9 +227,17 @@ public final class LeaderLatch: LongLivedRecipe {
         return true
     }
 
+    /// The engine under the latch: one holder (the leader), which watches its own node.
+    private var contenders: LockContenders {
+        LockContenders(client: client, directory: path, lockName: Self.latchName, maxLeases: 1, retryPolicy: retryPolicy,
+                       turn: .leader)
+    }
+
     private func check() async {
         let epoch = state.withLock { $0.epoch }
         guard Self.mayLead(in: client.connectionState) else { return }  // a reconnection will bring us back
+        let contenders = contenders
+        var reported = false
         do {
             var restarts = 0
             while true {
@@ -239,49 +245,36 @@ public final class LeaderLatch: LongLivedRecipe {
                 if restarts == Self.restartsBeforeBackoff {
                     // Predecessors keep vanishing (a churning election): look again after a backoff,
                     // growing while it lasts, instead of spinning — or of giving up with no watch armed.
-                    let backoffs = state.withLock { state -> Int in
-                        defer { state.backoffs += 1 }
-                        return state.backoffs
-                    }
-                    scheduleRetry(after: retryPolicy.delay(beforeRetry: backoffs))
+                    scheduleRetry(after: retryPolicy.delay(beforeRetry: nextBackoff()))
                     return
                 }
                 restarts += 1
-                let node = try await ensureNode()
-                if SequenceNumbers.isExhausted(LockContenders.sortKey(node.name, lockName: Self.latchName)) {
-                    await refuseExhaustedSequence(node)
-                    return
-                }
-                let children = try await client.getChildren(path)
-                let ordered = LockContenders.contenders(children, markers: [Self.latchName]).ordered
-                guard let index = ordered.firstIndex(of: node.name) else {
-                    // Our node is gone (deleted, or its session ended): not leader; re-enter.
+                let (node, listed) = try await ensureNode(contenders)
+                switch try await contenders.look(at: node, listed: listed, reported: &reported) {
+                case .again:
+                    continue
+                case .gone:
+                    // Our node is gone (deleted, or its session ended): not leader; re-enter with a new one.
                     setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil)
                     state.withLock { $0.node = nil }
-                    continue
+                    await GuaranteedDelete.run(client: client, path: node.path)
+                case .waits(let watch):
+                    setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil)
+                    arm(watch)
+                    return
+                case .holds(let holding, let watch):
+                    if let watch { arm(watch) }
+                    setLeadership(Leadership(isLeader: true, fencingToken: holding.czxid), epoch: epoch)
+                    return
                 }
-                let watched = index == 0 ? node.path.string : try path.appending(ordered[index - 1]).string
-                if index != 0 { setLeadership(Leadership(isLeader: false, fencingToken: nil), epoch: nil) }
-                if index != 0, let hook = Self.beforeWatchingPredecessor { await hook(watched) }
-                let watch: OneShotWatch
-                do {
-                    watch = try await client.getDataWatching(try ZNodePath(watched)).watch
-                } catch let error as ZooKeeperError where error.code == .noNode {
-                    continue
-                }
-                arm(watch)
-                state.withLock { $0.backoffs = 0 }
-                if index == 0 {
-                    // CURATOR-696: lead only on a node of the session we have now.
-                    guard node.ephemeralOwner == client.session?.id else {
-                        state.withLock { $0.node = nil }
-                        await GuaranteedDelete.run(client: client, path: node.path)
-                        continue
-                    }
-                    setLeadership(Leadership(isLeader: true, fencingToken: node.czxid), epoch: epoch)
-                }
-                return
             }
+        } catch LockError.sequenceExhausted {
+            // Our node's sequence is past ZooKeeper's range (the engine deleted it): we never lead on it.
+            // Say so loudly and try again after a growing backoff (the election directory is a container:
+            // once empty, the server removes it and the count restarts).
+            client.configuration.logHandler.log(
+                .error, "leader latch \(path): the election directory has used up ZooKeeper's 32-bit sequence numbers; not taking part until it is recreated")
+            scheduleRetry(after: retryPolicy.delay(beforeRetry: nextBackoff()))
         } catch let error as ZooKeeperError where error.isRecipeRetryable {
             scheduleRetry(after: retryPolicy.delay(beforeRetry: 0))
         } catch {
@@ -289,49 +282,35 @@ public final class LeaderLatch: LongLivedRecipe {
         }
     }
 
-    /// Our node's sequence is past ZooKeeper's range (see ``SequenceNumbers``): its place cannot be
-    /// known, so we never lead on it. Delete it, say so loudly, and try again after a growing backoff
-    /// (the election directory is a container: once empty, the server removes it and the count restarts).
-    private func refuseExhaustedSequence(_ node: ProtectedCreate.Created) async {
-        state.withLock { $0.node = nil }
-        await GuaranteedDelete.run(client: client, path: node.path)
-        client.configuration.logHandler.log(
-            .error, "leader latch \(path): the election directory has used up ZooKeeper's 32-bit sequence numbers; not taking part until it is recreated")
-        let backoffs = state.withLock { state -> Int in
+    /// The number of the backoff about to be taken (backoffs in a row since a watch was last armed).
+    private func nextBackoff() -> Int {
+        state.withLock { state -> Int in
             defer { state.backoffs += 1 }
             return state.backoffs
         }
-        scheduleRetry(after: retryPolicy.delay(beforeRetry: backoffs))
     }
 
-    /// Our node, created (protected) if we have none or it belongs to an older session.
-    private func ensureNode() async throws -> ProtectedCreate.Created {
-        if let node = state.withLock({ $0.node }) {
-            if node.ephemeralOwner == client.session?.id { return node }
-            state.withLock { $0.node = nil }
+    /// Our node, or a new one (with the directory's children) if we have none. (One of an older session
+    /// never leads: the engine finds it ``LockContenders/Standing/gone``.)
+    private func ensureNode(_ contenders: LockContenders) async throws -> (ProtectedCreate.Created, [String]?) {
+        if let node = state.withLock({ $0.node }) { return (node, nil) }
+        let (node, listed) = try await contenders.enter(data: Array(id.utf8), deadline: nil)
+        let keep = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.node = node
+            return true
+        }
+        if !keep {
             await GuaranteedDelete.run(client: client, path: node.path)
+            throw CancellationError()
         }
-        let creator = ProtectedCreate(client: client, parent: path, name: Self.latchName)
-        do {
-            let node = try await creator.create(data: Array(id.utf8), mode: .ephemeralSequential, policy: retryPolicy)
-            let keep = state.withLock { state -> Bool in
-                guard !state.closed else { return false }
-                state.node = node
-                return true
-            }
-            if !keep {
-                await GuaranteedDelete.run(client: client, path: node.path)
-                throw CancellationError()
-            }
-            return node
-        } catch {
-            await creator.deleteAllOwn()
-            throw error
-        }
+        return (node, listed)
     }
 
+    /// Forwards `watch` as a re-check; a watch armed before it is dropped. Resets the backoff count.
     private func arm(_ watch: OneShotWatch) {
         let generation = state.withLock { state -> UInt64 in
+            state.backoffs = 0
             state.generation += 1
             return state.generation
         }

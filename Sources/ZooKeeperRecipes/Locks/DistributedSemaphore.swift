@@ -12,9 +12,10 @@ public import ZooKeeperClient
 /// `<path>/leases/_c_<uuid>-lease-<seq>` (one ephemeral-sequential, protected node per lease).
 ///
 /// **Algorithm**: take the internal mutex; create a lease node; `getChildren`-watch `leases` until it
-/// has at most `maxLeases` children; release the mutex. Only the mutex holder watches the leases
-/// directory, and every other waiter watches only its predecessor in `locks`, so no release wakes a
-/// herd. A lease is released by deleting its node (guaranteed delete).
+/// has at most `maxLeases` children; release the mutex. Any holder's release can admit the waiter (not
+/// only its predecessor's). Only the mutex holder watches the leases directory, and every other waiter
+/// watches only its predecessor in `locks`, so no release wakes a herd. A lease is released by deleting
+/// its node (guaranteed delete). Both directories run on the locks' contender engine.
 ///
 /// Notable behaviours:
 /// - All participants must agree on `maxLeases` (as in Curator, nothing enforces it).
@@ -74,12 +75,10 @@ public struct DistributedSemaphore: Sendable {
         let mutexLease = try await internalMutex.acquire(timeout: timeout)
         var holdings: [LockContenders.Holding] = []
         do {
-            while holdings.count < count {
-                if let holding = try await acquireOne(deadline: deadline) { holdings.append(holding) }
-            }
+            while holdings.count < count { holdings.append(try await leases.acquire(deadline: deadline)) }
         } catch {
             for holding in holdings.reversed() {
-                await GuaranteedDelete.run(client: client, path: holding.path)
+                await GuaranteedDelete.run(client: client, path: holding.path, waitUntil: GuaranteedDelete.bound(after: deadline))
             }
             try await mutexLease.release()
             throw error
@@ -111,39 +110,11 @@ public struct DistributedSemaphore: Sendable {
         return try result.get()
     }
 
-    /// Creates a lease node and waits (holding the internal mutex) until the leases fit; `nil` means
-    /// the node vanished or is not our session's: it was removed, try again.
-    private func acquireOne(deadline: ContinuousClock.Instant?) async throws -> LockContenders.Holding? {
-        try Task.checkCancellation()
-        let creator = ProtectedCreate(client: client, parent: leasesPath, name: Self.leaseName)
-        let node: ProtectedCreate.Created
-        do {
-            node = try await creator.create(data: [], mode: .ephemeralSequential, policy: retryPolicy)
-        } catch {
-            await creator.deleteAllOwn()
-            throw error
-        }
-        let nodePath = node.path
-        do {
-            while true {
-                try Task.checkCancellation()
-                let (children, _, watch) = try await retrying(retryPolicy, client) {
-                    try await client.getChildrenWatching(leasesPath)
-                }
-                guard children.contains(node.name), let session = client.session?.id,
-                      node.ephemeralOwner == session else {
-                    await GuaranteedDelete.run(client: client, path: nodePath)
-                    return nil
-                }
-                if children.count <= maxLeases {
-                    return LockContenders.Holding(path: nodePath, czxid: node.czxid, sessionID: session)
-                }
-                try await LockContenders.wait(for: watch, until: deadline)
-            }
-        } catch {
-            await GuaranteedDelete.run(client: client, path: nodePath)
-            throw error
-        }
+    /// The engine on the `leases` directory: a lease node holds while the directory has at most
+    /// `maxLeases` children (Curator's count); a waiter watches the whole directory.
+    private var leases: LockContenders {
+        LockContenders(client: client, directory: leasesPath, lockName: Self.leaseName, maxLeases: maxLeases,
+                       retryPolicy: retryPolicy, turn: .count)
     }
 }
 

@@ -1,9 +1,13 @@
 import ZooKeeperClient
 
-/// The one contender engine behind the locks and the leader latch (Curator's `LockInternals` +
-/// `StandardLockInternalsDriver`): protected ephemeral-sequential nodes in a directory, ordered by
-/// sequence; the first `maxLeases` hold; every other contender watches only the node `maxLeases`
-/// places before it (herd-free).
+/// The one contender engine behind the locks, the semaphore and the leader latch (Curator's
+/// `LockInternals` + `StandardLockInternalsDriver`): protected ephemeral-sequential nodes in a directory,
+/// ordered by sequence; a ``Turn`` policy says from the sorted contenders whether ours holds and what
+/// it watches meanwhile (one contender, herd-free, or the directory when any release may admit it).
+///
+/// Two ways in: ``acquire(data:deadline:)`` blocks until our node holds (locks, semaphore leases);
+/// ``enter(data:deadline:)`` + ``look(at:listed:reported:)`` take one step at a time for a recipe that
+/// keeps its node and reacts to watches (the leader latch).
 struct LockContenders: Sendable {
     let client: ZooKeeperClient
     let directory: ZNodePath
@@ -18,13 +22,20 @@ struct LockContenders: Sendable {
     /// The names that mark a contender and whose following text is its sort key: ours (the read/write
     /// lock has two) and the kazoo markers we recognise. A child with none of them is not a contender.
     let sortNames: [String]
-    /// Decides, from the sorted contenders and our index, whether we hold or whom we watch.
+    /// Decides, from the sorted contenders and our index, whether we hold or what we watch.
     let turn: Turn
 
-    /// A contender's turn policy: hold, or watch exactly one other contender (herd-free).
+    /// Tests only: runs with a contender's path just before it is watched (to make it vanish at that
+    /// moment). A task local: set it around the call (or around a latch's `start()`, whose tasks inherit it).
+    @TaskLocal static var beforeWatching: (@Sendable (ZNodePath) async -> Void)?
+
+    /// A contender's turn: hold, or what to watch until it may hold.
     enum Decision: Sendable, Hashable {
         case holds
+        /// `getData`-watch this one contender (herd-free).
         case watch(String)
+        /// `getChildren`-watch the directory: any contender leaving may admit us.
+        case watchChildren
     }
 
     /// The policies the recipes use. (An enum, not a closure: the engine stays one piece of code.)
@@ -34,6 +45,13 @@ struct LockContenders: Sendable {
         /// Holds unless a node whose name contains one of `writerNames` is before it; then watches the
         /// *nearest* such node (the ZooKeeper recipe's shared lock, not Curator's first writer).
         case reader(writerNames: [String])
+        /// Curator's `InterProcessSemaphoreV2`: holds while the directory has at most `maxLeases`
+        /// children (every child counts, as in Curator, contender or not); otherwise watches the
+        /// directory's children, since *any* holder's release may admit us, not one predecessor's.
+        case count
+        /// The leader latch: as ``leases`` (with one lease), and the holder *watches its own node*, so a
+        /// deletion from outside (an operator's, or the session's end) is noticed while leading.
+        case leader
     }
 
     init(
@@ -49,21 +67,19 @@ struct LockContenders: Sendable {
         self.turn = turn
     }
 
-    /// What the contender at `index` of `ordered` does.
-    func decide(_ ordered: [String], index: Int) -> Decision {
-        Self.decide(turn, maxLeases: maxLeases, ordered: ordered, index: index)
-    }
-
-    /// What the contender at `index` of `ordered` does under `turn`.
-    static func decide(_ turn: Turn, maxLeases: Int, ordered: [String], index: Int) -> Decision {
+    /// What the contender at `index` of `ordered` does under `turn`; `unrelated` counts the
+    /// directory's other children (only ``Turn/count`` counts them).
+    static func decide(_ turn: Turn, maxLeases: Int, ordered: [String], index: Int, unrelated: Int = 0) -> Decision {
         switch turn {
-        case .leases:
+        case .leases, .leader:
             return index < maxLeases ? .holds : .watch(ordered[index - maxLeases])
         case .reader(let writerNames):
             guard let writer = ordered[..<index].lastIndex(where: { name in writerNames.contains { name.contains($0) } }) else {
                 return .holds
             }
             return .watch(ordered[writer])
+        case .count:
+            return ordered.count + unrelated <= maxLeases ? .holds : .watchChildren
         }
     }
 
@@ -111,11 +127,6 @@ struct LockContenders: Sendable {
             .warning, "lock \(directory): ignoring \(unrelated.count) child node(s) that are not lock contenders, e.g. \(unrelated.prefix(3)); keep lock directories for lock nodes only")
     }
 
-    /// Children sorted as Curator sorts them (Java `String.compareTo`: UTF-16 code units).
-    static func sorted(_ children: [String], lockName: String) -> [String] {
-        sorted(children, sortNames: [lockName])
-    }
-
     /// Children sorted by the text after each of `sortNames` in turn (Curator's read/write lock driver
     /// strips `__READ__`, then `__WRIT__`); ties keep a stable order by full name.
     ///
@@ -149,34 +160,20 @@ struct LockContenders: Sendable {
 
     // MARK: - Acquire
 
-    /// Acquires a lease: returns once our node is among the first `maxLeases`.
+    /// Acquires a lease: returns once our node holds.
     ///
-    /// - Throws: ``LockError/timedOut`` at `deadline`; `CancellationError`; a non-retryable
-    ///   ``ZooKeeperError``. In every failure case our node is deleted before this returns.
+    /// - Throws: ``LockError/timedOut`` at `deadline`; ``LockError/sequenceExhausted(directory:)``;
+    ///   `CancellationError`; a non-retryable ``ZooKeeperError``. In every failure case our node is
+    ///   deleted before this returns.
     func acquire(data: [UInt8] = [], deadline: ContinuousClock.Instant?) async throws -> Holding {
         // Cleanup after a timeout is waited for only briefly past the deadline; it finishes in the background.
         let cleanupBound = { GuaranteedDelete.bound(after: deadline) }
         while true {
             try Task.checkCancellation()
-            let creator = ProtectedCreate(client: client, parent: directory, name: lockName)
-            let node: ProtectedCreate.Created
-            let children: [String]?
+            let (node, listed) = try await enter(data: data, deadline: deadline)
             do {
-                // Bounded by the deadline even while no server answers (retries would outlast it).
-                (node, children) = try await Self.within(deadline) {
-                    try await creator.createListingParent(data: data, mode: .ephemeralSequential, policy: retryPolicy)
-                }
-            } catch {
-                // The create may have happened (cancelled or failed mid-flight): remove what carries our prefix.
-                await creator.deleteAllOwn(waitUntil: cleanupBound())
-                throw error
-            }
-            do {
-                if SequenceNumbers.isExhausted(Self.sequenceText(node.name, sortNames: sortNames)) {
-                    // Past ZooKeeper's sequence range: our place cannot be known (the catch deletes the node).
-                    throw LockError.sequenceExhausted(directory: directory.string)
-                }
-                let turn = try await Self.within(deadline) { try await waitForTurn(node, children: children, deadline: deadline) }
+                // The deadline bounds every wait below, watches included.
+                let turn = try await Self.within(deadline) { try await waitForTurn(node, listed: listed) }
                 if let holding = turn { return holding }
                 // Our node vanished or belongs to an old session: start over with a new one.
                 await GuaranteedDelete.run(client: client, path: node.path, waitUntil: cleanupBound())
@@ -185,6 +182,33 @@ struct LockContenders: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Creates our contender node (protected, ephemeral-sequential) and lists the directory in the same
+    /// round trip.
+    ///
+    /// - Returns: the node, and the directory's children when the listing came with it.
+    /// - Throws: as ``acquire(data:deadline:)``; ``LockError/sequenceExhausted(directory:)`` when the node's
+    ///   sequence is past ZooKeeper's range (its place cannot be known). Nothing of ours is left behind.
+    func enter(data: [UInt8], deadline: ContinuousClock.Instant?) async throws -> (ProtectedCreate.Created, [String]?) {
+        let creator = ProtectedCreate(client: client, parent: directory, name: lockName)
+        let entered: (ProtectedCreate.Created, [String]?)
+        do {
+            // Bounded by the deadline even while no server answers (retries would outlast it).
+            entered = try await Self.within(deadline) {
+                try await creator.createListingParent(data: data, mode: .ephemeralSequential, policy: retryPolicy)
+            }
+        } catch {
+            // The create may have happened (cancelled or failed mid-flight): remove what carries our prefix.
+            await creator.deleteAllOwn(waitUntil: GuaranteedDelete.bound(after: deadline))
+            throw error
+        }
+        // Past ZooKeeper's sequence range our place cannot be known (the count policy has no places).
+        if turn != .count, SequenceNumbers.isExhausted(Self.sequenceText(entered.0.name, sortNames: sortNames)) {
+            await GuaranteedDelete.run(client: client, path: entered.0.path, waitUntil: GuaranteedDelete.bound(after: deadline))
+            throw LockError.sequenceExhausted(directory: directory.string)
+        }
+        return entered
     }
 
     /// Runs `operation`, throwing ``LockError/timedOut`` (and cancelling it) at `deadline`.
@@ -205,64 +229,86 @@ struct LockContenders: Sendable {
         }
     }
 
-    /// Waits until `node` is among the first `maxLeases`; `nil` means start over.
+    /// Waits until `node` holds; `nil` means start over.
     /// - Parameter listed: the directory's children listed right after the create, if any.
-    private func waitForTurn(
-        _ node: ProtectedCreate.Created, children listed: [String]?, deadline: ContinuousClock.Instant?
-    ) async throws -> Holding? {
+    private func waitForTurn(_ node: ProtectedCreate.Created, listed: [String]?) async throws -> Holding? {
         var listed = listed
         var reported = false
         while true {
             try Task.checkCancellation()
-            let children: [String]
-            if let first = listed {
-                children = first
-                listed = nil
-            } else {
-                do {
-                    children = try await retrying(retryPolicy, client) { try await client.getChildren(directory) }
-                } catch let error as ZooKeeperError where error.code == .noNode {
-                    return nil
-                }
+            switch try await look(at: node, listed: listed, reported: &reported) {
+            case .holds(let holding, _): return holding
+            case .waits(let watch): _ = try await watch.event()
+            case .again: break
+            case .gone: return nil
             }
-            let (ordered, unrelated) = Self.contenders(children, markers: sortNames)
-            reportUnrelated(unrelated, reported: &reported)
-            guard let index = ordered.firstIndex(of: node.name) else { return nil }
-            switch decide(ordered, index: index) {
-            case .holds:
-                // CURATOR-696: the node counts only if it belongs to the session we have now; an old
-                // session's node may linger until the server expires it.
-                guard let session = client.session?.id, node.ephemeralOwner == session else { return nil }
-                return Holding(path: node.path, czxid: node.czxid, sessionID: session)
-            case .watch(let name):
-                try await watch(try directory.appending(name), deadline: deadline)
-            }
+            listed = nil
         }
     }
 
-    /// `getData`-watches `predecessor` and waits for the watch (returns at once if it is gone).
-    private func watch(_ predecessor: ZNodePath, deadline: ContinuousClock.Instant?) async throws {
+    // MARK: - One step
+
+    /// Where our node stands after one ``look(at:listed:reported:)``.
+    enum Standing: Sendable {
+        /// It holds. Under ``Turn/leader`` `watch` fires when our node changes or goes; otherwise `nil`.
+        case holds(Holding, watch: OneShotWatch?)
+        /// It does not hold yet: look again once `watch` fires.
+        case waits(OneShotWatch)
+        /// What it would have watched changed before the watch was set: look again now.
+        case again
+        /// It is gone, or belongs to an older session (CURATOR-696): it can never hold. Delete it
+        /// (a no-op if gone) and enter anew.
+        case gone
+    }
+
+    /// Lists the directory (unless `listed` is given), applies ``turn`` and arms the watch that tells
+    /// when to look again.
+    ///
+    /// - Parameter reported: whether unrelated children were logged already (once per contender).
+    /// - Throws: a ``ZooKeeperError`` the retry policy gave up on, or a non-retryable one.
+    func look(at node: ProtectedCreate.Created, listed: [String]?, reported: inout Bool) async throws -> Standing {
+        let children: [String]
+        var childrenWatch: OneShotWatch?
         do {
-            // getData, not exists: a watch on a vanished node would dangle (CURATOR-107).
-            let watch = try await retrying(retryPolicy, client) { try await client.getDataWatching(predecessor) }.watch
-            try await Self.wait(for: watch, until: deadline)
+            if let listed {
+                children = listed
+            } else if turn == .count {
+                (children, _, childrenWatch) = try await retrying(retryPolicy, client) { try await client.getChildrenWatching(directory) }
+            } else {
+                children = try await retrying(retryPolicy, client) { try await client.getChildren(directory) }
+            }
         } catch let error as ZooKeeperError where error.code == .noNode {
-            return
+            return .gone  // the directory went, and our node with it
+        }
+        let (ordered, unrelated) = Self.contenders(children, markers: sortNames)
+        if turn != .count { reportUnrelated(unrelated, reported: &reported) }  // the count policy counts them
+        guard let index = ordered.firstIndex(of: node.name) else { return .gone }
+        switch Self.decide(turn, maxLeases: maxLeases, ordered: ordered, index: index, unrelated: unrelated.count) {
+        case .holds:
+            // CURATOR-696: the node counts only if it belongs to the session we have now; an old
+            // session's node may linger until the server expires it.
+            guard let session = client.session?.id, node.ephemeralOwner == session else { return .gone }
+            let holding = Holding(path: node.path, czxid: node.czxid, sessionID: session)
+            guard turn == .leader else { return .holds(holding, watch: nil) }
+            guard let own = try await watchData(node.path) else { return .gone }
+            return .holds(holding, watch: own)
+        case .watch(let name):
+            let other = try directory.appending(name)
+            if let hook = Self.beforeWatching { await hook(other) }
+            return try await watchData(other).map { .waits($0) } ?? .again
+        case .watchChildren:
+            // The pipelined listing set no watch: list again, watching.
+            return childrenWatch.map { .waits($0) } ?? .again
         }
     }
 
-    /// Waits for a watch to fire, or throws ``LockError/timedOut`` at `deadline`.
-    static func wait(for watch: OneShotWatch, until deadline: ContinuousClock.Instant?) async throws {
-        guard let deadline else {
-            _ = try await watch.event()
-            return
-        }
-        if ContinuousClock.now >= deadline { throw LockError.timedOut }
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = try await watch.event(); return true }
-            group.addTask { try await Task.sleep(until: deadline, clock: .continuous); return false }
-            defer { group.cancelAll() }
-            guard let fired = try await group.next(), fired else { throw LockError.timedOut }
+    /// `getData`-watches `path`; `nil` if it is gone. (getData, not exists: a watch on a vanished node
+    /// would dangle, CURATOR-107.)
+    private func watchData(_ path: ZNodePath) async throws -> OneShotWatch? {
+        do {
+            return try await retrying(retryPolicy, client) { try await client.getDataWatching(path) }.watch
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
         }
     }
 }
@@ -272,6 +318,6 @@ public enum LockNames {
     /// `children` sorted by the text after the last `lockName` (the whole name when absent), compared
     /// as Java compares strings: Curator's `StandardLockInternalsDriver.fixForSorting`.
     public static func sorted(_ children: [String], lockName: String = DistributedMutex.lockName) -> [String] {
-        LockContenders.sorted(children, lockName: lockName)
+        LockContenders.sorted(children, sortNames: [lockName])
     }
 }
