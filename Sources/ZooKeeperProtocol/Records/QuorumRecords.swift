@@ -26,12 +26,15 @@ extension LearnerInfo: JuteCodable {
 }
 
 /// A packet between quorum peers (`QuorumPacket`): proposal, ack, commit, ping and so on.
+///
+/// `data` and `authinfo` keep null apart from empty: Apache sends null (-1) for most packets but an
+/// empty buffer in a follower's PING reply with no session touches.
 public struct QuorumPacket: Hashable, Sendable {
     public var type: Int32
     public var zxid: Int64
-    public var data: [UInt8]
-    public var authinfo: [Id]
-    public init(type: Int32, zxid: Int64, data: [UInt8], authinfo: [Id]) {
+    public var data: [UInt8]?
+    public var authinfo: [Id]?
+    public init(type: Int32, zxid: Int64, data: [UInt8]? = nil, authinfo: [Id]? = nil) {
         self.type = type
         self.zxid = zxid
         self.data = data
@@ -49,8 +52,8 @@ extension QuorumPacket: JuteCodable {
     public init(from reader: inout JuteReader) throws(JuteDecodingError) {
         type = try reader.readInt32()
         zxid = try reader.readInt64()
-        data = try reader.readBuffer()
-        authinfo = try reader.readVector(of: Id.self)
+        data = try reader.readOptionalBuffer()
+        authinfo = try reader.readOptionalVector(of: Id.self)
     }
 }
 

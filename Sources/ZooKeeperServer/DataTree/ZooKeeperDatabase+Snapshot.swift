@@ -67,3 +67,17 @@ extension ZooKeeperDatabase {
         self.sessions = sessions
     }
 }
+
+extension ZooKeeperDatabase {
+    /// A database restored from a leader's SNAP stream (nodes with their children already linked).
+    /// `/zookeeper` and `/zookeeper/quota` must be present, as Apache's learner requires.
+    init(restoring reader: SnapshotStreamReader, lastProcessedZxid: Int64, extendedTypesEnabled: Bool, enforceQuota: Bool) throws(JuteDecodingError) {
+        guard reader.isComplete else { throw .truncated(needed: 1, available: 0) }
+        for path in ["/", DataTree.procZookeeper, DataTree.quotaZookeeper] where reader.nodes[path] == nil {
+            throw .invalidValue(field: "snapshot \(path)", value: 0)
+        }
+        self.tree = DataTree(extendedTypesEnabled: extendedTypesEnabled, nodes: reader.nodes, lastProcessedZxid: lastProcessedZxid)
+        self.enforceQuota = enforceQuota
+        self.sessions = reader.sessions
+    }
+}
