@@ -98,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperServerTests",
-            dependencies: ["ZooKeeperServer", "ZooKeeperProtocol", "ZooKeeperTestSupport"],
+            dependencies: ["ZooKeeperServer", "ZooKeeperProtocol", "ZooKeeperTestSupport", "ZooKeeperClient"],
             swiftSettings: strictSettings
         ),
         .testTarget(

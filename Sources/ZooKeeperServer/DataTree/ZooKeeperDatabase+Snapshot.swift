@@ -81,3 +81,19 @@ extension ZooKeeperDatabase {
         self.sessions = reader.sessions
     }
 }
+
+extension ZooKeeperDatabase {
+    /// `ZKDatabase.initConfigInZKDatabase`: `/zookeeper/config` holds this member's view of the ensemble
+    /// (created with world:anyone READ if the snapshot lacked it).
+    mutating func setConfigNode(_ data: [UInt8]) {
+        let path = DataTree.configZookeeper
+        if tree.node(path) == nil {
+            var stat = DataNode.zeroStat
+            stat.aversion = -1
+            tree.put(path, DataNode(data: data, acl: .readACLUnsafe, stat: stat))
+            tree.update(DataTree.procZookeeper) { $0.children.insert("config") }
+        } else {
+            tree.update(path) { $0.data = data }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import Synchronization
+import ZooKeeperPOSIX
+import ZooKeeperProtocol
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Follows one leader until the connection fails: connects to its quorum port, runs
+/// ``LearnerStateMachine`` over the channel and performs its actions against the replicated database and
+/// the epoch files. One thread per leader connection; the database is shared with readers through a lock.
+final class FollowerDriver: Sendable {
+    struct Settings: Sendable {
+        var myID: Int64
+        var leader: QuorumServer
+        var tickTime: Duration
+        var initLimit: Int
+        var syncLimit: Int
+        /// The config string written to `/zookeeper/config` after a SNAP (reconfig disabled, as Apache).
+        var configString: String
+        var log: ServerLog = .silent
+    }
+
+    /// Why following ended.
+    struct Exit: Error, Sendable, CustomStringConvertible {
+        var reason: String
+        var description: String { reason }
+    }
+
+    /// What followers and tests can observe.
+    struct Status: Sendable {
+        var phase: LearnerStateMachine.Phase = .discovery
+        var syncMode: LearnerStateMachine.SyncMode?
+        var epoch: Int64 = -1
+    }
+
+    let settings: Settings
+    private let shared: Mutex<(database: ZooKeeperDatabase, epochs: EpochFiles, status: Status)>
+    private let stopRequested = Atomic<Bool>(false)
+    private let wakeup: WakeupPipe
+    private let thread = ServiceThread()
+    private let exit = Mutex<Exit?>(nil)
+
+    init(settings: Settings, database: ZooKeeperDatabase, epochs: EpochFiles) throws(SocketError) {
+        self.settings = settings
+        self.shared = Mutex((database, epochs, Status()))
+        self.wakeup = try WakeupPipe()
+    }
+
+    /// Reads the replicated database.
+    func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T { shared.withLock { body($0.database) } }
+    var status: Status { shared.withLock { $0.status } }
+    var epochs: EpochFiles { shared.withLock { $0.epochs } }
+
+    /// The database and epochs as they stand (for the next election, or the next leader).
+    var state: (database: ZooKeeperDatabase, epochs: EpochFiles) { shared.withLock { ($0.database, $0.epochs) } }
+
+    /// Follows until the leader is lost or ``stop()``; returns why it ended.
+    func run() async -> Exit {
+        thread.start(name: "zookeeper-follower-\(settings.myID)") { [self] in
+            let reason = follow()
+            exit.withLock { $0 = reason }
+        }
+        await thread.waitUntilFinished()
+        return exit.withLock { $0 } ?? Exit(reason: "stopped")
+    }
+
+    func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        wakeup.wake()
+    }
+
+    // MARK: The follower thread
+
+    private func follow() -> Exit {
+        let socket: Socket
+        do {
+            socket = try connect()
+        } catch {
+            return error
+        }
+        defer { socket.close() }
+        let (acceptedEpoch, currentEpoch, lastZxid) = shared.withLock { ($0.epochs.acceptedEpoch, $0.epochs.currentEpoch, $0.database.lastProcessedZxid) }
+        var machine = LearnerStateMachine(myID: settings.myID, acceptedEpoch: acceptedEpoch, currentEpoch: currentEpoch, lastLoggedZxid: lastZxid)
+        var context = Context(socket: socket)
+        do {
+            try perform(machine.start(), &context)
+            var reader = QuorumPacketReader()
+            var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                // Apache's socket timeouts: initLimit ticks until synchronised, syncLimit ticks after.
+                let limit = machine.phase == .broadcast ? settings.syncLimit : settings.initLimit
+                let silence = settings.tickTime * limit
+                guard try waitReadable(socket, within: silence) else {
+                    throw Exit(reason: "no packet from the leader within \(silence)")
+                }
+                if stopRequested.load(ordering: .acquiring) { throw Exit(reason: "stopped") }
+                switch try socket.read(into: &scratch) {
+                case let .bytes(count): reader.append(scratch[0..<count])
+                case .wouldBlock: continue
+                case .endOfFile: throw Exit(reason: "the leader closed the connection")
+                }
+                while let item = try reader.next() {
+                    switch item {
+                    case let .packet(packet):
+                        let actions = machine.receive(packet)
+                        if actions.contains(where: { if case .loadSnapshot = $0 { true } else { false } }) { reader.expectSnapshot() }
+                        try perform(actions, &context)
+                    case let .snapshot(snapshot):
+                        try load(snapshot, at: context.snapshotZxid)
+                    }
+                }
+            }
+        } catch let exit as Exit {
+            settings.log.info("follower \(settings.myID): \(exit.reason)")
+            return exit
+        } catch {
+            settings.log.warning("follower \(settings.myID): \(error)")
+            return Exit(reason: "\(error)")
+        }
+    }
+
+    private struct Context {
+        let socket: Socket
+        /// Proposals logged and not yet committed, by zxid.
+        var logged: [Int64: LoggedTxn] = [:]
+        var snapshotZxid: Int64 = 0
+    }
+
+    /// Connects to the leader's quorum port: up to 5 tries, as `Learner.connectToLeader`.
+    private func connect() throws(Exit) -> Socket {
+        let leader = settings.leader
+        var lastError = "no attempt"
+        for attempt in 1...5 {
+            if stopRequested.load(ordering: .acquiring) { throw Exit(reason: "stopped") }
+            do {
+                guard let address = try SocketAddress.resolve(host: leader.host, port: leader.quorumPort).first else { continue }
+                return try Socket.connect(to: address, timeout: settings.tickTime * settings.initLimit, interruptFD: wakeup.readFD)
+            } catch {
+                lastError = "\(error)"
+                settings.log.info("follower \(settings.myID): connect to leader \(leader.id) failed (attempt \(attempt)): \(error)")
+                _ = try? Poller.waitFor(fd: wakeup.readFD, events: Poller.readable, timeout: .seconds(1))
+            }
+        }
+        throw Exit(reason: "cannot connect to leader \(leader.id) at \(leader.host):\(leader.quorumPort): \(lastError)")
+    }
+
+    private func waitReadable(_ socket: Socket, within timeout: Duration) throws -> Bool {
+        var fds = [
+            pollfd(fd: socket.fd, events: Poller.readable, revents: 0),
+            pollfd(fd: wakeup.readFD, events: Poller.readable, revents: 0),
+        ]
+        guard try Poller.poll(&fds, timeout: timeout) > 0 else { return false }
+        if fds[1].revents != 0 { wakeup.drain() }
+        return true
+    }
+
+    private func send(_ packet: QuorumPacket, _ context: Context) throws {
+        var writer = JuteWriter()
+        writer.write(packet)
+        try context.socket.writeAll(writer.bytes, timeout: settings.tickTime * settings.syncLimit)
+    }
+
+    private func perform(_ actions: [LearnerStateMachine.Action], _ context: inout Context) throws {
+        for action in actions {
+            switch action {
+            case let .send(packet):
+                try send(packet, context)
+            case let .persistAcceptedEpoch(epoch):
+                try shared.withLock { state throws(PersistenceError) in try state.epochs.setAcceptedEpoch(epoch) }
+            case let .persistCurrentEpoch(epoch):
+                try shared.withLock { state throws(PersistenceError) in try state.epochs.setCurrentEpoch(epoch) }
+            case let .loadSnapshot(zxid):
+                context.snapshotZxid = zxid
+                shared.withLock { $0.status.syncMode = .snap }
+            case let .truncate(zxid):
+                let last = shared.withLock { $0.database.lastProcessedZxid }
+                // Nothing to cut when we hold no transaction above the leader's point.
+                guard last <= zxid else {
+                    throw Exit(reason: "TRUNC to \(Zxid.hex(zxid)) from \(Zxid.hex(last)) needs the transaction log, which this follower does not keep yet")
+                }
+            case let .applyUnlogged(txn):
+                shared.withLock { _ = $0.database.replay(txn) }
+            case .takeSnapshot:
+                break  // In memory only so far: nothing to write.
+            case let .log(txns, acknowledge):
+                for txn in txns { context.logged[txn.zxid] = txn }
+                if acknowledge { for txn in txns { try send(QuorumPacket(.ack, zxid: txn.zxid), context) } }
+            case let .commit(zxid):
+                guard let txn = context.logged.removeValue(forKey: zxid) else {
+                    throw Exit(reason: "COMMIT \(Zxid.hex(zxid)) for a transaction that was never logged")
+                }
+                shared.withLock { _ = $0.database.replay(txn) }
+            case let .startServing(epoch):
+                shared.withLock {
+                    $0.status.phase = .broadcast
+                    $0.status.epoch = epoch
+                    if $0.status.syncMode == nil { $0.status.syncMode = .diff }
+                }
+                settings.log.info("follower \(settings.myID): following leader \(settings.leader.id) in epoch \(epoch)")
+            case let .answerPing(zxid):
+                // No client sessions yet: an empty touch table, as Apache sends it.
+                try send(QuorumPacket(.ping, zxid: zxid, data: []), context)
+            case .revalidated, .syncCompleted:
+                break  // No client sessions on this follower yet.
+            case let .fail(reason):
+                throw Exit(reason: reason)
+            }
+        }
+    }
+
+    /// Replaces the database with the leader's snapshot; `/zookeeper/config` gets our own view, as Apache's
+    /// learner does with reconfig disabled.
+    private func load(_ snapshot: SnapshotStreamReader, at zxid: Int64) throws {
+        var database = try ZooKeeperDatabase(restoring: snapshot, lastProcessedZxid: zxid, extendedTypesEnabled: false, enforceQuota: false)
+        database.setConfigNode(Array(settings.configString.utf8))
+        shared.withLock { $0.database = database }
+        settings.log.info("follower \(settings.myID): loaded the leader's snapshot at \(Zxid.hex(zxid))")
+    }
+}
