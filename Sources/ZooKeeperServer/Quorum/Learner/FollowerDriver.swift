@@ -37,7 +37,9 @@ final class FollowerDriver: Sendable {
     }
 
     let settings: Settings
-    private let shared: Mutex<(database: ZooKeeperDatabase, epochs: EpochFiles, status: Status)>
+    /// The database (committed history), the proposals logged after it and not yet committed (kept across
+    /// leader connections: they were acknowledged), the epochs, and what tests observe.
+    private let shared: Mutex<(database: ZooKeeperDatabase, tail: [LoggedTxn], epochs: EpochFiles, status: Status)>
     private let stopRequested = Atomic<Bool>(false)
     private let wakeup: WakeupPipe
     private let thread = ServiceThread()
@@ -45,7 +47,7 @@ final class FollowerDriver: Sendable {
 
     init(settings: Settings, database: ZooKeeperDatabase, epochs: EpochFiles) throws(SocketError) {
         self.settings = settings
-        self.shared = Mutex((database, epochs, Status()))
+        self.shared = Mutex((database, [], epochs, Status()))
         self.wakeup = try WakeupPipe()
     }
 
@@ -56,6 +58,8 @@ final class FollowerDriver: Sendable {
 
     /// The database and epochs as they stand (for the next election, or the next leader).
     var state: (database: ZooKeeperDatabase, epochs: EpochFiles) { shared.withLock { ($0.database, $0.epochs) } }
+    /// Proposals logged (acknowledged) and not yet committed.
+    var uncommitted: [LoggedTxn] { shared.withLock { $0.tail } }
 
     /// Follows until the leader is lost or ``stop()``; returns why it ended.
     func run() async -> Exit {
@@ -82,7 +86,9 @@ final class FollowerDriver: Sendable {
             return error
         }
         defer { socket.close() }
-        let (acceptedEpoch, currentEpoch, lastZxid) = shared.withLock { ($0.epochs.acceptedEpoch, $0.epochs.currentEpoch, $0.database.lastProcessedZxid) }
+        let (acceptedEpoch, currentEpoch, lastZxid) = shared.withLock {
+            ($0.epochs.acceptedEpoch, $0.epochs.currentEpoch, $0.tail.last?.zxid ?? $0.database.lastProcessedZxid)
+        }
         var machine = LearnerStateMachine(myID: settings.myID, acceptedEpoch: acceptedEpoch, currentEpoch: currentEpoch, lastLoggedZxid: lastZxid)
         var context = Context(socket: socket)
         do {
@@ -124,8 +130,6 @@ final class FollowerDriver: Sendable {
 
     private struct Context {
         let socket: Socket
-        /// Proposals logged and not yet committed, by zxid.
-        var logged: [Int64: LoggedTxn] = [:]
         var snapshotZxid: Int64 = 0
     }
 
@@ -174,25 +178,34 @@ final class FollowerDriver: Sendable {
                 try shared.withLock { state throws(PersistenceError) in try state.epochs.setCurrentEpoch(epoch) }
             case let .loadSnapshot(zxid):
                 context.snapshotZxid = zxid
-                shared.withLock { $0.status.syncMode = .snap }
-            case let .truncate(zxid):
-                let last = shared.withLock { $0.database.lastProcessedZxid }
-                // Nothing to cut when we hold no transaction above the leader's point.
-                guard last <= zxid else {
-                    throw Exit(reason: "TRUNC to \(Zxid.hex(zxid)) from \(Zxid.hex(last)) needs the transaction log, which this follower does not keep yet")
+                shared.withLock {
+                    $0.status.syncMode = .snap
+                    $0.tail = []
+                }
+            case let .useLoggedHistory(zxid):
+                try shared.withLock { state throws(Exit) in
+                    // Without a transaction log the committed part cannot be cut back.
+                    guard zxid >= state.database.lastProcessedZxid else {
+                        throw Exit(reason: "TRUNC to \(Zxid.hex(zxid)) below our committed \(Zxid.hex(state.database.lastProcessedZxid)) needs the transaction log, which this follower does not keep yet")
+                    }
+                    for txn in state.tail where txn.zxid <= zxid { _ = state.database.replay(txn) }
+                    state.tail = []
                 }
             case let .applyUnlogged(txn):
                 shared.withLock { _ = $0.database.replay(txn) }
             case .takeSnapshot:
                 break  // In memory only so far: nothing to write.
             case let .log(txns, acknowledge):
-                for txn in txns { context.logged[txn.zxid] = txn }
+                shared.withLock { $0.tail += txns }
                 if acknowledge { for txn in txns { try send(QuorumPacket(.ack, zxid: txn.zxid), context) } }
             case let .commit(zxid):
-                guard let txn = context.logged.removeValue(forKey: zxid) else {
-                    throw Exit(reason: "COMMIT \(Zxid.hex(zxid)) for a transaction that was never logged")
+                try shared.withLock { state throws(Exit) in
+                    guard let first = state.tail.first, first.zxid == zxid else {
+                        throw Exit(reason: "COMMIT \(Zxid.hex(zxid)) for a transaction that was never logged")
+                    }
+                    state.tail.removeFirst()
+                    _ = state.database.replay(first)
                 }
-                shared.withLock { _ = $0.database.replay(txn) }
             case let .startServing(epoch):
                 shared.withLock {
                     $0.status.phase = .broadcast

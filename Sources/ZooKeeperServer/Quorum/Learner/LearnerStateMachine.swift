@@ -31,8 +31,10 @@ struct LearnerStateMachine: Sendable {
         case persistCurrentEpoch(Int64)
         /// The snapshot stream follows this packet; the database becomes it, at `zxid`.
         case loadSnapshot(zxid: Int64)
-        /// Drop every logged transaction above `zxid`, in the log and in memory.
-        case truncate(to: Int64)
+        /// The history is the log through `zxid`: logged transactions above it are dropped (TRUNC), and
+        /// those through it, committed or not, are part of the database (as Apache's reload of its log
+        /// makes them; DIFF keeps the whole log).
+        case useLoggedHistory(through: Int64)
         /// Apply without logging (sync after SNAP/TRUNC, before NEWLEADER: the snapshot taken at
         /// NEWLEADER captures it).
         case applyUnlogged(LoggedTxn)
@@ -132,7 +134,7 @@ struct LearnerStateMachine: Sendable {
         switch kind {
         case .diff:
             syncMode = .diff
-            return []
+            return [.useLoggedHistory(through: lastLoggedZxid)]
         case .snap:
             syncMode = .snap
             lastLoggedZxid = packet.zxid
@@ -140,7 +142,7 @@ struct LearnerStateMachine: Sendable {
         case .trunc:
             syncMode = .trunc
             lastLoggedZxid = packet.zxid
-            return [.truncate(to: packet.zxid)]
+            return [.useLoggedHistory(through: packet.zxid)]
         default:
             return fail("expected DIFF, SNAP or TRUNC, got \(packet.summary)")
         }
