@@ -182,12 +182,8 @@ actor DiffSide {
                 oneShots.append(("w\(step) S\(op.slot) exists \(path)", oneShot))
                 return stat.map { note(path, $0, &feedback) } ?? "nil"
             }
-            // A scratch normaliser: a plain exists may be answered by Apache 3.8.0 only (ZOOKEEPER-2590
-            // normalisation), so it must not number new zxids on one side alone.
             guard let stat = try await zk.exists(p(path)) else { return "nil" }
-            var scratch = normaliser
-            feedback.versions[path] = (stat.version, stat.aversion)
-            return scratch.stat(stat)
+            return note(path, stat, &feedback)
         case let .getData(_, path, watch):
             if watch {
                 let (data, stat, oneShot) = try await zk.getDataWatching(p(path))
