@@ -139,7 +139,7 @@ extension PipelineState {
         }
         if opCode == .deleteContainer || opCode == .createSession {
             // Server-internal opcodes: never accepted from a client.
-            reply(connection, xid: header.xid, zxid: database.lastProcessedZxid, err: .unimplemented)
+            reply(connection, xid: header.xid, zxid: -1, err: .unimplemented)
             close(connection)
             return
         }
@@ -156,7 +156,9 @@ extension PipelineState {
             return
         }
         connections[connection]?.lastZxid = result.replyZxid
-        reply(connection, xid: header.xid, zxid: result.replyZxid, err: result.err, body: result.response)
+        // A refused opcode is answered as Apache's UnimplementedRequestProcessor does: zxid -1, then close.
+        reply(connection, xid: header.xid, zxid: result.closeConnection ? -1 : result.replyZxid, err: result.err,
+              body: result.response)
         if result.closeConnection { close(connection) }
     }
 

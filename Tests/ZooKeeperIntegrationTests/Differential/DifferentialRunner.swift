@@ -28,8 +28,6 @@ struct DiffDivergence: Sendable, CustomStringConvertible {
 /// What a finished run did.
 struct DiffSummary: Sendable {
     var steps = 0
-    /// Successful standalone checks, which Apache never answers (see `DiffSide`), answered for it by exists.
-    var emulatedChecks = 0
     var errors: [String: Int] = [:]
     var divergence: DiffDivergence?
 }
@@ -46,14 +44,13 @@ struct DifferentialRunner {
         try await ensurePath(chroot, connectString: referenceConnect)
         try await ensurePath(chroot, connectString: candidateConnect)
         let reference = DiffSide(name: "apache", configuration: try ZooKeeperConfiguration(connectionString: referenceConnect + chroot),
-                                 sessionCount: Self.sessionCount, emulatesSuccessfulCheck: true)
+                                 sessionCount: Self.sessionCount)
         let candidate = DiffSide(name: "shepherd", configuration: try ZooKeeperConfiguration(connectionString: candidateConnect + chroot),
                                  sessionCount: Self.sessionCount)
         do {
             try await reference.open()
             try await candidate.open()
-            var summary = try await loop(seed: seed, steps: steps, reference: reference, candidate: candidate)
-            summary.emulatedChecks = await reference.emulatedChecks
+            let summary = try await loop(seed: seed, steps: steps, reference: reference, candidate: candidate)
             await reference.close()
             await candidate.close()
             return summary

@@ -15,6 +15,8 @@ final class ProbeSession {
     private let connection: RawConnection
     private var xid: Int32 = 0
     private(set) var isClosed = false
+    /// The zxid of the last reply read.
+    private(set) var lastReplyZxid: Int64?
 
     init(port: Int) throws {
         connection = try RawConnection(port: port)
@@ -50,6 +52,7 @@ final class ProbeSession {
                     var reader = JuteReader(frame)
                     let header = try reader.read(ReplyHeader.self)
                     if header.xid == ReservedXid.notification { continue }
+                    lastReplyZxid = header.zxid
                     return .answered(err: ZooKeeperErrorCode(rawValue: header.err), body: reader.readRemaining())
                 }
             }
