@@ -83,7 +83,7 @@ extension Shell {
         if args.arguments.count > 2 {
             var messages: [String] = []
             acl = ACLText.parse(args.arguments[2], messages: &messages)
-            messages.forEach(print)
+            messages.forEach(printError)
             if acl.isEmpty { throw CLIError("KeeperErrorCode = InvalidACL", "Acl is not valid : null") }
         }
         let mode: CreateMode
@@ -99,7 +99,7 @@ extension Shell {
         let client = try connected()
         do {
             let created = try await client.create(path, data: data, acl: acl, mode: mode, ttl: ttl)
-            print("Created \(created)")
+            printError("Created \(created)")  // zkCli's CreateCommand prints it on stderr
             return .ok
         } catch let error as ZooKeeperError where error.code == .invalidACL {
             throw CLIError(lines: [Self.keeperMessage(error)] + Self.sentences(for: error))
@@ -202,7 +202,8 @@ extension Shell {
         do {
             _ = try await connected().sync(path)
         } catch let error as ZooKeeperError {
-            throw CLIError("Sync has failed rc=\(error.code.rawValue)")
+            print("Sync has failed. rc=\(error.code.rawValue)")  // SyncCommand: stdout, like the success line
+            return .failed
         }
         print("Sync is OK")
         return .ok
