@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import ZooKeeperCLI
 import ZooKeeperServer
+import ZooKeeperTestSupport
 
 /// Collects a shell's output lines, in order, remembering which went to stderr.
 final class OutputCollector: Sendable {
@@ -54,13 +55,7 @@ struct ShellFixture {
 /// Runs `body` with a fresh fixture, stopped before this returns, whether `body` throws or not.
 func withShellFixture(_ body: (ShellFixture) async throws -> Void) async throws {
     let fixture = try await ShellFixture.start()
-    do {
-        try await body(fixture)
-    } catch {
-        await fixture.stop()
-        throw error
-    }
-    await fixture.stop()
+    try await withCleanup({ await fixture.stop() }) { try await body(fixture) }
 }
 
 /// Masks what changes from run to run: dates and hex numbers (zxids, session ids).

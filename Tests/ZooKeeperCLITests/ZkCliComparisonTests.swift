@@ -165,24 +165,14 @@ struct ZkCliComparisonTests {
                    "needs zkCli.sh + Java (apt-get install zookeeper) and a built zk-cli next to the tests (swift build)"))
     func sameStreamsAsZkCli() async throws {
         let forApache = try await EmbeddedServer.start(inMemory: true)
-        let forOurs: EmbeddedServer
-        do {
-            forOurs = try await EmbeddedServer.start(inMemory: true)
-        } catch {
-            await forApache.stop()
-            throw error
+        let (apache, ours) = try await withCleanup({ await forApache.stop() }) {
+            let forOurs = try await EmbeddedServer.start(inMemory: true)
+            return try await withCleanup({ await forOurs.stop() }) {
+                async let apacheRun = Self.runScriptStreams(Self.zkCliCommand, server: forApache.connectString)
+                async let oursRun = Self.runScriptStreams([zkCliBinary!], server: forOurs.connectString)
+                return try await (apacheRun, oursRun)
+            }
         }
-        let runs: Result<((stdout: String, stderr: String), (stdout: String, stderr: String)), any Error>
-        do {
-            async let apacheRun = Self.runScriptStreams(Self.zkCliCommand, server: forApache.connectString)
-            async let oursRun = Self.runScriptStreams([zkCliBinary!], server: forOurs.connectString)
-            runs = .success(try await (apacheRun, oursRun))
-        } catch {
-            runs = .failure(error)
-        }
-        await forApache.stop()
-        await forOurs.stop()
-        let (apache, ours) = try runs.get()
         for (name, expected, actual) in [("stdout", apache.stdout, ours.stdout), ("stderr", apache.stderr, ours.stderr)] {
             let (a, b) = (Self.commandLines(expected), Self.commandLines(actual))
             #expect(a.count > 20, "zkCli.sh printed too little on \(name):\n\(expected)")

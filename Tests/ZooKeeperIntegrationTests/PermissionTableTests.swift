@@ -22,20 +22,15 @@ struct PermissionTableTests {
         configuration.superDigest = PermissionTable.superDigest
         let ours = try await EmbeddedServer.start(configuration: configuration, inMemory: true)
         let clock = ContinuousClock()
-        let result: Result<(PermissionTable, PermissionTable), any Error>
-        do {
+        let (reference, candidate) = try await withCleanup({ await ours.stop() }) {
             let start = clock.now
             let reference = try await Self.table(port: apache.port)
             let apacheTime = clock.now - start
             let candidate = try await Self.table(port: ours.port)
             print("permission table: \(reference.outcomes.count) cells, \(reference.requests) requests; "
                   + "apache \(apacheTime), shepherd \(clock.now - start - apacheTime)")
-            result = .success((reference, candidate))
-        } catch {
-            result = .failure(error)
+            return (reference, candidate)
         }
-        await ours.stop()
-        let (reference, candidate) = try result.get()
 
         #expect(reference.outcomes.count > 3000)
         let keys = Set(reference.outcomes.keys).union(candidate.outcomes.keys).sorted()

@@ -17,8 +17,8 @@ struct TopLevelCheckTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var configuration = EmbeddedServer.defaultConfiguration
         configuration.dataDirectory = directory
-        var server = try await EmbeddedServer.start(configuration: configuration)
-        do {
+        let server = try await EmbeddedServer.start(configuration: configuration)
+        try await withCleanup({ await server.stop() }) {
             _ = try await withZooKeeperClient(try ZooKeeperConfiguration(connectionString: server.connectString)) { zk in
                 try await zk.create("/c", data: [1])
             }
@@ -46,17 +46,14 @@ struct TopLevelCheckTests {
                 #expect(await zkErrorCode { try await zk.check("/nope", version: 0) } == .noNode)
                 #expect(zk.connectionState == .connected)
             }
-            await server.stop()
-            server = try await EmbeddedServer.start(configuration: configuration)
-            let data = try await withZooKeeperClient(try ZooKeeperConfiguration(connectionString: server.connectString)) { zk in
+        }
+        let restarted = try await EmbeddedServer.start(configuration: configuration)
+        let data = try await withCleanup({ await restarted.stop() }) {
+            try await withZooKeeperClient(try ZooKeeperConfiguration(connectionString: restarted.connectString)) { zk in
                 try await zk.getData("/c").data
             }
-            #expect(data == [1], "the restarted server lost /c")
-        } catch {
-            await server.stop()
-            throw error
         }
-        await server.stop()
+        #expect(data == [1], "the restarted server lost /c")
     }
 
     /// The last zxid, from `srvr`'s `Zxid: 0x…` line.
