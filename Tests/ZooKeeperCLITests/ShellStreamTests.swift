@@ -38,6 +38,22 @@ struct ShellStreamTests {
         }
     }
 
+    @Test("deleteall that cannot delete everything says so on stderr, in one all-or-nothing batch")
+    func deleteAllRefused() async throws {
+        try await withShellFixture { f in
+            await f.run("create /d x world:anyone:crwa")  // no DELETE: its children stay
+            await f.run("create /d/k")
+            #expect(await f.streams("deleteall /d") == ["2> Failed to delete some node(s) in the subtree!"])
+            #expect(await f.run("ls /d").lines == ["[k]"])
+            #expect(await f.streams("deleteall /nope") == ["2> Node does not exist: /nope"])
+            await f.run("create /e")
+            await f.run("create /e/a")
+            await f.run("create /e/a/b")
+            #expect(await f.run("deleteall /e -b 1") == ([], .ok))
+            #expect(await f.run("ls /").lines == ["[d, zookeeper]"])
+        }
+    }
+
     @Test("setAcl -R reports a node that refuses on stdout and goes on")
     func recursiveSetACL() async throws {
         try await withShellFixture { f in

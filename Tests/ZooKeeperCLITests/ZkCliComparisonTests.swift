@@ -103,6 +103,10 @@ struct ZkCliComparisonTests {
         setquota -n 3 /sq/a
         setquota -n 3 /sq
         sync /sq
+        create /nd x world:anyone:crwa
+        create /nd/k
+        deleteall /nd
+        ls /nd
         printwatches maybe
         printwatches
         close
