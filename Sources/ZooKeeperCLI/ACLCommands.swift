@@ -28,7 +28,7 @@ extension Shell {
         let version = try version(from: args)
         var messages: [String] = []
         let acl = ACLText.parse(args.arguments[1], messages: &messages)
-        messages.forEach(print)
+        messages.forEach(printError)
         if acl.isEmpty { throw CLIError("Acl is not valid : null") }
         let client = try connected()
         if args.has("R") {
@@ -39,7 +39,15 @@ extension Shell {
                 index += 1
                 for child in try await client.getChildren(node).sorted() { nodes.append(try node.appending(child)) }
             }
-            for node in nodes { _ = try await client.setACL(node, acl: acl, version: version) }
+            // SetAclCommand -R: a node that refuses is reported on stdout (zkCli leaves out the newline)
+            // and the walk goes on.
+            for node in nodes {
+                do {
+                    _ = try await client.setACL(node, acl: acl, version: version)
+                } catch let error as ZooKeeperError {
+                    print(Self.keeperMessage(error))
+                }
+            }
             return .ok
         }
         let stat = try await client.setACL(path, acl: acl, version: version)

@@ -83,7 +83,7 @@ extension Shell {
         if args.arguments.count > 2 {
             var messages: [String] = []
             acl = ACLText.parse(args.arguments[2], messages: &messages)
-            messages.forEach(print)
+            messages.forEach(printError)
             if acl.isEmpty { throw CLIError("KeeperErrorCode = InvalidACL", "Acl is not valid : null") }
         }
         let mode: CreateMode
@@ -99,7 +99,7 @@ extension Shell {
         let client = try connected()
         do {
             let created = try await client.create(path, data: data, acl: acl, mode: mode, ttl: ttl)
-            print("Created \(created)")
+            printError("Created \(created)")  // zkCli's CreateCommand prints it on stderr
             return .ok
         } catch let error as ZooKeeperError where error.code == .invalidACL {
             throw CLIError(lines: [Self.keeperMessage(error)] + Self.sentences(for: error))
@@ -179,10 +179,15 @@ extension Shell {
 
     func deleteAll(_ args: ParsedArguments) async throws -> CommandOutcome {
         guard let text = args.arguments.first else { throw UsageError() }
-        if let batch = args.values["b"], (Int(batch) ?? 0) <= 0 { throw UsageError() }
+        var batchSize = 1000
+        if let batch = args.values["b"] {
+            guard let size = Int(batch), size > 0 else { throw UsageError() }
+            batchSize = size
+        }
         let path = try path(text)
         let client = try connected()
-        // Depth-first: collect the subtree, then delete leaves first (ZKUtil.deleteRecursive).
+        // ZKUtil.deleteRecursive: the subtree breadth-first, then deleted leaves first in multis of
+        // `batchSize`; a failed batch stops it, reported in DeleteAllCommand's words on stderr.
         var nodes = [path]
         var index = 0
         while index < nodes.count {
@@ -190,8 +195,14 @@ extension Shell {
             index += 1
             for child in try await client.getChildren(node) { nodes.append(try node.appending(child)) }
         }
-        for node in nodes.reversed() {
-            do { try await client.delete(node) } catch let error as ZooKeeperError where error.code == .noNode && node != path {}
+        let leavesFirst = nodes.reversed().map { Operation.delete($0) }
+        for start in stride(from: 0, to: leavesFirst.count, by: batchSize) {
+            do {
+                _ = try await client.multi(Array(leavesFirst[start..<min(start + batchSize, leavesFirst.count)]))
+            } catch is ZooKeeperError {
+                printError("Failed to delete some node(s) in the subtree!")
+                return .failed
+            }
         }
         return .ok
     }
@@ -202,7 +213,8 @@ extension Shell {
         do {
             _ = try await connected().sync(path)
         } catch let error as ZooKeeperError {
-            throw CLIError("Sync has failed rc=\(error.code.rawValue)")
+            print("Sync has failed. rc=\(error.code.rawValue)")  // SyncCommand: stdout, like the success line
+            return .failed
         }
         print("Sync is OK")
         return .ok

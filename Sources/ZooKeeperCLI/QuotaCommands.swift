@@ -44,46 +44,89 @@ extension Shell {
         },
     ]
 
+    /// SetQuotaCommand: every option given is set; the node must exist and no ancestor or descendant may
+    /// have a quota; a limit below the current usage is set with a warning (stdout).
     func setQuota(_ args: ParsedArguments) async throws -> CommandOutcome {
         let given = ["n", "b", "N", "B"].filter { args.values[$0] != nil }
-        guard let option = given.first else {
+        guard !given.isEmpty else {
             throw CLIError("org.apache.commons.cli.MissingOptionException: Missing required option: "
                            + "[-n num soft quota, -b bytes soft quota, -N num hard quota, -B bytes hard quota]")
         }
         guard let text = args.arguments.first else { throw UsageError() }
-        guard let value = Int64(args.values[option]!) else {
-            throw CLIError("NumberFormatException happens when parsing the option value")
-        }
-        let path = try path(text)
-        if path.string.hasPrefix(Self.quotaRoot) {
+        if text.hasPrefix(Self.quotaRoot) {
             throw CLIError("cannot set a quota under the path: \(Self.quotaRoot)")
         }
+        var requested = QuotaLimits()
+        for option in given {
+            // Counts are Java ints, byte sizes longs.
+            let value = option == "n" || option == "N" ? Int32(args.values[option]!).map(Int64.init) : Int64(args.values[option]!)
+            guard let value else { throw CLIError("NumberFormatException happens when parsing the option value") }
+            switch option {
+            case "n", "N":
+                guard value > 0 else { throw CLIError("the num quota must be greater than zero") }
+                if option == "n" { requested.count = value } else { requested.countHardLimit = value }
+            default:
+                guard value >= 0 else { throw CLIError("the bytes quota must be greater than or equal to zero") }
+                if option == "b" { requested.bytes = value } else { requested.byteHardLimit = value }
+            }
+        }
+        let path = try path(text)
         let client = try connected()
-        guard try await client.exists(path) != nil else { throw CLIError("Node does not exist: \(path)") }
+        guard try await client.exists(path) != nil else { throw CLIError("\(path) does not exist.") }
         let quotaPath = try ZNodePath(Self.quotaRoot + path.string)
+        try await checkNoOtherQuota(client, path, quotaPath)
         let limitsPath = try quotaPath.appending("zookeeper_limits")
-        var limits = QuotaLimits()
-        var exists = false
+        let statsPath = try quotaPath.appending("zookeeper_stats")
         if let (data, _) = try? await client.getData(limitsPath) {
-            limits = QuotaLimits(parsing: String(decoding: data, as: UTF8.self))
-            exists = true
-        }
-        switch option {
-        case "n": limits.count = value
-        case "b": limits.bytes = value
-        case "N": limits.countHardLimit = value
-        default: limits.byteHardLimit = value
-        }
-        if exists {
+            var limits = QuotaLimits(parsing: String(decoding: data, as: UTF8.self))
+            if requested.count > -1 { limits.count = requested.count }
+            if requested.bytes > -1 { limits.bytes = requested.bytes }
+            if requested.countHardLimit > -1 { limits.countHardLimit = requested.countHardLimit }
+            if requested.byteHardLimit > -1 { limits.byteHardLimit = requested.byteHardLimit }
+            try await warnIfBelowUsage(limits, client.getData(statsPath).data)
             _ = try await client.setData(limitsPath, data: Array(limits.text.utf8))
             return .ok
         }
         for prefix in quotaPath.prefixes where prefix.string.count > Self.quotaRoot.count {
             do { try await client.create(prefix) } catch let error as ZooKeeperError where error.code == .nodeExists {}
         }
-        try await client.create(limitsPath, data: Array(limits.text.utf8))
-        try await client.create(try quotaPath.appending("zookeeper_stats"), data: Array("count=0,bytes=0".utf8))
+        try await client.create(limitsPath, data: Array(requested.text.utf8))
+        try await client.create(statsPath, data: Array("count=0,bytes=0".utf8))
+        // The server fills the stats node in with the subtree's usage as it is created.
+        try await warnIfBelowUsage(requested, client.getData(statsPath).data)
         return .ok
+    }
+
+    /// `checkIfChildQuota` / `checkIfParentQuota`: quotas may not nest.
+    private func checkNoOtherQuota(_ client: ZooKeeperClient, _ path: ZNodePath, _ quotaPath: ZNodePath) async throws {
+        var queue = [quotaPath]
+        var index = 0
+        while index < queue.count {
+            let node = queue[index]
+            index += 1
+            guard let children = try? await client.getChildren(node) else { continue }
+            if node != quotaPath && children.contains("zookeeper_limits") {
+                throw CLIError("\(path) has a child \(node.string.dropFirst(Self.quotaRoot.count)) which has a quota")
+            }
+            for child in children.sorted() { queue.append(try node.appending(child)) }
+        }
+        for ancestor in quotaPath.prefixes where ancestor.string.count > Self.quotaRoot.count && ancestor != quotaPath {
+            guard let children = try? await client.getChildren(ancestor), !children.isEmpty else { return }
+            if children.contains("zookeeper_limits") {
+                throw CLIError("\(path) has a parent \(ancestor.string.dropFirst(Self.quotaRoot.count)) which has a quota")
+            }
+        }
+    }
+
+    /// `SetQuotaCommand.checkQuota`: the warnings go to stdout.
+    private func warnIfBelowUsage(_ limits: QuotaLimits, _ statsData: [UInt8]) {
+        let usage = QuotaLimits(parsing: String(decoding: statsData, as: UTF8.self))
+        if (limits.count > -1 && limits.count < usage.count) || (limits.countHardLimit > -1 && limits.countHardLimit < usage.count) {
+            print("[Warning]: the count quota you create is less than the existing count:\(usage.count)")
+        }
+        if (limits.bytes > -1 && limits.bytes < usage.bytes) || (limits.byteHardLimit > -1 && limits.byteHardLimit < usage.bytes) {
+            print("[Warning]: the bytes quota you create is less than the existing bytes:\(usage.bytes)")
+        }
     }
 
     func listQuota(_ args: ParsedArguments) async throws -> CommandOutcome {
@@ -91,14 +134,14 @@ extension Shell {
         let path = try path(text)
         let client = try connected()
         let quotaPath = Self.quotaRoot + path.string
-        print("absolute path is \(quotaPath)/zookeeper_limits")
+        printError("absolute path is \(quotaPath)/zookeeper_limits")  // ListQuotaCommand: on stderr
         do {
             let limits = try await client.getData(try ZNodePath(quotaPath + "/zookeeper_limits")).data
             print("Output quota for \(path) \(String(decoding: limits, as: UTF8.self))")
             let stats = try await client.getData(try ZNodePath(quotaPath + "/zookeeper_stats")).data
             print("Output stat for \(path) \(String(decoding: stats, as: UTF8.self))")
         } catch let error as ZooKeeperError where error.code == .noNode {
-            print("quota for \(path) does not exist.")
+            printError("quota for \(path) does not exist.")
         }
         return .ok
     }
@@ -110,7 +153,8 @@ extension Shell {
         let quotaPath = try ZNodePath(Self.quotaRoot + path.string)
         let limitsPath = try quotaPath.appending("zookeeper_limits")
         guard let (data, _) = try? await client.getData(limitsPath) else {
-            throw CLIError("Quota does not exist for \(path)")
+            print("Quota does not exist for \(path)")  // DelQuotaCommand: stdout, and not a failure
+            return .ok
         }
         let flags = ["n", "b", "N", "B"].filter { args.flags.contains($0) }
         if flags.isEmpty {

@@ -82,8 +82,9 @@ extension Shell {
         if announce { printEvent(state: .closed, type: .none, path: nil) }
     }
 
+    /// zkCli has no `help`: it answers with its usage text, on stderr.
     func printHelp() {
-        (Self.usageText + Self.extraUsageText).forEach(print)
+        (Self.usageText + Self.extraUsageText).forEach(printError)
     }
 
     func printHistory() {
@@ -100,7 +101,7 @@ extension Shell {
         }
         history[commandCount - 1] = line
         let words = tokenizeCommandLine(line)
-        if words.first == "redo" { throw CLIError("No redo for redo") }
+        if words.first == "redo" { throw CLIError("No redoing redos") }
         return await run(words: words, line: line)
     }
 
@@ -129,7 +130,7 @@ extension Shell {
     func fourLetterWord(_ args: ParsedArguments) async throws -> CommandOutcome {
         guard let word = args.arguments.first, word.utf8.count == 4 else { throw UsageError() }
         guard let server = client?.currentServer ?? (try? ZooKeeperConfiguration(connectionString: connectString ?? ""))?.servers.first
-        else { throw CLIError("Not connected") }
+        else { throw NotConnectedError() }
         let reply = try sendFourLetterWord(word, host: server.host, port: server.port, timeoutSeconds: 10)
         for line in reply.split(separator: "\n", omittingEmptySubsequences: false).dropLast(reply.hasSuffix("\n") ? 1 : 0) {
             print(String(line))

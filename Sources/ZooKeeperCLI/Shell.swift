@@ -31,11 +31,17 @@ struct CLIError: Error {
 /// Thrown for bad arguments: prints the command's usage line.
 struct UsageError: Error {}
 
+/// Thrown when a command needs a live session and there is none: zkCli prints "Not connected" on stdout.
+struct NotConnectedError: Error {}
+
 /// The zkCli-compatible shell: holds the connection, history and settings, and runs command lines.
 ///
-/// Output goes through `output`, one line per call (no newline), so tests can collect it.
+/// Lines go out one per call (no newline), so tests can collect them, on zkCli's streams: results on
+/// `output` (stdout), errors, usage and the notices zkCli's commands print on `System.err` (`Created …`,
+/// `absolute path is …`) on `errorOutput` (stderr).
 public actor Shell {
     let output: @Sendable (String) -> Void
+    let errorOutput: @Sendable (String) -> Void
     var client: ZooKeeperClient?
     var connectString: String?
     public internal(set) var history: [Int: String] = [:]
@@ -51,11 +57,21 @@ public actor Shell {
     /// `--json` given on the command line: ls/get/stat print JSON.
     public var jsonOutput = false
 
+    /// Both streams to one sink.
     public init(output: @escaping @Sendable (String) -> Void) {
-        self.output = output
+        self.init(output: output, errorOutput: output)
     }
 
+    public init(output: @escaping @Sendable (String) -> Void, errorOutput: @escaping @Sendable (String) -> Void) {
+        self.output = output
+        self.errorOutput = errorOutput
+    }
+
+    /// A line for stdout.
     func print(_ line: String) { output(line) }
+
+    /// A line for stderr.
+    func printError(_ line: String) { errorOutput(line) }
 
     public func setJSONOutput(_ on: Bool) { jsonOutput = on }
 
@@ -88,30 +104,33 @@ public actor Shell {
     func run(words: [String], line: String) async -> CommandOutcome {
         let name = words[0]
         guard let command = Self.commands[name] else {
-            for usageLine in Self.usageText { print(usageLine) }
-            print("Command not found: Command not found \(name)")
+            for usageLine in Self.usageText { printError(usageLine) }
+            printError("Command not found: Command not found \(name)")
             return .notFound
         }
         let args: ParsedArguments
         do {
             args = try parseOptions(Array(words.dropFirst()), flags: command.flags, valued: command.valued)
         } catch {
-            print(command.usage)
+            printError(command.usage)
             return .failed
         }
+        // zkCli prints a CliException's message on stderr, but "Not connected" (ZooKeeperMain's own) on stdout.
         do {
             if command.needsConnection && !(client?.connectionState.isConnected ?? false) {
-                throw CLIError("Not connected")
+                throw NotConnectedError()
             }
             return try await command.run(self, args)
+        } catch is NotConnectedError {
+            print("Not connected")
         } catch is UsageError {
-            print(command.usage)
+            printError(command.usage)
         } catch let error as CLIError {
-            for line in error.lines { print(line) }
+            for line in error.lines { printError(line) }
         } catch let error as ZooKeeperError {
-            for line in Self.sentences(for: error) { print(line) }
+            for line in Self.sentences(for: error) { printError(line) }
         } catch {
-            print("\(error)")
+            printError("\(error)")
         }
         return .failed
     }
@@ -164,7 +183,7 @@ public actor Shell {
     }
 
     func connected() throws -> ZooKeeperClient {
-        guard let client, client.connectionState.isConnected else { throw CLIError("Not connected") }
+        guard let client, client.connectionState.isConnected else { throw NotConnectedError() }
         return client
     }
 

@@ -91,11 +91,11 @@ extension Shell {
     }
 
     func printWatchesCommand(_ args: ParsedArguments) async throws -> CommandOutcome {
-        switch args.arguments.first {
-        case nil: print("printwatches is \(printWatches.on ? "on" : "off")")
-        case "on": printWatches.on = true
-        case "off": printWatches.on = false
-        default: throw UsageError()
+        // As zkCli: any word but "on" turns printing off.
+        if let word = args.arguments.first {
+            printWatches.on = word == "on"
+        } else {
+            print("printwatches is \(printWatches.on ? "on" : "off")")
         }
         return .ok
     }

@@ -143,11 +143,14 @@ extension ZooKeeperClient {
                                   as: SyncResponse.self).path)
     }
 
-    /// Checks the node's `dataVersion` without changing anything (useful mostly inside ``multi(_:)``).
-    @discardableResult
-    public func check(_ path: ZNodePath, version: Int32) async throws -> Stat {
-        try await call(.check, CheckVersionRequest(path: serverPath(path), version: version), path: path.string,
-                       as: SetDataResponse.self).stat
+    /// Checks the node's `dataVersion` without changing anything: throws `.badVersion` (or `.noNode`,
+    /// `.noAuth` without READ) unless it is `version`.
+    ///
+    /// Sent as a one-operation ``multi(_:)``: servers refuse a check on its own (Apache 3.9 and ours
+    /// answer `.unimplemented` and close the connection; 3.8.0 never answers a passing one and logs a
+    /// transaction it cannot replay, ZOOKEEPER-2623).
+    public func check(_ path: ZNodePath, version: Int32) async throws {
+        _ = try await multi([.check(path, version: version)])
     }
 
     /// This session's ephemeral nodes whose path starts with `prefix` (a plain string prefix; `/` for all).

@@ -10,7 +10,10 @@ import Glibc
 // stdin, one per line (a prompt when stdin is a terminal); exits 1 if any command failed.
 
 let standardOutput = FileHandle.standardOutput
-let shell = Shell { line in standardOutput.write(Data((line + "\n").utf8)) }
+let standardError = FileHandle.standardError
+// zkCli's streams: results on stdout; errors, usage and some notices ("Created …") on stderr.
+let shell = Shell(output: { line in standardOutput.write(Data((line + "\n").utf8)) },
+                  errorOutput: { line in standardError.write(Data((line + "\n").utf8)) })
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 var server = "localhost:2181"
@@ -40,7 +43,7 @@ await shell.setSessionTimeout(.milliseconds(timeoutMilliseconds))
 do {
     try await shell.connect(to: server)
 } catch {
-    FileHandle.standardError.write(Data("Unable to connect to \(server): \(error)\n".utf8))
+    standardError.write(Data("Unable to connect to \(server): \(error)\n".utf8))
     exit(1)
 }
 

@@ -74,7 +74,7 @@ struct ShellSessionTests {
             ("setAcl /a", "setAcl [-s] [-v version] [-R] path acl"), ("addauth digest", "addauth scheme auth"),
             ("sync", "sync path"), ("getAllChildrenNumber", "getAllChildrenNumber path"),
             ("ls -x /", "ls [-s] [-w] [-R] path"), ("set -v", "set [-s] [-v version] path data"),
-            ("redo", "redo cmdno"), ("printwatches maybe", "printwatches on|off"), ("removewatches", "removewatches path [-c|-d|-a] [-l]"),
+            ("redo", "redo cmdno"), ("removewatches", "removewatches path [-c|-d|-a] [-l]"),
             ("addWatch -m BAD /a", "addWatch [-m mode] path # optional mode is one of [PERSISTENT, PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE"),
             ("create -t abc /t", "create [-s] [-e] [-c] [-t ttl] path [data] [acl]"), ("listquota", "listquota path"),
           ])

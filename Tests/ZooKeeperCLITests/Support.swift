@@ -2,14 +2,19 @@ import Foundation
 import Synchronization
 import ZooKeeperCLI
 import ZooKeeperServer
+import ZooKeeperTestSupport
 
-/// Collects a shell's output lines.
+/// Collects a shell's output lines, in order, remembering which went to stderr.
 final class OutputCollector: Sendable {
-    private let storage = Mutex<[String]>([])
-    var lines: [String] { storage.withLock { $0 } }
-    func append(_ line: String) { storage.withLock { $0.append(line) } }
+    private let storage = Mutex<[(line: String, isError: Bool)]>([])
+    var lines: [String] { storage.withLock { $0.map(\.line) } }
+    func append(_ line: String, isError: Bool = false) { storage.withLock { $0.append((line, isError)) } }
     /// Lines printed since `mark` (a previous `lines.count`).
     func lines(since mark: Int) -> [String] { Array(lines.dropFirst(mark)) }
+    /// Lines printed since `mark`, each prefixed with its stream as a shell redirects it: `1>` or `2>`.
+    func streamLines(since mark: Int) -> [String] {
+        storage.withLock { $0.dropFirst(mark).map { ($0.isError ? "2> " : "1> ") + $0.line } }
+    }
 }
 
 /// A shell connected to a fresh in-memory embedded server.
@@ -21,7 +26,7 @@ struct ShellFixture {
     static func start() async throws -> ShellFixture {
         let server = try await EmbeddedServer.start(inMemory: true)
         let output = OutputCollector()
-        let shell = Shell { output.append($0) }
+        let shell = Shell(output: { output.append($0) }, errorOutput: { output.append($0, isError: true) })
         try await shell.connect(to: server.connectString)
         return ShellFixture(server: server, shell: shell, output: output)
     }
@@ -34,10 +39,23 @@ struct ShellFixture {
         return (output.lines(since: mark).map(mask), outcome)
     }
 
+    /// Runs one line; returns what it printed (masked), each line prefixed `1> ` (stdout) or `2> ` (stderr).
+    func streams(_ line: String) async -> [String] {
+        let mark = output.lines.count
+        await shell.execute(line)
+        return output.streamLines(since: mark).map(mask)
+    }
+
     func stop() async {
         await shell.shutdown()
         await server.stop()
     }
+}
+
+/// Runs `body` with a fresh fixture, stopped before this returns, whether `body` throws or not.
+func withShellFixture(_ body: (ShellFixture) async throws -> Void) async throws {
+    let fixture = try await ShellFixture.start()
+    try await withCleanup({ await fixture.stop() }) { try await body(fixture) }
 }
 
 /// Masks what changes from run to run: dates and hex numbers (zxids, session ids).

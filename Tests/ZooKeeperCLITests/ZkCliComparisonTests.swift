@@ -89,6 +89,28 @@ struct ZkCliComparisonTests {
         deleteall /a
         ls /
         foo bar
+        create /sq d
+        create /sq/a
+        setquota -n 1 /sq
+        setquota -b 0 /sq
+        listquota /sq
+        setquota -n 3 /sq/a
+        setquota -n 0 /sq
+        setquota -B -1 /sq
+        setquota -n 5 /nope
+        delquota /sq
+        delquota /sq
+        setquota -n 3 /sq/a
+        setquota -n 3 /sq
+        sync /sq
+        create /nd x world:anyone:crwa
+        create /nd/k
+        deleteall /nd
+        ls /nd
+        printwatches maybe
+        printwatches
+        close
+        ls /
         """
 
     /// zkCli's command output only: no SLF4J/log noise, banner, watcher events or blank lines; masked.
@@ -102,12 +124,22 @@ struct ZkCliComparisonTests {
             .map(mask)
     }
 
-    static func runScript(_ tool: [String], server: String) async throws -> ToolRun {
+    /// Runs the script through `tool`; with `stderrFile`, stderr goes there and the run's output is stdout alone.
+    static func runScript(_ tool: [String], server: String, stderrFile: String? = nil) async throws -> ToolRun {
         let file = NSTemporaryDirectory() + "shepherd-zkcli-\(UUID().uuidString).txt"
         try (script + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let command = (tool + ["-server", server]).map { "'\($0)'" }.joined(separator: " ") + " < '\(file)'"
+        var command = (tool + ["-server", server]).map { "'\($0)'" }.joined(separator: " ") + " < '\(file)'"
+        if let stderrFile { command += " 2> '\(stderrFile)'" }
         return try await runTool("/bin/sh", ["-c", command], timeout: .seconds(90))
+    }
+
+    /// The script's stdout and stderr, apart.
+    static func runScriptStreams(_ tool: [String], server: String) async throws -> (stdout: String, stderr: String) {
+        let stderrFile = NSTemporaryDirectory() + "shepherd-zkcli-\(UUID().uuidString).err"
+        defer { try? FileManager.default.removeItem(atPath: stderrFile) }
+        let run = try await runScript(tool, server: server, stderrFile: stderrFile)
+        return (run.output, (try? String(contentsOfFile: stderrFile, encoding: .utf8)) ?? "")
     }
 
     @Test("the same script through zkCli.sh and zk-cli prints the same lines (against fresh embedded servers)",
@@ -132,9 +164,31 @@ struct ZkCliComparisonTests {
         try await Self.compare(zkCliServer: forApache.connectString, zkCliOurServer: forOurs.connectString)
     }
 
+    @Test("stream by stream: the script's stdout and stderr through zkCli.sh and zk-cli hold the same lines",
+          .enabled(if: apacheCLIAvailable,
+                   "needs zkCli.sh + Java (apt-get install zookeeper) and a built zk-cli next to the tests (swift build)"))
+    func sameStreamsAsZkCli() async throws {
+        let forApache = try await EmbeddedServer.start(inMemory: true)
+        let (apache, ours) = try await withCleanup({ await forApache.stop() }) {
+            let forOurs = try await EmbeddedServer.start(inMemory: true)
+            return try await withCleanup({ await forOurs.stop() }) {
+                async let apacheRun = Self.runScriptStreams(Self.zkCliCommand, server: forApache.connectString)
+                async let oursRun = Self.runScriptStreams([zkCliBinary!], server: forOurs.connectString)
+                return try await (apacheRun, oursRun)
+            }
+        }
+        for (name, expected, actual) in [("stdout", apache.stdout, ours.stdout), ("stderr", apache.stderr, ours.stderr)] {
+            let (a, b) = (Self.commandLines(expected), Self.commandLines(actual))
+            #expect(a.count > 20, "zkCli.sh printed too little on \(name):\n\(expected)")
+            #expect(a == b, "\(name) differs: zkCli.sh:\n\(a.joined(separator: "\n"))\n\nzk-cli:\n\(b.joined(separator: "\n"))")
+        }
+    }
+
+    /// zkCli.sh with a small, fast-starting JVM.
+    static let zkCliCommand = ["/usr/bin/env", "JVMFLAGS=-Xmx64m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC", zkCliScript]
+
     static func compare(zkCliServer: String, zkCliOurServer: String) async throws {
-        async let apacheRun = Self.runScript(["/usr/bin/env", "JVMFLAGS=-Xmx64m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-                                              Self.zkCliScript], server: zkCliServer)
+        async let apacheRun = Self.runScript(Self.zkCliCommand, server: zkCliServer)
         async let oursRun = Self.runScript([zkCliBinary!], server: zkCliOurServer)
         let (apache, ours) = try await (apacheRun, oursRun)
         let expected = Self.commandLines(apache.output)

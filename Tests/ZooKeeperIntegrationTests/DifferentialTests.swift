@@ -56,8 +56,7 @@ struct DifferentialTests {
             }
             let errors = summary.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             print("differential seed \(seed): \(summary.steps) steps in \(clock.now - seedStart); "
-                  + "exists-READ normalised \(summary.existsReadNormalised)×; successful checks emulated for apache "
-                  + "\(summary.emulatedChecks)×; apache errors: \(errors)")
+                  + "apache errors: \(errors)")
             if let divergence = summary.divergence {
                 Issue.record(Comment(rawValue: divergence.description))
                 failures += 1

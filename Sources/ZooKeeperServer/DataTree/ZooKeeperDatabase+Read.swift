@@ -32,10 +32,8 @@ extension ZooKeeperDatabase {
         case .exists:
             let exists = try ExistsRequest(juteBytes: body)
             if exists.path.contains("\0") { throw DataTreeError(.badArguments) }
-            // 3.8.4 checks READ when the node exists (ZOOKEEPER-2590 backport); 3.8.0 did not.
-            if let node = tree.node(exists.path), !ACLPolicy.check(node.acl, perm: .read, ids: ids) {
-                throw DataTreeError(.noAuth)
-            }
+            // No permission is checked: 3.8.0 lets anyone learn that a node exists and its Stat
+            // (ZOOKEEPER-2590 added a READ check only in 3.8.4 and 3.9).
             // The watch is set even when the node is missing: an exist watch (in the data table).
             if exists.watch { tree.dataWatches.add(path: exists.path, session: session) }
             guard let node = tree.node(exists.path) else { throw DataTreeError(.noNode) }

@@ -28,10 +28,6 @@ extension ZooKeeperDatabase {
             result.response = SetDataResponse(stat: rc.stat ?? Stat()).juteBytes()
         case .setACL:
             result.response = SetACLResponse(stat: rc.stat ?? Stat()).juteBytes()
-        case let .check(check):
-            // Apache answers SetDataResponse(rc.stat) with a null stat here; we send the node's stat.
-            let stat = tree.node(check.path)?.clientStat(extendedTypesEnabled: extendedTypesEnabled) ?? Stat()
-            result.response = SetDataResponse(stat: stat).juteBytes()
         default:
             break
         }
@@ -105,7 +101,6 @@ extension ZooKeeperDatabase {
             case .deleteContainer: return .deleteContainer(path: String(decoding: bytes, as: UTF8.self))
             case .setData: return .setData(try SetDataRequest(juteBytes: bytes))
             case .setACL: return .setACL(try SetACLRequest(juteBytes: bytes))
-            case .check: return .check(try CheckVersionRequest(juteBytes: bytes))
             case .reconfig: throw DataTreeError(.reconfigDisabled)
             default: throw DataTreeError(.marshallingError)
             }

@@ -37,7 +37,7 @@ package struct ProcessResult: Sendable {
     package var response: [UInt8] = []
     package var notifications: [WatchNotification] = []
     package var replyZxid: Int64 = 0
-    /// An unknown opcode: Apache replies `.unimplemented` and then closes the connection.
+    /// An unknown opcode or a top-level check: Apache replies `.unimplemented` and then closes the connection.
     package var closeConnection = false
     /// Soft-quota violations (only checked when quotas are enforced); Apache only logs them.
     package var quotaWarnings: [String] = []
@@ -73,7 +73,7 @@ package struct ZooKeeperDatabase: Sendable {
     /// Whether `opCode` is a write that logs a txn (and so consumes the zxid passed to ``process``).
     package static func logsTxn(_ opCode: OpCode) -> Bool {
         [.create, .create2, .createTTL, .createContainer, .delete, .deleteContainer, .setData, .setACL,
-         .check, .multi, .reconfig, .closeSession].contains(opCode)
+         .multi, .reconfig, .closeSession].contains(opCode)
     }
 
     /// Handles one client request. `zxid` is used only when ``logsTxn(_:)`` is true.
@@ -85,8 +85,12 @@ package struct ZooKeeperDatabase: Sendable {
         case .closeSession:
             return closeSession(sessionId: request.sessionId, cxid: request.cxid, zxid: zxid, now: now)
         case .create, .create2, .createTTL, .createContainer, .delete, .deleteContainer, .setData, .setACL,
-            .check, .multi, .reconfig:
+            .multi, .reconfig:
             return processWrite(request, zxid: zxid, now: now)
+        case .check:
+            // Only inside a multi. Alone it is refused like an unknown opcode and logs nothing, as in
+            // Apache 3.9 (ZOOKEEPER-2623: 3.8.0 logs a txn that its own restart cannot replay).
+            return ProcessResult(err: .unimplemented, replyZxid: lastProcessedZxid, closeConnection: true)
         case .ping:
             return ProcessResult(replyZxid: lastProcessedZxid)
         default:

@@ -139,7 +139,7 @@ extension PipelineState {
         }
         if opCode == .deleteContainer || opCode == .createSession {
             // Server-internal opcodes: never accepted from a client.
-            reply(connection, xid: header.xid, zxid: database.lastProcessedZxid, err: .unimplemented)
+            reply(connection, xid: header.xid, zxid: -1, err: .unimplemented)
             close(connection)
             return
         }
@@ -156,7 +156,9 @@ extension PipelineState {
             return
         }
         connections[connection]?.lastZxid = result.replyZxid
-        reply(connection, xid: header.xid, zxid: result.replyZxid, err: result.err, body: result.response)
+        // A refused opcode is answered as Apache's UnimplementedRequestProcessor does: zxid -1, then close.
+        reply(connection, xid: header.xid, zxid: result.closeConnection ? -1 : result.replyZxid, err: result.err,
+              body: result.response)
         if result.closeConnection { close(connection) }
     }
 
@@ -167,15 +169,21 @@ extension PipelineState {
         }
         switch packet.scheme {
         case "digest":
+            // DigestAuthenticationProvider: any text is an identity, `user` being what precedes the
+            // first colon (all of it when there is none); the digest covers the whole text.
             let text = String(decoding: packet.auth, as: UTF8.self)
-            guard let colon = text.firstIndex(of: ":") else { return authFailed(connection) }
-            let user = String(text[..<colon])
-            let password = String(text[text.index(after: colon)...])
-            let id = Id.digest(user: user, password: password)
+            let user = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            let id = Id(scheme: "digest", id: "\(user):\(Base64.encode(SHA1.hash(Array(text.utf8))))")
             if let superDigest = configuration.superDigest, id.id == superDigest {
                 connections[connection]?.addAuthId(Id(scheme: "super", id: ""))
             }
             connections[connection]?.addAuthId(id)
+            reply(connection, xid: ReservedXid.auth, zxid: 0, err: .ok)
+        case "ip":
+            // IPAuthenticationProvider ignores the credentials: the id is the connection's address,
+            // which every connection already has.
+            guard let host = connections[connection]?.remoteHost else { return }
+            connections[connection]?.addAuthId(Id(scheme: "ip", id: host))
             reply(connection, xid: ReservedXid.auth, zxid: 0, err: .ok)
         default:
             authFailed(connection)

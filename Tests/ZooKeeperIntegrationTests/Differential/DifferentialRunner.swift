@@ -28,10 +28,6 @@ struct DiffDivergence: Sendable, CustomStringConvertible {
 /// What a finished run did.
 struct DiffSummary: Sendable {
     var steps = 0
-    /// Steps where the 3.8.0-vs-3.8.4 `exists` READ check (ZOOKEEPER-2590) was normalised.
-    var existsReadNormalised = 0
-    /// Successful standalone checks, which Apache never answers (see `DiffSide`), answered for it by exists.
-    var emulatedChecks = 0
     var errors: [String: Int] = [:]
     var divergence: DiffDivergence?
 }
@@ -48,14 +44,13 @@ struct DifferentialRunner {
         try await ensurePath(chroot, connectString: referenceConnect)
         try await ensurePath(chroot, connectString: candidateConnect)
         let reference = DiffSide(name: "apache", configuration: try ZooKeeperConfiguration(connectionString: referenceConnect + chroot),
-                                 sessionCount: Self.sessionCount, emulatesSuccessfulCheck: true)
+                                 sessionCount: Self.sessionCount)
         let candidate = DiffSide(name: "shepherd", configuration: try ZooKeeperConfiguration(connectionString: candidateConnect + chroot),
                                  sessionCount: Self.sessionCount)
         do {
             try await reference.open()
             try await candidate.open()
-            var summary = try await loop(seed: seed, steps: steps, reference: reference, candidate: candidate)
-            summary.emulatedChecks = await reference.emulatedChecks
+            let summary = try await loop(seed: seed, steps: steps, reference: reference, candidate: candidate)
             await reference.close()
             await candidate.close()
             return summary
@@ -93,12 +88,7 @@ struct DifferentialRunner {
             summary.steps = step + 1
             if let code = ra.errorCode { summary.errors["\(code)", default: 0] += 1 }
             if ra.text != rb.text {
-                if case .exists(_, _, false) = op, ra.text.hasPrefix("ok {"), rb.errorCode == .noAuth {
-                    // Apache 3.8.0 answers exists without READ; 3.8.4 and Shepherd check it (ZOOKEEPER-2590).
-                    summary.existsReadNormalised += 1
-                } else {
-                    return diverged(step, op, "different answers", ra.text, rb.text)
-                }
+                return diverged(step, op, "different answers", ra.text, rb.text)
             }
             generator.learn(ra.feedback)
             history.append("\(step): \(op) -> \(ra.text)")

@@ -51,13 +51,8 @@ actor DiffSide {
     /// Persistent watches by label, with the task consuming each.
     private var persistents: [(label: String, log: EventLog, task: Task<Void, Never>)] = []
 
-    /// Answer a standalone check that would succeed from a probe (for Apache: see `perform`).
-    private let emulatesSuccessfulCheck: Bool
-    private(set) var emulatedChecks = 0
-
-    init(name: String, configuration: ZooKeeperConfiguration, sessionCount: Int, emulatesSuccessfulCheck: Bool = false) {
+    init(name: String, configuration: ZooKeeperConfiguration, sessionCount: Int) {
         self.name = name
-        self.emulatesSuccessfulCheck = emulatesSuccessfulCheck
         self.configuration = configuration
         self.clients = Array(repeating: nil, count: sessionCount)
     }
@@ -182,12 +177,8 @@ actor DiffSide {
                 oneShots.append(("w\(step) S\(op.slot) exists \(path)", oneShot))
                 return stat.map { note(path, $0, &feedback) } ?? "nil"
             }
-            // A scratch normaliser: a plain exists may be answered by Apache 3.8.0 only (ZOOKEEPER-2590
-            // normalisation), so it must not number new zxids on one side alone.
             guard let stat = try await zk.exists(p(path)) else { return "nil" }
-            var scratch = normaliser
-            feedback.versions[path] = (stat.version, stat.aversion)
-            return scratch.stat(stat)
+            return note(path, stat, &feedback)
         case let .getData(_, path, watch):
             if watch {
                 let (data, stat, oneShot) = try await zk.getDataWatching(p(path))
@@ -215,16 +206,8 @@ actor DiffSide {
         case let .sync(_, path):
             return try await zk.sync(p(path))
         case let .check(_, path, version):
-            if emulatesSuccessfulCheck, (try? await zk.multi([.check(p(path), version: version)])) != nil {
-                // Apache (3.8.0 through 3.9.3) never answers a *successful* standalone check: FRP
-                // serialises `SetDataResponse(rc.stat)` with a null stat, the NPE is swallowed
-                // ("Unexpected exception. Destruction averted") and the request stays unanswered.
-                // Shepherd answers with the Stat; here Apache's Stat comes from exists instead.
-                emulatedChecks += 1
-                guard let stat = try await zk.exists(p(path)) else { throw ZooKeeperError(.noNode) }
-                return note(path, stat, &feedback)
-            }
-            return note(path, try await zk.check(p(path), version: version), &feedback)
+            try await zk.check(p(path), version: version)  // a one-op multi: no server answers a lone check
+            return ""
         case let .multi(_, ops):
             let results = try await zk.multi(ops)
             return results.map { result(of: $0, feedback: &feedback) }.joined(separator: ", ")
