@@ -10,17 +10,21 @@ import ZooKeeperTestSupport
 @Suite(.serialized, .timeLimit(.minutes(3)),
        .enabled(if: ApacheZooKeeper.isInstalled, Comment(rawValue: ApacheZooKeeper.notInstalledMessage)))
 struct ApacheElectionInteropTests {
-    /// Sid 1 is ours (a pre-bound election listener); sids 2 and 3 are Apache's, on free ports.
+    /// One sid is ours (pre-bound election and quorum listeners); the others are Apache's, on free ports.
     struct Mixed {
         var configuration: QuorumConfiguration
+        var ours: Int64
         var ourListener: Socket
+        var ourQuorumListener: Socket
         var apache: [Int64: ApacheZooKeeper] = [:]
 
-        init(apacheSids: [Int64], readyModes: Set<String>?) throws {
+        init(ours: Int64 = 1, apacheSids: [Int64], readyModes: Set<String>?) throws {
+            self.ours = ours
             ourListener = try Socket.listen(host: "127.0.0.1", port: 0)
-            var servers = [QuorumServer(id: 1, host: "127.0.0.1", quorumPort: try SocketHelpers.freeLoopbackPort(),
+            ourQuorumListener = try Socket.listen(host: "127.0.0.1", port: 0)
+            var servers = [QuorumServer(id: ours, host: "127.0.0.1", quorumPort: ourQuorumListener.localAddress!.port,
                                         electionPort: ourListener.localAddress!.port)]
-            for sid in Int64(2)...3 {
+            for sid in Int64(1)...3 where sid != ours {
                 servers.append(QuorumServer(id: sid, host: "127.0.0.1", quorumPort: try SocketHelpers.freeLoopbackPort(),
                                             electionPort: try SocketHelpers.freeLoopbackPort()))
             }
@@ -33,7 +37,7 @@ struct ApacheElectionInteropTests {
         }
 
         func elector() throws -> LeaderElector {
-            let elector = try LeaderElector(settings: .init(myID: 1, configuration: configuration), listener: ourListener)
+            let elector = try LeaderElector(settings: .init(myID: ours, configuration: configuration), listener: ourListener)
             elector.start()
             return elector
         }
@@ -45,7 +49,10 @@ struct ApacheElectionInteropTests {
             }
         }
 
-        func cleanup() { for node in apache.values { node.cleanup() } }
+        func cleanup() {
+            for node in apache.values { node.cleanup() }
+            ourQuorumListener.close()
+        }
 
         func logs() -> String { apache.keys.sorted().map { "node \($0):\n" + apache[$0]!.logTail(maxBytes: 6000) }.joined(separator: "\n") }
     }

@@ -50,25 +50,25 @@ struct ApacheLeaderInteropTests {
             #expect(mntr.contains("zk_synced_followers\t2"), "\(mntr)")
 
             // Broadcast: the leader's writes reach our tree, in order, with Apache's stats.
-            try await client.create(try ZNodePath("/live"), data: Array("one".utf8))
-            _ = try await client.setData(try ZNodePath("/live"), data: Array("two".utf8))
-            try await client.delete(try ZNodePath("/before0"))
+            try await client.create(ZNodePath("/live"), data: Array("one".utf8))
+            _ = try await client.setData(ZNodePath("/live"), data: Array("two".utf8))
+            try await client.delete(ZNodePath("/before0"))
             try await eventually(within: .seconds(10)) { Self.node(follower, "/live") == Array("two".utf8) }
             #expect(Self.node(follower, "/before0") == nil)
-            let (_, stat) = try await client.getData(try ZNodePath("/live"))
+            let (_, stat) = try await client.getData(ZNodePath("/live"))
             #expect(follower.withDatabase { $0.tree.node("/live")?.stat.mzxid } == stat.mzxid)
 
             // Leave, miss some writes, come back: a DIFF brings exactly those.
             follower.stop()
             _ = await run.value
             let (database, epochs) = follower.state
-            try await client.create(try ZNodePath("/whileAway"), data: Array("w".utf8))
+            try await client.create(ZNodePath("/whileAway"), data: Array("w".utf8))
             let rejoined = try await Self.follow(mixed, elector, database: database, epochs: epochs)
             let rerun = Task { [rejoined] in await rejoined.run() }
             try await eventually(within: .seconds(20)) { rejoined.status.phase == .broadcast }
             #expect(rejoined.status.syncMode == .diff)
             #expect(Self.node(rejoined, "/whileAway") == Array("w".utf8))
-            let lastZxid = try await client.getData(try ZNodePath("/whileAway")).stat.mzxid
+            let lastZxid = try await client.getData(ZNodePath("/whileAway")).stat.mzxid
             #expect(rejoined.withDatabase { $0.lastProcessedZxid } == lastZxid)
             rejoined.stop()
             _ = await rerun.value

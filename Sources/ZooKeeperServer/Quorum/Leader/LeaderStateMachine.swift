@@ -50,7 +50,7 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         /// A quorum holds `zxid`: apply it and answer its client.
         case commit(Int64)
         /// A learner forwarded a client request.
-        case request(from: Int64, QuorumPacket)
+        case request(Handle, from: Int64, QuorumPacket)
         /// A learner's PING reply: its sessions' touches (`long sessionId, int timeout` pairs).
         case touch(from: Int64, [UInt8])
         /// A learner asks whether a session may move to it.
@@ -289,7 +289,7 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         case .ping:
             return packet.data.map { $0.isEmpty ? [] : [.touch(from: sid, $0)] } ?? []
         case .request:
-            return [.request(from: sid, packet)]
+            return [.request(handle, from: sid, packet)]
         case .revalidate:
             var reader = JuteReader(packet.data ?? [])
             guard let session = try? reader.readInt64(), let timeout = try? reader.readInt32() else {

@@ -1,0 +1,346 @@
+import Synchronization
+import ZooKeeperPOSIX
+import ZooKeeperProtocol
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Leads an ensemble until it loses its quorum: accepts learners on the quorum port, runs
+/// ``LeaderStateMachine`` and performs its actions. Writes — our own (``submit(_:)``) and those learners
+/// forward as REQUEST — are prepared against a speculative copy of the database that already holds every
+/// outstanding proposal (what Apache's PrepRequestProcessor keeps as `outstandingChanges`), proposed, and
+/// applied to the committed database once a quorum holds them.
+final class LeaderDriver: Sendable {
+    struct Settings: Sendable {
+        var myID: Int64
+        var configuration: QuorumConfiguration
+        var tickTime: Duration
+        var initLimit: Int
+        var syncLimit: Int
+        var log: ServerLog = .silent
+    }
+
+    struct Status: Sendable {
+        var phase: LeaderStateMachine<ContinuousClock.Instant>.Phase = .discovery
+        var epoch: Int64 = -1
+        var learners = 0
+        var syncedFollowers = 0
+    }
+
+    typealias Exit = FollowerDriver.Exit
+    /// The state machine gave up leadership: ends ``run()``, unlike a failing learner connection.
+    private struct LeadershipLost: Error { var reason: String }
+    private typealias Machine = LeaderStateMachine<ContinuousClock.Instant>
+
+    private enum Command {
+        case submit(ClientRequest, CheckedContinuation<ProcessResult, any Error>)
+    }
+
+    private struct Shared {
+        var database: ZooKeeperDatabase
+        var epochs: EpochFiles
+        var status = Status()
+        var commands: [Command] = []
+        var stopped = false
+    }
+
+    let settings: Settings
+    private let listener: Socket
+    private let shared: Mutex<Shared>
+    private let wakeup: WakeupPipe
+    private let thread = ServiceThread()
+    private let exit = Mutex<Exit?>(nil)
+
+    init(settings: Settings, listener: Socket, database: ZooKeeperDatabase, epochs: EpochFiles) throws(SocketError) {
+        self.settings = settings
+        self.listener = listener
+        self.shared = Mutex(Shared(database: database, epochs: epochs))
+        self.wakeup = try WakeupPipe()
+    }
+
+    func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T { shared.withLock { body($0.database) } }
+    var status: Status { shared.withLock { $0.status } }
+    var state: (database: ZooKeeperDatabase, epochs: EpochFiles) { shared.withLock { ($0.database, $0.epochs) } }
+
+    /// Leads until the quorum is lost or ``stop()``; returns why it ended. The listener stays open.
+    func run() async -> Exit {
+        thread.start(name: "zookeeper-leader-\(settings.myID)") { [self] in
+            let reason = lead()
+            exit.withLock { $0 = reason }
+        }
+        await thread.waitUntilFinished()
+        return exit.withLock { $0 } ?? Exit(reason: "stopped")
+    }
+
+    func stop() {
+        shared.withLock { $0.stopped = true }
+        wakeup.wake()
+    }
+
+    /// Proposes a client write and returns its result once a quorum holds it.
+    func submit(_ request: ClientRequest) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = shared.withLock { shared -> Bool in
+                guard !shared.stopped else { return false }
+                shared.commands.append(.submit(request, continuation))
+                return true
+            }
+            if accepted { wakeup.wake() } else { continuation.resume(throwing: Exit(reason: "not leading")) }
+        }
+    }
+
+    // MARK: The leader thread
+
+    private final class Connection {
+        let socket: Socket
+        var input = QuorumPacketReader()
+        var output: [UInt8] = []
+        var written = 0
+        var sid: Int64 = -1
+        init(socket: Socket) { self.socket = socket }
+    }
+
+    private struct Loop {
+        var machine: Machine
+        var speculative: ZooKeeperDatabase
+        var connections: [Int: Connection] = [:]
+        var nextHandle = 1
+        /// Our own writes waiting for their commit, by zxid.
+        var waiting: [Int64: (CheckedContinuation<ProcessResult, any Error>, ProcessResult)] = [:]
+        /// Proposed transactions by zxid, until committed.
+        var proposed: [Int64: LoggedTxn] = [:]
+        /// Learners' `sync` requests: answered once everything proposed before them is committed.
+        var syncs: [(handle: Int, after: Int64)] = []
+    }
+
+    private func lead() -> Exit {
+        let (database, epochs) = state
+        var loop = Loop(
+            machine: Machine(
+                settings: .init(myID: settings.myID, configuration: settings.configuration, tickTime: settings.tickTime,
+                                initLimit: settings.initLimit, syncLimit: settings.syncLimit),
+                acceptedEpoch: epochs.acceptedEpoch, currentEpoch: epochs.currentEpoch,
+                lastProcessedZxid: database.lastProcessedZxid, committedLog: [], now: .now),
+            speculative: database)
+        defer {
+            for connection in loop.connections.values { connection.socket.close() }
+            for (continuation, _) in loop.waiting.values { continuation.resume(throwing: Exit(reason: "leadership lost")) }
+            let pending = shared.withLock { shared in
+                defer { shared.commands = [] }
+                return shared.commands
+            }
+            for case let .submit(_, continuation) in pending { continuation.resume(throwing: Exit(reason: "leadership lost")) }
+        }
+        var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+        do {
+            while true {
+                let (commands, stopped) = shared.withLock { shared in
+                    defer { shared.commands = [] }
+                    return (shared.commands, shared.stopped)
+                }
+                if stopped { return Exit(reason: "stopped") }
+                for case let .submit(request, continuation) in commands {
+                    try submit(request, continuation, &loop)
+                }
+                try pollOnce(&loop, scratch: &scratch)
+                try perform(loop.machine.tick(now: .now), &loop)
+                publish(loop)
+            }
+        } catch let lost as LeadershipLost {
+            settings.log.info("leader \(settings.myID): \(lost.reason)")
+            return Exit(reason: lost.reason)
+        } catch {
+            settings.log.warning("leader \(settings.myID): \(error)")
+            return Exit(reason: "\(error)")
+        }
+    }
+
+    private func publish(_ loop: Loop) {
+        let status = Status(
+            phase: loop.machine.phase, epoch: loop.machine.epoch, learners: loop.machine.learnerCount,
+            syncedFollowers: loop.machine.syncedParticipants.count - 1)
+        shared.withLock { $0.status = status }
+    }
+
+    private func pollOnce(_ loop: inout Loop, scratch: inout [UInt8]) throws {
+        var handles: [Int] = []
+        var fds = [
+            pollfd(fd: wakeup.readFD, events: Poller.readable, revents: 0),
+            pollfd(fd: listener.fd, events: Poller.readable, revents: 0),
+        ]
+        for (handle, connection) in loop.connections {
+            handles.append(handle)
+            let writable = connection.written < connection.output.count ? Poller.writable : 0
+            fds.append(pollfd(fd: connection.socket.fd, events: Poller.readable | writable, revents: 0))
+        }
+        let timeout = loop.machine.nextDeadline.map { max(.zero, $0 - .now) } ?? settings.tickTime
+        _ = try Poller.poll(&fds, timeout: timeout)
+        if fds[0].revents != 0 { wakeup.drain() }
+        if fds[1].revents != 0 {
+            while let socket = try listener.accept() {
+                socket.setNoDelay()
+                let handle = loop.nextHandle
+                loop.nextHandle += 1
+                loop.connections[handle] = Connection(socket: socket)
+                loop.machine.connected(handle, now: .now)
+            }
+        }
+        for (index, handle) in handles.enumerated() where fds[index + 2].revents != 0 {
+            guard let connection = loop.connections[handle] else { continue }
+            do {
+                try flush(connection)
+                guard fds[index + 2].revents & (Poller.readable | Poller.failed) != 0 else { continue }
+                switch try connection.socket.read(into: &scratch) {
+                case let .bytes(count): connection.input.append(scratch[0..<count])
+                case .wouldBlock: continue
+                case .endOfFile: throw Exit(reason: "closed by the learner")
+                }
+                while case let .packet(packet)? = try connection.input.next() {
+                    try perform(loop.machine.receive(packet, from: handle, now: .now), &loop)
+                }
+            } catch let lost as LeadershipLost {
+                throw lost
+            } catch {
+                close(handle, "\(error)", &loop)
+            }
+        }
+    }
+
+    private func close(_ handle: Int, _ reason: String, _ loop: inout Loop) {
+        guard let connection = loop.connections.removeValue(forKey: handle) else { return }
+        settings.log.info("leader \(settings.myID): learner \(connection.sid) dropped: \(reason)")
+        connection.socket.close()
+        loop.machine.disconnected(handle)
+    }
+
+    private func flush(_ connection: Connection) throws {
+        while connection.written < connection.output.count {
+            let count = try connection.socket.write(connection.output, from: connection.written)
+            if count == 0 { return }
+            connection.written += count
+        }
+        connection.output.removeAll(keepingCapacity: true)
+        connection.written = 0
+    }
+
+    private func enqueue(_ bytes: [UInt8], to handle: Int, _ loop: inout Loop) {
+        guard let connection = loop.connections[handle] else { return }
+        connection.output += bytes
+        do { try flush(connection) } catch { close(handle, "\(error)", &loop) }
+    }
+
+    // MARK: Writes
+
+    private func submit(_ request: ClientRequest, _ continuation: CheckedContinuation<ProcessResult, any Error>, _ loop: inout Loop) throws {
+        guard loop.machine.isEstablished else {
+            continuation.resume(throwing: Exit(reason: "the leader is not established yet"))
+            return
+        }
+        let zxid = loop.machine.nextZxid
+        let result = loop.speculative.process(request, zxid: zxid, now: Self.wallClock())
+        guard let txn = result.txn else {
+            continuation.resume(returning: result)  // A read: nothing to replicate.
+            return
+        }
+        loop.waiting[zxid] = (continuation, result)
+        try propose(txn, &loop)
+    }
+
+    /// A learner's forwarded request (`long sessionId, int cxid, int type` + the request body).
+    private func forwarded(_ packet: QuorumPacket, from handle: Int, _ loop: inout Loop) throws {
+        var reader = JuteReader(packet.data ?? [])
+        guard let session = try? reader.readInt64(), let cxid = try? reader.readInt32(), let type = try? reader.readInt32() else {
+            settings.log.warning("leader \(settings.myID): malformed REQUEST from learner \(loop.connections[handle]?.sid ?? -1)")
+            return
+        }
+        let body = reader.readRemaining()
+        let zxid = loop.machine.nextZxid
+        let now = Self.wallClock()
+        let txn: LoggedTxn
+        switch OpCode(rawValue: type) {
+        case .createSession:
+            var timeoutReader = JuteReader(body)
+            guard let timeout = try? timeoutReader.readInt32() else { return }
+            txn = loop.speculative.createSession(sessionId: session, timeout: timeout, zxid: zxid, now: now)
+        case .sync:
+            loop.syncs.append((handle: handle, after: loop.machine.lastProposed))
+            try answerSyncs(&loop)
+            return
+        default:
+            let request = ClientRequest(sessionId: session, cxid: cxid, opCode: OpCode(rawValue: type), body: body, authIds: packet.authinfo ?? [])
+            guard let logged = loop.speculative.process(request, zxid: zxid, now: now).txn else { return }
+            txn = logged
+        }
+        try propose(txn, &loop)
+    }
+
+    private func propose(_ txn: LoggedTxn, _ loop: inout Loop) throws {
+        loop.proposed[txn.zxid] = txn
+        try perform(loop.machine.propose(txn, now: .now), &loop)
+    }
+
+    private func answerSyncs(_ loop: inout Loop) throws {
+        let committed = loop.machine.lastCommitted
+        let ready = loop.syncs.filter { $0.after <= committed }
+        loop.syncs.removeAll { $0.after <= committed }
+        for sync in ready { try send(QuorumPacket(.sync, zxid: 0), to: sync.handle, &loop) }
+    }
+
+    private static func wallClock() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    // MARK: Actions
+
+    private func send(_ packet: QuorumPacket, to handle: Int, _ loop: inout Loop) throws {
+        var writer = JuteWriter()
+        writer.write(packet)
+        enqueue(writer.bytes, to: handle, &loop)
+    }
+
+    private func perform(_ actions: [Machine.Action], _ loop: inout Loop) throws {
+        for action in actions {
+            switch action {
+            case let .send(handle, packet):
+                try send(packet, to: handle, &loop)
+            case let .sendSnapshot(handle):
+                let bytes = shared.withLock { SnapshotStream.encode($0.database) }
+                enqueue(bytes, to: handle, &loop)
+            case let .close(handle, reason):
+                close(handle, reason, &loop)
+            case let .persistAcceptedEpoch(epoch):
+                try shared.withLock { shared throws(PersistenceError) in try shared.epochs.setAcceptedEpoch(epoch) }
+            case let .persistCurrentEpoch(epoch):
+                try shared.withLock { shared throws(PersistenceError) in try shared.epochs.setCurrentEpoch(epoch) }
+            case let .established(epoch):
+                settings.log.info("leader \(settings.myID): leading epoch \(epoch)")
+            case let .log(txn):
+                // In memory only so far: our copy is "durable" at once.
+                try perform(loop.machine.logged(txn.zxid, now: .now), &loop)
+            case let .commit(zxid):
+                guard let txn = loop.proposed.removeValue(forKey: zxid) else { continue }
+                shared.withLock { _ = $0.database.replay(txn) }
+                if let (continuation, result) = loop.waiting.removeValue(forKey: zxid) { continuation.resume(returning: result) }
+                try answerSyncs(&loop)
+            case let .request(handle, sid, packet):
+                loop.connections[handle]?.sid = sid
+                try forwarded(packet, from: handle, &loop)
+            case .touch:
+                break  // Session expiry on the leader is the next increment; touches are accepted.
+            case let .revalidate(handle, session, _):
+                let valid = shared.withLock { $0.database.sessions[session] != nil }
+                var data = JuteWriter()
+                data.write(session)
+                data.write(valid)
+                try send(QuorumPacket(.revalidate, zxid: -1, data: data.bytes), to: handle, &loop)
+            case let .fail(reason):
+                throw LeadershipLost(reason: reason)
+            }
+        }
+    }
+}
