@@ -21,6 +21,8 @@ final class LeaderDriver: Sendable {
         var initLimit: Int
         var syncLimit: Int
         var log: ServerLog = .silent
+        /// Called on the leader's thread once a quorum acknowledged NEWLEADER, with the epoch.
+        var onServing: (@Sendable (Int64) -> Void)? = nil
     }
 
     struct Status: Sendable {
@@ -319,6 +321,7 @@ final class LeaderDriver: Sendable {
                 try shared.withLock { shared throws(PersistenceError) in try shared.epochs.setCurrentEpoch(epoch) }
             case let .established(epoch):
                 settings.log.info("leader \(settings.myID): leading epoch \(epoch)")
+                settings.onServing?(epoch)
             case let .log(txn):
                 // In memory only so far: our copy is "durable" at once.
                 try perform(loop.machine.logged(txn.zxid, now: .now), &loop)

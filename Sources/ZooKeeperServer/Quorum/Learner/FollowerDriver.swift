@@ -21,6 +21,8 @@ final class FollowerDriver: Sendable {
         /// The config string written to `/zookeeper/config` after a SNAP (reconfig disabled, as Apache).
         var configString: String
         var log: ServerLog = .silent
+        /// Called on the follower's thread once synchronised, with the epoch.
+        var onServing: (@Sendable (Int64) -> Void)? = nil
     }
 
     /// Why following ended.
@@ -45,9 +47,10 @@ final class FollowerDriver: Sendable {
     private let thread = ServiceThread()
     private let exit = Mutex<Exit?>(nil)
 
-    init(settings: Settings, database: ZooKeeperDatabase, epochs: EpochFiles) throws(SocketError) {
+    /// `uncommitted`: proposals this peer logged (and acknowledged) earlier and never saw committed.
+    init(settings: Settings, database: ZooKeeperDatabase, uncommitted: [LoggedTxn] = [], epochs: EpochFiles) throws(SocketError) {
         self.settings = settings
-        self.shared = Mutex((database, [], epochs, Status()))
+        self.shared = Mutex((database, uncommitted, epochs, Status()))
         self.wakeup = try WakeupPipe()
     }
 
@@ -213,6 +216,7 @@ final class FollowerDriver: Sendable {
                     if $0.status.syncMode == nil { $0.status.syncMode = .diff }
                 }
                 settings.log.info("follower \(settings.myID): following leader \(settings.leader.id) in epoch \(epoch)")
+                settings.onServing?(epoch)
             case let .answerPing(zxid):
                 // No client sessions yet: an empty touch table, as Apache sends it.
                 try send(QuorumPacket(.ping, zxid: zxid, data: []), context)

@@ -1,0 +1,194 @@
+import Synchronization
+import ZooKeeperPOSIX
+import ZooKeeperProtocol
+
+/// One member of an ensemble (Apache's `QuorumPeer.run`): LOOKING runs an election; the winner leads
+/// (``LeaderDriver``), the others follow (``FollowerDriver``); whatever ends a role sends the peer back to
+/// LOOKING with the history it holds. The elector runs all along, so LOOKING peers always get an answer.
+///
+/// The history survives role changes: proposals a follower logged and never saw committed are part of
+/// what it offers in the next election and of what it leads with (they become committed in the new epoch
+/// through NEWLEADER, as in Apache). Durability across process restarts is not wired in yet: a peer that
+/// is stopped and started again begins empty and is synchronised by the leader.
+final class QuorumPeer: Sendable {
+    struct Settings: Sendable {
+        var myID: Int64
+        var configuration: QuorumConfiguration
+        var tickTime: Duration
+        var initLimit: Int
+        var syncLimit: Int
+        var log: ServerLog = .silent
+    }
+
+    /// What the peer is doing now.
+    struct Role: Sendable, Equatable {
+        var state: QuorumPeerState = .looking
+        /// The leader's sid once elected.
+        var leader: Int64?
+        /// The epoch once synchronised (`-1` before).
+        var epoch: Int64 = -1
+        /// Serving: synchronised with a quorum in broadcast.
+        var isServing = false
+    }
+
+    private enum Current {
+        case none
+        case leading(LeaderDriver)
+        case following(FollowerDriver)
+    }
+
+    private struct State {
+        var database: ZooKeeperDatabase
+        var uncommitted: [LoggedTxn] = []
+        var epochs: EpochFiles
+        var current = Current.none
+        var role = Role()
+        var stopped = false
+        /// Elections this peer went through (monitoring and tests).
+        var elections = 0
+    }
+
+    let settings: Settings
+    private let elector: LeaderElector
+    private let quorumListener: Socket
+    private let state: Mutex<State>
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    /// Takes over listening sockets for this member's election and quorum addresses.
+    init(settings: Settings, electionListener: Socket, quorumListener: Socket, database: ZooKeeperDatabase, epochs: EpochFiles) throws(SocketError) {
+        self.settings = settings
+        self.quorumListener = quorumListener
+        self.elector = try LeaderElector(
+            settings: .init(myID: settings.myID, configuration: settings.configuration,
+                            handshakeTimeout: settings.tickTime * settings.syncLimit, log: settings.log),
+            listener: electionListener)
+        self.state = Mutex(State(database: database, epochs: epochs))
+    }
+
+    var role: Role { state.withLock { $0.role } }
+    var elections: Int { state.withLock { $0.elections } }
+
+    /// Reads the committed database of the current role (or the one held between roles).
+    func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T {
+        let current = state.withLock { $0.current }
+        switch current {
+        case let .leading(leader): return leader.withDatabase(body)
+        case let .following(follower): return follower.withDatabase(body)
+        case .none: return state.withLock { body($0.database) }
+        }
+    }
+
+    /// Proposes a write if this peer leads; throws otherwise.
+    func submit(_ request: ClientRequest) async throws -> ProcessResult {
+        guard case let .leading(leader) = state.withLock({ $0.current }) else {
+            throw FollowerDriver.Exit(reason: "not the leader")
+        }
+        return try await leader.submit(request)
+    }
+
+    func start() {
+        elector.start()
+        task.withLock { $0 = Task { [self] in await run() } }
+    }
+
+    /// Stops the role, the elector and the loop; closes the listeners.
+    func stop() async {
+        let current = state.withLock { state -> Current in
+            state.stopped = true
+            return state.current
+        }
+        switch current {
+        case let .leading(leader): leader.stop()
+        case let .following(follower): follower.stop()
+        case .none: break
+        }
+        await elector.stop()
+        await task.withLock { $0 }?.value
+        quorumListener.close()
+    }
+
+    private func run() async {
+        while !state.withLock({ $0.stopped }) {
+            let (lastLogged, currentEpoch) = state.withLock {
+                ($0.uncommitted.last?.zxid ?? $0.database.lastProcessedZxid, $0.epochs.currentEpoch)
+            }
+            let outcome: ElectionOutcome
+            do {
+                state.withLock {
+                    $0.role = Role()
+                    $0.elections += 1
+                }
+                outcome = try await elector.lookForLeader(lastLoggedZxid: lastLogged, currentEpoch: currentEpoch)
+            } catch {
+                return  // Stopped.
+            }
+            do {
+                switch outcome.state {
+                case .leading: try await lead()
+                case .following, .observing: try await follow(outcome.vote.leader)
+                case .looking: continue
+                }
+            } catch {
+                settings.log.warning("peer \(settings.myID): \(error)")
+            }
+        }
+    }
+
+    private func lead() async throws {
+        let leader = try state.withLock { state throws(SocketError) -> LeaderDriver in
+            // Everything we logged is our history now: NEWLEADER commits it in the new epoch.
+            for txn in state.uncommitted { _ = state.database.replay(txn) }
+            state.uncommitted = []
+            let leader = try LeaderDriver(
+                settings: .init(myID: settings.myID, configuration: settings.configuration, tickTime: settings.tickTime,
+                                initLimit: settings.initLimit, syncLimit: settings.syncLimit, log: settings.log,
+                                onServing: { [self] in serving(epoch: $0) }),
+                listener: quorumListener, database: state.database, epochs: state.epochs)
+            state.current = .leading(leader)
+            state.role = Role(state: .leading, leader: settings.myID)
+            return leader
+        }
+        let exit = await leader.run()
+        settings.log.info("peer \(settings.myID): stopped leading: \(exit.reason)")
+        let (database, epochs) = leader.state
+        state.withLock {
+            $0.database = database
+            $0.epochs = epochs
+            $0.current = .none
+        }
+    }
+
+    private func follow(_ leaderID: Int64) async throws {
+        guard let server = settings.configuration.servers[leaderID] else { return }
+        let follower = try state.withLock { state throws(SocketError) -> FollowerDriver in
+            let follower = try FollowerDriver(
+                settings: .init(myID: settings.myID, leader: server, tickTime: settings.tickTime, initLimit: settings.initLimit,
+                                syncLimit: settings.syncLimit, configString: settings.configuration.configString, log: settings.log,
+                                onServing: { [self] in serving(epoch: $0) }),
+                database: state.database, uncommitted: state.uncommitted, epochs: state.epochs)
+            state.current = .following(follower)
+            state.role = Role(state: .following, leader: leaderID)
+            return follower
+        }
+        let exit = await follower.run()
+        settings.log.info("peer \(settings.myID): stopped following \(leaderID): \(exit.reason)")
+        let (database, epochs) = follower.state
+        let uncommitted = follower.uncommitted
+        state.withLock {
+            $0.database = database
+            $0.uncommitted = uncommitted
+            $0.epochs = epochs
+            $0.current = .none
+        }
+    }
+
+    /// Publishes "serving in epoch e" and tells the elector, whose answers to late joiners must carry
+    /// the new epoch (`updateElectionVote`).
+    private func serving(epoch: Int64) {
+        elector.updateElectionVote(peerEpoch: epoch)
+        state.withLock {
+            $0.role.epoch = epoch
+            $0.role.isServing = true
+        }
+    }
+}

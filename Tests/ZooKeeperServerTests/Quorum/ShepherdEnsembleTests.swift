@@ -1,0 +1,122 @@
+import Synchronization
+import Testing
+import ZooKeeperPOSIX
+import ZooKeeperProtocol
+import ZooKeeperTestSupport
+@testable import ZooKeeperServer
+
+/// Three of our peers in one process over loopback: they elect, replicate the leader's writes, survive the
+/// leader being killed under write load (no acknowledged write lost, a new leader within a bounded time),
+/// and the killed peer comes back empty and is synchronised.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct ShepherdEnsembleTests {
+    final class Ensemble: Sendable {
+        let configuration: QuorumConfiguration
+        let peers: Mutex<[Int64: QuorumPeer]>
+
+        init() throws {
+            var listeners: [Int64: (Socket, Socket)] = [:]
+            for sid in Int64(1)...3 {
+                listeners[sid] = (try Socket.listen(host: "127.0.0.1", port: 0), try Socket.listen(host: "127.0.0.1", port: 0))
+            }
+            configuration = try QuorumConfiguration(servers: listeners.map { sid, pair in
+                QuorumServer(id: sid, host: "127.0.0.1", quorumPort: pair.1.localAddress!.port, electionPort: pair.0.localAddress!.port)
+            })
+            var peers: [Int64: QuorumPeer] = [:]
+            for (sid, pair) in listeners { peers[sid] = try Self.peer(sid, configuration, pair.0, pair.1) }
+            self.peers = Mutex(peers)
+            for peer in peers.values { peer.start() }
+        }
+
+        static func peer(_ sid: Int64, _ configuration: QuorumConfiguration, _ election: Socket, _ quorum: Socket) throws -> QuorumPeer {
+            try QuorumPeer(
+                settings: .init(myID: sid, configuration: configuration, tickTime: .milliseconds(200), initLimit: 10, syncLimit: 5),
+                electionListener: election, quorumListener: quorum,
+                database: ZooKeeperDatabase(), epochs: try EpochFiles(directory: nil, lastLoggedZxid: 0))
+        }
+
+        var all: [Int64: QuorumPeer] { peers.withLock { $0 } }
+
+        /// The serving leader, once one leads a quorum of serving followers.
+        var leader: QuorumPeer? {
+            let all = self.all
+            guard let (_, leader) = all.first(where: { $0.value.role.state == .leading && $0.value.role.isServing }) else { return nil }
+            let serving = all.values.filter { $0.role.isServing && ($0.role.leader == leader.settings.myID) }
+            return configuration.isQuorum(serving.map(\.settings.myID)) ? leader : nil
+        }
+
+        /// Stops peer `sid` (its in-memory state is lost, like a crash without a disk) and starts it again empty.
+        func kill(_ sid: Int64) async throws {
+            let victim = peers.withLock { $0[sid]! }
+            await victim.stop()
+            let server = configuration.servers[sid]!
+            let revived = try Self.peer(
+                sid, configuration, try Socket.listen(host: "127.0.0.1", port: server.electionPort),
+                try Socket.listen(host: "127.0.0.1", port: server.quorumPort))
+            peers.withLock { $0[sid] = revived }
+            revived.start()
+        }
+
+        func stop() async { for peer in all.values { await peer.stop() } }
+    }
+
+    static func create(_ path: String, cxid: Int32) -> ClientRequest {
+        var writer = JuteWriter()
+        writer.write(CreateRequest(path: path, data: Array(path.utf8), acl: .openACLUnsafe, flags: 0))
+        return ClientRequest(sessionId: 0, cxid: cxid, opCode: .create, body: writer.bytes, authIds: [])
+    }
+
+    @Test func electReplicateAndSurviveLeaderKills() async throws {
+        let ensemble = try Ensemble()
+        do {
+            try await eventually(within: .seconds(20)) { ensemble.leader != nil }
+            #expect(ensemble.leader?.settings.myID == 3, "fresh peers elect the largest sid")
+
+            // Write load on whoever leads; every acknowledged path must survive every kill.
+            let acknowledged = Mutex<[String]>([])
+            let writing = Atomic<Bool>(true)
+            let writer = Task {
+                var index: Int32 = 0
+                while writing.load(ordering: .acquiring) {
+                    guard let leader = ensemble.leader else {
+                        try? await Task.sleep(for: .milliseconds(5))  // No leader at this instant: poll again.
+                        continue
+                    }
+                    index += 1
+                    let path = "/w\(index)"
+                    if let result = try? await leader.submit(Self.create(path, cxid: index)), result.err == .ok {
+                        acknowledged.withLock { $0.append(path) }
+                    }
+                }
+            }
+            var failovers: [Duration] = []
+            for _ in 1...4 {
+                let before = acknowledged.withLock { $0.count }
+                try await eventually(within: .seconds(10)) { acknowledged.withLock { $0.count } >= before + 20 }
+                let old = try #require(ensemble.leader).settings.myID
+                let clock = ContinuousClock()
+                let killedAt = clock.now
+                try await ensemble.kill(old)
+                try await eventually(within: .seconds(20), pollEvery: .milliseconds(5)) {
+                    guard let leader = ensemble.leader else { return false }
+                    return leader.settings.myID != old
+                }
+                failovers.append(clock.now - killedAt)
+                // Everyone (the revived peer included) ends up holding every acknowledged write.
+                let expected = acknowledged.withLock { $0 }
+                try await eventually(within: .seconds(20)) {
+                    ensemble.all.values.allSatisfy { peer in peer.role.isServing && peer.withDatabase { db in expected.allSatisfy { db.tree.node($0) != nil } } }
+                }
+            }
+            writing.store(false, ordering: .releasing)
+            await writer.value
+            let total = acknowledged.withLock { $0.count }
+            #expect(total >= 80)
+            print("ShepherdEnsembleTests: \(total) acknowledged writes, none lost over 4 leader kills; failover \(failovers.map { "\($0.components.attoseconds / 1_000_000_000_000_000 + $0.components.seconds * 1000) ms" })")
+        } catch {
+            await ensemble.stop()
+            throw error
+        }
+        await ensemble.stop()
+    }
+}
