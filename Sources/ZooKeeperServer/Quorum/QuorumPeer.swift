@@ -118,6 +118,7 @@ final class QuorumPeer: Sendable {
                     $0.role = Role()
                     $0.elections += 1
                 }
+                settings.log.debug("peer \(settings.myID): election \(elections) starts")
                 outcome = try await elector.lookForLeader(lastLoggedZxid: lastLogged, currentEpoch: currentEpoch)
             } catch {
                 return  // Stopped.

@@ -29,13 +29,16 @@ struct ApacheFollowersInteropTests {
         _ = database.process(seed, zxid: 1, now: 1)
         let elector = try mixed.elector()
         do {
-            try await mixed.startApache()
+            // Apache 1 alone cannot form a quorum without our vote, and our history is longer: we lead.
+            // Apache 2 joins afterwards and finds an established leader.
+            try await mixed.apache[1]!.start()
             let outcome = try await withTimeout(.seconds(30)) { try await elector.lookForLeader(lastLoggedZxid: 1, currentEpoch: 0) }
             #expect(outcome.state == .leading)
             let leader = try LeaderDriver(
                 settings: .init(myID: 3, configuration: mixed.configuration, tickTime: .milliseconds(500), initLimit: 10, syncLimit: 5),
                 listener: mixed.ourQuorumListener, database: database, epochs: try EpochFiles(directory: nil, lastLoggedZxid: 1))
             let run = Task { [leader] in await leader.run() }
+            try await mixed.apache[2]!.start()
             try await eventually(within: .seconds(20)) {
                 mixed.apache.values.allSatisfy { Self.mode($0) == "follower" }
             }

@@ -128,6 +128,8 @@ final class LeaderDriver: Sendable {
                 lastProcessedZxid: database.lastProcessedZxid, committedLog: [], now: .now),
             speculative: database)
         defer {
+            // From now on submits fail at once instead of waiting for a thread that is gone.
+            shared.withLock { $0.stopped = true }
             for connection in loop.connections.values { connection.socket.close() }
             for (continuation, _) in loop.waiting.values { continuation.resume(throwing: Exit(reason: "leadership lost")) }
             let pending = shared.withLock { shared in
@@ -143,7 +145,11 @@ final class LeaderDriver: Sendable {
                     defer { shared.commands = [] }
                     return (shared.commands, shared.stopped)
                 }
-                if stopped { return Exit(reason: "stopped") }
+                if stopped {
+                    // Commands taken with the stop flag would otherwise never be answered.
+                    for case let .submit(_, continuation) in commands { continuation.resume(throwing: Exit(reason: "leadership lost")) }
+                    return Exit(reason: "stopped")
+                }
                 for case let .submit(request, continuation) in commands {
                     try submit(request, continuation, &loop)
                 }
