@@ -44,7 +44,7 @@ struct CompareMode {
     let options: Options
 
     func run() async throws -> Report {
-        let java = try await JavaHarness.prepare(instead: "(`zk-bench latency` and `throughput` measure Shepherd alone)")
+        let java = try await JavaHarness.prepare(instead: "`zk-bench latency` and `throughput` measure Shepherd alone")
         let latency = options.latency
         let throughput = options.throughput
         guard case let .timed(warmup, seconds) = throughput.budget else { preconditionFailure("compare reads no counted budget") }

@@ -18,7 +18,7 @@ struct JavaHarness {
             return JavaHarness(harness: try await JavaLoadHarness.prepare(
                 jvmOptions: JavaLoadHarness.benchmarkJVMOptions, progress: { Output.progress($0) }))
         } catch {
-            throw Failure(description: "\(error)\n\(instead)")
+            throw Failure(description: "\(error) (\(instead))")
         }
     }
 
