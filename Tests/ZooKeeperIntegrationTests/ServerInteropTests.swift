@@ -95,16 +95,11 @@ struct ServerInteropTests {
     static func runHarness(_ arguments: [String]) async throws -> (run: ToolRun, json: [String: Any]) {
         let harness = try await JavaLoadHarness.prepare(jvmOptions: JavaLoadHarness.testJVMOptions)
         let server = try await EmbeddedServer.start()
-        let run: ToolRun
-        do {
-            run = try await runTool(harness.executable, harness.arguments([arguments[0], "--connect", server.connectString]
-                                                                          + arguments.dropFirst()),
-                                    timeout: .seconds(150))
-        } catch {
-            await server.stop()
-            throw error
+        let run = try await withCleanup({ await server.stop() }) {
+            try await runTool(harness.executable, harness.arguments([arguments[0], "--connect", server.connectString]
+                                                                    + arguments.dropFirst()),
+                              timeout: .seconds(150))
         }
-        await server.stop()
         let line = try #require(run.output.split(separator: "\n").last { $0.hasPrefix("{") }, "\(run)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
         #expect(json["ok"] as? Bool == true, "\(run)")
