@@ -43,6 +43,8 @@ let package = Package(
         .target(
             name: "ZooKeeperTestSupport",
             dependencies: ["ZooKeeperClient", "ZooKeeperPOSIX", "ZooKeeperServer"],
+            // The Java load harness's sources: compiled with javac at run time (JavaLoadHarness.swift).
+            exclude: ["JavaLoadHarness"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

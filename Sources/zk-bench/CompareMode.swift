@@ -10,8 +10,8 @@ struct CompareMode {
 
         init(_ arguments: inout Arguments) throws(UsageError) {
             latency = try LatencyMode.Options(&arguments)
-            throughput = try ThroughputMode.Options(&arguments)
-            guard case .timed = throughput.budget else { throw UsageError("compare takes --seconds, not --ops, for throughput") }
+            // --ops is the latency part's count; throughput is always timed (--seconds) here.
+            throughput = try ThroughputMode.Options(&arguments, countedBudget: false)
             guard arguments.string("op") == nil else { throw UsageError("compare always measures get, set and create") }
             throughput.operations = [.create, .get, .set]  // create first: get/set then run over its nodes, as in Java
             throughput.size = latency.size
@@ -44,10 +44,10 @@ struct CompareMode {
     let options: Options
 
     func run() async throws -> Report {
-        let java = try JavaHarness.locate()
+        let java = try await JavaHarness.prepare(instead: "`zk-bench latency` and `throughput` measure Shepherd alone")
         let latency = options.latency
         let throughput = options.throughput
-        guard case let .timed(warmup, seconds) = throughput.budget else { preconditionFailure("checked in Options") }
+        guard case let .timed(warmup, seconds) = throughput.budget else { preconditionFailure("compare reads no counted budget") }
         let common = ["--connect", latency.connect, "--size", String(latency.size)]
 
         Output.progress("latency: Shepherd (\(latency.ops) ops per operation)")

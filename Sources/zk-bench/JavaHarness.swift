@@ -1,40 +1,40 @@
 import Foundation
 import Synchronization
+import ZooKeeperTestSupport
 
-/// The reference: Apache ZooKeeper's Java client (and Curator), run through an external harness script
-/// named by `SHEPHERD_BENCH_JAVA` that prints one JSON line per run on stdout. The repository does not
-/// carry one yet, so the Java side of `compare`, `mutex` and `rwlock` needs that variable (or `--no-java`).
+/// The reference: Apache ZooKeeper's Java client (and Curator), run through the repository's Java load
+/// harness (TestSupport's ``JavaLoadHarness``: compiled with javac against Debian's jars on first use,
+/// then cached), which prints one JSON line per run on stdout. `SHEPHERD_BENCH_JAVA` may name another.
 struct JavaHarness {
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
-    let script: String
+    let harness: JavaLoadHarness
 
-    static let environmentKey = "SHEPHERD_BENCH_JAVA"
-
-    static func locate() throws -> JavaHarness {
-        guard let script = ProcessInfo.processInfo.environment[environmentKey], !script.isEmpty else {
-            throw Failure(description: """
-                no Java reference harness: set \(environmentKey) to an executable harness script, \
-                or pass --no-java to measure Shepherd alone.
-                """)
+    /// Compiles the harness if needed. `instead`: what the user can do without Java, for the error.
+    static func prepare(instead: String) async throws -> JavaHarness {
+        do {
+            return JavaHarness(harness: try await JavaLoadHarness.prepare(
+                jvmOptions: JavaLoadHarness.benchmarkJVMOptions, progress: { Output.progress($0) }))
+        } catch {
+            throw Failure(description: "\(error) (\(instead))")
         }
-        guard FileManager.default.isExecutableFile(atPath: script) else {
-            throw Failure(description: "the Java reference harness \(script) (\(environmentKey)) is missing or not executable")
-        }
-        return JavaHarness(script: script)
     }
 
     /// Runs one mode and returns its `results` object. Killed after `timeout` seconds.
     func run(_ arguments: [String], timeout: Double) async throws -> [String: Any] {
-        let output = try await ChildProcess.run(executable: script, arguments: arguments, timeout: timeout)
+        let (output, status) = try await ChildProcess.run(
+            executable: harness.executable, arguments: harness.arguments(arguments), timeout: timeout)
+        let command = "harness \(arguments.joined(separator: " "))"
         guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         else {
-            throw Failure(description: "the Java harness printed no JSON result (\(script) \(arguments.joined(separator: " ")))")
+            throw Failure(description: "the Java harness printed no JSON result (\(command), exit status \(status))")
         }
-        if let error = object["error"] { throw Failure(description: "the Java harness failed: \(error)") }
+        if let error = object["error"] { throw Failure(description: "the Java harness failed: \(error) (\(command))") }
+        // 3: the run finished but counted violations or failed requests, reported in its JSON.
+        guard status == 0 || status == 3 else { throw Failure(description: "\(command) exited with status \(status)") }
         guard let results = object["results"] as? [String: Any] else {
             throw Failure(description: "the Java harness's JSON has no results: \(line)")
         }
@@ -55,7 +55,8 @@ struct JavaHarness {
 enum ChildProcess {
     static let current = Mutex<Process?>(nil)
 
-    static func run(executable: String, arguments: [String], timeout: Double) async throws -> String {
+    /// The child's stdout and exit status; a child killed by a signal is an error.
+    static func run(executable: String, arguments: [String], timeout: Double) async throws -> (output: String, status: Int32) {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 continuation.resume(with: Result { try runBlocking(executable, arguments, timeout: timeout) })
@@ -64,7 +65,7 @@ enum ChildProcess {
         }
     }
 
-    private static func runBlocking(_ executable: String, _ arguments: [String], timeout: Double) throws -> String {
+    private static func runBlocking(_ executable: String, _ arguments: [String], timeout: Double) throws -> (output: String, status: Int32) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -88,10 +89,7 @@ enum ChildProcess {
         if process.terminationReason == .uncaughtSignal {
             throw JavaHarness.Failure(description: "\(executable) was killed by signal \(status)")
         }
-        if status != 0 && status != 3 {  // 3: the harness ran but counted op errors (reported in its JSON)
-            throw JavaHarness.Failure(description: "\(executable) exited with status \(status)")
-        }
-        return String(decoding: data, as: UTF8.self)
+        return (String(decoding: data, as: UTF8.self), status)
     }
 
     static func terminateCurrent() {

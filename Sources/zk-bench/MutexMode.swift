@@ -56,7 +56,7 @@ struct MutexMode {
     static let violationPaths = [["uncontended", "violations"], ["contended", "violations"]]
 
     func run() async throws -> LockReport {
-        let java = options.java ? try JavaHarness.locate() : nil
+        let java = options.java ? try await JavaHarness.prepare(instead: "--no-java measures Shepherd alone") : nil
         return try await BenchRoot.with(mode: "mutex", connect: options.connect) { root in try await measure(root, java: java) }
     }
 

@@ -39,7 +39,7 @@ struct ReadWriteLockMode {
     static let violationPaths = [["violations"]]
 
     func run() async throws -> LockReport {
-        let java = options.java ? try JavaHarness.locate() : nil
+        let java = options.java ? try await JavaHarness.prepare(instead: "--no-java measures Shepherd alone") : nil
         return try await BenchRoot.with(mode: "rwlock", connect: options.connect) { root in try await measure(root, java: java) }
     }
 

@@ -17,7 +17,8 @@ struct ThroughputMode {
         var budget = ThroughputPhase.Budget.timed(warmup: 1, seconds: 3)
         var size = 100
 
-        init(_ arguments: inout Arguments) throws(UsageError) {
+        /// `countedBudget: false` leaves `--ops` to another reader (compare's latency part: a count of requests).
+        init(_ arguments: inout Arguments, countedBudget: Bool = true) throws(UsageError) {
             connect = try arguments.required("connect")
             operations = try arguments.choiceList(
                 "op", default: operations.map(\.rawValue), allowed: Operation.allCases.map(\.rawValue)
@@ -27,7 +28,7 @@ struct ThroughputMode {
             size = try arguments.integer("size", default: size, range: 0...1_000_000)
             let seconds = try arguments.seconds("seconds", default: 3, range: 0.1...600)
             let warmup = try arguments.seconds("warmup", default: 1, range: 0...600)
-            if let ops = try arguments.optionalInteger("ops", range: 1...100_000_000) {
+            if countedBudget, let ops = try arguments.optionalInteger("ops", range: 1...100_000_000) {
                 guard arguments.string("seconds") == nil else { throw UsageError("give --seconds or --ops, not both") }
                 budget = .counted(ops)
             } else {

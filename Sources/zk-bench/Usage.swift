@@ -13,7 +13,10 @@ enum Usage {
           compare     our latency and throughput (get/set/create at each level) and the Java client's
                       (Apache ZooKeeper's, via the reference harness) with the same parameters, in one run
                       --ops 2000 --warmup-ops 200 --outstanding 1,16,256 --connections 1 --seconds 3 --warmup 1
-                      Java harness: the script named by $SHEPHERD_BENCH_JAVA (none in the repository yet)
+                      Java side: the repository's load harness (Sources/ZooKeeperTestSupport/JavaLoadHarness),
+                      compiled with javac against Debian's jars on first use and cached; needs a JDK and
+                      libzookeeper-java libcurator-recipes-java libguava-java libslf4j-java
+                      ($SHEPHERD_BENCH_JAVA may name another harness with the same command line)
           servers     our server (zk-server, next to zk-bench) against Apache ZooKeeper 3.8 standalone, both
                       started by the run one after the other (fsync on, free ports, temporary directories),
                       same load from our client, ratios: pipelined get/set/create ops/s, sequential
@@ -40,7 +43,8 @@ enum Usage {
           --start-apache     start Apache ZooKeeper 3.8 standalone from the Debian jars (fsync on) on a free
                              loopback port for this run, and stop it afterwards (needs the `zookeeper` package)
           --json             print one JSON line instead of tables (progress goes to stderr)
-          --no-java          (mutex, rwlock) skip the Curator reference: our numbers alone, no Java needed
+          --no-java          (mutex, rwlock) skip the Curator reference (the Java harness, as for compare):
+                             our numbers alone, no Java needed
           --time-limit 900   abort (exit 1) after this many seconds
           --help             this text
 
