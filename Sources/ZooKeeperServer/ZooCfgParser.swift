@@ -8,6 +8,11 @@ public enum ZooCfgParser {
         public var configuration: ServerConfiguration
         /// Recognised Apache keys this server does not use.
         public var ignoredKeys: [String]
+        /// The `server.N` lines, validated; nil when there are none.
+        public var quorum: QuorumConfiguration?
+
+        /// Apache runs standalone with at most one participant (`standaloneEnabled`, the default).
+        public var isEnsemble: Bool { (quorum?.votingMembers.count ?? 0) > 1 }
     }
 
     /// A key that is unknown or whose value is invalid.
@@ -28,6 +33,7 @@ public enum ZooCfgParser {
     public static func parse(_ text: String) throws(ParseError) -> Result {
         var configuration = ServerConfiguration()
         var ignoredKeys: [String] = []
+        var servers: [QuorumServer] = []
         var lineNumber = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -75,8 +81,21 @@ public enum ZooCfgParser {
             case "enforceQuota", "zookeeper.enforceQuota": configuration.enforceQuota = try bool()
             case "forceSync", "zookeeper.forceSync": configuration.forceSync = try bool()
             case "preAllocSize", "zookeeper.preAllocSize": configuration.preAllocSizeKB = try int(0...(1 << 22))
+            case "electionAlg":
+                // Apache accepts only fast leader election (3); 1 and 2 were removed.
+                guard value == "3" else { throw ParseError(line: lineNumber, key: key, message: "only 3 (fast leader election) is supported") }
+                ignoredKeys.append(key)
+            case _ where key.hasPrefix("server."):
+                guard let id = Int64(key.dropFirst("server.".count)), id >= 0 else {
+                    throw ParseError(line: lineNumber, key: key, message: "the server id must be a non-negative integer")
+                }
+                do {
+                    servers.append(try QuorumServer(id: id, parsing: value))
+                } catch {
+                    throw ParseError(line: lineNumber, key: key, message: error.message)
+                }
             default:
-                if ignored.contains(key) || key.hasPrefix("server.") {
+                if ignored.contains(key) {
                     ignoredKeys.append(key)
                 } else {
                     throw ParseError(line: lineNumber, key: key, message: "unknown key")
@@ -86,7 +105,15 @@ public enum ZooCfgParser {
         if let minimum = configuration.minSessionTimeout, let maximum = configuration.maxSessionTimeout, minimum > maximum {
             throw ParseError(line: 0, key: "minSessionTimeout", message: "is greater than maxSessionTimeout")
         }
-        return Result(configuration: configuration, ignoredKeys: ignoredKeys)
+        var quorum: QuorumConfiguration?
+        if !servers.isEmpty {
+            do {
+                quorum = try QuorumConfiguration(servers: servers)
+            } catch {
+                throw ParseError(line: 0, key: error.key, message: error.message)
+            }
+        }
+        return Result(configuration: configuration, ignoredKeys: ignoredKeys, quorum: quorum)
     }
 }
 

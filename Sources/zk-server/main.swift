@@ -19,6 +19,15 @@ do { text = try String(contentsOfFile: arguments[0], encoding: .utf8) } catch {
 let parsed: ZooCfgParser.Result
 do { parsed = try ZooCfgParser.parse(text) } catch { fail("\(error)") }
 guard parsed.configuration.dataDirectory != nil else { fail("zoo.cfg must set dataDir") }
+// Refuse rather than run three unrelated standalone servers from an ensemble's zoo.cfg files.
+if parsed.isEnsemble {
+    fail("""
+        zoo.cfg lists \(parsed.quorum!.votingMembers.count) voting servers (server.N lines): ensemble mode is not served by \
+        zk-server yet. Election and replication exist in the library and interoperate with Apache ZooKeeper 3.8 \
+        (see README, "Ensembles"); serving clients on members is the next increment. Use one server line, or none, \
+        for a standalone server.
+        """)
+}
 for key in parsed.ignoredKeys { FileHandle.standardError.write(Data("zk-server: ignoring \(key) (standalone server)\n".utf8)) }
 
 let log = ServerLog { level, message in

@@ -42,6 +42,16 @@ struct SessionTrackerTests {
 
 @Suite("zoo.cfg parsing")
 struct ZooCfgParserTests {
+    @Test("server.N lines make an ensemble; one participant stays standalone, as Apache's standaloneEnabled")
+    func ensembleLines() throws {
+        let three = try ZooCfgParser.parse("server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890;2183\nelectionAlg=3")
+        #expect(three.isEnsemble && three.quorum?.votingMembers == [1, 2, 3])
+        #expect(three.quorum?.servers[3]?.clientPort == 2183)
+        let one = try ZooCfgParser.parse("server.1=127.0.0.1:2888:3888")
+        #expect(!one.isEnsemble && one.quorum != nil)
+        #expect(try ZooCfgParser.parse("tickTime=100").quorum == nil)
+    }
+
     @Test("Apache's keys and defaults")
     func parses() throws {
         let result = try ZooCfgParser.parse("""
@@ -67,7 +77,7 @@ struct ZooCfgParserTests {
         #expect(configuration.effectiveMinSessionTimeout == 1000 && configuration.effectiveMaxSessionTimeout == 9000)
         #expect(configuration.fourLetterWordWhitelist == ["ruok", "srvr", "mntr"])
         #expect(configuration.extendedTypesEnabled && configuration.snapRetainCount == 5)
-        #expect(result.ignoredKeys == ["initLimit", "server.1"])
+        #expect(result.ignoredKeys == ["initLimit"] && result.quorum?.votingMembers == [1] && !result.isEnsemble)
         #expect(ServerConfiguration().effectiveMaxSessionTimeout == 40_000)
     }
 
@@ -75,6 +85,10 @@ struct ZooCfgParserTests {
         ("tickTme=2000", "tickTme"), ("clientPort=70000", "clientPort"), ("tickTime=abc", "tickTime"),
         ("extendedTypesEnabled=maybe", "extendedTypesEnabled"), ("justtext", "justtext"),
         ("minSessionTimeout=5000\nmaxSessionTimeout=1000", "minSessionTimeout"),
+        ("server.1=127.0.0.1:2888", "server.1"),
+        ("server.x=127.0.0.1:2888:3888", "server.x"),
+        ("electionAlg=1", "electionAlg"),
+        ("server.4=127.0.0.1:2888:3888:observer", "server.N"),  // observers only: no voting member
     ])
     func rejects(_ text: String, key: String) {
         #expect { _ = try ZooCfgParser.parse(text) } throws: { error in
