@@ -71,8 +71,8 @@ public final class RawConnection {
     }
 
     /// Sends a ConnectRequest and reads the ConnectResponse; returns the session id.
-    public func handshake() throws -> Int64 {
-        try writeFrame(Self.connectRequest())
+    public func handshake(timeoutMilliseconds: Int32 = 10_000) throws -> Int64 {
+        try writeFrame(Self.connectRequest(timeoutMilliseconds: timeoutMilliseconds))
         guard case .frame(let response) = try readFrame(), response.count >= 16 else {
             throw TestSupportError("no ConnectResponse")
         }

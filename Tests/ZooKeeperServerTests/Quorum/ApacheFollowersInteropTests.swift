@@ -18,6 +18,19 @@ struct ApacheFollowersInteropTests {
         return srvr.split(separator: "\n").first { $0.hasPrefix("Mode: ") }.map { String($0.dropFirst(6)) }
     }
 
+    /// A raw session on `port` that creates an ephemeral and vanishes without closeSession (the
+    /// connection closes when the `RawConnection` goes away).
+    static func createOrphan(_ path: String, port: Int) throws {
+        let raw = try RawConnection(port: port)
+        _ = try raw.handshake(timeoutMilliseconds: 1500)
+        var request = JuteWriter()
+        request.write(RequestHeader(xid: 1, type: OpCode.create.rawValue))
+        request.write(CreateRequest(path: path, data: [], acl: .openACLUnsafe, flags: CreateMode.ephemeral.rawValue))
+        try raw.writeFrame(request.bytes)
+        guard case let .frame(reply) = try raw.readFrame() else { throw TestSupportError("no reply to create") }
+        #expect(RawConnection.replyError(reply) == 0)
+    }
+
     @Test func apacheFollowsOurLeaderAndForwardsWrites() async throws {
         let mixed = try Mixed(ours: 3, apacheSids: [1, 2], readyModes: nil)
         defer { mixed.cleanup() }
@@ -73,6 +86,19 @@ struct ApacheFollowersInteropTests {
             _ = try await reader.sync(ZNodePath("/fromLeader"))
             #expect(try await reader.getData(ZNodePath("/fromLeader")).data == Array("L".utf8))
             await reader.close()
+
+            // Sessions: the leader alone expires them. A client on an Apache follower that vanishes without
+            // closing loses its ephemeral after its timeout; a live idle client keeps its own.
+            var liveConfiguration = try ZooKeeperConfiguration(connectionString: mixed.apache[2]!.connectString)
+            liveConfiguration.sessionTimeout = .milliseconds(1500)
+            let live = try await ZooKeeperClient.connect(liveConfiguration)
+            try await live.create(ZNodePath("/alive"), mode: .ephemeral)
+            try Self.createOrphan("/orphan", port: mixed.apache[1]!.port)
+            #expect(leader.withDatabase { $0.tree.node("/orphan") != nil })
+            try await eventually(within: .seconds(10)) { leader.withDatabase { $0.tree.node("/orphan") == nil } }
+            #expect(await neverHappens(within: .seconds(3)) { leader.withDatabase { $0.tree.node("/alive") == nil } },
+                    "a live client's session is kept alive by its follower's touches")
+            await live.close()
 
             leader.stop()
             _ = await run.value

@@ -116,6 +116,15 @@ final class LeaderDriver: Sendable {
         var proposed: [Int64: LoggedTxn] = [:]
         /// Learners' `sync` requests: answered once everything proposed before them is committed.
         var syncs: [(handle: Int, after: Int64)] = []
+        /// Global sessions: the leader alone expires them (learners report their clients' activity).
+        var sessions: SessionTracker
+        let startedAt = ContinuousClock.now
+
+        /// Monotonic milliseconds for the session tracker.
+        var monotonicNow: Int64 {
+            let elapsed = startedAt.duration(to: .now)
+            return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        }
     }
 
     private func lead() -> Exit {
@@ -126,7 +135,10 @@ final class LeaderDriver: Sendable {
                                 initLimit: settings.initLimit, syncLimit: settings.syncLimit),
                 acceptedEpoch: epochs.acceptedEpoch, currentEpoch: epochs.currentEpoch,
                 lastProcessedZxid: database.lastProcessedZxid, committedLog: [], now: .now),
-            speculative: database)
+            speculative: database,
+            sessions: SessionTracker(tickTime: Self.milliseconds(settings.tickTime), serverID: settings.myID, now: 0))
+        // Every session in the history gets a full timeout from now (Apache's new leader does the same).
+        for (id, timeout) in database.sessions { loop.sessions.add(id: id, timeout: timeout, now: 0) }
         defer {
             // From now on submits fail at once instead of waiting for a thread that is gone.
             shared.withLock { $0.stopped = true }
@@ -155,6 +167,7 @@ final class LeaderDriver: Sendable {
                 }
                 try pollOnce(&loop, scratch: &scratch)
                 try perform(loop.machine.tick(now: .now), &loop)
+                try expireSessions(&loop)
                 publish(loop)
             }
         } catch let lost as LeadershipLost {
@@ -184,7 +197,10 @@ final class LeaderDriver: Sendable {
             let writable = connection.written < connection.output.count ? Poller.writable : 0
             fds.append(pollfd(fd: connection.socket.fd, events: Poller.readable | writable, revents: 0))
         }
-        let timeout = loop.machine.nextDeadline.map { max(.zero, $0 - .now) } ?? settings.tickTime
+        var timeout = loop.machine.nextDeadline.map { max(.zero, $0 - .now) } ?? settings.tickTime
+        if let expiry = loop.sessions.nextExpiry {
+            timeout = min(timeout, .milliseconds(max(0, expiry - loop.monotonicNow)))
+        }
         _ = try Poller.poll(&fds, timeout: timeout)
         if fds[0].revents != 0 { wakeup.drain() }
         if fds[1].revents != 0 {
@@ -297,6 +313,30 @@ final class LeaderDriver: Sendable {
         for sync in ready { try send(QuorumPacket(.sync, zxid: 0), to: sync.handle, &loop) }
     }
 
+    /// Sessions whose timeout passed with no sign of life: the leader proposes their closeSession (which
+    /// deletes their ephemerals on every member), as Apache's `SessionTrackerImpl` does.
+    private func expireSessions(_ loop: inout Loop) throws {
+        guard loop.machine.isEstablished else { return }
+        for session in loop.sessions.expired(now: loop.monotonicNow) {
+            settings.log.info("leader \(settings.myID): expiring session 0x\(String(session, radix: 16))")
+            let result = loop.speculative.closeSession(sessionId: session, zxid: loop.machine.nextZxid, now: Self.wallClock())
+            if let txn = result.txn { try propose(txn, &loop) }
+        }
+    }
+
+    /// A PING reply's touch table: `long sessionId, int timeout` pairs (`LearnerHandler`'s PING case).
+    private func touch(_ table: [UInt8], _ loop: inout Loop) {
+        var reader = JuteReader(table)
+        let now = loop.monotonicNow
+        while reader.remaining >= 12, let session = try? reader.readInt64(), (try? reader.readInt32()) != nil {
+            loop.sessions.touch(session, now: now)
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
     private static func wallClock() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
@@ -334,15 +374,21 @@ final class LeaderDriver: Sendable {
             case let .commit(zxid):
                 guard let txn = loop.proposed.removeValue(forKey: zxid) else { continue }
                 shared.withLock { _ = $0.database.replay(txn) }
+                switch txn.body {
+                case let .createSession(body): loop.sessions.add(id: txn.header.clientId, timeout: body.timeOut, now: loop.monotonicNow)
+                case .closeSession: loop.sessions.remove(txn.header.clientId)
+                default: loop.sessions.touch(txn.header.clientId, now: loop.monotonicNow)
+                }
                 if let (continuation, result) = loop.waiting.removeValue(forKey: zxid) { continuation.resume(returning: result) }
                 try answerSyncs(&loop)
             case let .request(handle, sid, packet):
                 loop.connections[handle]?.sid = sid
                 try forwarded(packet, from: handle, &loop)
-            case .touch:
-                break  // Session expiry on the leader is the next increment; touches are accepted.
+            case let .touch(_, table):
+                touch(table, &loop)
             case let .revalidate(handle, session, _):
-                let valid = shared.withLock { $0.database.sessions[session] != nil }
+                // A session moving to another member: alive if we track it (and that counts as a touch).
+                let valid = loop.sessions.touch(session, now: loop.monotonicNow)
                 var data = JuteWriter()
                 data.write(session)
                 data.write(valid)
