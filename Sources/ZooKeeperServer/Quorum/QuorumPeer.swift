@@ -8,8 +8,9 @@ import ZooKeeperProtocol
 ///
 /// The history survives role changes: proposals a follower logged and never saw committed are part of
 /// what it offers in the next election and of what it leads with (they become committed in the new epoch
-/// through NEWLEADER, as in Apache). Durability across process restarts is not wired in yet: a peer that
-/// is stopped and started again begins empty and is synchronised by the leader.
+/// through NEWLEADER, as in Apache). With a ``QuorumStorage`` every proposal is on disk before it is
+/// acknowledged and a restarted peer resumes from its snapshot and log; without one (tests) a restarted
+/// peer begins empty and is synchronised by the leader.
 final class QuorumPeer: Sendable {
     struct Settings: Sendable {
         var myID: Int64
@@ -51,13 +52,16 @@ final class QuorumPeer: Sendable {
     let settings: Settings
     private let elector: LeaderElector
     private let quorumListener: Socket
+    private let storage: QuorumStorage?
     private let state: Mutex<State>
     private let task = Mutex<Task<Void, Never>?>(nil)
 
     /// Takes over listening sockets for this member's election and quorum addresses.
-    init(settings: Settings, electionListener: Socket, quorumListener: Socket, database: ZooKeeperDatabase, epochs: EpochFiles) throws(SocketError) {
+    init(settings: Settings, electionListener: Socket, quorumListener: Socket, database: ZooKeeperDatabase, epochs: EpochFiles,
+         storage: QuorumStorage? = nil) throws(SocketError) {
         self.settings = settings
         self.quorumListener = quorumListener
+        self.storage = storage
         self.elector = try LeaderElector(
             settings: .init(myID: settings.myID, configuration: settings.configuration,
                             handshakeTimeout: settings.tickTime * settings.syncLimit, log: settings.log),
@@ -105,6 +109,7 @@ final class QuorumPeer: Sendable {
         await elector.stop()
         await task.withLock { $0 }?.value
         quorumListener.close()
+        storage?.close()
     }
 
     private func run() async {
@@ -144,7 +149,7 @@ final class QuorumPeer: Sendable {
                 settings: .init(myID: settings.myID, configuration: settings.configuration, tickTime: settings.tickTime,
                                 initLimit: settings.initLimit, syncLimit: settings.syncLimit, log: settings.log,
                                 onServing: { [self] in serving(epoch: $0) }),
-                listener: quorumListener, database: state.database, epochs: state.epochs)
+                listener: quorumListener, database: state.database, epochs: state.epochs, storage: storage)
             state.current = .leading(leader)
             state.role = Role(state: .leading, leader: settings.myID)
             return leader
@@ -166,7 +171,7 @@ final class QuorumPeer: Sendable {
                 settings: .init(myID: settings.myID, leader: server, tickTime: settings.tickTime, initLimit: settings.initLimit,
                                 syncLimit: settings.syncLimit, configString: settings.configuration.configString, log: settings.log,
                                 onServing: { [self] in serving(epoch: $0) }),
-                database: state.database, uncommitted: state.uncommitted, epochs: state.epochs)
+                database: state.database, uncommitted: state.uncommitted, epochs: state.epochs, storage: storage)
             state.current = .following(follower)
             state.role = Role(state: .following, leader: leaderID)
             return follower

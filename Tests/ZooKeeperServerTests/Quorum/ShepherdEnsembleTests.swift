@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 import ZooKeeperPOSIX
@@ -13,8 +14,11 @@ struct ShepherdEnsembleTests {
     final class Ensemble: Sendable {
         let configuration: QuorumConfiguration
         let peers: Mutex<[Int64: QuorumPeer]>
+        /// Each member's data directory; nil keeps members in memory (a restarted member starts empty).
+        let directories: [Int64: String]?
 
-        init() throws {
+        init(durable: Bool = false) throws {
+            directories = durable ? Dictionary(uniqueKeysWithValues: try (Int64(1)...3).map { ($0, try QuorumStorageTests.directory()) }) : nil
             var listeners: [Int64: (Socket, Socket)] = [:]
             for sid in Int64(1)...3 {
                 listeners[sid] = (try Socket.listen(host: "127.0.0.1", port: 0), try Socket.listen(host: "127.0.0.1", port: 0))
@@ -23,16 +27,21 @@ struct ShepherdEnsembleTests {
                 QuorumServer(id: sid, host: "127.0.0.1", quorumPort: pair.1.localAddress!.port, electionPort: pair.0.localAddress!.port)
             })
             var peers: [Int64: QuorumPeer] = [:]
-            for (sid, pair) in listeners { peers[sid] = try Self.peer(sid, configuration, pair.0, pair.1) }
+            for (sid, pair) in listeners { peers[sid] = try Self.peer(sid, configuration, pair.0, pair.1, directory: directories?[sid]) }
             self.peers = Mutex(peers)
             for peer in peers.values { peer.start() }
         }
 
-        static func peer(_ sid: Int64, _ configuration: QuorumConfiguration, _ election: Socket, _ quorum: Socket) throws -> QuorumPeer {
-            try QuorumPeer(
-                settings: .init(myID: sid, configuration: configuration, tickTime: .milliseconds(200), initLimit: 10, syncLimit: 5),
-                electionListener: election, quorumListener: quorum,
-                database: ZooKeeperDatabase(), epochs: try EpochFiles(directory: nil, lastLoggedZxid: 0))
+        static func peer(_ sid: Int64, _ configuration: QuorumConfiguration, _ election: Socket, _ quorum: Socket, directory: String?) throws -> QuorumPeer {
+            let settings = QuorumPeer.Settings(myID: sid, configuration: configuration, tickTime: .milliseconds(200), initLimit: 10, syncLimit: 5)
+            guard let directory else {
+                return try QuorumPeer(
+                    settings: settings, electionListener: election, quorumListener: quorum,
+                    database: ZooKeeperDatabase(), epochs: try EpochFiles(directory: nil, lastLoggedZxid: 0))
+            }
+            let (storage, database, epochs) = try QuorumStorage.open(dataDirectory: directory, preallocationSize: 64 << 10)
+            return try QuorumPeer(
+                settings: settings, electionListener: election, quorumListener: quorum, database: database, epochs: epochs, storage: storage)
         }
 
         var all: [Int64: QuorumPeer] { peers.withLock { $0 } }
@@ -52,12 +61,57 @@ struct ShepherdEnsembleTests {
             let server = configuration.servers[sid]!
             let revived = try Self.peer(
                 sid, configuration, try Socket.listen(host: "127.0.0.1", port: server.electionPort),
-                try Socket.listen(host: "127.0.0.1", port: server.quorumPort))
+                try Socket.listen(host: "127.0.0.1", port: server.quorumPort), directory: directories?[sid])
             peers.withLock { $0[sid] = revived }
             revived.start()
         }
 
-        func stop() async { for peer in all.values { await peer.stop() } }
+        func stop() async {
+            for peer in all.values { await peer.stop() }
+            for directory in directories.map({ Array($0.values) }) ?? [] { try? FileManager.default.removeItem(atPath: directory) }
+        }
+
+        /// Stops every member, then starts each again from its data directory.
+        func restartAll() async throws {
+            for peer in all.values { await peer.stop() }
+            for sid in all.keys {
+                let server = configuration.servers[sid]!
+                let revived = try Self.peer(
+                    sid, configuration, try Socket.listen(host: "127.0.0.1", port: server.electionPort),
+                    try Socket.listen(host: "127.0.0.1", port: server.quorumPort), directory: directories?[sid])
+                peers.withLock { $0[sid] = revived }
+                revived.start()
+            }
+        }
+    }
+
+    @Test func aWholeEnsembleRestartsFromItsDisks() async throws {
+        let ensemble = try Ensemble(durable: true)
+        do {
+            try await eventually(within: .seconds(20)) { ensemble.leader != nil }
+            var acknowledged: [String] = []
+            for index in Int32(1)...30 {
+                let result = try await #require(ensemble.leader).submit(Self.create("/d\(index)", cxid: index))
+                #expect(result.err == .ok)
+                acknowledged.append("/d\(index)")
+            }
+            try await ensemble.restartAll()
+            try await eventually(within: .seconds(20)) { ensemble.leader != nil }
+            let leader = try #require(ensemble.leader)
+            #expect(leader.role.epoch == 2, "a new epoch after the restart")
+            try await eventually(within: .seconds(10)) {
+                ensemble.all.values.allSatisfy { peer in peer.role.isServing && peer.withDatabase { db in acknowledged.allSatisfy { db.tree.node($0) != nil } } }
+            }
+            #expect(try await leader.submit(Self.create("/after", cxid: 99)).err == .ok)
+            for (sid, directory) in ensemble.directories! {
+                let epoch = try String(contentsOfFile: directory + "/version-2/currentEpoch", encoding: .utf8)
+                #expect(epoch == "2", "member \(sid)'s currentEpoch file")
+            }
+        } catch {
+            await ensemble.stop()
+            throw error
+        }
+        await ensemble.stop()
     }
 
     static func create(_ path: String, cxid: Int32) -> ClientRequest {

@@ -44,6 +44,7 @@ final class LeaderDriver: Sendable {
     private struct Shared {
         var database: ZooKeeperDatabase
         var epochs: EpochFiles
+        var storage: QuorumStorage?
         var status = Status()
         var commands: [Command] = []
         var stopped = false
@@ -56,14 +57,17 @@ final class LeaderDriver: Sendable {
     private let thread = ServiceThread()
     private let exit = Mutex<Exit?>(nil)
 
-    init(settings: Settings, listener: Socket, database: ZooKeeperDatabase, epochs: EpochFiles) throws(SocketError) {
+    /// `storage`: the member's disk (nil keeps everything in memory, for tests).
+    init(settings: Settings, listener: Socket, database: ZooKeeperDatabase, epochs: EpochFiles,
+         storage: QuorumStorage? = nil) throws(SocketError) {
         self.settings = settings
         self.listener = listener
-        self.shared = Mutex(Shared(database: database, epochs: epochs))
+        self.shared = Mutex(Shared(database: database, epochs: epochs, storage: storage))
         self.wakeup = try WakeupPipe()
     }
 
     func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T { shared.withLock { body($0.database) } }
+
     var status: Status { shared.withLock { $0.status } }
     var state: (database: ZooKeeperDatabase, epochs: EpochFiles) { shared.withLock { ($0.database, $0.epochs) } }
 
@@ -369,7 +373,8 @@ final class LeaderDriver: Sendable {
                 settings.log.info("leader \(settings.myID): leading epoch \(epoch)")
                 settings.onServing?(epoch)
             case let .log(txn):
-                // In memory only so far: our copy is "durable" at once.
+                // Our own ACK counts only once the proposal is on our disk.
+                try shared.withLock { shared throws(PersistenceError) in try shared.storage?.append([txn]) }
                 try perform(loop.machine.logged(txn.zxid, now: .now), &loop)
             case let .commit(zxid):
                 guard let txn = loop.proposed.removeValue(forKey: zxid) else { continue }

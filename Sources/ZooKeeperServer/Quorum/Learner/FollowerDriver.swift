@@ -41,16 +41,18 @@ final class FollowerDriver: Sendable {
     let settings: Settings
     /// The database (committed history), the proposals logged after it and not yet committed (kept across
     /// leader connections: they were acknowledged), the epochs, and what tests observe.
-    private let shared: Mutex<(database: ZooKeeperDatabase, tail: [LoggedTxn], epochs: EpochFiles, status: Status)>
+    private let shared: Mutex<(database: ZooKeeperDatabase, tail: [LoggedTxn], epochs: EpochFiles, status: Status, storage: QuorumStorage?)>
     private let stopRequested = Atomic<Bool>(false)
     private let wakeup: WakeupPipe
     private let thread = ServiceThread()
     private let exit = Mutex<Exit?>(nil)
 
     /// `uncommitted`: proposals this peer logged (and acknowledged) earlier and never saw committed.
-    init(settings: Settings, database: ZooKeeperDatabase, uncommitted: [LoggedTxn] = [], epochs: EpochFiles) throws(SocketError) {
+    /// `storage`: the member's disk (nil keeps everything in memory, for tests).
+    init(settings: Settings, database: ZooKeeperDatabase, uncommitted: [LoggedTxn] = [], epochs: EpochFiles,
+         storage: QuorumStorage? = nil) throws(SocketError) {
         self.settings = settings
-        self.shared = Mutex((database, uncommitted, epochs, Status()))
+        self.shared = Mutex((database, uncommitted, epochs, Status(), storage))
         self.wakeup = try WakeupPipe()
     }
 
@@ -63,6 +65,7 @@ final class FollowerDriver: Sendable {
     var state: (database: ZooKeeperDatabase, epochs: EpochFiles) { shared.withLock { ($0.database, $0.epochs) } }
     /// Proposals logged (acknowledged) and not yet committed.
     var uncommitted: [LoggedTxn] { shared.withLock { $0.tail } }
+
 
     /// Follows until the leader is lost or ``stop()``; returns why it ended.
     func run() async -> Exit {
@@ -186,10 +189,17 @@ final class FollowerDriver: Sendable {
                     $0.tail = []
                 }
             case let .useLoggedHistory(zxid):
-                try shared.withLock { state throws(Exit) in
-                    // Without a transaction log the committed part cannot be cut back.
-                    guard zxid >= state.database.lastProcessedZxid else {
-                        throw Exit(reason: "TRUNC to \(Zxid.hex(zxid)) below our committed \(Zxid.hex(state.database.lastProcessedZxid)) needs the transaction log, which this follower does not keep yet")
+                try shared.withLock { state throws in
+                    if let storage = state.storage {
+                        // The disk holds every logged proposal: cut it at the leader's point if needed.
+                        if zxid < (state.tail.last?.zxid ?? state.database.lastProcessedZxid) {
+                            state.database = try storage.truncate(after: zxid)
+                            state.tail = []
+                            return
+                        }
+                    } else if zxid < state.database.lastProcessedZxid {
+                        // Without a transaction log the committed part cannot be cut back.
+                        throw Exit(reason: "TRUNC to \(Zxid.hex(zxid)) below our committed \(Zxid.hex(state.database.lastProcessedZxid)) needs a transaction log (this member keeps none)")
                     }
                     for txn in state.tail where txn.zxid <= zxid { _ = state.database.replay(txn) }
                     state.tail = []
@@ -197,9 +207,13 @@ final class FollowerDriver: Sendable {
             case let .applyUnlogged(txn):
                 shared.withLock { _ = $0.database.replay(txn) }
             case .takeSnapshot:
-                break  // In memory only so far: nothing to write.
+                try shared.withLock { state throws(PersistenceError) in try state.storage?.snapshot(state.database) }
             case let .log(txns, acknowledge):
-                shared.withLock { $0.tail += txns }
+                // Durable before acknowledged.
+                try shared.withLock { state throws(PersistenceError) in
+                    try state.storage?.append(txns)
+                    state.tail += txns
+                }
                 if acknowledge { for txn in txns { try send(QuorumPacket(.ack, zxid: txn.zxid), context) } }
             case let .commit(zxid):
                 try shared.withLock { state throws(Exit) in
@@ -233,7 +247,11 @@ final class FollowerDriver: Sendable {
     private func load(_ snapshot: SnapshotStreamReader, at zxid: Int64) throws {
         var database = try ZooKeeperDatabase(restoring: snapshot, lastProcessedZxid: zxid, extendedTypesEnabled: false, enforceQuota: false)
         database.setConfigNode(Array(settings.configString.utf8))
-        shared.withLock { $0.database = database }
+        try shared.withLock { state throws(PersistenceError) in
+            state.database = database
+            // Our old log continues from the snapshot on (it is written at NEWLEADER).
+            try state.storage?.restart(after: zxid)
+        }
         settings.log.info("follower \(settings.myID): loaded the leader's snapshot at \(Zxid.hex(zxid))")
     }
 }

@@ -1,0 +1,115 @@
+import Synchronization
+import ZooKeeperProtocol
+
+/// A quorum member's disk, in Apache's layout: the transaction log holds every proposal the member logged,
+/// committed or not (that is what it acknowledged), snapshots, and the two epoch files.
+///
+/// Apache's rule for what a member's history is: its newest valid snapshot plus every logged transaction
+/// after it — so a restart replays uncommitted proposals too, and the leader's DIFF/TRUNC sets them right.
+/// Roles use it one at a time (``QuorumPeer`` hands it from role to role); the log sits behind a lock so
+/// the handover is safe.
+final class QuorumStorage: Sendable {
+    let dataDirectory: String
+    let dataLogDirectory: String
+    let forceSync: Bool
+    /// How far ahead log files are preallocated (`preAllocSize`).
+    let preallocationSize: Int
+    private let log: Mutex<TxnLog>
+    private let snapshots: SnapshotStore
+    private let serverLog: ServerLog
+
+    private init(
+        dataDirectory: String, dataLogDirectory: String, forceSync: Bool, preallocationSize: Int, lastZxid: Int64, log: ServerLog
+    ) throws(PersistenceError) {
+        self.dataDirectory = dataDirectory
+        self.dataLogDirectory = dataLogDirectory
+        self.forceSync = forceSync
+        self.preallocationSize = preallocationSize
+        self.serverLog = log
+        self.snapshots = SnapshotStore(directory: dataDirectory)
+        self.log = Mutex(try TxnLog(directory: dataLogDirectory, forceSync: forceSync, lastZxid: lastZxid, preallocationSize: preallocationSize))
+    }
+
+    /// Recovers the member's history and epochs from `dataDirectory` (and `dataLogDirectory`).
+    static func open(
+        dataDirectory: String, dataLogDirectory: String? = nil, forceSync: Bool = true, preallocationSize: Int = 64 << 20,
+        log: ServerLog = .silent
+    ) throws -> (storage: QuorumStorage, database: ZooKeeperDatabase, epochs: EpochFiles) {
+        let logDirectory = dataLogDirectory ?? dataDirectory
+        let database = try load(dataDirectory: dataDirectory, dataLogDirectory: logDirectory, log: log)
+        let epochs = try EpochFiles(directory: PersistenceLayout.versionDirectory(of: dataDirectory), lastLoggedZxid: database.lastProcessedZxid)
+        let storage = try QuorumStorage(
+            dataDirectory: dataDirectory, dataLogDirectory: logDirectory, forceSync: forceSync,
+            preallocationSize: preallocationSize, lastZxid: database.lastProcessedZxid, log: log)
+        return (storage, database, epochs)
+    }
+
+    /// Snapshot + every log entry after it.
+    private static func load(dataDirectory: String, dataLogDirectory: String, log: ServerLog) throws -> ZooKeeperDatabase {
+        try FileIO.makeDirectories(PersistenceLayout.versionDirectory(of: dataDirectory))
+        let state = try Recovery.recover(dataDir: dataDirectory, dataLogDir: dataLogDirectory)
+        for warning in state.warnings { log.warning("recovery: \(warning)") }
+        var database = try state.snapshotTree.map { try ZooKeeperDatabase(snapshot: $0) } ?? ZooKeeperDatabase()
+        for entry in state.entries where entry.zxid > database.lastProcessedZxid {
+            database.replay(try LoggedTxn(decoding: entry.entry))
+        }
+        return database
+    }
+
+    /// Appends and makes durable (one fdatasync for the batch); acknowledge only after it returns.
+    func append(_ txns: [LoggedTxn]) throws(PersistenceError) {
+        try log.withLock { log throws(PersistenceError) in
+            for txn in txns { try log.append(zxid: txn.zxid, entry: txn.encode()) }
+            try log.commit()
+        }
+    }
+
+    /// Writes a snapshot of `database` (at its last processed zxid).
+    func snapshot(_ database: ZooKeeperDatabase) throws(PersistenceError) {
+        try snapshots.write(zxid: database.lastProcessedZxid, tree: database.snapshot())
+    }
+
+    /// After a SNAP: the leader's tree replaces ours; later appends continue after its zxid.
+    func restart(after zxid: Int64) throws(PersistenceError) {
+        try log.withLock { log throws(PersistenceError) in
+            try log.close()
+            log = try TxnLog(directory: dataLogDirectory, forceSync: forceSync, lastZxid: zxid, preallocationSize: preallocationSize)
+        }
+    }
+
+    /// TRUNC: drops every logged transaction above `zxid` (and snapshots newer than it, which 3.8.0 forgets
+    /// to do), then returns the history that remains.
+    func truncate(after zxid: Int64) throws -> ZooKeeperDatabase {
+        try log.withLock { log throws(PersistenceError) in try log.close() }
+        let versionDirectory = PersistenceLayout.versionDirectory(of: dataLogDirectory)
+        for file in try PersistenceLayout.files(in: versionDirectory, prefix: PersistenceLayout.logPrefix).reversed() {
+            let path = versionDirectory + "/" + file.name
+            if file.zxid > zxid {
+                try FileIO.remove(path)
+                continue
+            }
+            let scan = try TxnLogScanner.scan(path)
+            if let first = scan.records.first(where: { $0.zxid > zxid }) {
+                try FileIO.truncate(path, to: first.offset)
+            }
+        }
+        for snapshot in try snapshots.list() where snapshot.zxid > zxid {
+            try FileIO.remove(snapshot.path)
+        }
+        serverLog.info("truncated the transaction log after \(Zxid.hex(zxid))")
+        let database = try Self.load(dataDirectory: dataDirectory, dataLogDirectory: dataLogDirectory, log: serverLog)
+        let lastZxid = database.lastProcessedZxid
+        try log.withLock { log throws(PersistenceError) in
+            log = try TxnLog(directory: dataLogDirectory, forceSync: forceSync, lastZxid: lastZxid, preallocationSize: preallocationSize)
+        }
+        return database
+    }
+
+    func close() {
+        do {
+            try log.withLock { log throws(PersistenceError) in try log.close() }
+        } catch {
+            serverLog.warning("closing the transaction log: \(error)")
+        }
+    }
+}
