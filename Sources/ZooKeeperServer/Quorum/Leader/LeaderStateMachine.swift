@@ -319,6 +319,9 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         return actions
     }
 
+    /// Tests only: pretend the counter reached `zxid` (the rollover rule would take 2³² proposals).
+    mutating func debugSetLastProposed(_ zxid: Int64) { lastProposed = zxid }
+
     /// Our own log holds `zxid` durably: our ACK.
     mutating func logged(_ zxid: Int64, now: Instant) -> [Action] {
         acknowledge(zxid, from: myID, now: now)

@@ -52,7 +52,8 @@ enum Zxid {
     static func make(epoch: Int64, counter: Int64) -> Int64 { epoch << 32 | (counter & 0xffff_ffff) }
     static func epoch(_ zxid: Int64) -> Int64 { zxid >> 32 }
     static func counter(_ zxid: Int64) -> Int64 { zxid & 0xffff_ffff }
-    static func hex(_ zxid: Int64) -> String { "0x" + String(zxid, radix: 16) }
+    /// As Apache logs it (`Long.toHexString`: -1 is ffffffffffffffff).
+    static func hex(_ zxid: Int64) -> String { "0x" + String(UInt64(bitPattern: zxid), radix: 16) }
 }
 
 extension QuorumPacket {
