@@ -1,5 +1,5 @@
 import Testing
-import ZooKeeperProtocol
+@testable import ZooKeeperProtocol
 
 /// Bounded, seeded fuzzing: decoding mutated or random bytes may only throw JuteDecodingError or succeed.
 /// A trap or a hang fails the run. Successful decodes must re-encode to bytes that decode to the same value.
@@ -87,19 +87,134 @@ import ZooKeeperProtocol
         #expect(rejected > 0)
     }
 
-    @Test func garbageFramesAreRejectedOrDecoded() {
+    /// What a correct frame decoder makes of `stream`: the frames it yields, then either "need more"
+    /// with the bytes still buffered, or the error of the first out-of-range length prefix.
+    enum FrameOutcome: Equatable {
+        case needMore(buffered: Int)
+        case rejected(FrameError)
+    }
+
+    static func expectedFrames(_ stream: [UInt8], maximum: Int) -> (frames: [[UInt8]], end: FrameOutcome) {
+        var frames: [[UInt8]] = []
+        var at = 0
+        while true {
+            guard stream.count - at >= 4 else { return (frames, .needMore(buffered: stream.count - at)) }
+            let raw = stream[at..<(at + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let length = Int32(bitPattern: raw)
+            guard length >= 0, Int(length) <= maximum else {
+                return (frames, .rejected(.lengthOutOfRange(length: length, maximum: maximum)))
+            }
+            guard stream.count - at - 4 >= Int(length) else { return (frames, .needMore(buffered: stream.count - at)) }
+            frames.append(Array(stream[(at + 4)..<(at + 4 + Int(length))]))
+            at += 4 + Int(length)
+        }
+    }
+
+    /// Garbage mixed with plausible frame headers (in range, at the bound, just over it, negative), fed
+    /// in random chunks and drained after each: every `next()` is a frame, "need more" (nil) or a
+    /// `FrameError`; the frames and the final outcome are exactly what the framing rules give; an error
+    /// repeats (the stream stays unusable) and nothing else changes after it; and while the decoder waits
+    /// for more it never holds more than one maximal frame.
+    @Test func garbageFramesAreRejectedOrDecoded() throws {
         var rng = SplitMix64(seed: 42)
-        for _ in 0..<2_000 {
-            var decoder = FrameDecoder(maximumLength: 1024)
-            decoder.append((0..<(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
-            // Either frames, nil (need more), or FrameError; never anything else.
-            for _ in 0..<10 {
-                do throws(FrameError) {
-                    guard try decoder.next() != nil else { break }
-                } catch {
-                    break
+        let maximum = 1024
+        var seen = (frames: 0, needMore: 0, rejected: 0)
+        for run in 0..<2_000 {
+            var stream: [UInt8] = []
+            for _ in 0..<(rng.next() % 6 + 1) {
+                switch rng.next() % 8 {
+                case 0:  // pure garbage
+                    stream += (0..<(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                case 1...5:  // a header and a body, possibly cut short
+                    let length = Int(rng.next() % 64)
+                    stream += withUnsafeBytes(of: Int32(length).bigEndian) { Array($0) }
+                    stream += (0..<(rng.next() % UInt64(length + 8))).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                default:  // an edge-case length prefix
+                    let lengths: [Int32] = [0, Int32(maximum), Int32(maximum) + 1, -1, .min, .max, 0x10_0000]
+                    let length = lengths[Int(rng.next() % UInt64(lengths.count))]
+                    stream += withUnsafeBytes(of: length.bigEndian) { Array($0) }
                 }
             }
+            let expected = Self.expectedFrames(stream, maximum: maximum)
+
+            var decoder = FrameDecoder(maximumLength: maximum)
+            var frames: [[UInt8]] = []
+            var failure: FrameError?
+            var at = 0
+            feeding: while at < stream.count {
+                let size = Int(rng.next() % 13) + 1
+                decoder.append(stream[at..<min(at + size, stream.count)])
+                at += size
+                while true {
+                    do throws(FrameError) {
+                        guard let frame = try decoder.next() else { break }
+                        frames.append(frame)
+                    } catch {
+                        failure = error
+                        break feeding
+                    }
+                }
+                #expect(decoder.bufferedByteCount < 4 + maximum, "run \(run): waiting with more than one maximal frame buffered")
+            }
+            #expect(frames == expected.frames, "run \(run): frames differ from the framing rules")
+            switch expected.end {
+            case .needMore(let buffered):
+                #expect(failure == nil, "run \(run): rejected a stream the rules accept: \(String(describing: failure))")
+                #expect(decoder.bufferedByteCount == buffered, "run \(run)")
+                #expect(try decoder.next() == nil, "run \(run): \"need more\" must stay \"need more\" without new bytes")
+                seen.needMore += 1
+            case .rejected(let error):
+                #expect(failure == error, "run \(run): expected \(error), got \(String(describing: failure))")
+                let buffered = decoder.bufferedByteCount
+                #expect(throws: error, "run \(run): an out-of-range prefix stays an error") { try decoder.next() }
+                #expect(decoder.bufferedByteCount == buffered, "run \(run): a rejected next() consumed bytes")
+                seen.rejected += 1
+            }
+            seen.frames += frames.count
         }
+        // The generator reaches every outcome, so the checks above are not vacuous.
+        #expect(seen.frames > 800 && seen.needMore > 300 && seen.rejected > 300, "\(seen)")
+    }
+
+    /// A long stream (4 MB) of frames of random sizes, cut at random points so a partial frame is almost
+    /// always pending: the storage behind the decoder (consumed prefix included) stays within a fixed
+    /// bound of what is buffered, instead of growing with the stream.
+    @Test func frameDecoderStorageStaysBoundedOnALongStream() throws {
+        var rng = SplitMix64(seed: 0xF4A3E)
+        let maximum = 4096
+        var bodies: [[UInt8]] = []
+        var stream: [UInt8] = []
+        while stream.count < 4 << 20 {
+            let body = (0..<Int(rng.next() % UInt64(maximum + 1))).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            bodies.append(body)
+            stream += Frame.encode(body)
+        }
+        var decoder = FrameDecoder(maximumLength: maximum)
+        var received = 0
+        var largestRetained = 0
+        var violations: [String] = []
+        var at = 0
+        while at < stream.count {
+            let size = Int(rng.next() % 3000) + 1
+            decoder.append(stream[at..<min(at + size, stream.count)])
+            at += size
+            while let frame = try decoder.next() {
+                if received >= bodies.count || frame != bodies[received] { violations.append("frame \(received) differs") }
+                received += 1
+            }
+            largestRetained = max(largestRetained, decoder.retainedByteCount)
+            if decoder.bufferedByteCount >= 4 + maximum {
+                violations.append("waiting with \(decoder.bufferedByteCount) bytes buffered")
+            }
+            // Compaction keeps the consumed prefix below 64 KiB or below the live bytes.
+            if decoder.retainedByteCount > 65_536 + 2 * decoder.bufferedByteCount {
+                violations.append("retained \(decoder.retainedByteCount) bytes for \(decoder.bufferedByteCount) buffered")
+            }
+        }
+        #expect(violations.isEmpty, "\(violations.count) violations, first: \(violations.prefix(3))")
+        #expect(received == bodies.count && decoder.bufferedByteCount == 0)
+        #expect(largestRetained <= 65_536 + 2 * (4 + maximum), "largest storage \(largestRetained)")
+        // The consumed prefix did pile up past the compaction threshold, so the bound above was exercised.
+        #expect(largestRetained > 65_536, "largest storage \(largestRetained)")
     }
 }

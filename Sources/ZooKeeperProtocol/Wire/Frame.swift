@@ -53,6 +53,9 @@ public struct FrameDecoder: Sendable {
     /// Bytes buffered but not yet returned as a frame.
     public var bufferedByteCount: Int { buffer.count - start }
 
+    /// Bytes held in storage, including a consumed prefix not yet compacted away (for bound checks in tests).
+    var retainedByteCount: Int { buffer.count }
+
     /// Adds bytes read from the stream.
     public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         if start > 0 && start == buffer.count {
