@@ -26,16 +26,6 @@ private func connect(_ connectString: String, session: Duration) async throws ->
     try await ZooKeeperClient.connect(configuration(connectString, session: session))
 }
 
-/// Waits (bounded) for the first state on `states` that `match` accepts.
-private func waitForState(
-    _ states: AsyncStream<ConnectionState>, within: Duration, _ match: @escaping @Sendable (ConnectionState) -> Bool
-) async throws {
-    try await withTimeout(within) {
-        for await state in states where match(state) { return }
-        throw TestSupportError("the state stream ended without a match")
-    }
-}
-
 /// Records every connection state of a client, until its state stream ends (on close).
 private final class StateLog: Sendable {
     private let seen = Mutex<[ConnectionState]>([])

@@ -40,14 +40,6 @@ private final class StateRecorder: Sendable {
     }
 }
 
-private func waitForState(_ client: ZooKeeperClient, within: Duration, _ match: @escaping @Sendable (ConnectionState) -> Bool) async throws {
-    let states = client.connectionStates()
-    try await withTimeout(within) {
-        for await state in states where match(state) { return }
-        throw TestSupportError("state stream ended without a match")
-    }
-}
-
 @Suite("Client against misbehaving servers", .timeLimit(.minutes(1)))
 struct ScriptedFaultTests {
     @Test("a server that answers garbage gives a clear connection error, not a crash", arguments: [

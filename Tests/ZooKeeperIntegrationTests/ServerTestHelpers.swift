@@ -3,21 +3,6 @@ import Testing
 import ZooKeeperClient
 import ZooKeeperTestSupport
 
-/// Waits (bounded) for the first state in `states` that matches; fails with the last state seen.
-func waitForState(
-    _ states: AsyncStream<ConnectionState>, within: Duration, _ what: String,
-    _ match: @escaping @Sendable (ConnectionState) -> Bool
-) async throws {
-    try await withTimeout(within) {
-        var last: ConnectionState?
-        for await state in states {
-            if match(state) { return }
-            last = state
-        }
-        throw TestSupportError("state stream ended before \(what); last: \(last.map { "\($0)" } ?? "none")")
-    }
-}
-
 /// A client of a server started by the test (no chroot), with a given session timeout.
 func connectClient(_ connectString: String, sessionTimeout: Duration = .seconds(10)) async throws -> ZooKeeperClient {
     var configuration = try ZooKeeperConfiguration(connectionString: connectString)

@@ -213,17 +213,6 @@ func waitForChildren(_ client: ZooKeeperClient, _ path: ZNodePath, count: Int, w
     }
 }
 
-/// Waits for a connection state matching `predicate` on `states`, bounded.
-func waitForState(
-    _ states: AsyncStream<ConnectionState>, within: Duration = .seconds(10),
-    _ predicate: @escaping @Sendable (ConnectionState) -> Bool
-) async throws {
-    try await withTimeout(within) {
-        for await state in states where predicate(state) { return }
-        throw TimeoutError(duration: within, what: "state stream ended")
-    }
-}
-
 /// Waits, bounded, until `states` shows the connection going down and then `.reconnected`.
 ///
 /// Use it after a fault rather than `waitForState { $0 == .reconnected }` when the client may have
