@@ -5,10 +5,15 @@ import ZooKeeperProtocol
 /// temporary (or given) data directory. What tests, demos and a laptop use instead of a JVM.
 ///
 /// ```swift
-/// let server = try await EmbeddedServer.start()
-/// defer { Task { await server.stop() } }
-/// let client = try await ZooKeeperClient.connect(.init(connectionString: server.connectString))
+/// try await withEmbeddedServer { server in   // stopped before this returns, however the body ends
+///     try await withZooKeeperClient(.init(connectionString: server.connectString)) { client in
+///         try await client.create("/hello")
+///     }
+/// }
 /// ```
+///
+/// ``start(configuration:inMemory:log:)`` returns a server to stop yourself: `await server.stop()` on
+/// every path (a `defer { Task { await server.stop() } }` returns before the server has stopped).
 ///
 /// It also injects faults deterministically, which Curator's client-side KillSession cannot: expire a
 /// session server-side, drop a connection, pause, delay replies, lose a reply after applying its request,
@@ -152,4 +157,26 @@ public final class EmbeddedServer: Sendable {
     public func sessionIDs() async -> [Int64] {
         await onPipeline(fallback: []) { state in state.sessions.sessions.keys.sorted() }
     }
+}
+
+/// Starts an ``EmbeddedServer``, runs `body` with it, and stops it (removing a temporary data directory)
+/// before returning — whether `body` returns or throws. The scoped form of
+/// ``EmbeddedServer/start(configuration:inMemory:log:)`` + ``EmbeddedServer/stop()``.
+/// - Throws: what `body` throws, or the error that kept the server from starting.
+public func withEmbeddedServer<Result>(
+    configuration: ServerConfiguration = EmbeddedServer.defaultConfiguration, inMemory: Bool = false,
+    log: ServerLog = .silent,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (EmbeddedServer) async throws -> Result
+) async throws -> Result {
+    let server = try await EmbeddedServer.start(configuration: configuration, inMemory: inMemory, log: log)
+    let result: Result
+    do {
+        result = try await body(server)
+    } catch {
+        await server.stop()
+        throw error
+    }
+    await server.stop()
+    return result
 }

@@ -11,10 +11,11 @@ import Darwin
 /// `docker/local-ensemble.sh` (Debian jars, no docker) with a state directory of its own.
 ///
 /// ```swift
-/// let ensemble = try await ApacheEnsemble.start(tickTime: 200)  // sessions of 0.4–4 s allowed
-/// defer { Task { await ensemble.stop() } }                      // or await it at the end
-/// let client = try await ZooKeeperClient.connect(.init(connectionString: ensemble.connectString))
-/// try await ensemble.kill(node: ensemble.leader())
+/// try await withApacheEnsemble(tickTime: 200) { ensemble in   // sessions of 0.4–4 s allowed; stopped on every exit
+///     let client = try await ZooKeeperClient.connect(.init(connectionString: ensemble.connectString))
+///     try await ensemble.kill(node: ensemble.leader())
+///     …
+/// }
 /// ```
 ///
 /// - Each ensemble lives in a fresh temporary directory (`SHEPHERD_ENSEMBLE_DIR`), so several can
@@ -205,4 +206,15 @@ public final class ApacheEnsemble: Sendable {
             throw error
         }
     }
+}
+
+/// Starts an ``ApacheEnsemble``, runs `body` with it, and stops it (nodes killed, directory removed) before
+/// returning — whether `body` returns or throws.
+public func withApacheEnsemble<Result>(
+    tickTime: Int = 1000,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (ApacheEnsemble) async throws -> Result
+) async throws -> Result {
+    let ensemble = try await ApacheEnsemble.start(tickTime: tickTime)
+    return try await withCleanup({ await ensemble.stop() }) { try await body(ensemble) }
 }
