@@ -146,11 +146,11 @@ struct ZkCliComparisonTests {
           .enabled(if: apacheCLIAvailable,
                    "needs zkCli.sh + Java (apt-get install zookeeper) and a built zk-cli next to the tests (swift build)"))
     func sameLinesAsZkCli() async throws {
-        let forApache = try await EmbeddedServer.start(inMemory: true)
-        defer { Task { await forApache.stop() } }
-        let forOurs = try await EmbeddedServer.start(inMemory: true)
-        defer { Task { await forOurs.stop() } }
-        try await Self.compare(zkCliServer: forApache.connectString, zkCliOurServer: forOurs.connectString)
+        try await withEmbeddedServer(inMemory: true) { forApache in
+            try await withEmbeddedServer(inMemory: true) { forOurs in
+                try await Self.compare(zkCliServer: forApache.connectString, zkCliOurServer: forOurs.connectString)
+            }
+        }
     }
 
     @Test("the same script through zkCli.sh and zk-cli prints the same lines (against fresh Apache servers)",
@@ -168,10 +168,8 @@ struct ZkCliComparisonTests {
           .enabled(if: apacheCLIAvailable,
                    "needs zkCli.sh + Java (apt-get install zookeeper) and a built zk-cli next to the tests (swift build)"))
     func sameStreamsAsZkCli() async throws {
-        let forApache = try await EmbeddedServer.start(inMemory: true)
-        let (apache, ours) = try await withCleanup({ await forApache.stop() }) {
-            let forOurs = try await EmbeddedServer.start(inMemory: true)
-            return try await withCleanup({ await forOurs.stop() }) {
+        let (apache, ours) = try await withEmbeddedServer(inMemory: true) { forApache in
+            try await withEmbeddedServer(inMemory: true) { forOurs in
                 async let apacheRun = Self.runScriptStreams(Self.zkCliCommand, server: forApache.connectString)
                 async let oursRun = Self.runScriptStreams([zkCliBinary!], server: forOurs.connectString)
                 return try await (apacheRun, oursRun)
@@ -204,36 +202,36 @@ struct ZkCliComparisonTests {
     @Test("one-shot commands exit 0 on success, 1 on error, 127 for an unknown command",
           .enabled(if: zkCliBinary != nil, "zk-cli is not built next to the tests (swift build)"))
     func exitCodes() async throws {
-        let server = try await EmbeddedServer.start(inMemory: true)
-        defer { Task { await server.stop() } }
-        let binary = try #require(zkCliBinary)
-        let created = try await runTool(binary, ["-server", server.connectString, "create", "/one", "two words"], timeout: .seconds(30))
-        #expect(created.exitCode == 0 && created.output.contains("Created /one"), "\(created)")
-        let got = try await runTool(binary, ["-server", server.connectString, "get", "/one"], timeout: .seconds(30))
-        #expect(got.exitCode == 0 && got.output.split(separator: "\n").last == "two words", "\(got)")
-        let missing = try await runTool(binary, ["-server", server.connectString, "get", "/nope"], timeout: .seconds(30))
-        #expect(missing.exitCode == 1 && missing.output.contains("Node does not exist: /nope"), "\(missing)")
-        let usage = try await runTool(binary, ["-server", server.connectString, "get"], timeout: .seconds(30))
-        #expect(usage.exitCode == 1 && usage.output.contains("get [-s] [-w] path"), "\(usage)")
-        let unknown = try await runTool(binary, ["-server", server.connectString, "frobnicate"], timeout: .seconds(30))
-        #expect(unknown.exitCode == 127 && unknown.output.contains("Command not found: Command not found frobnicate"), "\(unknown)")
-        let json = try await runTool(binary, ["-server", server.connectString, "--json", "ls", "/"], timeout: .seconds(30))
-        #expect(json.exitCode == 0 && json.output.contains(#"{"path":"/","children":["one","zookeeper"]}"#), "\(json)")
+        try await withEmbeddedServer(inMemory: true) { server in
+            let binary = try #require(zkCliBinary)
+            let created = try await runTool(binary, ["-server", server.connectString, "create", "/one", "two words"], timeout: .seconds(30))
+            #expect(created.exitCode == 0 && created.output.contains("Created /one"), "\(created)")
+            let got = try await runTool(binary, ["-server", server.connectString, "get", "/one"], timeout: .seconds(30))
+            #expect(got.exitCode == 0 && got.output.split(separator: "\n").last == "two words", "\(got)")
+            let missing = try await runTool(binary, ["-server", server.connectString, "get", "/nope"], timeout: .seconds(30))
+            #expect(missing.exitCode == 1 && missing.output.contains("Node does not exist: /nope"), "\(missing)")
+            let usage = try await runTool(binary, ["-server", server.connectString, "get"], timeout: .seconds(30))
+            #expect(usage.exitCode == 1 && usage.output.contains("get [-s] [-w] path"), "\(usage)")
+            let unknown = try await runTool(binary, ["-server", server.connectString, "frobnicate"], timeout: .seconds(30))
+            #expect(unknown.exitCode == 127 && unknown.output.contains("Command not found: Command not found frobnicate"), "\(unknown)")
+            let json = try await runTool(binary, ["-server", server.connectString, "--json", "ls", "/"], timeout: .seconds(30))
+            #expect(json.exitCode == 0 && json.output.contains(#"{"path":"/","children":["one","zookeeper"]}"#), "\(json)")
+        }
     }
 
     @Test("a script piped on stdin runs line by line; any failure makes the exit status 1",
           .enabled(if: zkCliBinary != nil, "zk-cli is not built next to the tests (swift build)"))
     func pipedScript() async throws {
-        let server = try await EmbeddedServer.start(inMemory: true)
-        defer { Task { await server.stop() } }
-        let binary = try #require(zkCliBinary)
-        let ok = try await runTool("/bin/sh", ["-c", "printf 'create /s x\\nget /s\\nquit\\nget /s\\n' | '\(binary)' -server \(server.connectString)"],
-                                   timeout: .seconds(30))
-        #expect(ok.exitCode == 0, "\(ok)")
-        #expect(Self.commandLines(ok.output) == ["Created /s", "x"], "\(ok)")
-        let bad = try await runTool("/bin/sh", ["-c", "printf 'get /nope\\nls /\\n' | '\(binary)' -server \(server.connectString)"],
-                                    timeout: .seconds(30))
-        #expect(bad.exitCode == 1, "\(bad)")
-        #expect(Self.commandLines(bad.output) == ["Node does not exist: /nope", "[s, zookeeper]"], "\(bad)")
+        try await withEmbeddedServer(inMemory: true) { server in
+            let binary = try #require(zkCliBinary)
+            let ok = try await runTool("/bin/sh", ["-c", "printf 'create /s x\\nget /s\\nquit\\nget /s\\n' | '\(binary)' -server \(server.connectString)"],
+                                       timeout: .seconds(30))
+            #expect(ok.exitCode == 0, "\(ok)")
+            #expect(Self.commandLines(ok.output) == ["Created /s", "x"], "\(ok)")
+            let bad = try await runTool("/bin/sh", ["-c", "printf 'get /nope\\nls /\\n' | '\(binary)' -server \(server.connectString)"],
+                                        timeout: .seconds(30))
+            #expect(bad.exitCode == 1, "\(bad)")
+            #expect(Self.commandLines(bad.output) == ["Node does not exist: /nope", "[s, zookeeper]"], "\(bad)")
+        }
     }
 }

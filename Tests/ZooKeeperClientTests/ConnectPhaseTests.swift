@@ -84,53 +84,53 @@ struct ConnectPhaseTests {
     func everyAddressGetsItsOwnDeadline() async throws {
         let blackhole = try SlowAcceptListener()
         defer { blackhole.close() }
-        let server = try await EmbeddedServer.start(inMemory: true)
-        let addresses = [
-            try #require(try SocketAddress.resolve(host: "127.0.0.1", port: blackhole.port).first),
-            try #require(try SocketAddress.resolve(host: "127.0.0.1", port: server.port).first),
-        ]
-        var settings = try ZooKeeperConfiguration(connectionString: "zk.test:2181")
-        settings.connectTimeout = .seconds(1)
-        settings.initialConnectionTimeout = .seconds(10)
-        settings.addressResolver = { host, _ in
-            guard host == "zk.test" else { throw TestSupportError("unexpected host \(host)") }
-            return addresses
+        try await withEmbeddedServer(inMemory: true) { server in
+            let addresses = [
+                try #require(try SocketAddress.resolve(host: "127.0.0.1", port: blackhole.port).first),
+                try #require(try SocketAddress.resolve(host: "127.0.0.1", port: server.port).first),
+            ]
+            var settings = try ZooKeeperConfiguration(connectionString: "zk.test:2181")
+            settings.connectTimeout = .seconds(1)
+            settings.initialConnectionTimeout = .seconds(10)
+            settings.addressResolver = { host, _ in
+                guard host == "zk.test" else { throw TestSupportError("unexpected host \(host)") }
+                return addresses
+            }
+            // Before: one deadline per host; the blackholed address used it up, the second failed its
+            // handshake at once, every time (getaddrinfo's order is stable).
+            let client = try await ZooKeeperClient.connect(settings)
+            #expect(try await client.exists("/") != nil)
+            await client.close()
         }
-        // Before: one deadline per host; the blackholed address used it up, the second failed its
-        // handshake at once, every time (getaddrinfo's order is stable).
-        let client = try await ZooKeeperClient.connect(settings)
-        #expect(try await client.exists("/") != nil)
-        await client.close()
-        await server.stop()
     }
 
     @Test("a resolver that hangs does not stall the I/O thread: presumed expiry stays on time and close() returns at once")
     func hangingResolver() async throws {
         var configuration = EmbeddedServer.defaultConfiguration
         configuration.tickTime = 250  // sessions of 0.5–5 s
-        let server = try await EmbeddedServer.start(configuration: configuration, inMemory: true)
-        let address = try #require(try SocketAddress.resolve(host: "127.0.0.1", port: server.port).first)
-        let calls = Atomic<Int>(0)
-        let release = DispatchSemaphore(value: 0)
-        var settings = try ZooKeeperConfiguration(connectionString: "zk.test:2181")
-        settings.sessionTimeout = .milliseconds(1500)
-        settings.addressResolver = { _, _ in
-            if calls.add(1, ordering: .relaxed).newValue > 1 { _ = release.wait(timeout: .now() + 30) }
-            return [address]
+        try await withEmbeddedServer(configuration: configuration, inMemory: true) { server in
+            let address = try #require(try SocketAddress.resolve(host: "127.0.0.1", port: server.port).first)
+            let calls = Atomic<Int>(0)
+            let release = DispatchSemaphore(value: 0)
+            var settings = try ZooKeeperConfiguration(connectionString: "zk.test:2181")
+            settings.sessionTimeout = .milliseconds(1500)
+            settings.addressResolver = { _, _ in
+                if calls.add(1, ordering: .relaxed).newValue > 1 { _ = release.wait(timeout: .now() + 30) }
+                return [address]
+            }
+            let client = try await ZooKeeperClient.connect(settings)
+            let sessionID = try #require(client.session?.id)
+            #expect(client.session?.timeout == .milliseconds(1500))
+            let states = client.connectionStates()
+            await server.dropConnection(ofSession: sessionID)  // the reconnect's resolution hangs
+            let heard = ContinuousClock.now
+            try await withTimeout(.seconds(5)) { for await state in states where state == .presumedExpired { return } }
+            #expect(heard.duration(to: .now) < .milliseconds(1500))
+            let closing = ContinuousClock.now
+            await client.close()
+            #expect(closing.duration(to: .now) < .seconds(1))
+            #expect(client.connectionState == .lost(.closed))
+            release.signal()
         }
-        let client = try await ZooKeeperClient.connect(settings)
-        let sessionID = try #require(client.session?.id)
-        #expect(client.session?.timeout == .milliseconds(1500))
-        let states = client.connectionStates()
-        await server.dropConnection(ofSession: sessionID)  // the reconnect's resolution hangs
-        let heard = ContinuousClock.now
-        try await withTimeout(.seconds(5)) { for await state in states where state == .presumedExpired { return } }
-        #expect(heard.duration(to: .now) < .milliseconds(1500))
-        let closing = ContinuousClock.now
-        await client.close()
-        #expect(closing.duration(to: .now) < .seconds(1))
-        #expect(client.connectionState == .lost(.closed))
-        release.signal()
-        await server.stop()
     }
 }

@@ -6,11 +6,12 @@ import ZooKeeperProtocol
 import ZooKeeperServer
 import ZooKeeperTestSupport
 
-/// An embedded server with a short tick, so sessions of 1–5 s are allowed (2..20 ticks).
-private func startServer() async throws -> EmbeddedServer {
+/// An embedded server with a short tick, so sessions of 1–5 s are allowed (2..20 ticks), stopped
+/// however `body` ends.
+private func withServer(_ body: (EmbeddedServer) async throws -> Void) async throws {
     var configuration = EmbeddedServer.defaultConfiguration
     configuration.tickTime = 250
-    return try await EmbeddedServer.start(configuration: configuration, inMemory: true)
+    try await withEmbeddedServer(configuration: configuration, inMemory: true, body)
 }
 
 /// The tests' client settings: `session`, a 10 s bound on the first connection, 2 s per connect.
@@ -43,16 +44,11 @@ private final class StateLog: Sendable {
 private func withProxiedServer(
     _ body: (EmbeddedServer, FaultProxy) async throws -> Void
 ) async throws {
-    let server = try await startServer()
-    do {
+    try await withServer { server in
         let proxy = try FaultProxy.start(upstream: server.connectString)
         defer { proxy.stop() }
         try await body(server, proxy)
-    } catch {
-        await server.stop()
-        throw error
     }
-    await server.stop()
 }
 
 /// Runs `body` with a client of `connectString`, closed however `body` ends.
@@ -304,18 +300,14 @@ struct FaultProxyTests {
 
     @Test("when the server goes away the proxy closes the client's side")
     func serverCloses() async throws {
-        let server = try await startServer()
-        let proxy = try FaultProxy.start(upstream: server.connectString)
-        defer { proxy.stop() }
-        do {
+        try await withServer { server in
+            let proxy = try FaultProxy.start(upstream: server.connectString)
+            defer { proxy.stop() }
             try await withClient(proxy.address, session: .seconds(5)) { client in
                 let states = client.connectionStates()
-                await server.stop()
+                await server.stop()  // stopping twice is harmless: withServer's stop finds it stopped
                 try await waitForState(states, within: .seconds(10)) { $0 == .suspended }
             }
-        } catch {
-            await server.stop()
-            throw error
         }
     }
 

@@ -6,14 +6,7 @@ import ZooKeeperTestSupport
 
 /// Runs `body` with a fresh ensemble (tick 200 ms: sessions of 0.4–4 s), stopped however `body` ends.
 private func withEnsemble(_ body: (ApacheEnsemble) async throws -> Void) async throws {
-    let ensemble = try await ApacheEnsemble.start(tickTime: 200)
-    do {
-        try await body(ensemble)
-    } catch {
-        await ensemble.stop()
-        throw error
-    }
-    await ensemble.stop()
+    try await withApacheEnsemble(tickTime: 200, body)
 }
 
 /// Runs `body` with a client of `connectString`, closed however `body` ends.

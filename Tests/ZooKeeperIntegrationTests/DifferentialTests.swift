@@ -38,32 +38,26 @@ struct DifferentialTests {
         defer { apache.cleanup() }
         var configuration = EmbeddedServer.defaultConfiguration
         configuration.extendedTypesEnabled = true
-        let ours = try await EmbeddedServer.start(configuration: configuration, inMemory: true)
-        await ours.setContainerCheckInterval(.seconds(3600))
+        try await withEmbeddedServer(configuration: configuration, inMemory: true) { ours in
+            await ours.setContainerCheckInterval(.seconds(3600))
 
-        let runner = DifferentialRunner(referenceConnect: apache.connectString, candidateConnect: ours.connectString)
-        let clock = ContinuousClock()
-        let start = clock.now
-        var failures = 0
-        for seed in seeds {
-            let seedStart = clock.now
-            let summary: DiffSummary
-            do {
-                summary = try await runner.run(seed: seed, steps: steps)
-            } catch {
-                await ours.stop()
-                throw error
+            let runner = DifferentialRunner(referenceConnect: apache.connectString, candidateConnect: ours.connectString)
+            let clock = ContinuousClock()
+            let start = clock.now
+            var failures = 0
+            for seed in seeds {
+                let seedStart = clock.now
+                let summary = try await runner.run(seed: seed, steps: steps)
+                let errors = summary.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                print("differential seed \(seed): \(summary.steps) steps in \(clock.now - seedStart); "
+                      + "apache errors: \(errors)")
+                if let divergence = summary.divergence {
+                    Issue.record(Comment(rawValue: divergence.description))
+                    failures += 1
+                    if failures >= 3 { break }
+                }
             }
-            let errors = summary.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            print("differential seed \(seed): \(summary.steps) steps in \(clock.now - seedStart); "
-                  + "apache errors: \(errors)")
-            if let divergence = summary.divergence {
-                Issue.record(Comment(rawValue: divergence.description))
-                failures += 1
-                if failures >= 3 { break }
-            }
+            print("differential: \(seeds.count) seeds × \(steps) steps in \(clock.now - start)")
         }
-        print("differential: \(seeds.count) seeds × \(steps) steps in \(clock.now - start)")
-        await ours.stop()
     }
 }

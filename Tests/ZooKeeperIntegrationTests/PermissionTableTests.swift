@@ -20,9 +20,8 @@ struct PermissionTableTests {
         var configuration = EmbeddedServer.defaultConfiguration
         configuration.extendedTypesEnabled = true
         configuration.superDigest = PermissionTable.superDigest
-        let ours = try await EmbeddedServer.start(configuration: configuration, inMemory: true)
         let clock = ContinuousClock()
-        let (reference, candidate) = try await withCleanup({ await ours.stop() }) {
+        let (reference, candidate) = try await withEmbeddedServer(configuration: configuration, inMemory: true) { ours in
             let start = clock.now
             let reference = try await Self.table(port: apache.port)
             let apacheTime = clock.now - start

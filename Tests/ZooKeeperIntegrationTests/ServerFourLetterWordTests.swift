@@ -40,94 +40,94 @@ struct ServerFourLetterWordTests {
     @Test("ruok, srvr, stat, mntr, conf, cons, wchs, wchc, wchp, dump, envi, isro, srst, crst",
           .enabled(if: ApacheZooKeeper.isInstalled, Comment(rawValue: ApacheZooKeeper.notInstalledMessage)))
     func shapesMatchApache() async throws {
-        let ours = try await EmbeddedServer.start()
-        defer { Task { await ours.stop() } }
-        let apache = try await TestServerFixture.privateApacheServer()
-        defer { apache.cleanup() }
-        var clients: [ZooKeeperClient] = []
-        for connectString in [ours.connectString, apache.connectString] {
-            let zk = try await connectClient(connectString)
-            try await zk.create("/w", data: Array("x".utf8))
-            try await zk.create("/eph", mode: .ephemeral)
-            _ = try await zk.getDataWatching("/w")
-            clients.append(zk)
+        try await withEmbeddedServer { ours in
+            let apache = try await TestServerFixture.privateApacheServer()
+            defer { apache.cleanup() }
+            var clients: [ZooKeeperClient] = []
+            for connectString in [ours.connectString, apache.connectString] {
+                let zk = try await connectClient(connectString)
+                try await zk.create("/w", data: Array("x".utf8))
+                try await zk.create("/eph", mode: .ephemeral)
+                _ = try await zk.getDataWatching("/w")
+                clients.append(zk)
+            }
+            let (o, a) = (ours.port, apache.port)
+
+            #expect(try Self.word("ruok", o) == "imok")
+
+            let srvr = try Self.word("srvr", o)
+            #expect(Self.statShape(srvr) == Self.statShape(try Self.word("srvr", a)), "srvr:\n\(srvr)")
+            #expect(srvr.hasPrefix("Zookeeper version: 3.8.0-") && srvr.contains("Mode: standalone\n"))
+            #expect(srvr.range(of: #"^Zookeeper version: \d+\.\d+\.\d+-[^,]*, built on \d{4}-\d\d-\d\d \d\d:\d\d UTC\n"#, options: .regularExpression) != nil)
+            for line in Self.lines(srvr) where !line.isEmpty && !line.hasPrefix("Zookeeper version") {
+                #expect(line.filter { $0 == ":" }.count == 1, "zktop splits on the one colon: \(line)")
+            }
+
+            let stat = try Self.word("stat", o)
+            #expect(Self.statShape(stat) == Self.statShape(try Self.word("stat", a)), "stat:\n\(stat)")
+
+            for (name, text) in [("ours", try Self.word("cons", o)), ("Apache", try Self.word("cons", a))] {
+                let lines = Self.lines(text)
+                #expect(lines.suffix(2) == ["", ""], "\(name) cons ends with a blank line: \(text)")
+                let connections = lines.dropLast(2)
+                #expect(connections.allSatisfy { $0.range(of: Self.consLine, options: .regularExpression) != nil }, "\(name) cons:\n\(text)")
+                #expect(connections.contains { $0.contains(",sid=0x") }, "\(name) cons lists the session:\n\(text)")
+            }
+
+            for exact in ["ruok", "isro", "srst", "crst"] {
+                #expect(try Self.word(exact, o) == Self.word(exact, a), "\(exact)")
+            }
+
+            let conf = try Self.word("conf", o)
+            #expect(Self.keys(conf, separator: "=") == Self.keys(try Self.word("conf", a), separator: "="), "conf:\n\(conf)")
+
+            let mntr = try Self.word("mntr", o)
+            let apacheKeys = Set(Self.keys(try Self.word("mntr", a), separator: "\t"))
+            let ourKeys = Self.keys(mntr, separator: "\t")
+            #expect(Self.lines(mntr).dropLast().allSatisfy { $0.split(separator: "\t").count == 2 }, "mntr:\n\(mntr)")
+            #expect(Array(ourKeys.prefix(2)) == ["zk_version", "zk_server_state"])
+            #expect(Set(ourKeys).subtracting(apacheKeys).isEmpty, "keys Apache does not print: \(Set(ourKeys).subtracting(apacheKeys))")
+            let core = ["zk_ephemerals_count", "zk_num_alive_connections", "zk_avg_latency", "zk_outstanding_requests",
+                        "zk_znode_count", "zk_watch_count", "zk_approximate_data_size", "zk_open_file_descriptor_count",
+                        "zk_max_file_descriptor_count", "zk_packets_sent", "zk_packets_received", "zk_uptime",
+                        "zk_global_sessions", "zk_local_sessions", "zk_min_latency", "zk_max_latency"]
+            #expect(Set(core).subtracting(ourKeys).isEmpty, "missing from mntr: \(Set(core).subtracting(ourKeys))")
+
+            for watches in ["wchs", "wchc", "wchp"] {
+                #expect(Self.mask(try Self.word(watches, o)) == Self.mask(try Self.word(watches, a)), "\(watches)")
+            }
+            #expect(try Self.word("wchs", o) == "1 connections watching 1 paths\nTotal watches:1\n")
+
+            // dump: the section headers and the ephemerals section; expiry buckets are timing-dependent.
+            func dumpShape(_ text: String) -> [String] {
+                Self.lines(text).filter { !$0.hasPrefix("\t") && !$0.contains(" expire at ") && !$0.hasPrefix("Session Sets")
+                    && !$0.hasPrefix("Connections Sets") }.map(Self.mask)
+            }
+            let dump = try Self.word("dump", o)
+            #expect(dumpShape(dump) == dumpShape(try Self.word("dump", a)), "dump:\n\(dump)")
+            #expect(dump.contains("\t/eph\n"))
+
+            let envi = try Self.word("envi", o)
+            let apacheEnvi = try Self.word("envi", a)
+            #expect(envi.hasPrefix("Environment:\n"))
+            let enviKeys = Self.keys(String(envi.dropFirst("Environment:\n".count)), separator: "=")
+            let apacheEnviKeys = Self.keys(String(apacheEnvi.dropFirst("Environment:\n".count)), separator: "=")
+            #expect(enviKeys == apacheEnviKeys.filter { !$0.hasPrefix("java.") }, "envi:\n\(envi)")
+            #expect(Self.lines(envi).contains("os.name=\(Self.lines(apacheEnvi).first { $0.hasPrefix("os.name=") }?.dropFirst(8) ?? "")"))
+
+            for zk in clients { await closeBounded(zk) }
         }
-        let (o, a) = (ours.port, apache.port)
-
-        #expect(try Self.word("ruok", o) == "imok")
-
-        let srvr = try Self.word("srvr", o)
-        #expect(Self.statShape(srvr) == Self.statShape(try Self.word("srvr", a)), "srvr:\n\(srvr)")
-        #expect(srvr.hasPrefix("Zookeeper version: 3.8.0-") && srvr.contains("Mode: standalone\n"))
-        #expect(srvr.range(of: #"^Zookeeper version: \d+\.\d+\.\d+-[^,]*, built on \d{4}-\d\d-\d\d \d\d:\d\d UTC\n"#, options: .regularExpression) != nil)
-        for line in Self.lines(srvr) where !line.isEmpty && !line.hasPrefix("Zookeeper version") {
-            #expect(line.filter { $0 == ":" }.count == 1, "zktop splits on the one colon: \(line)")
-        }
-
-        let stat = try Self.word("stat", o)
-        #expect(Self.statShape(stat) == Self.statShape(try Self.word("stat", a)), "stat:\n\(stat)")
-
-        for (name, text) in [("ours", try Self.word("cons", o)), ("Apache", try Self.word("cons", a))] {
-            let lines = Self.lines(text)
-            #expect(lines.suffix(2) == ["", ""], "\(name) cons ends with a blank line: \(text)")
-            let connections = lines.dropLast(2)
-            #expect(connections.allSatisfy { $0.range(of: Self.consLine, options: .regularExpression) != nil }, "\(name) cons:\n\(text)")
-            #expect(connections.contains { $0.contains(",sid=0x") }, "\(name) cons lists the session:\n\(text)")
-        }
-
-        for exact in ["ruok", "isro", "srst", "crst"] {
-            #expect(try Self.word(exact, o) == Self.word(exact, a), "\(exact)")
-        }
-
-        let conf = try Self.word("conf", o)
-        #expect(Self.keys(conf, separator: "=") == Self.keys(try Self.word("conf", a), separator: "="), "conf:\n\(conf)")
-
-        let mntr = try Self.word("mntr", o)
-        let apacheKeys = Set(Self.keys(try Self.word("mntr", a), separator: "\t"))
-        let ourKeys = Self.keys(mntr, separator: "\t")
-        #expect(Self.lines(mntr).dropLast().allSatisfy { $0.split(separator: "\t").count == 2 }, "mntr:\n\(mntr)")
-        #expect(Array(ourKeys.prefix(2)) == ["zk_version", "zk_server_state"])
-        #expect(Set(ourKeys).subtracting(apacheKeys).isEmpty, "keys Apache does not print: \(Set(ourKeys).subtracting(apacheKeys))")
-        let core = ["zk_ephemerals_count", "zk_num_alive_connections", "zk_avg_latency", "zk_outstanding_requests",
-                    "zk_znode_count", "zk_watch_count", "zk_approximate_data_size", "zk_open_file_descriptor_count",
-                    "zk_max_file_descriptor_count", "zk_packets_sent", "zk_packets_received", "zk_uptime",
-                    "zk_global_sessions", "zk_local_sessions", "zk_min_latency", "zk_max_latency"]
-        #expect(Set(core).subtracting(ourKeys).isEmpty, "missing from mntr: \(Set(core).subtracting(ourKeys))")
-
-        for watches in ["wchs", "wchc", "wchp"] {
-            #expect(Self.mask(try Self.word(watches, o)) == Self.mask(try Self.word(watches, a)), "\(watches)")
-        }
-        #expect(try Self.word("wchs", o) == "1 connections watching 1 paths\nTotal watches:1\n")
-
-        // dump: the section headers and the ephemerals section; expiry buckets are timing-dependent.
-        func dumpShape(_ text: String) -> [String] {
-            Self.lines(text).filter { !$0.hasPrefix("\t") && !$0.contains(" expire at ") && !$0.hasPrefix("Session Sets")
-                && !$0.hasPrefix("Connections Sets") }.map(Self.mask)
-        }
-        let dump = try Self.word("dump", o)
-        #expect(dumpShape(dump) == dumpShape(try Self.word("dump", a)), "dump:\n\(dump)")
-        #expect(dump.contains("\t/eph\n"))
-
-        let envi = try Self.word("envi", o)
-        let apacheEnvi = try Self.word("envi", a)
-        #expect(envi.hasPrefix("Environment:\n"))
-        let enviKeys = Self.keys(String(envi.dropFirst("Environment:\n".count)), separator: "=")
-        let apacheEnviKeys = Self.keys(String(apacheEnvi.dropFirst("Environment:\n".count)), separator: "=")
-        #expect(enviKeys == apacheEnviKeys.filter { !$0.hasPrefix("java.") }, "envi:\n\(envi)")
-        #expect(Self.lines(envi).contains("os.name=\(Self.lines(apacheEnvi).first { $0.hasPrefix("os.name=") }?.dropFirst(8) ?? "")"))
-
-        for zk in clients { await closeBounded(zk) }
     }
 
     @Test("a word outside the whitelist is refused with Apache's message; srvr is allowed by default")
     func whitelist() async throws {
         var configuration = EmbeddedServer.defaultConfiguration
         configuration.fourLetterWordWhitelist = ServerConfiguration().fourLetterWordWhitelist
-        let server = try await EmbeddedServer.start(configuration: configuration, inMemory: true)
-        defer { Task { await server.stop() } }
-        for refused in ["ruok", "stat", "mntr", "cons", "dump", "wchs", "envi", "conf", "srst"] {
-            #expect(try Self.word(refused, server.port) == "\(refused) is not executed because it is not in the whitelist.\n")
+        try await withEmbeddedServer(configuration: configuration, inMemory: true) { server throws in
+            for refused in ["ruok", "stat", "mntr", "cons", "dump", "wchs", "envi", "conf", "srst"] {
+                #expect(try Self.word(refused, server.port) == "\(refused) is not executed because it is not in the whitelist.\n")
+            }
+            #expect(try Self.word("srvr", server.port).hasPrefix("Zookeeper version: "))
         }
-        #expect(try Self.word("srvr", server.port).hasPrefix("Zookeeper version: "))
     }
 }

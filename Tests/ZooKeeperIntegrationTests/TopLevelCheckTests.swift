@@ -17,8 +17,7 @@ struct TopLevelCheckTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var configuration = EmbeddedServer.defaultConfiguration
         configuration.dataDirectory = directory
-        let server = try await EmbeddedServer.start(configuration: configuration)
-        try await withCleanup({ await server.stop() }) {
+        try await withEmbeddedServer(configuration: configuration) { server in
             _ = try await withZooKeeperClient(try ZooKeeperConfiguration(connectionString: server.connectString)) { zk in
                 try await zk.create("/c", data: [1])
             }
@@ -47,8 +46,7 @@ struct TopLevelCheckTests {
                 #expect(zk.connectionState == .connected)
             }
         }
-        let restarted = try await EmbeddedServer.start(configuration: configuration)
-        let data = try await withCleanup({ await restarted.stop() }) {
+        let data = try await withEmbeddedServer(configuration: configuration) { restarted in
             try await withZooKeeperClient(try ZooKeeperConfiguration(connectionString: restarted.connectString)) { zk in
                 try await zk.getData("/c").data
             }

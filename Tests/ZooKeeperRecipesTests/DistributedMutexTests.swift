@@ -288,27 +288,27 @@ struct DistributedMutexTests {
                 var configuration = try ZooKeeperConfiguration(connectionString: server.connectString)
                 configuration.sessionTimeout = .seconds(20)
                 configuration.connectTimeout = .seconds(1)
-                let holder = try await ZooKeeperClient.connect(configuration)
-                defer { Task { await holder.close() } }
-                let clients = [holder, others[0]]
-                let path: ZNodePath = "/locks/release-offline"
-                let lease = try await DistributedMutex(client: clients[0], path: path).acquire(timeout: .seconds(10))
-                let waiter = Task { try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(30)) }
-                try await waitForChildren(clients[1], path, count: 2)
-                let states = clients[0].connectionStates()
-                let session = try #require(clients[0].session).id
-                await (try server.faults).partition(session: session)
-                try await waitForState(states) { $0 == .suspended }
-                let release = Task { try await lease.release() }
-                // The delete cannot get through while partitioned: the lock stays held.
-                #expect(try await clients[1].getChildren(path).count == 2)
-                await (try server.faults).heal(session: session)
-                try await release.value
-                let next = try await waiter.value
-                #expect(next.fencingToken > lease.fencingToken)
-                #expect(lease.status == .released)
-                #expect(try await clients[1].getChildren(path).count == 1)
-                try await next.release()
+                try await withZooKeeperClient(configuration) { holder in
+                    let clients = [holder, others[0]]
+                    let path: ZNodePath = "/locks/release-offline"
+                    let lease = try await DistributedMutex(client: clients[0], path: path).acquire(timeout: .seconds(10))
+                    let waiter = Task { try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(30)) }
+                    try await waitForChildren(clients[1], path, count: 2)
+                    let states = clients[0].connectionStates()
+                    let session = try #require(clients[0].session).id
+                    await (try server.faults).partition(session: session)
+                    try await waitForState(states) { $0 == .suspended }
+                    let release = Task { try await lease.release() }
+                    // The delete cannot get through while partitioned: the lock stays held.
+                    #expect(try await clients[1].getChildren(path).count == 2)
+                    await (try server.faults).heal(session: session)
+                    try await release.value
+                    let next = try await waiter.value
+                    #expect(next.fencingToken > lease.fencingToken)
+                    #expect(lease.status == .released)
+                    #expect(try await clients[1].getChildren(path).count == 1)
+                    try await next.release()
+                }
             }
         }
     }

@@ -88,27 +88,27 @@ struct LeaseLossTests {
             var configuration = try ZooKeeperConfiguration(connectionString: server.connectString)
             configuration.sessionTimeout = .seconds(4)
             configuration.connectTimeout = .seconds(1)
-            let holder = try await ZooKeeperClient.connect(configuration)
-            defer { Task { await holder.close() } }
-            try await withClients(1, on: server) { others in
-                let clients = [holder, others[0]]
-                let path: ZNodePath = "/locks/presumed-expired"
-                let lease = try await DistributedMutex(client: clients[0], path: path).acquire(timeout: .seconds(5))
-                let session = clients[0].session?.id
-                let states = clients[0].connectionStates()
-                await (try server.faults).pause(for: .seconds(6))
-                try await waitForState(states, within: .seconds(15)) { $0 == .presumedExpired }
-                try await withTimeout(.seconds(5)) { await lease.waitForEnd() }
-                #expect(lease.status == .lost)
-                try await waitForState(states, within: .seconds(15)) { $0 == .reconnected }
-                #expect(clients[0].session?.id == session, "the same session came back")
-                // Left behind, the node would block every other contender for the session's lifetime.
-                let node = lease.path
-                try await eventually(within: .seconds(10)) { try await clients[1].exists(node) == nil }
-                let next = try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(5))
-                try await next.release()
-                try await lease.release()
-                #expect(lease.status == .lost)
+            try await withZooKeeperClient(configuration) { holder in
+                try await withClients(1, on: server) { others in
+                    let clients = [holder, others[0]]
+                    let path: ZNodePath = "/locks/presumed-expired"
+                    let lease = try await DistributedMutex(client: clients[0], path: path).acquire(timeout: .seconds(5))
+                    let session = clients[0].session?.id
+                    let states = clients[0].connectionStates()
+                    await (try server.faults).pause(for: .seconds(6))
+                    try await waitForState(states, within: .seconds(15)) { $0 == .presumedExpired }
+                    try await withTimeout(.seconds(5)) { await lease.waitForEnd() }
+                    #expect(lease.status == .lost)
+                    try await waitForState(states, within: .seconds(15)) { $0 == .reconnected }
+                    #expect(clients[0].session?.id == session, "the same session came back")
+                    // Left behind, the node would block every other contender for the session's lifetime.
+                    let node = lease.path
+                    try await eventually(within: .seconds(10)) { try await clients[1].exists(node) == nil }
+                    let next = try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .seconds(5))
+                    try await next.release()
+                    try await lease.release()
+                    #expect(lease.status == .lost)
+                }
             }
         }
     }

@@ -100,12 +100,9 @@ enum PartitionTarget: String, CaseIterable, Sendable, CustomStringConvertible {
         case .embedded:
             var configuration = EmbeddedServer.defaultConfiguration
             configuration.tickTime = tickTime
-            let server = try await EmbeddedServer.start(configuration: configuration, inMemory: true)
-            do { try await body(server.connectString) } catch {
-                await server.stop()
-                throw error
+            try await withEmbeddedServer(configuration: configuration, inMemory: true) { server in
+                try await body(server.connectString)
             }
-            await server.stop()
         case .apacheStandalone:
             guard try Self.apacheAvailable() else { return }
             let server = try ApacheZooKeeper(configuration: .init(tickTime: tickTime))
@@ -121,12 +118,9 @@ enum PartitionTarget: String, CaseIterable, Sendable, CustomStringConvertible {
             server.cleanup()
         case .apacheEnsemble:
             guard try Self.apacheAvailable() else { return }
-            let ensemble = try await ApacheEnsemble.start(tickTime: tickTime)
-            do { try await body(ensemble.connectString) } catch {
-                await ensemble.stop()
-                throw error
+            try await withApacheEnsemble(tickTime: tickTime) { ensemble in
+                try await body(ensemble.connectString)
             }
-            await ensemble.stop()
         }
     }
 

@@ -55,15 +55,9 @@ struct RecipeServer: Sendable {
 /// even when the body throws.
 func withRecipeServer<T: Sendable>(_ body: (RecipeServer) async throws -> T) async throws -> T {
     if RecipeServer.targetIsEmbedded {
-        let server = try await EmbeddedServer.start(inMemory: true)
-        do {
-            let result = try await body(RecipeServer(
+        return try await withEmbeddedServer(inMemory: true) { server in
+            try await body(RecipeServer(
                 connectString: server.connectString, embedded: server, host: "127.0.0.1", port: server.port))
-            await server.stop()
-            return result
-        } catch {
-            await server.stop()
-            throw error
         }
     }
     let shared = try await TestServerFixture.shared()

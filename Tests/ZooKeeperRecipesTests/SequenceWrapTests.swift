@@ -56,23 +56,23 @@ struct SequenceWrapTests {
             configuration.logHandler = ZooKeeperLogHandler { level, message in
                 if level == .error { errors.update { $0.append(message) } }
             }
-            let late = try await ZooKeeperClient.connect(configuration)
-            defer { Task { await late.close() } }
-            try await withClients(1, on: server) { clients in
-                let path: ZNodePath = "/election/wrap"
-                try await clients[0].create("/election")
-                try await clients[0].create(path)
-                try await setChildCreations(of: path, to: Int32.max - 1, on: try server.faults)
-                let leader = LeaderLatch(client: clients[0], path: path, id: "a")
-                try await leader.start()
-                try await leader.waitForLeadership(timeout: .seconds(5))
-                await leader.close()  // the next node would be first, but its suffix orders nothing
-                let refused = LeaderLatch(client: late, path: path, id: "b")
-                try await refused.start()
-                try await eventually(within: .seconds(10)) { errors.get.contains { $0.contains("sequence") } }
-                #expect(!refused.hasLeadership)
-                await refused.close()
-                #expect(try await leftovers(clients[0], path).isEmpty)
+            try await withZooKeeperClient(configuration) { late in
+                try await withClients(1, on: server) { clients in
+                    let path: ZNodePath = "/election/wrap"
+                    try await clients[0].create("/election")
+                    try await clients[0].create(path)
+                    try await setChildCreations(of: path, to: Int32.max - 1, on: try server.faults)
+                    let leader = LeaderLatch(client: clients[0], path: path, id: "a")
+                    try await leader.start()
+                    try await leader.waitForLeadership(timeout: .seconds(5))
+                    await leader.close()  // the next node would be first, but its suffix orders nothing
+                    let refused = LeaderLatch(client: late, path: path, id: "b")
+                    try await refused.start()
+                    try await eventually(within: .seconds(10)) { errors.get.contains { $0.contains("sequence") } }
+                    #expect(!refused.hasLeadership)
+                    await refused.close()
+                    #expect(try await leftovers(clients[0], path).isEmpty)
+                }
             }
         }
     }
