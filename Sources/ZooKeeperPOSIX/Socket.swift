@@ -164,6 +164,22 @@ package struct Socket: Sendable {
         #endif
     }
 
+    /// Shuts down the sending side only: the peer reads EOF after what was written; reading goes on.
+    package func shutdownWrite() {
+        #if canImport(Glibc)
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        #else
+        _ = Darwin.shutdown(fd, SHUT_WR)
+        #endif
+    }
+
+    /// Closes abortively: SO_LINGER 0 makes the kernel send RST instead of FIN (a fault proxy's reset).
+    package func reset() {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+        close()
+    }
+
     package func close() {
         #if canImport(Glibc)
         _ = Glibc.close(fd)

@@ -31,10 +31,23 @@ public final class FaultProxy: Sendable {
     public let port: Int
     private let control: FaultProxyControl
 
+    /// Splits `"host:port"` / `"[v6]:port"` into its parts.
+    private static func parse(_ hostPort: String) throws -> (host: String, port: Int) {
+        guard let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...]),
+            (1...65_535).contains(port)
+        else {
+            throw TestSupportError("not a host:port address: \(hostPort)")
+        }
+        var host = String(hostPort[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw TestSupportError("no host in \(hostPort)") }
+        return (host, port)
+    }
+
     /// Listens on 127.0.0.1, a free port; relays each accepted connection to `upstream`
     /// (`"host:port"`, resolved once here).
     public static func start(upstream: String) throws -> FaultProxy {
-        let (host, upstreamPort) = try FaultProxySockets.parse(upstream)
+        let (host, upstreamPort) = try parse(upstream)
         guard let address = try SocketAddress.resolve(host: host, port: upstreamPort).first else {
             throw TestSupportError("\(upstream) did not resolve")
         }

@@ -88,7 +88,7 @@ final class RelayConnection {
         guard !isClosed else { return }
         let sockets = [client] + (upstream.map { [$0] } ?? [])
         for socket in sockets {
-            if reset { FaultProxySockets.reset(socket) } else { socket.close() }
+            if reset { socket.reset() } else { socket.close() }
         }
         phase = .closed
     }

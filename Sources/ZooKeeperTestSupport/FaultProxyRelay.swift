@@ -137,10 +137,8 @@ struct FaultProxyRelay {
 
     private func connectUpstream(_ connection: RelayConnection) {
         do {
-            switch try FaultProxySockets.startConnect(to: upstream) {
-            case .connected(let socket): connection.phase = .relaying(socket)
-            case .inProgress(let socket): connection.phase = .connecting(socket)
-            }
+            let (socket, connected) = try Socket.startConnect(to: upstream)
+            connection.phase = connected ? .relaying(socket) : .connecting(socket)
         } catch {
             connection.close(reset: false)  // upstream unreachable: the client sees its connection close
         }
@@ -161,7 +159,7 @@ struct FaultProxyRelay {
             if clientEvents & (broken | Int16(POLLHUP)) != 0 {
                 connection.close(reset: false)
             } else if upstreamEvents != 0 {
-                if FaultProxySockets.connectError(socket) == nil {
+                if (try? socket.finishConnect()) != nil {
                     connection.phase = .relaying(socket)
                     progress(connection, settings, now: now)
                 } else {

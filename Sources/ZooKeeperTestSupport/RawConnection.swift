@@ -1,28 +1,27 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import ZooKeeperPOSIX
 
 /// A bare TCP connection to a ZooKeeper port for hostile-input tests: write any bytes, read
-/// length-prefixed frames, notice when the server closes. Every read has a deadline.
+/// length-prefixed frames, notice when the server closes. Every read and write has a deadline.
 public final class RawConnection {
-    public let fd: Int32
+    private let socket: Socket
+    public var fd: Int32 { socket.fd }
 
     public init(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(5)) throws {
-        fd = try SocketHelpers.connect(host: host, port: port, deadline: SocketHelpers.nowNanos() + SocketHelpers.nanos(timeout))
+        socket = try Socket.connect(host: host, port: port, timeout: timeout)
     }
 
-    deinit { close(fd) }
+    deinit { socket.close() }
 
-    /// Writes `bytes`; a reset by the server is reported as an error.
-    public func write(_ bytes: [UInt8]) throws { try SocketHelpers.writeAll(fd, bytes) }
+    /// Writes `bytes` (within `timeout`); a reset by the server is reported as an error.
+    public func write(_ bytes: [UInt8], timeout: Duration = .seconds(10)) throws {
+        try socket.writeAll(bytes, timeout: timeout)
+    }
 
     /// Writes one frame: a 4-byte big-endian length, then `payload`.
     public func writeFrame(_ payload: [UInt8]) throws { try write(Self.int32(Int32(payload.count)) + payload) }
 
     /// Shuts down the sending side (the server reads EOF).
-    public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+    public func shutdownWrite() { socket.shutdownWrite() }
 
     public enum ReadResult: Equatable {
         case frame([UInt8])
@@ -33,36 +32,37 @@ public final class RawConnection {
 
     /// Reads one length-prefixed frame.
     public func readFrame(within timeout: Duration = .seconds(5)) throws -> ReadResult {
-        let deadline = SocketHelpers.nowNanos() + SocketHelpers.nanos(timeout)
-        let header: [UInt8]
-        switch try readExactly(4, deadline: deadline) {
-        case .bytes(let bytes): header = bytes
-        case .eof: return .closed
-        case .timeout: return .timedOut
-        }
-        let length = Int(Int32(bigEndian: header.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }))
-        guard length >= 0 && length < 16 << 20 else { return .closed }
-        switch try readExactly(length, deadline: deadline) {
+        switch socket.receiveFrame(deadline: .now + timeout) {
         case .bytes(let payload): return .frame(payload)
-        case .eof: return .closed
-        case .timeout: return .timedOut
+        case .closed: return .closed
+        case .timedOut: return .timedOut
         }
+    }
+
+    /// Exactly `count` raw bytes; throws if the server closes or `timeout` passes first.
+    public func read(_ count: Int, within timeout: Duration = .seconds(5)) throws -> [UInt8] {
+        switch socket.receive(exactly: count, deadline: .now + timeout) {
+        case .bytes(let bytes): return bytes
+        case .closed: throw TestSupportError("the connection ended before \(count) bytes arrived")
+        case .timedOut: throw TimeoutError(duration: timeout, what: "read \(count) bytes")
+        }
+    }
+
+    /// Everything the server sends until it closes; throws if it has not closed within `timeout`.
+    public func readToEnd(within timeout: Duration = .seconds(5)) throws -> [UInt8] {
+        let (bytes, closed) = socket.receiveUntilClosed(deadline: .now + timeout)
+        guard closed else { throw TimeoutError(duration: timeout, what: "the server to close (\(bytes.count) bytes so far)") }
+        return bytes
+    }
+
+    /// True if bytes or an EOF arrive within `window` (nothing is consumed): used to assert silence.
+    public func isReadable(within window: Duration) throws -> Bool {
+        try Poller.waitFor(fd: socket.fd, events: Poller.readable, timeout: window)
     }
 
     /// Reads (and discards) until the server closes; true if it did within `timeout`.
     public func waitForClose(within timeout: Duration = .seconds(5)) throws -> Bool {
-        let deadline = SocketHelpers.nowNanos() + SocketHelpers.nanos(timeout)
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let revents = try SocketHelpers.waitReady(fd, events: Int16(POLLIN), deadline: deadline)
-            if revents == 0 { return false }
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if n == 0 { return true }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return true  // reset
-            }
-        }
+        socket.receiveUntilClosed(deadline: .now + timeout).closed
     }
 
     /// The ConnectRequest of a new session (protocol 0, no session, 16 zero password bytes, readOnly false).
@@ -91,25 +91,5 @@ public final class RawConnection {
     public static func replyXid(_ frame: [UInt8]) -> Int32? {
         guard frame.count >= 4 else { return nil }
         return Int32(bigEndian: Array(frame[0..<4]).withUnsafeBytes { $0.loadUnaligned(as: Int32.self) })
-    }
-
-    private enum Chunk: Equatable { case bytes([UInt8]), eof, timeout }
-
-    private func readExactly(_ count: Int, deadline: UInt64) throws -> Chunk {
-        var result = [UInt8]()
-        result.reserveCapacity(count)
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while result.count < count {
-            let revents = try SocketHelpers.waitReady(fd, events: Int16(POLLIN), deadline: deadline)
-            if revents == 0 { return .timeout }
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, min($0.count, count - result.count), 0) }
-            if n == 0 { return .eof }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return .eof
-            }
-            result.append(contentsOf: buffer[0..<n])
-        }
-        return .bytes(result)
     }
 }

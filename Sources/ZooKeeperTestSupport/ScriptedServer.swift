@@ -8,20 +8,26 @@ import ZooKeeperProtocol
 /// frame mid-session, replies out of order, unknown error codes.
 ///
 /// Each accepted connection runs the script on its own thread with a ``ScriptedConnection``.
+/// ``stop()`` returns once the listener is closed (new connections are refused) and every open
+/// connection is shut down (its peer reads EOF; its script sees the end and returns).
 public final class ScriptedServer: Sendable {
     public let port: Int
     /// The loopback address it listens on (`127.0.0.1` or `::1`).
     public let host: String
     public var connectString: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-    private let listener: Socket
     private let shared: Shared
     private let wakeup: WakeupPipe
 
     private final class Shared: Sendable {
-        let stopped = Atomic<Bool>(false)
+        struct Connections {
+            var stopped = false
+            /// Open connections by index; a connection is closed (under the lock) when its script returns.
+            var open: [Int: Socket] = [:]
+        }
         let accepted = Atomic<Int>(0)
-        /// Open connections by index; a connection is closed (under this lock) when its script returns.
-        let open = Mutex<[Int: Socket]>([:])
+        let connections = Mutex(Connections())
+        /// Signalled by the accepting thread once it has closed the listener.
+        let listenerClosed = DispatchSemaphore(value: 0)
     }
 
     /// How many connections were accepted so far.
@@ -30,41 +36,63 @@ public final class ScriptedServer: Sendable {
     /// Starts listening on `host` (port 0) and runs `script(connection, index)` per connection (index from 1).
     public init(host: String = "127.0.0.1", script: @escaping @Sendable (ScriptedConnection, Int) -> Void) throws {
         self.host = host
-        listener = try Socket.listen(host: host, port: 0)
+        let listener = try Socket.listen(host: host, port: 0)
         port = listener.localAddress?.port ?? 0
-        wakeup = try WakeupPipe()
+        do {
+            wakeup = try WakeupPipe()
+        } catch {
+            listener.close()
+            throw error
+        }
         let shared = Shared()
         self.shared = shared
-        let thread = Thread { [listener, wakeup] in
-            while !shared.stopped.load(ordering: .acquiring) {
+        let thread = Thread { [wakeup] in
+            defer {
+                listener.close()
+                shared.listenerClosed.signal()
+            }
+            while true {
                 var fds = [pollfd(fd: listener.fd, events: Poller.readable, revents: 0),
                            pollfd(fd: wakeup.readFD, events: Poller.readable, revents: 0)]
-                guard (try? Poller.poll(&fds, timeout: .seconds(1))) != nil else { break }
-                if fds[1].revents != 0 { break }
+                guard (try? Poller.poll(&fds, timeout: nil)) != nil, fds[1].revents == 0 else { return }
                 guard fds[0].revents != 0, let socket = try? listener.accept() else { continue }
                 let index = shared.accepted.add(1, ordering: .acquiringAndReleasing).newValue
-                shared.open.withLock { $0[index] = socket }
+                // Registered under the lock that stop() takes: a connection accepted while stopping
+                // is closed here rather than left running.
+                let registered = shared.connections.withLock { connections in
+                    guard !connections.stopped else { return false }
+                    connections.open[index] = socket
+                    return true
+                }
+                guard registered else {
+                    socket.close()
+                    return
+                }
                 let worker = Thread {
                     script(ScriptedConnection(socket: socket), index)
-                    shared.open.withLock { connections in
-                        if let socket = connections.removeValue(forKey: index) { socket.close() }
+                    shared.connections.withLock { connections in
+                        if let socket = connections.open.removeValue(forKey: index) { socket.close() }
                     }
                 }
                 worker.start()
             }
-            listener.close()
         }
         thread.start()
     }
 
-    /// Stops accepting and shuts down every connection (scripts see EOF / errors and return).
+    /// Stops accepting (the listener is closed when this returns) and shuts down every connection
+    /// (scripts see EOF / errors and return). Idempotent.
     public func stop() {
-        guard !shared.stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        wakeup.wake()
-        // Shut down (not close) under the lock: the scripts' threads close their own sockets.
-        shared.open.withLock { connections in
-            for socket in connections.values { socket.shutdown() }
+        let first = shared.connections.withLock { connections in
+            defer { connections.stopped = true }
+            // Shut down (not close) under the lock: the scripts' threads close their own sockets.
+            for socket in connections.open.values { socket.shutdown() }
+            return !connections.stopped
         }
+        guard first else { return }
+        wakeup.wake()
+        // The accepting thread wakes at once; the bound only guards against a wedged thread.
+        _ = shared.listenerClosed.wait(timeout: .now() + 10)
     }
 
     deinit { stop() }
@@ -77,42 +105,24 @@ public struct ScriptedConnection: Sendable {
     /// Wraps a socket a test accepted itself (e.g. from a listener with a full backlog).
     package init(socket: Socket) { self.socket = socket }
 
-    /// Reads one frame body (or nil on EOF / error / timeout).
+    /// Reads one frame body, exactly (nothing past it is consumed); nil on EOF, error, timeout or a
+    /// length prefix out of range (negative, or 16 MiB and more).
     public func readFrame(timeout: Duration = .seconds(10)) -> [UInt8]? {
-        var decoder = FrameDecoder(maximumLength: 16 << 20)
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let frame = try? decoder.next() { return frame }
-            let left = deadline - .now
-            guard left > .zero, (try? Poller.waitFor(fd: socket.fd, events: Poller.readable, timeout: left)) == true else {
-                return nil
-            }
-            switch try? socket.read(into: &buffer) {
-            case let .bytes(count)?: decoder.append(buffer[0..<count])
-            case .wouldBlock?: continue
-            default: return nil
-            }
-        }
+        guard case .bytes(let body) = socket.receiveFrame(deadline: .now + timeout) else { return nil }
+        return body
     }
 
     /// Reads exactly `count` raw bytes, unframed (a four-letter word, or a frame's length prefix).
     /// Nil on EOF, error or timeout.
     public func readBytes(_ count: Int, timeout: Duration = .seconds(10)) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        let deadline = ContinuousClock.now + timeout
-        while bytes.count < count {
-            let left = deadline - .now
-            guard left > .zero, (try? Poller.waitFor(fd: socket.fd, events: Poller.readable, timeout: left)) == true else {
-                return nil
-            }
-            var chunk = [UInt8](repeating: 0, count: count - bytes.count)
-            switch try? socket.read(into: &chunk) {
-            case let .bytes(read)?: bytes += chunk[0..<read]
-            case .wouldBlock?: continue
-            default: return nil
-            }
-        }
+        guard case .bytes(let bytes) = socket.receive(exactly: count, deadline: .now + timeout) else { return nil }
+        return bytes
+    }
+
+    /// Reads whatever arrives next (up to 16 KiB), waiting at most `timeout` (nil: until something
+    /// arrives, the peer closes, or the server stops). Nil on EOF, error or timeout.
+    public func readAvailable(timeout: Duration? = .seconds(10)) -> [UInt8]? {
+        guard case .bytes(let bytes) = socket.receive(upTo: 16_384, deadline: timeout.map { .now + $0 }) else { return nil }
         return bytes
     }
 
@@ -175,6 +185,11 @@ public struct ScriptedConnection: Sendable {
     /// Waits until the peer closes (or the timeout passes), discarding input.
     public func drainUntilClosed(timeout: Duration = .seconds(30)) {
         while readFrame(timeout: timeout) != nil {}
+    }
+
+    /// Ends the sending side only: the peer reads what was written, then EOF; reading goes on.
+    public func finishWriting() {
+        socket.shutdownWrite()
     }
 
     /// Ends the connection (the peer sees EOF); the socket is closed when the script returns.

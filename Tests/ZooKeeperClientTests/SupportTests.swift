@@ -10,42 +10,13 @@ import Glibc
 
 private let apacheMissing = Comment(rawValue: ApacheZooKeeper.notInstalledMessage)
 
-/// Raw-socket helpers for observing the fixtures from the outside.
+/// Raw-socket helpers for observing the fixtures from the outside (bounded: 5 s).
 private enum Raw {
-    static func connect(_ port: Int) throws -> Int32 {
-        try SocketHelpers.connect(
-            host: "127.0.0.1", port: port, deadline: SocketHelpers.nowNanos() + 5_000_000_000)
-    }
-
-    /// Everything the server sends until it closes (bounded: 5 s).
-    static func readToEOF(_ fd: Int32) throws -> [UInt8] {
-        try SocketHelpers.readToEOF(fd, deadline: SocketHelpers.nowNanos() + 5_000_000_000)
-    }
-
-    /// Exactly `count` bytes (bounded: 5 s).
-    static func read(_ fd: Int32, count: Int) throws -> [UInt8] {
-        let deadline = SocketHelpers.nowNanos() + 5_000_000_000
-        var result = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: count)
-        while result.count < count {
-            let revents = try SocketHelpers.waitReady(fd, events: Int16(POLLIN), deadline: deadline)
-            if revents == 0 { throw TimeoutError(duration: .seconds(5), what: "read \(count) bytes") }
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, count - result.count, 0) }
-            if n <= 0 { throw TestSupportError("connection ended after \(result.count) bytes") }
-            result += buffer[0..<n]
-        }
-        return result
-    }
-
-    /// True if a readable event (data or EOF) arrives within `window`; used to assert silence.
-    static func readable(_ fd: Int32, within window: Duration) throws -> Bool {
-        try SocketHelpers.waitReady(
-            fd, events: Int16(POLLIN), deadline: SocketHelpers.nowNanos() + SocketHelpers.nanos(window)) != 0
-    }
+    static func connect(_ port: Int) throws -> RawConnection { try RawConnection(port: port) }
 
     static func isRefused(_ port: Int) -> Bool {
         do {
-            close(try connect(port))
+            _ = try connect(port)
             return false
         } catch {
             return "\(error)".contains("Connection refused")
@@ -164,68 +135,61 @@ private final class Counter: Sendable {
     func increment() -> Int { value.withLock { $0 += 1; return $0 } }
 }
 
-@Suite("Misbehaving server")
+@Suite("Misbehaving server", .timeLimit(.minutes(1)))
 struct MisbehavingServerTests {
     @Test func garbage() throws {
         let junk: [UInt8] = (0..<300).map { _ in UInt8.random(in: 0 ... .max) }
         let server = try MisbehavingServer(mode: .garbage(junk))
         defer { server.stop() }
-        let fd = try Raw.connect(server.port)
-        defer { close(fd) }
-        try SocketHelpers.writeAll(fd, [0, 0, 0, 4, 1, 2, 3, 4])
-        #expect(try Raw.readToEOF(fd) == junk)
+        let connection = try Raw.connect(server.port)
+        try connection.write([0, 0, 0, 4, 1, 2, 3, 4])
+        #expect(try connection.readToEnd() == junk)
     }
 
     @Test func oversizedFrame() throws {
         let server = try MisbehavingServer(mode: .oversizedFrame(length: 0x7FFF_0000))
         defer { server.stop() }
-        let fd = try Raw.connect(server.port)
-        defer { close(fd) }
-        let header = try Raw.read(fd, count: 4)
-        #expect(header == [0x7F, 0xFF, 0x00, 0x00])
-        #expect(try Raw.read(fd, count: 16).count == 16)
-        #expect(try !Raw.readable(fd, within: .milliseconds(100)), "connection should stay open")
+        let connection = try Raw.connect(server.port)
+        #expect(try connection.read(4) == [0x7F, 0xFF, 0x00, 0x00])
+        #expect(try connection.read(16).count == 16)
+        #expect(try !connection.isReadable(within: .milliseconds(100)), "connection should stay open")
     }
 
     @Test func closeImmediately() throws {
         let server = try MisbehavingServer(mode: .closeImmediately)
         defer { server.stop() }
-        let fd = try Raw.connect(server.port)
-        defer { close(fd) }
-        #expect(try Raw.readToEOF(fd).isEmpty)
+        let connection = try Raw.connect(server.port)
+        #expect(try connection.readToEnd().isEmpty)
         #expect(server.acceptedConnections == 1)
     }
 
     @Test func closeAfterFirstFrame() async throws {
         let server = try MisbehavingServer(mode: .closeAfterFirstFrame)
         defer { server.stop() }
-        let fd = try Raw.connect(server.port)
-        defer { close(fd) }
-        try SocketHelpers.writeAll(fd, [0, 0, 0, 3, 9, 9])
-        #expect(try !Raw.readable(fd, within: .milliseconds(100)), "must wait for the whole frame")
-        try SocketHelpers.writeAll(fd, [9])
-        #expect(try Raw.readToEOF(fd).isEmpty)
+        let connection = try Raw.connect(server.port)
+        try connection.write([0, 0, 0, 3, 9, 9])
+        #expect(try !connection.isReadable(within: .milliseconds(100)), "must wait for the whole frame")
+        try connection.write([9])
+        #expect(try connection.readToEnd().isEmpty)
         #expect(server.bytesReceived == 7)
     }
 
     @Test func silent() async throws {
         let server = try MisbehavingServer(mode: .silent)
         defer { server.stop() }
-        let fd = try Raw.connect(server.port)
-        defer { close(fd) }
-        try SocketHelpers.writeAll(fd, Array(repeating: 7, count: 1000))
+        let connection = try Raw.connect(server.port)
+        try connection.write(Array(repeating: 7, count: 1000))
         try await eventually(within: .seconds(5)) { server.bytesReceived == 1000 }
-        #expect(try !Raw.readable(fd, within: .milliseconds(100)))
+        #expect(try !connection.isReadable(within: .milliseconds(100)))
     }
 
     @Test func stopClosesListenerAndConnections() throws {
         let server = try MisbehavingServer(mode: .silent)
-        let fd = try Raw.connect(server.port)
-        defer { close(fd) }
+        let connection = try Raw.connect(server.port)
         let port = server.port
         server.stop()
         server.stop()  // idempotent
-        #expect(try Raw.readToEOF(fd).isEmpty, "held connection closed by stop()")
+        #expect(try connection.readToEnd().isEmpty, "held connection closed by stop()")
         #expect(Raw.isRefused(port))
     }
 }
