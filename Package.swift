@@ -25,6 +25,8 @@ let package = Package(
     targets: [
         .target(name: "ZooKeeperProtocol", swiftSettings: strictSettings),
         .target(name: "ZooKeeperPOSIX", swiftSettings: strictSettings),
+        // What the command-line tools share: Ctrl-C handling and their child processes.
+        .target(name: "ToolSupport", swiftSettings: strictSettings),
         .target(
             name: "ZooKeeperClient",
             dependencies: ["ZooKeeperProtocol", "ZooKeeperPOSIX"],
@@ -51,7 +53,7 @@ let package = Package(
             name: "zk-bench",
             // `--embedded` runs our server; TestSupport's Apache launcher serves `--start-apache`;
             // the lock modes measure the recipes.
-            dependencies: ["ZooKeeperClient", "ZooKeeperRecipes", "ZooKeeperServer", "ZooKeeperTestSupport"],
+            dependencies: ["ZooKeeperClient", "ZooKeeperRecipes", "ZooKeeperServer", "ZooKeeperTestSupport", "ToolSupport"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -62,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "lock-demo",
             // Workers use only the recipes and the client; the parent also starts the embedded server.
-            dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer"],
+            dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer", "ToolSupport"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -107,6 +109,11 @@ let package = Package(
             name: "ZooKeeperRecipesTests",
             dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
             exclude: ["Interop/CuratorMutexContender.java", "Interop/CuratorQueueClient.java", "Interop/kazoo_lock_contender.py"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ToolSupportTests",
+            dependencies: ["ToolSupport", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ToolSupport
 import ZooKeeperClient
 import ZooKeeperServer
 
@@ -82,8 +83,8 @@ struct DemoRun {
             workers[index].kill()
             return MonotonicClock.nanos()
         }
-        Interrupts.setLastResort { for worker in workers { worker.kill() } }
-        defer { Interrupts.setLastResort(nil) }
+        let lastResort = Interrupts.addCleanup { for worker in workers { worker.kill() } }
+        defer { Interrupts.removeCleanup(lastResort) }
         func abort() -> Outcome? {
             for worker in workers { worker.kill() }
             for worker in workers { worker.waitUntilExit() }

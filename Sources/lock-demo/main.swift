@@ -1,4 +1,11 @@
 import Foundation
+import ToolSupport
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // lock-demo: N worker processes hand out order numbers under one distributed mutex.
 // The same binary runs as the parent (no `--worker`) or as a worker (`--worker …`, started by the parent).
@@ -19,7 +26,12 @@ if argv.first == "--worker" {
             print(Usage.text)
             status = 0
         } else {
-            Interrupts.install()
+            // Ctrl-C / SIGTERM: the run's loops poll `requested` and clean up (workers killed, server
+            // stopped); a second signal, or cleanup past 8 s, kills the workers and exits (status 130).
+            signal(SIGPIPE, SIG_IGN)  // a worker that died must not take the parent down with a write
+            Interrupts.install(threadName: "lock-demo-signals", grace: 8, warn: note, againMessage: nil, graceMessage: nil) { _ in
+                FileHandle.standardError.write(Data("\nlock-demo: interrupted: stopping workers and the server…\n".utf8))
+            }
             status = await DemoRun(options: options).run()
         }
     } catch {

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import ToolSupport
 import ZooKeeperTestSupport
 
 /// The reference: Apache ZooKeeper's Java client (and Curator), run through the repository's Java load
@@ -25,7 +25,7 @@ struct JavaHarness {
     /// Runs one mode and returns its `results` object. Killed after `timeout` seconds.
     func run(_ arguments: [String], timeout: Double) async throws -> [String: Any] {
         let (output, status) = try await ChildProcess.run(
-            executable: harness.executable, arguments: harness.arguments(arguments), timeout: timeout)
+            executable: harness.executable, arguments: harness.arguments(arguments), timeout: timeout, warn: Output.warn)
         let command = "harness \(arguments.joined(separator: " "))"
         guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
@@ -47,53 +47,5 @@ struct JavaHarness {
         var current: Any? = object
         for key in path { current = (current as? [String: Any])?[key] }
         return (current as? NSNumber)?.doubleValue
-    }
-}
-
-/// Runs a child process on its own thread (never blocking the cooperative pool), collecting stdout;
-/// stderr passes through. The running child is terminated on Ctrl-C (see ``Interrupts``) or timeout.
-enum ChildProcess {
-    static let current = Mutex<Process?>(nil)
-
-    /// The child's stdout and exit status; a child killed by a signal is an error.
-    static func run(executable: String, arguments: [String], timeout: Double) async throws -> (output: String, status: Int32) {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result { try runBlocking(executable, arguments, timeout: timeout) })
-            }
-            thread.start()
-        }
-    }
-
-    private static func runBlocking(_ executable: String, _ arguments: [String], timeout: Double) throws -> (output: String, status: Int32) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        try process.run()
-        current.withLock { $0 = process }
-        defer { current.withLock { $0 = nil } }
-        let timer = Thread {
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
-            if process.isRunning {
-                Output.warn("\(executable) ran longer than \(Int(timeout)) s: terminating it")
-                process.terminate()
-            }
-        }
-        timer.start()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let status = process.terminationStatus
-        if process.terminationReason == .uncaughtSignal {
-            throw JavaHarness.Failure(description: "\(executable) was killed by signal \(status)")
-        }
-        return (String(decoding: data, as: UTF8.self), status)
-    }
-
-    static func terminateCurrent() {
-        let process = current.withLock { $0 }
-        if let process, process.isRunning { process.terminate() }
     }
 }

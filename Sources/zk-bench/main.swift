@@ -1,10 +1,20 @@
 import Foundation
+import ToolSupport
 import ZooKeeperServer
 
 // zk-bench: latency, throughput, a side-by-side comparison with Apache ZooKeeper's Java client, our
 // server against Apache ZooKeeper's server, and our lock recipes against Curator's.
 
-Interrupts.install()
+// Ctrl-C / SIGTERM: the benchmark task is cancelled (it cleans up its znodes and reports
+// "interrupted") and a running Java harness stopped; a second signal, or no exit within 15 s, exits at
+// once (status 130).
+if !Interrupts.install(
+    threadName: "zk-bench-signals", grace: 15, warn: Output.warn,
+    againMessage: "interrupted again: exiting without cleanup", graceMessage: "cleanup took too long: exiting",
+    onInterrupt: { signal in Output.warn("interrupted (signal \(signal)): stopping and cleaning up…") }
+) {
+    Output.warn("cannot create the signal pipe: Ctrl-C will exit without cleanup")
+}
 
 /// Parses the command line, runs one mode, prints its result; returns the exit status.
 func runCommand(_ argv: [String]) async -> Int32 {
@@ -101,5 +111,5 @@ func finishLockReport(_ report: LockReport, json: Bool, violationPaths: [[String
 
 let argv = Array(CommandLine.arguments.dropFirst())
 let main = Task { await runCommand(argv) }
-Interrupts.watch(main)
+Interrupts.cancelOnInterrupt(main)
 exit(await main.value)
