@@ -158,18 +158,26 @@ package struct Socket: Sendable {
     /// Shuts down both directions, waking any thread polling this socket.
     package func shutdown() {
         #if canImport(Glibc)
-        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        shutdown(how: Int32(SHUT_RDWR))
         #else
-        _ = Darwin.shutdown(fd, SHUT_RDWR)
+        shutdown(how: SHUT_RDWR)
         #endif
     }
 
     /// Shuts down the sending side only: the peer reads EOF after what was written; reading goes on.
     package func shutdownWrite() {
         #if canImport(Glibc)
-        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        shutdown(how: Int32(SHUT_WR))
         #else
-        _ = Darwin.shutdown(fd, SHUT_WR)
+        shutdown(how: SHUT_WR)
+        #endif
+    }
+
+    private func shutdown(how: Int32) {
+        #if canImport(Glibc)
+        _ = Glibc.shutdown(fd, how)
+        #else
+        _ = Darwin.shutdown(fd, how)
         #endif
     }
 

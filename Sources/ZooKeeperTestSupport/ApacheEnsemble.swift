@@ -52,6 +52,8 @@ public final class ApacheEnsemble: Sendable {
     public let servers: [String]
     /// The three client addresses joined by `","`.
     public var connectString: String { servers.joined(separator: ",") }
+    /// The launcher script this ensemble runs (``scriptPath`` unless another was given).
+    public let launcher: String
 
     private struct Lifeline {
         var reaperPid: pid_t?
@@ -60,10 +62,11 @@ public final class ApacheEnsemble: Sendable {
     private let lifeline: Mutex<Lifeline>
     private let stopped = Mutex(false)
 
-    private init(directory: String, tickTime: Int, servers: [String], lifeline: Lifeline) {
+    private init(directory: String, tickTime: Int, servers: [String], launcher: String, lifeline: Lifeline) {
         self.directory = directory
         self.tickTime = tickTime
         self.servers = servers
+        self.launcher = launcher
         self.lifeline = Mutex(lifeline)
     }
 
@@ -76,24 +79,30 @@ public final class ApacheEnsemble: Sendable {
 
     /// Starts three nodes and waits (the script's bound, 60 s) for one leader and two followers.
     /// Throws ``TestSupportError`` when not installed or when the ensemble does not form.
-    public static func start(tickTime: Int = 1000) async throws -> ApacheEnsemble {
-        guard isInstalled else { throw TestSupportError(notInstalledMessage) }
+    /// - Parameter launcher: a script with `docker/local-ensemble.sh`'s commands (zk-matrix's
+    ///   `--ensemble-script`); by default the repository's own.
+    public static func start(tickTime: Int = 1000, launcher: String = scriptPath) async throws -> ApacheEnsemble {
+        guard access(launcher, R_OK) == 0 else { throw TestSupportError("the ensemble script is missing: \(launcher)") }
+        guard ApacheZooKeeper.isInstalled && access("/bin/bash", X_OK) == 0 else {
+            throw TestSupportError(ApacheZooKeeper.notInstalledMessage)
+        }
         let directory = try makeTemporaryDirectory()
         let lifeline: Lifeline
         do {
-            lifeline = try startReaper(directory: directory)
+            lifeline = try startReaper(directory: directory, launcher: launcher)
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
         // Built before the nodes start, so a failed start is cleaned up by the same stop().
-        let partial = ApacheEnsemble(directory: directory, tickTime: tickTime, servers: [], lifeline: lifeline)
+        let partial = ApacheEnsemble(directory: directory, tickTime: tickTime, servers: [], launcher: launcher, lifeline: lifeline)
         do {
-            let connectString = try await script(["start"], directory: directory, tickTime: tickTime)
+            let connectString = try await partial.script("start")
             let servers = connectString.split(separator: ",").map(String.init)
             guard servers.count == 3 else { throw TestSupportError("unexpected connect string from start: \(connectString)") }
             // The lifeline moves to the complete value; `partial` then has nothing left to release.
-            return ApacheEnsemble(directory: directory, tickTime: tickTime, servers: servers, lifeline: partial.takeLifeline())
+            return ApacheEnsemble(directory: directory, tickTime: tickTime, servers: servers, launcher: launcher,
+                                  lifeline: partial.takeLifeline())
         } catch {
             await partial.stop()
             throw error
@@ -125,6 +134,11 @@ public final class ApacheEnsemble: Sendable {
         try node(from: try await script("leader"))
     }
 
+    /// A node number (1–3) that reports `Mode: follower`.
+    public func follower() async throws -> Int {
+        try node(from: try await script("follower"))
+    }
+
     /// The node number (1–3) serving client port `port`.
     public func node(ofPort port: Int) async throws -> Int {
         try node(from: try await script("node-of", String(port)))
@@ -150,13 +164,9 @@ public final class ApacheEnsemble: Sendable {
     /// Runs the script with this ensemble's directory and tick; returns its last output line
     /// (the script logs to stderr first, then prints its answer).
     private func script(_ arguments: String...) async throws -> String {
-        try await Self.script(arguments, directory: directory, tickTime: tickTime)
-    }
-
-    private static func script(_ arguments: [String], directory: String, tickTime: Int) async throws -> String {
         let run = try await runTool(
             "/usr/bin/env",
-            ["SHEPHERD_ENSEMBLE_DIR=\(directory)", "ZK_TICK=\(tickTime)", "/bin/bash", scriptPath] + arguments,
+            ["SHEPHERD_ENSEMBLE_DIR=\(directory)", "ZK_TICK=\(tickTime)", "/bin/bash", launcher] + arguments,
             timeout: .seconds(120))
         guard run.exitCode == 0 else {
             throw TestSupportError("local-ensemble.sh \(arguments.joined(separator: " ")): \(run)")
@@ -193,12 +203,12 @@ public final class ApacheEnsemble: Sendable {
         [ "${SHEPHERD_KEEP_ZK_DIRS:-0}" = 1 ] || rm -rf "$2"
         """
 
-    private static func startReaper(directory: String) throws -> Lifeline {
+    private static func startReaper(directory: String, launcher: String) throws -> Lifeline {
         let ends = try ChildProcess.makeLifelinePipe()
         defer { close(ends.read) }
         do {
             let reaper = try ChildProcess.spawn(
-                path: "/bin/sh", arguments: ["-c", reaperScript, "shepherd-ensemble-reaper", scriptPath, directory],
+                path: "/bin/sh", arguments: ["-c", reaperScript, "shepherd-ensemble-reaper", launcher, directory],
                 input: .descriptor(ends.read), outputFile: nil, newProcessGroup: true)
             return Lifeline(reaperPid: reaper, writeEnd: ends.write)
         } catch {

@@ -91,26 +91,16 @@ final class ApacheStandaloneTarget: MatrixTarget {
     }
 }
 
-/// A 3-node Apache ZooKeeper 3.8 ensemble run by docker/local-ensemble.sh.
+/// A 3-node Apache ZooKeeper 3.8 ensemble: TestSupport's ``ApacheEnsemble`` running docker/local-ensemble.sh
+/// (or `--ensemble-script`); if this process dies (Ctrl-C, crash, SIGKILL), its reaper stops the nodes.
 final class EnsembleTarget: MatrixTarget {
     let name = "ensemble"
-    let script: String
-    let stateDirectory: String
-    let connectString: String
-    private let killed = Mutex<Set<String>>([])
-    private let lifeline: Lifeline
+    let ensemble: ApacheEnsemble
+    var connectString: String { ensemble.connectString }
+    private let killed = Mutex<Set<Int>>([])
 
     init(script: String) async throws {
-        self.script = script
-        stateDirectory = NSTemporaryDirectory() + "shepherd-matrix-ensemble-\(getpid())"
-        // If this process dies (Ctrl-C, crash, SIGKILL), the lifeline's reader stops the ensemble.
-        lifeline = try Lifeline(command: "SHEPHERD_ENSEMBLE_DIR=\"$1\" \"$0\" stop; rm -rf \"$1\"",
-                                arguments: [script, stateDirectory])
-        connectString = lastLine(try await runCommand([script, "start"], environment: ["SHEPHERD_ENSEMBLE_DIR": stateDirectory]))
-    }
-
-    private func ensemble(_ arguments: String...) async throws -> String {
-        lastLine(try await runCommand([script] + arguments, environment: ["SHEPHERD_ENSEMBLE_DIR": stateDirectory]))
+        ensemble = try await ApacheEnsemble.start(launcher: script)
     }
 
     func supports(_ fault: Fault) -> Bool { true }
@@ -120,57 +110,28 @@ final class EnsembleTarget: MatrixTarget {
         case .none, .partition: return  // a partition is the scenario's proxies' doing, not the ensemble's
         case .sessionExpired: try await expireByTakeover(victim, connectString: connectString)
         case .leaderKilled:
-            let node = try await ensemble("leader")
-            _ = try await ensemble("kill", node)
+            let node = try await ensemble.leader()
+            try await ensemble.kill(node: node)
             killed.withLock { _ = $0.insert(node) }
         case .followerRestarted:
-            let node = try await ensemble("follower")
-            _ = try await ensemble("kill", node)
+            let node = try await ensemble.follower()
+            try await ensemble.kill(node: node)
             try await Task.sleep(for: .seconds(1))
-            _ = try await ensemble("start-node", node)
+            try await ensemble.startNode(node)
         case .clientServerKilled:
             guard let port = victim.currentServer?.port else { throw MatrixError("victim is not connected") }
-            let node = try await ensemble("node-of", String(port))
-            _ = try await ensemble("kill", node)
+            let node = try await ensemble.node(ofPort: port)
+            try await ensemble.kill(node: node)
             killed.withLock { _ = $0.insert(node) }
         }
     }
 
     func heal() async throws {
         for node in killed.withLock({ nodes in defer { nodes = [] }; return nodes }) {
-            _ = try await ensemble("start-node", node)
+            try await ensemble.startNode(node)
         }
-        _ = try await ensemble("wait")
+        try await ensemble.waitHealthy()
     }
 
-    func shutdown() async {
-        _ = try? await ensemble("stop")
-        try? FileManager.default.removeItem(atPath: stateDirectory)
-        lifeline.release()
-    }
-}
-
-/// A `/bin/sh` in a session of its own, blocked reading a pipe whose only write end this process holds
-/// (close-on-exec, so no child inherits it). When this process exits, however it exits, the read hits
-/// EOF and the shell runs `command` (its `$0`, `$1`, … are `arguments`).
-final class Lifeline: Sendable {
-    private let writeEnd: Int32
-
-    init(command: String, arguments: [String]) throws {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw MatrixError("pipe failed") }
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        process.arguments = ["/bin/sh", "-c", "read -r _ignored; " + command] + arguments
-        process.standardInput = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        close(fds[0])
-        writeEnd = fds[1]
-    }
-
-    /// Fires the lifeline now (runs the command; harmless after a clean shutdown).
-    func release() { close(writeEnd) }
+    func shutdown() async { await ensemble.stop() }
 }
