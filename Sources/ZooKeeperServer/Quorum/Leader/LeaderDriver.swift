@@ -349,6 +349,16 @@ final class LeaderDriver: Sendable {
 
     // MARK: Actions
 
+    /// A disk that fails ends leadership (whatever packet led to the write): nothing may be acknowledged
+    /// that is not durable.
+    private func durably(_ write: () throws -> Void) throws {
+        do {
+            try write()
+        } catch {
+            throw LeadershipLost(reason: "the disk failed: \(error)")
+        }
+    }
+
     private func send(_ packet: QuorumPacket, to handle: Int, _ loop: inout Loop) throws {
         var writer = JuteWriter()
         writer.write(packet)
@@ -366,15 +376,15 @@ final class LeaderDriver: Sendable {
             case let .close(handle, reason):
                 close(handle, reason, &loop)
             case let .persistAcceptedEpoch(epoch):
-                try shared.withLock { shared throws(PersistenceError) in try shared.epochs.setAcceptedEpoch(epoch) }
+                try durably { try shared.withLock { shared throws(PersistenceError) in try shared.epochs.setAcceptedEpoch(epoch) } }
             case let .persistCurrentEpoch(epoch):
-                try shared.withLock { shared throws(PersistenceError) in try shared.epochs.setCurrentEpoch(epoch) }
+                try durably { try shared.withLock { shared throws(PersistenceError) in try shared.epochs.setCurrentEpoch(epoch) } }
             case let .established(epoch):
                 settings.log.info("leader \(settings.myID): leading epoch \(epoch)")
                 settings.onServing?(epoch)
             case let .log(txn):
                 // Our own ACK counts only once the proposal is on our disk.
-                try shared.withLock { shared throws(PersistenceError) in try shared.storage?.append([txn]) }
+                try durably { try shared.withLock { shared throws(PersistenceError) in try shared.storage?.append([txn]) } }
                 try perform(loop.machine.logged(txn.zxid, now: .now), &loop)
             case let .commit(zxid):
                 guard let txn = loop.proposed.removeValue(forKey: zxid) else { continue }
