@@ -113,15 +113,14 @@ public final class EmbeddedServer: Sendable {
     /// Stops answering anything (requests, pings, handshakes queue up) for `duration`.
     public func pause(for duration: Duration) async {
         await onPipeline { state in
-            let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-            state.faults.pausedUntil = state.monotonicNow + milliseconds
+            state.faults.pausedUntil = state.monotonicNow + duration.milliseconds
         }
     }
 
     /// Holds every reply (and notification) back by `delay`; nil restores normal service.
     public func delayReplies(by delay: Duration?) async {
         await onPipeline { state in
-            state.faults.replyDelay = delay.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
+            state.faults.replyDelay = delay.map(\.milliseconds)
         }
     }
 
@@ -149,7 +148,7 @@ public final class EmbeddedServer: Sendable {
     /// How often containers and TTL nodes are checked (Apache: 60 s).
     public func setContainerCheckInterval(_ interval: Duration) async {
         await onPipeline { state in
-            state.faults.containerCheckInterval = Int(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
+            state.faults.containerCheckInterval = Int(interval.milliseconds)
         }
     }
 

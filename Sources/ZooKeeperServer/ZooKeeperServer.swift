@@ -26,7 +26,7 @@ public final class ZooKeeperServer: Sendable {
     /// Recovers the database from disk (if configured), binds the client port and starts serving.
     /// - Throws: on an unreadable data directory or a port that cannot be bound.
     public func start() async throws {
-        let wallNow = Int64(Date().timeIntervalSince1970 * 1000)
+        let wallNow = wallClockMilliseconds()
         let recovered = try ServerRecovery.recover(configuration: configuration, log: log)
         var sessions = SessionTracker(tickTime: configuration.tickTime, now: wallNow)
         for (id, timeout) in recovered.database.sessions { sessions.add(id: id, timeout: timeout, now: 0) }

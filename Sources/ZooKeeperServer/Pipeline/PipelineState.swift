@@ -33,13 +33,10 @@ final class PipelineState {
     }
 
     /// Monotonic milliseconds since start (session expiry).
-    var monotonicNow: Int64 {
-        let elapsed = startedAt.duration(to: .now)
-        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
-    }
+    var monotonicNow: Int64 { startedAt.duration(to: .now).milliseconds }
 
     /// Wall-clock milliseconds since the epoch (ctime, mtime).
-    var wallNow: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    var wallNow: Int64 { wallClockMilliseconds() }
 
     var nextZxid: Int64 { database.lastProcessedZxid + 1 }
 
@@ -84,8 +81,7 @@ final class PipelineState {
         let now = ContinuousClock.now
         let stamp = wallNow
         for (connection, receivedAt) in pendingLatencies {
-            let elapsed = receivedAt.duration(to: now)
-            let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            let milliseconds = receivedAt.duration(to: now).milliseconds
             statistics.recordLatency(milliseconds)
             guard var info = connections[connection] else { continue }
             info.lastLatency = milliseconds

@@ -2,6 +2,12 @@ import Synchronization
 import ZooKeeperPOSIX
 import ZooKeeperProtocol
 
+/// Why a role (leading or following) ended, or why a request could not be served by it.
+struct QuorumRoleExit: Error, Sendable, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
+}
+
 /// One member of an ensemble (Apache's `QuorumPeer.run`): LOOKING runs an election; the winner leads
 /// (``LeaderDriver``), the others follow (``FollowerDriver``); whatever ends a role sends the peer back to
 /// LOOKING with the history it holds. The elector runs all along, so LOOKING peers always get an answer.
@@ -45,8 +51,6 @@ final class QuorumPeer: Sendable {
         var current = Current.none
         var role = Role()
         var stopped = false
-        /// Elections this peer went through (monitoring and tests).
-        var elections = 0
     }
 
     let settings: Settings
@@ -70,7 +74,6 @@ final class QuorumPeer: Sendable {
     }
 
     var role: Role { state.withLock { $0.role } }
-    var elections: Int { state.withLock { $0.elections } }
 
     /// Reads the committed database of the current role (or the one held between roles).
     func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T {
@@ -85,7 +88,7 @@ final class QuorumPeer: Sendable {
     /// Proposes a write if this peer leads; throws otherwise.
     func submit(_ request: ClientRequest) async throws -> ProcessResult {
         guard case let .leading(leader) = state.withLock({ $0.current }) else {
-            throw FollowerDriver.Exit(reason: "not the leader")
+            throw QuorumRoleExit(reason: "not the leader")
         }
         return try await leader.submit(request)
     }
@@ -119,11 +122,8 @@ final class QuorumPeer: Sendable {
             }
             let outcome: ElectionOutcome
             do {
-                state.withLock {
-                    $0.role = Role()
-                    $0.elections += 1
-                }
-                settings.log.debug("peer \(settings.myID): election \(elections) starts")
+                state.withLock { $0.role = Role() }
+                settings.log.debug("peer \(settings.myID): looking")
                 outcome = try await elector.lookForLeader(lastLoggedZxid: lastLogged, currentEpoch: currentEpoch)
             } catch {
                 return  // Stopped.

@@ -1,20 +1,8 @@
 import ZooKeeperClient
+import ZooKeeperTestSupport
 
 // The operations of a differential run and the seeded generator that picks them.
 // The generator is pure: the same seed and the same feedback give the same sequence.
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fast, well-mixed deterministic generator.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The ACLs a create or setACL may use. Anything but `.open` only on ``DiffUniverse/protectedPaths``.
 enum DiffACL: Int, CaseIterable, Sendable, CustomStringConvertible {

@@ -2,18 +2,6 @@ import ZooKeeperProtocol
 import ZooKeeperTestSupport
 @testable import ZooKeeperServer
 
-/// A seeded, reproducible pseudo-random generator (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// N peers' election state machines on a simulated network, driven by a seeded scheduler that delays,
 /// reorders, duplicates and drops messages, crashes and restarts peers and cuts links. What follows an
@@ -65,7 +53,7 @@ struct ElectionSimulation {
     let syncLimit = Duration.milliseconds(500)
     private(set) var peers: [Int64: Peer] = [:]
     private(set) var now = ManualInstant.at(0)
-    private var rng: SeededGenerator
+    private var rng: SplitMix64
     private var queue: [(at: ManualInstant, order: Int, event: Event)] = []
     private var order = 0
     private var cut: Set<[Int64]> = []
@@ -83,7 +71,7 @@ struct ElectionSimulation {
             QuorumServer(id: Int64($0), host: "127.0.0.1", quorumPort: 1, electionPort: 2)
         })
         self.faults = faults
-        rng = SeededGenerator(seed: seed)
+        rng = SplitMix64(seed: seed)
         for sid in configuration.votingMembers {
             var peer = Peer(election: Election(settings: .init(myID: sid, configuration: configuration), lastLoggedZxid: 0, currentEpoch: 0))
             // Peers start with different histories of the same epoch, as after a crash of the old leader.

@@ -54,10 +54,15 @@ struct ShepherdEnsembleTests {
             return configuration.isQuorum(serving.map(\.settings.myID)) ? leader : nil
         }
 
-        /// Stops peer `sid` (its in-memory state is lost, like a crash without a disk) and starts it again empty.
+        /// Stops peer `sid` and starts it again: empty for an in-memory ensemble (like a crash without a
+        /// disk), from its data directory for a durable one.
         func kill(_ sid: Int64) async throws {
-            let victim = peers.withLock { $0[sid]! }
-            await victim.stop()
+            await peers.withLock { $0[sid]! }.stop()
+            try revive(sid)
+        }
+
+        /// A new peer `sid` on the same ports (and data directory), started.
+        private func revive(_ sid: Int64) throws {
             let server = configuration.servers[sid]!
             let revived = try Self.peer(
                 sid, configuration, try Socket.listen(host: "127.0.0.1", port: server.electionPort),
@@ -74,14 +79,7 @@ struct ShepherdEnsembleTests {
         /// Stops every member, then starts each again from its data directory.
         func restartAll() async throws {
             for peer in all.values { await peer.stop() }
-            for sid in all.keys {
-                let server = configuration.servers[sid]!
-                let revived = try Self.peer(
-                    sid, configuration, try Socket.listen(host: "127.0.0.1", port: server.electionPort),
-                    try Socket.listen(host: "127.0.0.1", port: server.quorumPort), directory: directories?[sid])
-                peers.withLock { $0[sid] = revived }
-                revived.start()
-            }
+            for sid in all.keys { try revive(sid) }
         }
     }
 

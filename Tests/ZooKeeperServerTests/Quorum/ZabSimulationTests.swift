@@ -38,7 +38,7 @@ import ZooKeeperTestSupport
     }
 
     struct Network {
-        var rng: SeededGenerator
+        var rng: SplitMix64
         var now = ManualInstant.at(0)
         /// (deliverAt, order, handle, toLeader, message)
         var queue: [(at: ManualInstant, order: Int, handle: Int, toLeader: Bool, message: Message)] = []
@@ -74,7 +74,7 @@ import ZooKeeperTestSupport
     }
 
     static func run(seed: UInt64) throws -> Outcome {
-        var network = Network(rng: SeededGenerator(seed: seed))
+        var network = Network(rng: SplitMix64(seed: seed))
         var outcome = Outcome()
         // The leader (sid 3) holds 6 committed transactions of epoch 1; learner 1 has 4 of them, learner 2 none.
         let history = (1...6).map { txn(Zxid.make(epoch: 1, counter: Int64($0)), $0) }

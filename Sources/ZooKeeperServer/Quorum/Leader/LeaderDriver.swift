@@ -32,7 +32,7 @@ final class LeaderDriver: Sendable {
         var syncedFollowers = 0
     }
 
-    typealias Exit = FollowerDriver.Exit
+    typealias Exit = QuorumRoleExit
     /// The state machine gave up leadership: ends ``run()``, unlike a failing learner connection.
     private struct LeadershipLost: Error { var reason: String }
     private typealias Machine = LeaderStateMachine<ContinuousClock.Instant>
@@ -126,8 +126,7 @@ final class LeaderDriver: Sendable {
 
         /// Monotonic milliseconds for the session tracker.
         var monotonicNow: Int64 {
-            let elapsed = startedAt.duration(to: .now)
-            return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            startedAt.duration(to: .now).milliseconds
         }
     }
 
@@ -140,7 +139,7 @@ final class LeaderDriver: Sendable {
                 acceptedEpoch: epochs.acceptedEpoch, currentEpoch: epochs.currentEpoch,
                 lastProcessedZxid: database.lastProcessedZxid, committedLog: [], now: .now),
             speculative: database,
-            sessions: SessionTracker(tickTime: Self.milliseconds(settings.tickTime), serverID: settings.myID, now: 0))
+            sessions: SessionTracker(tickTime: Int(settings.tickTime.milliseconds), serverID: settings.myID, now: 0))
         // Every session in the history gets a full timeout from now (Apache's new leader does the same).
         for (id, timeout) in database.sessions { loop.sessions.add(id: id, timeout: timeout, now: 0) }
         defer {
@@ -268,7 +267,7 @@ final class LeaderDriver: Sendable {
             return
         }
         let zxid = loop.machine.nextZxid
-        let result = loop.speculative.process(request, zxid: zxid, now: Self.wallClock())
+        let result = loop.speculative.process(request, zxid: zxid, now: wallClockMilliseconds())
         guard let txn = result.txn else {
             continuation.resume(returning: result)  // A read: nothing to replicate.
             return
@@ -286,7 +285,7 @@ final class LeaderDriver: Sendable {
         }
         let body = reader.readRemaining()
         let zxid = loop.machine.nextZxid
-        let now = Self.wallClock()
+        let now = wallClockMilliseconds()
         let txn: LoggedTxn
         switch OpCode(rawValue: type) {
         case .createSession:
@@ -323,7 +322,7 @@ final class LeaderDriver: Sendable {
         guard loop.machine.isEstablished else { return }
         for session in loop.sessions.expired(now: loop.monotonicNow) {
             settings.log.info("leader \(settings.myID): expiring session 0x\(String(session, radix: 16))")
-            let result = loop.speculative.closeSession(sessionId: session, zxid: loop.machine.nextZxid, now: Self.wallClock())
+            let result = loop.speculative.closeSession(sessionId: session, zxid: loop.machine.nextZxid, now: wallClockMilliseconds())
             if let txn = result.txn { try propose(txn, &loop) }
         }
     }
@@ -337,15 +336,6 @@ final class LeaderDriver: Sendable {
         }
     }
 
-    static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
-    }
-
-    private static func wallClock() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
-    }
 
     // MARK: Actions
 

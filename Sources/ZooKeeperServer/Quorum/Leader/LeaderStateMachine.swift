@@ -127,7 +127,6 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         Set(learners.values.filter { $0.stage == .synced && $0.isParticipant }.map(\.sid)).union([myID])
     }
     var learnerCount: Int { learners.values.filter { $0.sid >= 0 }.count }
-    var pendingSyncs: Int { learners.values.filter { $0.stage == .awaitingNewLeaderAck || $0.stage == .awaitingStart }.count }
 
     var nextDeadline: Instant? {
         switch phase {

@@ -25,11 +25,7 @@ final class FollowerDriver: Sendable {
         var onServing: (@Sendable (Int64) -> Void)? = nil
     }
 
-    /// Why following ended.
-    struct Exit: Error, Sendable, CustomStringConvertible {
-        var reason: String
-        var description: String { reason }
-    }
+    typealias Exit = QuorumRoleExit
 
     /// What followers and tests can observe.
     struct Status: Sendable {

@@ -17,9 +17,6 @@ struct QuorumPacketReader {
 
     init(maxLength: Int = 2 * JuteReader.defaultMaxLength) { self.maxLength = maxLength }
 
-    /// Bytes received and not yet decoded.
-    var buffered: Int { input.count }
-
     mutating func append(_ bytes: ArraySlice<UInt8>) { input += bytes }
 
     /// Call after a SNAP packet: what follows is a snapshot stream.
