@@ -39,7 +39,21 @@ public struct ServerConfiguration: Sendable {
     /// How far ahead log files are preallocated, in KiB (`preAllocSize`, Apache's default 64 MiB).
     public var preAllocSizeKB = 65_536
 
+    /// The ensemble (`server.N` lines); nil or a single voter runs standalone, as Apache with `standaloneEnabled`.
+    public var quorum: QuorumConfiguration?
+    /// This member's id (`myid` in dataDir); required with ``quorum``.
+    public var serverID: Int64?
+    /// Ticks a follower may take to connect to and sync with the leader (`initLimit`).
+    public var initLimit: Int = 10
+    /// Ticks a follower may lag (or stay silent) before it is dropped (`syncLimit`).
+    public var syncLimit: Int = 5
+    /// Listen for quorum and election connections on all addresses (`quorumListenOnAllIPs`).
+    public var quorumListenOnAllIPs = false
+
     public init() {}
+
+    /// Whether this configuration runs an ensemble member: more than one voting server.
+    public var isEnsemble: Bool { (quorum?.votingMembers.count ?? 0) > 1 }
 
     /// The effective minimum session timeout in milliseconds.
     public var effectiveMinSessionTimeout: Int { minSessionTimeout ?? tickTime * 2 }

@@ -24,16 +24,18 @@ public enum ZooCfgParser {
     }
 
     static let ignored: Set<String> = [
-        "initLimit", "syncLimit", "admin.enableServer", "admin.serverPort", "admin.serverAddress",
-        "admin.commandURL", "standaloneEnabled", "reconfigEnabled", "metricsProvider.className",
+        "admin.enableServer", "admin.serverPort", "admin.serverAddress",
+        "admin.commandURL", "standaloneEnabled", "metricsProvider.className",
         "metricsProvider.httpPort", "audit.enable", "globalOutstandingLimit",
-        "clientPortListenBacklog", "syncEnabled", "quorumListenOnAllIPs", "electionAlg",
+        "clientPortListenBacklog", "syncEnabled", "electionAlg",
     ]
 
     public static func parse(_ text: String) throws(ParseError) -> Result {
         var configuration = ServerConfiguration()
         var ignoredKeys: [String] = []
         var servers: [QuorumServer] = []
+        /// Ensemble keys: reported as ignored when the file describes no ensemble.
+        var quorumKeys: [String] = []
         var lineNumber = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -81,6 +83,19 @@ public enum ZooCfgParser {
             case "enforceQuota", "zookeeper.enforceQuota": configuration.enforceQuota = try bool()
             case "forceSync", "zookeeper.forceSync": configuration.forceSync = try bool()
             case "preAllocSize", "zookeeper.preAllocSize": configuration.preAllocSizeKB = try int(0...(1 << 22))
+            case "initLimit":
+                configuration.initLimit = try int(1...Int(Int32.max))
+                quorumKeys.append(key)
+            case "syncLimit":
+                configuration.syncLimit = try int(1...Int(Int32.max))
+                quorumKeys.append(key)
+            case "quorumListenOnAllIPs":
+                configuration.quorumListenOnAllIPs = try bool()
+                quorumKeys.append(key)
+            case "reconfigEnabled":
+                // Static ensembles only: a dynamic membership would need reconfig's whole protocol.
+                guard try !bool() else { throw ParseError(line: lineNumber, key: key, message: "dynamic reconfiguration is not supported (static ensembles only)") }
+                ignoredKeys.append(key)
             case "electionAlg":
                 // Apache accepts only fast leader election (3); 1 and 2 were removed.
                 guard value == "3" else { throw ParseError(line: lineNumber, key: key, message: "only 3 (fast leader election) is supported") }
@@ -113,6 +128,8 @@ public enum ZooCfgParser {
                 throw ParseError(line: 0, key: error.key, message: error.message)
             }
         }
+        configuration.quorum = quorum
+        if !configuration.isEnsemble { ignoredKeys += quorumKeys }
         return Result(configuration: configuration, ignoredKeys: ignoredKeys, quorum: quorum)
     }
 }

@@ -3,8 +3,9 @@ import Synchronization
 import ZooKeeperPOSIX
 import ZooKeeperProtocol
 
-/// A ZooKeeper-compatible server (standalone): Apache ZooKeeper 3.8's protocol and semantics, durable
-/// through a transaction log with group commit and snapshots.
+/// A ZooKeeper-compatible server: Apache ZooKeeper 3.8's protocol and semantics, durable through a
+/// transaction log with group commit and snapshots; standalone, or a member of an ensemble when the
+/// configuration lists more than one voting server (``ServerConfiguration/quorum``).
 ///
 /// A thin composition root: recovery, then a network thread (``NetworkLoop``) feeding a request
 /// pipeline thread (``RequestPipeline``), which owns the database, the sessions and the log.
@@ -16,6 +17,8 @@ public final class ZooKeeperServer: Sendable {
     struct Running: Sendable {
         let network: NetworkLoop
         let pipeline: RequestPipeline
+        /// Set on an ensemble member.
+        var peer: QuorumPeer? = nil
     }
 
     public init(configuration: ServerConfiguration, log: ServerLog = .silent) {
@@ -26,6 +29,11 @@ public final class ZooKeeperServer: Sendable {
     /// Recovers the database from disk (if configured), binds the client port and starts serving.
     /// - Throws: on an unreadable data directory or a port that cannot be bound.
     public func start() async throws {
+        if configuration.isEnsemble {
+            let member = try startMember()
+            running.withLock { $0 = member }
+            return
+        }
         let wallNow = wallClockMilliseconds()
         let recovered = try ServerRecovery.recover(configuration: configuration, log: log)
         var sessions = SessionTracker(tickTime: configuration.tickTime, now: wallNow)
@@ -67,6 +75,8 @@ public final class ZooKeeperServer: Sendable {
             defer { state = nil }
             return state
         }) else { return }
+        // A member's role goes first: clients are dropped as Apache drops them when its server shuts down.
+        await running.peer?.stop()
         await running.network.stop()
         await running.pipeline.stop()
         log.info("shut down")

@@ -9,10 +9,24 @@ extension ZooKeeperDatabase {
         let (body, quotaWarnings) = prepare(request, zxid: zxid, now: now)
         let header = TxnHeader(
             clientId: request.sessionId, cxid: request.cxid, zxid: zxid, time: now, type: body.type.rawValue)
-        let txn = LoggedTxn(header: header, body: body)
+        var result = applyCommitted(LoggedTxn(header: header, body: body))
+        result.quotaWarnings = quotaWarnings
+        return result
+    }
+
+    /// FinalRequestProcessor for a transaction prepared elsewhere (an ensemble member applying what the
+    /// leader committed): applies it and builds the reply its request gets, with the notifications.
+    /// `closeSession` goes through ``closeSession(txn:)``'s rules (the session's watches go too).
+    package mutating func applyCommitted(_ txn: LoggedTxn) -> ProcessResult {
+        if case .closeSession = txn.body {
+            let rc = tree.processTxn(txn)
+            removeWatches(ofSession: txn.header.clientId)
+            sessions[txn.header.clientId] = nil
+            return ProcessResult(txn: txn, err: rc.err, notifications: tree.drainNotifications(), replyZxid: lastProcessedZxid)
+        }
         let rc = applyLogged(txn)
         var result = ProcessResult(txn: txn, notifications: tree.drainNotifications(), replyZxid: lastProcessedZxid)
-        result.quotaWarnings = quotaWarnings
+        let body = txn.body
         if case .multi = body {
             result.response = MultiResponse(results: rc.multiResult.map(Self.multiResult)).juteBytes()
             return result

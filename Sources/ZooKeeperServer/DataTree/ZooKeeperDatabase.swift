@@ -119,10 +119,7 @@ package struct ZooKeeperDatabase: Sendable {
             body: .closeSession(CloseSessionTxn(paths2Delete: paths)))
         // Apache applies the close first (FRP applyRequest, then the connection closes and its
         // watches go): the closing session's own watches fire too, before its close reply.
-        let rc = tree.processTxn(txn)
-        removeWatches(ofSession: sessionId)
-        sessions[sessionId] = nil
-        return ProcessResult(txn: txn, err: rc.err, notifications: tree.drainNotifications(), replyZxid: lastProcessedZxid)
+        return applyCommitted(txn)
     }
 
     /// A session's ephemerals in Apache's `HashSet` order (``JavaHashSetOrder``).

@@ -15,9 +15,12 @@ extension PipelineState {
         guard whitelist.contains("*") || whitelist.contains(command) else {
             return "\(command) is not executed because it is not in the whitelist.\n"
         }
+        if let member, member.serving == nil, Self.needsServing.contains(command) {
+            return "This ZooKeeper instance is not currently serving requests\n"
+        }
         switch command {
         case "ruok": return "imok"
-        case "isro": return "rw"
+        case "isro": return member.map { $0.serving == nil ? "null" : "rw" } ?? "rw"
         case "srvr": return versionHeader() + serverSummary()
         case "stat": return versionHeader() + "Clients:\n" + connectionLines(detailed: false) + "\n" + serverSummary()
         case "cons": return connectionLines(detailed: true) + "\n"
@@ -40,6 +43,9 @@ extension PipelineState {
         }
     }
 
+    /// The commands Apache answers only while its ZooKeeperServer runs (a LOOKING member does not).
+    static let needsServing: Set<String> = ["srvr", "stat", "cons", "crst", "srst", "conf", "mntr", "wchs", "wchc", "wchp", "dump", "dirs"]
+
     private func versionHeader() -> String { "Zookeeper version: \(Self.versionLine)\n" }
 
     private func hex(_ value: Int64) -> String { "0x" + String(UInt64(bitPattern: value), radix: 16) }
@@ -52,7 +58,7 @@ extension PipelineState {
         Connections: \(connections.count)
         Outstanding: 0
         Zxid: \(hex(database.lastProcessedZxid))
-        Mode: standalone
+        Mode: \(member?.mode ?? "standalone")
         Node count: \(database.nodeCount)
 
         """
@@ -88,9 +94,23 @@ extension PipelineState {
             minSessionTimeout=\(configuration.effectiveMinSessionTimeout)
             maxSessionTimeout=\(configuration.effectiveMaxSessionTimeout)
             clientPortListenBacklog=-1
-            serverId=0
+            serverId=\(configuration.serverID ?? 0)
 
-            """
+            """ + quorumConfigurationLines()
+    }
+
+    /// What `QuorumZooKeeperServer.dumpConf` adds; the membership is the config string, without a final newline.
+    private func quorumConfigurationLines() -> String {
+        guard isMember, let quorum = configuration.quorum, let id = configuration.serverID, let me = quorum.servers[id] else { return "" }
+        return """
+            initLimit=\(configuration.initLimit)
+            syncLimit=\(configuration.syncLimit)
+            electionAlg=3
+            electionPort=\(me.electionPort)
+            quorumPort=\(me.quorumPort)
+            peerType=\(me.type == .participant ? 0 : 1)
+            membership: \n
+            """ + quorum.configString
     }
 
     /// Apache's `envi` keys minus the `java.*` ones, in Apache's order, with Java's meanings:
@@ -142,7 +162,7 @@ extension PipelineState {
         let uptime = monotonicNow
         let lines: [(String, String)] = [
             ("zk_version", Self.versionLine),
-            ("zk_server_state", "standalone"),
+            ("zk_server_state", member?.mode ?? "standalone"),
             ("zk_ephemerals_count", "\(database.ephemeralCount)"),
             ("zk_num_alive_connections", "\(connections.count)"),
             ("zk_avg_latency", Self.javaDouble(statistics.averageLatency, digits: 4)),
@@ -159,8 +179,29 @@ extension PipelineState {
             ("zk_uptime", "\(uptime)"),
             ("zk_open_file_descriptor_count", "\(Self.openFileDescriptors())"),
             ("zk_max_file_descriptor_count", "\(Self.maxFileDescriptors())"),
-        ]
+        ] + ensembleMonitorLines()
         return lines.map { "\($0.0)\t\($0.1)\n" }.joined()
+    }
+
+    /// The keys an ensemble member adds (3.8 prints no `zk_followers`); leaders add their learners'.
+    private func ensembleMonitorLines() -> [(String, String)] {
+        guard let member else { return [] }
+        let status = member.link.ensembleStatus
+        var lines = [
+            ("zk_peer_state", member.peerState),
+            ("zk_quorum_size", "\(status.quorumSize)"),
+            ("zk_digest_mismatches_count", "0"),
+        ]
+        if let learners = status.learners {
+            lines += [
+                ("zk_learners", "\(learners)"),
+                ("zk_synced_followers", "\(status.syncedFollowers)"),
+                ("zk_synced_non_voting_followers", "0"),
+                ("zk_synced_observers", "0"),
+                ("zk_pending_syncs", "\(status.pendingSyncs)"),
+            ]
+        }
+        return lines
     }
 
     /// `wchs`: data (and exists) watches only, as Apache's `dumpWatchesSummary`.

@@ -28,11 +28,14 @@ extension PipelineState {
             if let id = info.sessionID, sessions.sessions[id]?.connectionID == connection {
                 sessions.setConnection(id, nil)
                 database.removeWatches(ofSession: id)
+                if isMember { memberClosed(connection, session: id) }
+            } else if isMember {
+                memberClosed(connection, session: nil)
             }
         }
     }
 
-    private func connectResponse(timeout: Int32, session: Int64, password: [UInt8], sentReadOnly: Bool) -> [UInt8] {
+    func connectResponse(timeout: Int32, session: Int64, password: [UInt8], sentReadOnly: Bool) -> [UInt8] {
         var writer = JuteWriter(capacity: 48)
         writer.write(Int32(0))
         writer.write(timeout)
@@ -61,6 +64,10 @@ extension PipelineState {
         }
         let timeout = Int32(min(max(Int(request.timeOut), configuration.effectiveMinSessionTimeout),
                                 configuration.effectiveMaxSessionTimeout))
+        if isMember {
+            memberConnect(connection, info: info, request: request, timeout: timeout, sentReadOnly: sentReadOnly)
+            return
+        }
         if request.sessionId == 0 {
             let id = sessions.allocateSessionID()
             let txn = database.createSession(sessionId: id, timeout: timeout, zxid: nextZxid, now: wallNow)
@@ -98,7 +105,7 @@ extension PipelineState {
                                          sentReadOnly: sentReadOnly))
     }
 
-    private func reply(_ connection: UInt64, xid: Int32, zxid: Int64, err: ZooKeeperErrorCode, body: [UInt8] = []) {
+    func reply(_ connection: UInt64, xid: Int32, zxid: Int64, err: ZooKeeperErrorCode, body: [UInt8] = []) {
         var writer = JuteWriter(capacity: 16 + body.count)
         writer.write(ReplyHeader(xid: xid, zxid: zxid, err: err.rawValue))
         if err == .ok { writer.writeRaw(body) }
@@ -119,6 +126,11 @@ extension PipelineState {
         guard sessions.touch(sessionID, now: monotonicNow) else {
             reply(connection, xid: header.xid, zxid: database.lastProcessedZxid, err: .sessionExpired)
             close(connection)
+            return
+        }
+        if isMember, header.xid != ReservedXid.auth, opCode != .deleteContainer, opCode != .createSession {
+            // Ordered per session behind its outstanding writes, pings included (Apache's CommitProcessor).
+            memberRequest(connection, session: sessionID, header: header, opCode: opCode, body: body, authIds: info.authIds)
             return
         }
         switch header.xid {

@@ -14,6 +14,8 @@ final class PipelineState {
     var connections: [UInt64: ConnectionInfo] = [:]
     var statistics = ServerStatistics()
     var faults = FaultState()
+    /// Set on an ensemble member: writes and sessions go through the quorum (``PipelineState+Member``).
+    var member: MemberContext?
     let log: ServerLog
     let startedAt = ContinuousClock.now
     /// Replies and notifications of the current batch, released after the group commit.
@@ -104,7 +106,8 @@ final class PipelineState {
             faults.deferred = []
             for event in deferred { handle(event) }
         }
-        if faults.pausedUntil == nil {
+        // On an ensemble member the leader alone expires sessions and deletes containers.
+        if faults.pausedUntil == nil && !isMember {
             for id in sessions.expired(now: now) {
                 log.info("Expiring session 0x\(String(UInt64(bitPattern: id), radix: 16)), timeout exceeded")
                 endSession(id, closingConnection: true)
@@ -129,7 +132,7 @@ final class PipelineState {
     func timeUntilNextTimer() -> Duration {
         let now = monotonicNow
         var next = now + Int64(min(configuration.tickTime, 1000))
-        if let expiry = sessions.nextExpiry { next = min(next, expiry) }
+        if !isMember, let expiry = sessions.nextExpiry { next = min(next, expiry) }
         if let until = faults.pausedUntil { next = min(next, until) }
         if let delayed = faults.delayed.map(\.at).min() { next = min(next, delayed) }
         return .milliseconds(max(1, next - now))

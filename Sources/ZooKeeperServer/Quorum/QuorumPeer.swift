@@ -25,6 +25,10 @@ final class QuorumPeer: Sendable {
         var initLimit: Int
         var syncLimit: Int
         var log: ServerLog = .silent
+        /// The member's client side (nil: a member without clients, as in the quorum-only tests).
+        var clientSide: (any QuorumClientSide)? = nil
+        /// The member's client activity, reported to the leader.
+        var activity: SessionActivity? = nil
     }
 
     /// What the peer is doing now.
@@ -93,6 +97,31 @@ final class QuorumPeer: Sendable {
         return try await leader.submit(request)
     }
 
+    /// Hands a client's write, `sync` or `createSession` to the current role. False when the member has no
+    /// serving role: the caller drops the client.
+    func forward(_ request: ClientRequest) -> Bool {
+        switch state.withLock({ $0.current }) {
+        case let .leading(leader): return leader.forward(request)
+        case let .following(follower): return follower.forward(request)
+        case .none: return false
+        }
+    }
+
+    /// Asks the leader whether a session reconnecting here is alive; the answer reaches the client side.
+    func revalidate(session: Int64, timeout: Int32) -> Bool {
+        switch state.withLock({ $0.current }) {
+        case let .leading(leader): return leader.revalidate(session: session, timeout: timeout)
+        case let .following(follower): return follower.revalidate(session: session, timeout: timeout)
+        case .none: return false
+        }
+    }
+
+    /// The leader's view for `mntr`: learners connected and followers synchronised (nil unless leading).
+    var leaderStatus: LeaderDriver.Status? {
+        guard case let .leading(leader) = state.withLock({ $0.current }) else { return nil }
+        return leader.status
+    }
+
     func start() {
         elector.start()
         task.withLock { $0 = Task { [self] in await run() } }
@@ -148,13 +177,14 @@ final class QuorumPeer: Sendable {
             let leader = try LeaderDriver(
                 settings: .init(myID: settings.myID, configuration: settings.configuration, tickTime: settings.tickTime,
                                 initLimit: settings.initLimit, syncLimit: settings.syncLimit, log: settings.log,
-                                onServing: { [self] in serving(epoch: $0) }),
+                                onServing: { [self] in serving(epoch: $0) }, clientSide: settings.clientSide, activity: settings.activity),
                 listener: quorumListener, database: state.database, epochs: state.epochs, storage: storage)
             state.current = .leading(leader)
             state.role = Role(state: .leading, leader: settings.myID)
             return leader
         }
         let exit = await leader.run()
+        settings.clientSide?.stopServing()
         settings.log.info("peer \(settings.myID): stopped leading: \(exit.reason)")
         let (database, epochs) = leader.state
         state.withLock {
@@ -170,13 +200,14 @@ final class QuorumPeer: Sendable {
             let follower = try FollowerDriver(
                 settings: .init(myID: settings.myID, leader: server, tickTime: settings.tickTime, initLimit: settings.initLimit,
                                 syncLimit: settings.syncLimit, configString: settings.configuration.configString, log: settings.log,
-                                onServing: { [self] in serving(epoch: $0) }),
+                                onServing: { [self] in serving(epoch: $0) }, clientSide: settings.clientSide, activity: settings.activity),
                 database: state.database, uncommitted: state.uncommitted, epochs: state.epochs, storage: storage)
             state.current = .following(follower)
             state.role = Role(state: .following, leader: leaderID)
             return follower
         }
         let exit = await follower.run()
+        settings.clientSide?.stopServing()
         settings.log.info("peer \(settings.myID): stopped following \(leaderID): \(exit.reason)")
         let (database, epochs) = follower.state
         let uncommitted = follower.uncommitted
@@ -196,5 +227,16 @@ final class QuorumPeer: Sendable {
             $0.role.epoch = epoch
             $0.role.isServing = true
         }
+    }
+}
+
+extension QuorumPeer: QuorumRoleLink {
+    var ensembleStatus: EnsembleStatus {
+        var status = EnsembleStatus(quorumSize: settings.configuration.votingMembers.count)
+        if let leader = leaderStatus {
+            status.learners = leader.learners
+            status.syncedFollowers = leader.syncedFollowers
+        }
+        return status
     }
 }

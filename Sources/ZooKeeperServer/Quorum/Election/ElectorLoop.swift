@@ -152,8 +152,11 @@ struct ElectorLoop {
                 try channel.socket.finishConnect()
                 connected(channel)
             case .awaitingInitialMessage:
-                guard try channel.fill(scratch: &scratch) else { return close(id, because: "end of stream") }
+                // A smaller sid says who it is and closes at once (it expects us to dial back): its message
+                // and its end of stream often arrive together, and the message must still be read.
+                let open = try channel.fill(scratch: &scratch)
                 try handshake(channel)
+                if !open { close(id, because: "end of stream") }
             case .closingAfterWrite:
                 try channel.flush()
                 if channel.isDrained { close(id, because: "the larger sid dials back") }

@@ -23,6 +23,10 @@ final class LeaderDriver: Sendable {
         var log: ServerLog = .silent
         /// Called on the leader's thread once a quorum acknowledged NEWLEADER, with the epoch.
         var onServing: (@Sendable (Int64) -> Void)? = nil
+        /// The member's client side, told what is committed once the leader is established (nil: no clients).
+        var clientSide: (any QuorumClientSide)? = nil
+        /// The member's own clients' activity: touches for the global session tracker.
+        var activity: SessionActivity? = nil
     }
 
     struct Status: Sendable {
@@ -39,7 +43,13 @@ final class LeaderDriver: Sendable {
 
     private enum Command {
         case submit(ClientRequest, CheckedContinuation<ProcessResult, any Error>)
+        /// A request from this member's own clients; its outcome arrives through the client side.
+        case forward(ClientRequest)
+        case revalidate(session: Int64)
     }
+
+    /// The learner handle that stands for this member's own client side (learners' handles start at 1).
+    private static let localHandle = 0
 
     private struct Shared {
         var database: ZooKeeperDatabase
@@ -96,6 +106,23 @@ final class LeaderDriver: Sendable {
             }
             if accepted { wakeup.wake() } else { continuation.resume(throwing: Exit(reason: "not leading")) }
         }
+    }
+
+    /// Proposes a write, `sync` or `createSession` from this member's clients; the commit (or the sync's
+    /// answer) reaches the client side like any other. False once not leading: the caller drops the client.
+    func forward(_ request: ClientRequest) -> Bool { post(.forward(request)) }
+
+    /// Whether a session that reconnected to this member is alive; the answer reaches the client side.
+    func revalidate(session: Int64, timeout: Int32) -> Bool { post(.revalidate(session: session)) }
+
+    private func post(_ command: Command) -> Bool {
+        let accepted = shared.withLock { shared -> Bool in
+            guard !shared.stopped else { return false }
+            shared.commands.append(command)
+            return true
+        }
+        if accepted { wakeup.wake() }
+        return accepted
     }
 
     // MARK: The leader thread
@@ -165,9 +192,15 @@ final class LeaderDriver: Sendable {
                     for case let .submit(_, continuation) in commands { continuation.resume(throwing: Exit(reason: "leadership lost")) }
                     return Exit(reason: "stopped")
                 }
-                for case let .submit(request, continuation) in commands {
-                    try submit(request, continuation, &loop)
+                for command in commands {
+                    switch command {
+                    case let .submit(request, continuation): try submit(request, continuation, &loop)
+                    case let .forward(request): try propose(request, from: Self.localHandle, &loop)
+                    case let .revalidate(session):
+                        settings.clientSide?.revalidated(session: session, valid: loop.sessions.touch(session, now: loop.monotonicNow))
+                    }
                 }
+                for (session, _) in settings.activity?.drain() ?? [] { loop.sessions.touch(session, now: loop.monotonicNow) }
                 try pollOnce(&loop, scratch: &scratch)
                 try perform(loop.machine.tick(now: .now), &loop)
                 try expireSessions(&loop)
@@ -283,21 +316,26 @@ final class LeaderDriver: Sendable {
             settings.log.warning("leader \(settings.myID): malformed REQUEST from learner \(loop.connections[handle]?.sid ?? -1)")
             return
         }
-        let body = reader.readRemaining()
+        let request = ClientRequest(
+            sessionId: session, cxid: cxid, opCode: OpCode(rawValue: type), body: reader.readRemaining(), authIds: packet.authinfo ?? [])
+        try propose(request, from: handle, &loop)
+    }
+
+    /// A request forwarded by a learner or by this member's client side (`localHandle`).
+    private func propose(_ request: ClientRequest, from handle: Int, _ loop: inout Loop) throws {
         let zxid = loop.machine.nextZxid
         let now = wallClockMilliseconds()
         let txn: LoggedTxn
-        switch OpCode(rawValue: type) {
+        switch request.opCode {
         case .createSession:
-            var timeoutReader = JuteReader(body)
+            var timeoutReader = JuteReader(request.body)
             guard let timeout = try? timeoutReader.readInt32() else { return }
-            txn = loop.speculative.createSession(sessionId: session, timeout: timeout, zxid: zxid, now: now)
+            txn = loop.speculative.createSession(sessionId: request.sessionId, timeout: timeout, zxid: zxid, now: now)
         case .sync:
             loop.syncs.append((handle: handle, after: loop.machine.lastProposed))
             try answerSyncs(&loop)
             return
         default:
-            let request = ClientRequest(sessionId: session, cxid: cxid, opCode: OpCode(rawValue: type), body: body, authIds: packet.authinfo ?? [])
             guard let logged = loop.speculative.process(request, zxid: zxid, now: now).txn else { return }
             txn = logged
         }
@@ -313,7 +351,13 @@ final class LeaderDriver: Sendable {
         let committed = loop.machine.lastCommitted
         let ready = loop.syncs.filter { $0.after <= committed }
         loop.syncs.removeAll { $0.after <= committed }
-        for sync in ready { try send(QuorumPacket(.sync, zxid: 0), to: sync.handle, &loop) }
+        for sync in ready {
+            if sync.handle == Self.localHandle {
+                settings.clientSide?.syncCompleted()
+            } else {
+                try send(QuorumPacket(.sync, zxid: 0), to: sync.handle, &loop)
+            }
+        }
     }
 
     /// Sessions whose timeout passed with no sign of life: the leader proposes their closeSession (which
@@ -371,6 +415,9 @@ final class LeaderDriver: Sendable {
                 try durably { try shared.withLock { shared throws(PersistenceError) in try shared.epochs.setCurrentEpoch(epoch) } }
             case let .established(epoch):
                 settings.log.info("leader \(settings.myID): leading epoch \(epoch)")
+                if let clientSide = settings.clientSide {
+                    clientSide.startServing(database: shared.withLock { $0.database }, state: .leading, epoch: epoch)
+                }
                 settings.onServing?(epoch)
             case let .log(txn):
                 // Our own ACK counts only once the proposal is on our disk.
@@ -379,6 +426,7 @@ final class LeaderDriver: Sendable {
             case let .commit(zxid):
                 guard let txn = loop.proposed.removeValue(forKey: zxid) else { continue }
                 shared.withLock { _ = $0.database.replay(txn) }
+                settings.clientSide?.committed(txn)
                 switch txn.body {
                 case let .createSession(body): loop.sessions.add(id: txn.header.clientId, timeout: body.timeOut, now: loop.monotonicNow)
                 case .closeSession: loop.sessions.remove(txn.header.clientId)

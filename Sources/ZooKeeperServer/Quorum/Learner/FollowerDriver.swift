@@ -23,6 +23,10 @@ final class FollowerDriver: Sendable {
         var log: ServerLog = .silent
         /// Called on the follower's thread once synchronised, with the epoch.
         var onServing: (@Sendable (Int64) -> Void)? = nil
+        /// The member's client side, told what is committed once this follower serves (nil: no clients).
+        var clientSide: (any QuorumClientSide)? = nil
+        /// Client activity reported to the leader with each PING reply.
+        var activity: SessionActivity? = nil
     }
 
     typealias Exit = QuorumRoleExit
@@ -42,6 +46,8 @@ final class FollowerDriver: Sendable {
     private let wakeup: WakeupPipe
     private let thread = ServiceThread()
     private let exit = Mutex<Exit?>(nil)
+    /// Packets from the client side (forwarded requests, REVALIDATE), sent by the follower thread.
+    private let outbox = Mutex<[QuorumPacket]?>([])
 
     /// `uncommitted`: proposals this peer logged (and acknowledged) earlier and never saw committed.
     /// `storage`: the member's disk (nil keeps everything in memory, for tests).
@@ -67,6 +73,7 @@ final class FollowerDriver: Sendable {
     func run() async -> Exit {
         thread.start(name: "zookeeper-follower-\(settings.myID)") { [self] in
             let reason = follow()
+            outbox.withLock { $0 = nil }
             exit.withLock { $0 = reason }
         }
         await thread.waitUntilFinished()
@@ -76,6 +83,36 @@ final class FollowerDriver: Sendable {
     func stop() {
         stopRequested.store(true, ordering: .releasing)
         wakeup.wake()
+    }
+
+    /// Forwards a client's write, `sync` or `createSession` to the leader (a REQUEST: `long sessionId,
+    /// int cxid, int type` + the request body, with the client's identities as authinfo). False once the
+    /// follower no longer serves: the caller drops the client.
+    func forward(_ request: ClientRequest) -> Bool {
+        var data = JuteWriter(capacity: 16 + request.body.count)
+        data.write(request.sessionId)
+        data.write(request.cxid)
+        data.write(request.opCode.rawValue)
+        data.writeRaw(request.body)
+        return post(QuorumPacket(type: QuorumPacketType.request.rawValue, zxid: -1, data: data.bytes, authinfo: request.authIds))
+    }
+
+    /// Asks the leader whether a session that reconnected here is alive (`long sessionId, int timeout`).
+    func revalidate(session: Int64, timeout: Int32) -> Bool {
+        var data = JuteWriter(capacity: 12)
+        data.write(session)
+        data.write(timeout)
+        return post(QuorumPacket(.revalidate, zxid: -1, data: data.bytes))
+    }
+
+    private func post(_ packet: QuorumPacket) -> Bool {
+        let accepted = outbox.withLock { outbox -> Bool in
+            guard outbox != nil else { return false }
+            outbox!.append(packet)
+            return true
+        }
+        if accepted { wakeup.wake() }
+        return accepted
     }
 
     // MARK: The follower thread
@@ -97,16 +134,24 @@ final class FollowerDriver: Sendable {
             try perform(machine.start(), &context)
             var reader = QuorumPacketReader()
             var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+            var lastHeard = ContinuousClock.now
             while true {
-                // Apache's socket timeouts: initLimit ticks until synchronised, syncLimit ticks after.
+                // Apache's socket timeouts: initLimit ticks until synchronised, syncLimit ticks after. Measured
+                // from the last packet read: wake-ups for client requests must not extend it.
                 let limit = machine.phase == .broadcast ? settings.syncLimit : settings.initLimit
                 let silence = settings.tickTime * limit
-                guard try waitReadable(socket, within: silence) else {
+                let left = silence - lastHeard.duration(to: .now)
+                guard left > .zero, try waitReadable(socket, within: left) else {
                     throw Exit(reason: "no packet from the leader within \(silence)")
                 }
                 if stopRequested.load(ordering: .acquiring) { throw Exit(reason: "stopped") }
+                if context.serving {
+                    for packet in outbox.withLock({ outbox in defer { outbox = [] }; return outbox ?? [] }) { try send(packet, context) }
+                }
                 switch try socket.read(into: &scratch) {
-                case let .bytes(count): reader.append(scratch[0..<count])
+                case let .bytes(count):
+                    reader.append(scratch[0..<count])
+                    lastHeard = .now
                 case .wouldBlock: continue
                 case .endOfFile: throw Exit(reason: "the leader closed the connection")
                 }
@@ -133,6 +178,8 @@ final class FollowerDriver: Sendable {
     private struct Context {
         let socket: Socket
         var snapshotZxid: Int64 = 0
+        /// Synchronised: commits now go to the client side.
+        var serving = false
     }
 
     /// Connects to the leader's quorum port: up to 5 tries, as `Learner.connectToLeader`.
@@ -212,13 +259,15 @@ final class FollowerDriver: Sendable {
                 }
                 if acknowledge { for txn in txns { try send(QuorumPacket(.ack, zxid: txn.zxid), context) } }
             case let .commit(zxid):
-                try shared.withLock { state throws(Exit) in
+                let txn = try shared.withLock { state throws(Exit) -> LoggedTxn in
                     guard let first = state.tail.first, first.zxid == zxid else {
                         throw Exit(reason: "COMMIT \(Zxid.hex(zxid)) for a transaction that was never logged")
                     }
                     state.tail.removeFirst()
                     _ = state.database.replay(first)
+                    return first
                 }
+                if context.serving { settings.clientSide?.committed(txn) }
             case let .startServing(epoch):
                 shared.withLock {
                     $0.status.phase = .broadcast
@@ -226,12 +275,23 @@ final class FollowerDriver: Sendable {
                     if $0.status.syncMode == nil { $0.status.syncMode = .diff }
                 }
                 settings.log.info("follower \(settings.myID): following leader \(settings.leader.id) in epoch \(epoch)")
+                context.serving = true
+                if let clientSide = settings.clientSide {
+                    clientSide.startServing(database: shared.withLock { $0.database }, state: .following, epoch: epoch)
+                }
                 settings.onServing?(epoch)
             case let .answerPing(zxid):
-                // No client sessions yet: an empty touch table, as Apache sends it.
-                try send(QuorumPacket(.ping, zxid: zxid, data: []), context)
-            case .revalidated, .syncCompleted:
-                break  // No client sessions on this follower yet.
+                // The touch table: `long sessionId, int timeout` for each session active since the last PING.
+                var table = JuteWriter()
+                for (session, timeout) in settings.activity?.drain() ?? [] {
+                    table.write(session)
+                    table.write(timeout)
+                }
+                try send(QuorumPacket(.ping, zxid: zxid, data: table.bytes), context)
+            case let .revalidated(session, valid):
+                settings.clientSide?.revalidated(session: session, valid: valid)
+            case .syncCompleted:
+                settings.clientSide?.syncCompleted()
             case let .fail(reason):
                 throw Exit(reason: reason)
             }

@@ -1,0 +1,107 @@
+import ZooKeeperProtocol
+
+/// Per-session request order on an ensemble member (Apache's `CommitProcessor`): a session's requests are
+/// answered in the order they came; writes and `sync`s go to the leader at once, and every later request of
+/// the same session waits until they come back committed (or synced), so a client always reads its own
+/// writes. Requests of other sessions are not held up.
+///
+/// Pure: the pipeline feeds it requests and commits and performs the actions it returns.
+struct CommitQueue<Request>: Sendable where Request: Sendable {
+    enum Kind: Sendable, Equatable {
+        /// Answered from the member's database.
+        case read
+        /// Committed by the quorum; matched by the commit's session and cxid.
+        case write
+        /// Answered when the leader's SYNC comes back.
+        case sync
+    }
+
+    struct Entry: Sendable {
+        var session: Int64
+        var cxid: Int32
+        var kind: Kind
+        var request: Request
+    }
+
+    enum Action: Sendable {
+        /// Answer this read now, from the database.
+        case read(Entry)
+        /// Send this write or sync to the leader.
+        case forward(Entry)
+        /// This write is committed: answer it with the commit's result.
+        case complete(Entry)
+        /// This sync came back: answer it (as a read, now that everything before it is applied).
+        case synced(Entry)
+        /// The commit does not match what the session waits for (Apache closes such a session's connection).
+        case mismatch(session: Int64, expected: Int32, got: Int32)
+    }
+
+    /// Sessions with a write or sync outstanding, and everything they sent after it.
+    private var waiting: [Int64: [Entry]] = [:]
+    /// Sessions whose `sync` is outstanding, in the order they were forwarded (the leader answers in order);
+    /// nil stands for a dropped session's sync, still to be answered and ignored.
+    private var syncs: [Int64?] = []
+
+    init() {}
+
+    /// Requests waiting, all sessions together (`mntr`'s outstanding requests).
+    var count: Int { waiting.values.reduce(0) { $0 + $1.count } }
+
+    mutating func submit(_ entry: Entry) -> [Action] {
+        if entry.kind == .read && waiting[entry.session] == nil { return [.read(entry)] }
+        waiting[entry.session, default: []].append(entry)
+        switch entry.kind {
+        case .read: return []
+        case .write: return [.forward(entry)]
+        case .sync:
+            syncs.append(entry.session)
+            return [.forward(entry)]
+        }
+    }
+
+    /// A committed transaction of `session` (`cxid` from its header). Commits of sessions that wait for
+    /// nothing here belong to other members' clients (or to the leader itself: expiry) and need no answer.
+    mutating func committed(session: Int64, cxid: Int32) -> [Action] {
+        guard let head = waiting[session]?.first else { return [] }
+        guard head.kind == .write, head.cxid == cxid else {
+            drop(session)
+            return [.mismatch(session: session, expected: head.cxid, got: cxid)]
+        }
+        return [.complete(head)] + advance(session)
+    }
+
+    /// The leader answered the oldest forwarded `sync`.
+    mutating func syncCompleted() -> [Action] {
+        guard !syncs.isEmpty else { return [] }
+        guard let session = syncs.removeFirst() else { return [] }
+        guard let head = waiting[session]?.first, head.kind == .sync else { return [] }
+        return [.synced(head)] + advance(session)
+    }
+
+    /// Forgets a session (its connection closed): later commits of its writes need no answer.
+    mutating func drop(_ session: Int64) {
+        waiting[session] = nil
+        // Its place in `syncs` stays: the leader still answers that sync, and the answer must not be taken
+        // for the next one's.
+        syncs = syncs.map { $0 == session ? nil : $0 }
+    }
+
+    /// Forgets everything (the role ended).
+    mutating func reset() {
+        waiting = [:]
+        syncs = []
+    }
+
+    /// Pops the completed head, then releases the reads behind it, up to the next write or sync.
+    private mutating func advance(_ session: Int64) -> [Action] {
+        guard var queue = waiting[session] else { return [] }
+        queue.removeFirst()
+        var actions: [Action] = []
+        while let next = queue.first, next.kind == .read {
+            actions.append(.read(next))
+            queue.removeFirst()
+        }
+        waiting[session] = queue.isEmpty ? nil : queue
+        return actions
+    }
+}

@@ -1,0 +1,176 @@
+import ZooKeeperProtocol
+
+/// An ensemble member's client side (Apache's Follower/LeaderZooKeeperServer request path): reads are
+/// answered from the member's copy of the committed database; writes, `sync` and new sessions go to the
+/// leader through the role and are answered when their commit comes back; watches fire as commits apply.
+/// Sessions are the leader's: it expires them (this member reports its clients' activity) and every member
+/// derives the same password for a session, so a client may move to any member.
+extension PipelineState {
+    var isMember: Bool { member != nil }
+
+    // MARK: Clients
+
+    func memberConnect(_ connection: UInt64, info: ConnectionInfo, request: ConnectRequest, timeout: Int32, sentReadOnly: Bool) {
+        connections[connection] = info
+        guard member?.serving != nil else {
+            close(connection)  // Apache: "ZooKeeperServer not running" — the client tries another member.
+            return
+        }
+        let handshake = PendingHandshake(connection: connection, timeout: timeout, sentReadOnly: sentReadOnly)
+        if request.sessionId == 0 {
+            let id = sessions.allocateSessionID()
+            var body = JuteWriter(capacity: 4)
+            body.write(timeout)
+            member?.connecting[id] = handshake
+            let create = ClientRequest(sessionId: id, cxid: 0, opCode: .createSession, body: body.bytes, authIds: [])
+            if member?.link.forward(create) != true {
+                member?.connecting[id] = nil
+                close(connection)
+            }
+            return
+        }
+        let id = request.sessionId
+        guard passwords.matches(request.passwd, sessionID: id) else {
+            send(connection, connectResponse(timeout: 0, session: 0, password: [UInt8](repeating: 0, count: 16), sentReadOnly: sentReadOnly))
+            close(connection)
+            return
+        }
+        if let earlier = member?.revalidating[id], earlier.connection != connection { close(earlier.connection) }
+        member?.revalidating[id] = handshake
+        if member?.link.revalidate(session: id, timeout: timeout) != true {
+            member?.revalidating[id] = nil
+            close(connection)
+        }
+    }
+
+    func memberRequest(_ connection: UInt64, session: Int64, header: RequestHeader, opCode: OpCode, body: [UInt8], authIds: [Id]) {
+        guard let timeout = sessions.sessions[session]?.timeout, member?.serving != nil else {
+            close(connection)
+            return
+        }
+        member?.activity.touch(session, timeout: timeout)
+        let request = ClientRequest(sessionId: session, cxid: header.xid, opCode: opCode, body: body, authIds: authIds)
+        let kind: CommitQueue<MemberRequest>.Kind = opCode == .sync ? .sync : (ZooKeeperDatabase.logsTxn(opCode) ? .write : .read)
+        let entry = CommitQueue.Entry(session: session, cxid: header.xid, kind: kind, request: MemberRequest(connection: connection, request: request))
+        perform(member?.queue.submit(entry) ?? [])
+    }
+
+    /// The connection closed: its session's outstanding requests need no answer any more.
+    func memberClosed(_ connection: UInt64, session: Int64?) {
+        guard let context = member else { return }
+        if let session { member?.queue.drop(session) }
+        for (id, handshake) in context.connecting where handshake.connection == connection { member?.connecting[id] = nil }
+        for (id, handshake) in context.revalidating where handshake.connection == connection { member?.revalidating[id] = nil }
+    }
+
+    // MARK: What the role reports
+
+    func memberStartServing(_ database: ZooKeeperDatabase, state: QuorumPeerState, epoch: Int64) {
+        self.database = database
+        member?.serving = (state, epoch)
+        log.info("serving clients as \(member?.mode ?? "?") in epoch \(epoch) at zxid 0x\(String(database.lastProcessedZxid, radix: 16))")
+    }
+
+    func memberStopServing() {
+        guard member?.serving != nil else { return }
+        member?.serving = nil
+        member?.queue.reset()
+        member?.connecting = [:]
+        member?.revalidating = [:]
+        // Apache shuts its ZooKeeperServer down: every client connection closes and reconnects elsewhere.
+        for connection in connections.keys { close(connection) }
+        sessions = SessionTracker(tickTime: configuration.tickTime, serverID: configuration.serverID ?? 0, now: wallNow)
+        log.info("stopped serving clients: the role ended")
+    }
+
+    func memberCommitted(_ txn: LoggedTxn) {
+        guard member?.serving != nil else { return }
+        let result = database.applyCommitted(txn)
+        let session = txn.header.clientId
+        deliver(result.notifications)
+        switch txn.body {
+        case let .createSession(body):
+            guard let handshake = member?.connecting.removeValue(forKey: session), connections[handshake.connection] != nil else { return }
+            admit(session, timeout: body.timeOut, handshake)
+            return
+        default:
+            break
+        }
+        perform(member?.queue.committed(session: session, cxid: txn.header.cxid) ?? [], result: result)
+        if case .closeSession = txn.body {
+            // Expired by the leader, or closed from another member: its connection here (if any) goes too.
+            if let connection = sessions.sessions[session]?.connectionID { close(connection) }
+            sessions.remove(session)
+            member?.queue.drop(session)
+        }
+    }
+
+    func memberSyncCompleted() {
+        perform(member?.queue.syncCompleted() ?? [])
+    }
+
+    func memberRevalidated(session: Int64, valid: Bool) {
+        guard let handshake = member?.revalidating.removeValue(forKey: session), connections[handshake.connection] != nil else { return }
+        guard valid else {
+            send(handshake.connection, connectResponse(timeout: 0, session: 0, password: [UInt8](repeating: 0, count: 16),
+                                                       sentReadOnly: handshake.sentReadOnly))
+            close(handshake.connection)
+            return
+        }
+        if let old = sessions.sessions[session]?.connectionID, old != handshake.connection {
+            // The session moves within this member: the old connection closes, its watches go.
+            connections[old]?.sessionID = nil
+            database.removeWatches(ofSession: session)
+            member?.queue.drop(session)
+            close(old)
+        }
+        admit(session, timeout: handshake.timeout, handshake)
+    }
+
+    /// The handshake succeeds: the session is served on this connection.
+    private func admit(_ session: Int64, timeout: Int32, _ handshake: PendingHandshake) {
+        if sessions.sessions[session] == nil { sessions.add(id: session, timeout: timeout, now: monotonicNow) }
+        sessions.setConnection(session, handshake.connection)
+        connections[handshake.connection]?.sessionID = session
+        member?.activity.touch(session, timeout: timeout)
+        send(handshake.connection, connectResponse(timeout: timeout, session: session, password: passwords.password(for: session),
+                                                   sentReadOnly: handshake.sentReadOnly))
+    }
+
+    // MARK: Actions
+
+    private func perform(_ actions: [CommitQueue<MemberRequest>.Action], result: ProcessResult? = nil) {
+        for action in actions {
+            switch action {
+            case let .read(entry), let .synced(entry):
+                answerLocally(entry.request)
+            case let .forward(entry):
+                if member?.link.forward(entry.request.request) != true { close(entry.request.connection) }
+            case let .complete(entry):
+                guard let result else { continue }
+                let connection = entry.request.connection
+                connections[connection]?.lastZxid = result.replyZxid
+                reply(connection, xid: entry.cxid, zxid: result.replyZxid, err: result.err, body: result.response)
+                if entry.request.request.opCode == .closeSession { close(connection) }
+            case let .mismatch(session, expected, got):
+                log.warning("Got cxid 0x\(String(got, radix: 16)) expected 0x\(String(expected, radix: 16)) for client session id 0x\(String(UInt64(bitPattern: session), radix: 16))")
+                if let connection = sessions.sessions[session]?.connectionID { close(connection) }
+            }
+        }
+    }
+
+    /// A read (or a `sync` whose turn came, or a ping) answered from the member's database.
+    private func answerLocally(_ held: MemberRequest) {
+        let connection = held.connection
+        let request = held.request
+        if request.cxid == ReservedXid.ping {
+            reply(connection, xid: ReservedXid.ping, zxid: database.lastProcessedZxid, err: .ok)
+            return
+        }
+        let result = database.process(request, zxid: nextZxid, now: wallNow)
+        deliver(result.notifications)
+        connections[connection]?.lastZxid = result.replyZxid
+        reply(connection, xid: request.cxid, zxid: result.closeConnection ? -1 : result.replyZxid, err: result.err, body: result.response)
+        if result.closeConnection { close(connection) }
+    }
+}

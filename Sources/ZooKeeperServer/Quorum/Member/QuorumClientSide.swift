@@ -1,0 +1,41 @@
+import ZooKeeperProtocol
+import Synchronization
+
+/// What a member's roles tell the side that serves clients (the request pipeline), in commit order.
+///
+/// Apache's roles hand committed requests to `CommitProcessor` → `FinalRequestProcessor`, which apply them
+/// and answer clients. Here the role calls these from its own thread, in the order things happened on the
+/// leader connection, and the pipeline applies them to its copy of the committed database on its thread —
+/// so watches fire, replies go out and reads see the data in one order.
+protocol QuorumClientSide: Sendable {
+    /// The role is synchronised: serve clients from this copy of the committed database.
+    func startServing(database: ZooKeeperDatabase, state: QuorumPeerState, epoch: Int64)
+    /// A transaction the quorum committed (after those before it).
+    func committed(_ txn: LoggedTxn)
+    /// The leader answered the oldest `sync` this member forwarded.
+    func syncCompleted()
+    /// The leader's answer to a session that reconnected here (REVALIDATE).
+    func revalidated(session: Int64, valid: Bool)
+    /// The role ended: every client connection goes (Apache shuts its ZooKeeperServer down).
+    func stopServing()
+}
+
+/// Sessions with recent client activity on this member, for the leader's expiry (Apache's
+/// `LearnerSessionTracker` touch table, sent with each PING reply; the leader drains its own).
+final class SessionActivity: Sendable {
+    private let touched = Mutex<[Int64: Int32]>([:])
+
+    init() {}
+
+    func touch(_ session: Int64, timeout: Int32) {
+        touched.withLock { $0[session] = timeout }
+    }
+
+    /// The sessions touched since the last drain, with their timeouts.
+    func drain() -> [(session: Int64, timeout: Int32)] {
+        touched.withLock { table in
+            defer { table = [:] }
+            return table.map { (session: $0.key, timeout: $0.value) }
+        }
+    }
+}

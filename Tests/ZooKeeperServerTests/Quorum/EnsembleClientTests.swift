@@ -1,0 +1,231 @@
+import Foundation
+import Synchronization
+import Testing
+import ZooKeeperClient
+import ZooKeeperPOSIX
+import ZooKeeperProtocol
+import ZooKeeperTestSupport
+@testable import ZooKeeperServer
+
+/// Clients on every member of a three-member ensemble of our servers (in this process, in memory): one
+/// tree seen from every member, writes forwarded to the leader, watches firing on every member, sessions
+/// the leader alone expires, and clients moving to another member when theirs goes.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct EnsembleClientTests {
+    /// Three `ZooKeeperServer` members with client ports; members can be stopped and started again.
+    final class Members: Sendable {
+        let configurations: [Int64: ServerConfiguration]
+        private let servers: Mutex<[Int64: ZooKeeperServer]>
+
+        init() async throws {
+            var lines: [QuorumServer] = []
+            for sid in Int64(1)...3 {
+                lines.append(QuorumServer(
+                    id: sid, host: "127.0.0.1", quorumPort: try SocketHelpers.freeLoopbackPort(),
+                    electionPort: try SocketHelpers.freeLoopbackPort(), clientPort: try SocketHelpers.freeLoopbackPort()))
+            }
+            let quorum = try QuorumConfiguration(servers: lines)
+            var configurations: [Int64: ServerConfiguration] = [:]
+            for line in lines { configurations[line.id] = Self.configuration(line, quorum) }
+            self.configurations = configurations
+            servers = Mutex([:])
+            for sid in configurations.keys.sorted() { try await start(sid) }
+        }
+
+        static func configuration(_ line: QuorumServer, _ quorum: QuorumConfiguration) -> ServerConfiguration {
+            var configuration = ServerConfiguration()
+            configuration.tickTime = 100
+            configuration.initLimit = 10
+            configuration.syncLimit = 5
+            configuration.quorum = quorum
+            configuration.serverID = line.id
+            configuration.clientPort = line.clientPort ?? 0
+            configuration.fourLetterWordWhitelist = ["*"]
+            return configuration
+        }
+
+        func start(_ sid: Int64) async throws {
+            let server = ZooKeeperServer(configuration: configurations[sid]!, log: ProcessInfo.processInfo.environment["ENSEMBLE_LOG"] == nil ? .silent : ServerLog { level, message in print("[\(sid)] \(level) \(message)") })
+            try await server.start()
+            servers.withLock { $0[sid] = server }
+        }
+
+        func stop(_ sid: Int64) async {
+            let server = servers.withLock { $0.removeValue(forKey: sid) }
+            await server?.stop()
+        }
+
+        func stopAll() async {
+            for sid in configurations.keys { await stop(sid) }
+        }
+
+        func port(_ sid: Int64) -> Int { configurations[sid]!.clientPort }
+
+        /// `srvr`'s `Mode:` value, nil when the member does not answer or does not serve.
+        func mode(_ sid: Int64) -> String? {
+            guard let text = try? sendFourLetterWord("srvr", host: "127.0.0.1", port: port(sid), timeout: .seconds(2)) else { return nil }
+            let line = text.split(separator: "\n").first { $0.hasPrefix("Mode: ") }
+            return line.map { String($0.dropFirst("Mode: ".count)) }
+        }
+
+        /// Waits until one member leads and the other running members follow; returns the leader's id.
+        func settled(within timeout: Duration = .seconds(20)) async throws -> Int64 {
+            let running = servers.withLock { Array($0.keys) }
+            var leader: Int64 = 0
+            try await eventually(within: timeout) {
+                let modes = running.map { mode($0) }
+                guard modes.allSatisfy({ $0 == "leader" || $0 == "follower" }), modes.count(where: { $0 == "leader" }) == 1 else { return false }
+                leader = running[modes.firstIndex(of: "leader")!]
+                return true
+            }
+            return leader
+        }
+
+        func client(_ sids: [Int64], sessionTimeout: Duration = .seconds(2)) async throws -> ZooKeeperClient {
+            var configuration = ZooKeeperConfiguration(servers: sids.map { ServerAddress(host: "127.0.0.1", port: port($0)) })
+            configuration.sessionTimeout = sessionTimeout
+            configuration.shuffleServers = false
+            return try await ZooKeeperClient.connect(configuration)
+        }
+    }
+
+    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    /// Creates `path`; true once it exists (a create lost with the connection may have been applied).
+    static func created(_ path: ZNodePath, by client: ZooKeeperClient) async -> Bool {
+        do {
+            try await client.create(path)
+            return true
+        } catch let error as ZooKeeperError {
+            return error.code == .nodeExists
+        } catch {
+            return false
+        }
+    }
+
+    @Test func everyMemberServesOneTree() async throws {
+        let members = try await Members()
+        do {
+            let leader = try await members.settled()
+            let followers = [Int64(1), 2, 3].filter { $0 != leader }
+            let onFollower = try await members.client([followers[0]])
+            let onOther = try await members.client([followers[1]])
+            let onLeader = try await members.client([leader])
+
+            try await onFollower.create("/a", data: Self.bytes("1"))
+            _ = try await onOther.sync("/a")
+            #expect(try await onOther.getData("/a").data == Self.bytes("1"), "a write forwarded by one follower, read on another after sync")
+            _ = try await onLeader.setData("/a", data: Self.bytes("2"))
+            _ = try await onFollower.sync("/a")
+            #expect(try await onFollower.getData("/a").data == Self.bytes("2"))
+            #expect(try await onFollower.getData("/a").stat.version == 1)
+            await #expect(throws: ZooKeeperError.self, "a failed write comes back as its error") { try await onOther.create("/a") }
+            let sequential = try await onOther.create("/s-", mode: .persistentSequential)
+            #expect(sequential == "/s-0000000001", "the root's cversion counts /a")
+
+            let monitor = try sendFourLetterWord("mntr", host: "127.0.0.1", port: members.port(leader), timeout: .seconds(2))
+            #expect(monitor.contains("zk_server_state\tleader\n"))
+            #expect(monitor.contains("zk_synced_followers\t2\n"))
+            #expect(monitor.contains("zk_peer_state\tleading - broadcast\n"))
+            for client in [onFollower, onOther, onLeader] { await client.close() }
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+
+    @Test func watchesFireOnEveryMember() async throws {
+        let members = try await Members()
+        do {
+            _ = try await members.settled()
+            let clients = [try await members.client([1]), try await members.client([2]), try await members.client([3])]
+            try await clients[0].create("/w", data: Self.bytes("0"))
+            var watches: [OneShotWatch] = []
+            for client in clients {
+                _ = try await client.sync("/w")
+                watches.append(try await client.getDataWatching("/w").watch)
+            }
+            _ = try await clients[1].setData("/w", data: Self.bytes("1"))
+            for (index, watch) in watches.enumerated() {
+                let event = try await withTimeout(.seconds(5)) { try await watch.event() }
+                #expect(event.type == .nodeDataChanged, "member \(index + 1)'s client")
+                #expect(try await clients[index].getData("/w").data == Self.bytes("1"), "after the event, member \(index + 1) serves the new data")
+            }
+            for client in clients { await client.close() }
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+
+    /// A session on a follower stays alive while its client pings (the follower reports it to the leader);
+    /// a session whose client vanishes is expired by the leader and its ephemeral goes everywhere.
+    @Test func theLeaderExpiresSessionsFollowersHost() async throws {
+        let members = try await Members()
+        do {
+            let leader = try await members.settled()
+            let follower = [Int64(1), 2, 3].first { $0 != leader }!
+            let alive = try await members.client([follower], sessionTimeout: .milliseconds(600))
+            try await alive.create("/alive", mode: .ephemeral)
+
+            let vanishing = try RawConnection(port: members.port(follower))
+            _ = try vanishing.handshake(timeoutMilliseconds: 600)
+            var request = JuteWriter()
+            request.write(RequestHeader(xid: 1, type: OpCode.create.rawValue))
+            request.write(CreateRequest(path: "/vanishing", data: [], acl: .openACLUnsafe, flags: 1))
+            try vanishing.writeFrame(request.bytes)
+            guard case let .frame(reply) = try vanishing.readFrame() else { throw TestSupportError("no reply to create") }
+            #expect(RawConnection.replyError(reply) == 0)
+
+            let observer = try await members.client([leader])
+            #expect(try await observer.exists("/vanishing") != nil)
+            // The raw client never pings: its 600 ms session ends on the leader, and with it the node.
+            try await eventually(within: .seconds(5)) { try await observer.exists("/vanishing") == nil }
+            #expect(try await observer.exists("/alive") != nil, "a pinging client's session outlives several timeouts")
+            withExtendedLifetime(vanishing) {}
+            await alive.close()
+            await observer.close()
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+
+    /// The member a client uses goes away: the client moves to another with the same session (REVALIDATE),
+    /// keeps its ephemeral, and carries on — also when the member that went was the leader.
+    @Test func clientsMoveWhenTheirMemberGoes() async throws {
+        let members = try await Members()
+        do {
+            let leader = try await members.settled()
+            let follower = [Int64(1), 2, 3].first { $0 != leader }!
+            let other = [Int64(1), 2, 3].first { $0 != leader && $0 != follower }!
+            let client = try await members.client([follower, other], sessionTimeout: .seconds(3))
+            try await client.create("/mine", mode: .ephemeral)
+            let session = client.session?.id
+
+            await members.stop(follower)
+            // A request in flight when the member went fails with connection loss (as with Apache); the
+            // client reconnects on its own.
+            try await eventually(within: .seconds(10)) { (try? await client.sync("/mine")) != nil }
+            #expect(client.session?.id == session, "the same session on another member")
+            #expect(try await client.exists("/mine") != nil)
+
+            // Now the leader goes: the remaining member cannot lead alone, so bring the follower back first.
+            try await members.start(follower)
+            _ = try await members.settled()
+            await members.stop(leader)
+            let newLeader = try await members.settled()
+            #expect(newLeader != leader)
+            try await eventually(within: .seconds(10)) { await Self.created("/after-failover", by: client) }
+            #expect(try await client.exists("/mine") != nil, "the session survived the failover")
+            await client.close()
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+}
