@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import ZooKeeperClient
+import ZooKeeperPOSIX
+import ZooKeeperProtocol
+import ZooKeeperTestSupport
+@testable import ZooKeeperServer
+
+/// Clients on a mixed ensemble: one of our servers with two Apache ZooKeeper 3.8 members (Debian jars).
+/// Whoever leads, a client sees one tree from every member, watches fire across implementations, and a
+/// session moves between our member and Apache's (both derive Apache's session password).
+@Suite(.serialized, .timeLimit(.minutes(4)),
+       .enabled(if: ApacheZooKeeper.isInstalled, Comment(rawValue: ApacheZooKeeper.notInstalledMessage)))
+struct MixedEnsembleClientTests {
+    /// Our member (a `ZooKeeperServer` with a client port) and Apache's, on free loopback ports.
+    final class Mixed: Sendable {
+        let ours: Int64
+        let ourConfiguration: ServerConfiguration
+        let server: ZooKeeperServer
+        let apache: [Int64: ApacheZooKeeper]
+
+        init(ours: Int64, apacheReady: Set<String>) throws {
+            self.ours = ours
+            var servers: [QuorumServer] = []
+            for sid in Int64(1)...3 {
+                servers.append(QuorumServer(
+                    id: sid, host: "127.0.0.1", quorumPort: try SocketHelpers.freeLoopbackPort(),
+                    electionPort: try SocketHelpers.freeLoopbackPort(),
+                    clientPort: sid == ours ? try SocketHelpers.freeLoopbackPort() : nil))
+            }
+            let lines = servers.map { "server.\($0.id)=\($0.host):\($0.quorumPort):\($0.electionPort)" }
+            var configuration = ServerConfiguration()
+            configuration.tickTime = 500
+            configuration.quorum = try QuorumConfiguration(servers: servers)
+            configuration.serverID = ours
+            configuration.clientPort = servers[Int(ours - 1)].clientPort!
+            configuration.fourLetterWordWhitelist = ["*"]
+            ourConfiguration = configuration
+            server = ZooKeeperServer(configuration: configuration)
+            var apache: [Int64: ApacheZooKeeper] = [:]
+            for sid in Int64(1)...3 where sid != ours {
+                apache[sid] = try ApacheZooKeeper(configuration: .init(
+                    tickTime: 500,
+                    quorumMember: .init(myid: sid, serverLines: lines, readyModes: apacheReady)))
+            }
+            self.apache = apache
+        }
+
+        var ourPort: Int { ourConfiguration.clientPort }
+
+        func startApache() async throws {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for node in apache.values { group.addTask { try await node.start() } }
+                try await group.waitForAll()
+            }
+        }
+
+        func ourMode() -> String? {
+            guard let text = try? sendFourLetterWord("srvr", host: "127.0.0.1", port: ourPort, timeout: .seconds(2)) else { return nil }
+            return text.split(separator: "\n").first { $0.hasPrefix("Mode: ") }.map { String($0.dropFirst(6)) }
+        }
+
+        func client(ports: [Int]) async throws -> ZooKeeperClient {
+            var configuration = ZooKeeperConfiguration(servers: ports.map { ServerAddress(host: "127.0.0.1", port: $0) })
+            configuration.sessionTimeout = .seconds(6)
+            configuration.shuffleServers = false
+            return try await ZooKeeperClient.connect(configuration)
+        }
+
+        func cleanup() async {
+            await server.stop()
+            for node in apache.values { node.cleanup() }
+        }
+
+        func logs() -> String { apache.keys.sorted().map { "node \($0):\n" + apache[$0]!.logTail(maxBytes: 4000) }.joined(separator: "\n") }
+    }
+
+    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    /// Apache leads (sid 3); our member follows and serves clients.
+    @Test func ourFollowerServesClientsOfAnApacheEnsemble() async throws {
+        let mixed = try Mixed(ours: 1, apacheReady: ["leader", "follower"])
+        do {
+            try await mixed.startApache()
+            try await mixed.server.start()
+            try await eventually(within: .seconds(30)) { mixed.ourMode() == "follower" }
+            let apachePort = mixed.apache[2]!.port
+            let onOurs = try await mixed.client(ports: [mixed.ourPort])
+            let onApache = try await mixed.client(ports: [apachePort])
+
+            try await onOurs.create("/ours", data: Self.bytes("a"))
+            _ = try await onApache.sync("/ours")
+            #expect(try await onApache.getData("/ours").data == Self.bytes("a"), "written through our follower, read on Apache's")
+
+            let watch = try await onOurs.existsWatching("/from-apache").watch
+            try await onApache.create("/from-apache")
+            let event = try await withTimeout(.seconds(10)) { try await watch.event() }
+            #expect(event.type == .nodeCreated, "Apache's write fires a watch on our member")
+
+            // A session made on our member moves to Apache's with its password: its ephemeral stays.
+            let moving = try await mixed.client(ports: [mixed.ourPort, apachePort])
+            try await moving.create("/moving", mode: .ephemeral)
+            let session = moving.session?.id
+            await mixed.server.stop()
+            try await eventually(within: .seconds(15)) { (try? await moving.sync("/moving")) != nil }
+            #expect(moving.session?.id == session, "the same session, now on Apache's member")
+            #expect(try await onApache.exists("/moving") != nil)
+            for client in [onOurs, onApache, moving] { await client.close() }
+        } catch {
+            Issue.record("\(error)\n\(mixed.logs())")
+        }
+        await mixed.cleanup()
+    }
+
+    /// We lead (sid 3, started first); Apache's members follow; clients of Apache's members write through us.
+    @Test func apacheFollowersServeClientsUnderOurLeader() async throws {
+        let mixed = try Mixed(ours: 3, apacheReady: ["follower"])
+        do {
+            try await mixed.server.start()
+            try await mixed.startApache()
+            try await eventually(within: .seconds(30)) { mixed.ourMode() == "leader" }
+            let apachePorts = mixed.apache.keys.sorted().map { mixed.apache[$0]!.port }
+            let onApache = try await mixed.client(ports: [apachePorts[0]])
+            let onOurs = try await mixed.client(ports: [mixed.ourPort])
+
+            let watch = try await onOurs.existsWatching("/via-apache").watch
+            try await onApache.create("/via-apache", data: Self.bytes("b"))
+            #expect(try await withTimeout(.seconds(10)) { try await watch.event() }.type == .nodeCreated)
+            #expect(try await onOurs.getData("/via-apache").data == Self.bytes("b"))
+
+            // A session made on Apache's follower moves to our leader (REVALIDATE is answered locally).
+            let moving = try await mixed.client(ports: [apachePorts[1], mixed.ourPort])
+            try await moving.create("/moving", mode: .ephemeral)
+            let session = moving.session?.id
+            try await mixed.apache[mixed.apache.keys.sorted()[1]]!.stop()
+            try await eventually(within: .seconds(15)) { (try? await moving.sync("/moving")) != nil }
+            #expect(moving.session?.id == session, "the same session, now on our member")
+            #expect(try await onOurs.exists("/moving") != nil)
+
+            let monitor = try sendFourLetterWord("mntr", host: "127.0.0.1", port: mixed.ourPort, timeout: .seconds(2))
+            #expect(monitor.contains("zk_server_state\tleader\n"))
+            for client in [onApache, onOurs, moving] { await client.close() }
+        } catch {
+            Issue.record("\(error)\n\(mixed.logs())")
+        }
+        await mixed.cleanup()
+    }
+}
