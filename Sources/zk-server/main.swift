@@ -1,17 +1,20 @@
 import Foundation
 import ZooKeeperServer
 
-// zk-server: a ZooKeeper-compatible server. `zk-server <zoo.cfg>`; SIGTERM / SIGINT stop it cleanly.
+// zk-server: a ZooKeeper-compatible server. `zk-server <zoo.cfg>` runs it (standalone, or a member of the
+// ensemble the file's server.N lines describe, with this member's id in dataDir/myid); SIGTERM / SIGINT
+// stop it cleanly. `zk-server --status <zoo.cfg>` asks the running server, like `zkServer.sh status`.
 
 func fail(_ message: String, status: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data("zk-server: \(message)\n".utf8))
     exit(status)
 }
 
-let arguments = Array(CommandLine.arguments.dropFirst())
-guard arguments.count == 1, !arguments[0].hasPrefix("-") else {
-    fail("usage: zk-server <zoo.cfg>   (keys as Apache ZooKeeper's: tickTime, dataDir, clientPort, …)")
-}
+let usage = "usage: zk-server <zoo.cfg>            run (keys as Apache ZooKeeper's: tickTime, dataDir, clientPort, server.N, …)\n       zk-server --status <zoo.cfg>   print the running server's mode (standalone, leader, follower)"
+var arguments = Array(CommandLine.arguments.dropFirst())
+let statusOnly = arguments.first == "--status"
+if statusOnly { arguments.removeFirst() }
+guard arguments.count == 1, !arguments[0].hasPrefix("-") else { fail(usage) }
 let text: String
 do { text = try String(contentsOfFile: arguments[0], encoding: .utf8) } catch {
     fail("cannot read \(arguments[0]): \(error.localizedDescription)")
@@ -19,16 +22,20 @@ do { text = try String(contentsOfFile: arguments[0], encoding: .utf8) } catch {
 let parsed: ZooCfgParser.Result
 do { parsed = try ZooCfgParser.parse(text) } catch { fail("\(error)") }
 guard parsed.configuration.dataDirectory != nil else { fail("zoo.cfg must set dataDir") }
-// Refuse rather than run three unrelated standalone servers from an ensemble's zoo.cfg files.
-if parsed.isEnsemble {
-    fail("""
-        zoo.cfg lists \(parsed.quorum!.votingMembers.count) voting servers (server.N lines): ensemble mode is not served by \
-        zk-server yet. Election and replication exist in the library and interoperate with Apache ZooKeeper 3.8 \
-        (see README, "Ensembles"); serving clients on members is the next increment. Use one server line, or none, \
-        for a standalone server.
-        """)
+
+if statusOnly {
+    do {
+        let status = try ServerStatus.query(parsed.configuration)
+        print("Client port found: \(status.port). Client address: \(status.host).")
+        print("Mode: \(status.mode)")
+        exit(0)
+    } catch {
+        fail("\(error)", status: 1)
+    }
 }
-for key in parsed.ignoredKeys { FileHandle.standardError.write(Data("zk-server: ignoring \(key) (standalone server)\n".utf8)) }
+
+let mode = parsed.isEnsemble ? "ensemble member" : "standalone server"
+for key in parsed.ignoredKeys { FileHandle.standardError.write(Data("zk-server: ignoring \(key) (\(mode))\n".utf8)) }
 
 let log = ServerLog { level, message in
     let stamp = ISO8601DateFormatter().string(from: Date())
