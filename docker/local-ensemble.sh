@@ -16,6 +16,8 @@
 #
 # Environment: SHEPHERD_ENSEMBLE_DIR [/tmp/shepherd-ensemble-$UID] state dir (ports, node1..3/{zoo.cfg,data,log,zk.pid});
 # ZK_TICK [1000] tickTime ms; ZK_HEAP [192m]; ZK_START_TIMEOUT [60] seconds.
+# Shepherd nodes: ZK_SERVER=<path to zk-server> with ZK_SHEPHERD_NODES="1 2 3" (all ours) or e.g. "1" (a mixed
+# ensemble: node 1 ours, 2 and 3 Apache's). Read at start and kept in the state dir for later commands.
 set -euo pipefail
 
 ROOT="${SHEPHERD_ENSEMBLE_DIR:-/tmp/shepherd-ensemble-$(id -u)}"
@@ -63,9 +65,21 @@ live_pid() { # node number
   if [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "$dir/zoo.cfg"; then echo "$pid"; fi
 }
 
+is_shepherd() { # node number: whether it runs zk-server (recorded at start)
+  [[ -f $ROOT/shepherd-nodes ]] && [[ " $(cat "$ROOT/shepherd-nodes") " == *" $1 "* ]]
+}
+
 launch() { # node number
   local i=$1 dir=$ROOT/node$1
   [[ -z $(live_pid "$i") ]] || die "node$i already running (pid $(live_pid "$i"))"
+  if is_shepherd "$i"; then
+    nohup setsid bash -c 'echo $$ > "$0/zk.pid"; exec "$@"' "$dir" \
+      "$(cat "$ROOT/zk-server")" "$dir/zoo.cfg" >> "$dir/log/zookeeper.out" 2>&1 < /dev/null &
+    local n
+    for n in $(seq 50); do [[ -s $dir/zk.pid ]] && break; sleep 0.1; done
+    log "started node$i (zk-server) pid $(cat "$dir/zk.pid") client port $(client_port "$i")"
+    return 0
+  fi
   # setsid: the JVM gets a session and process group of its own, so whoever ran this script (and
   # signals its process group) does not take the node down with it.
   nohup setsid bash -c 'echo $$ > "$0/zk.pid"; exec "$@"' "$dir" \
@@ -109,6 +123,11 @@ start() {
   ((running == 0)) || die "an ensemble from $ROOT is running; stop it first"
   rm -rf "$ROOT"; mkdir -p "$ROOT"
   free_ports > "$ROOT/ports"
+  if [[ -n ${ZK_SHEPHERD_NODES:-} ]]; then
+    [[ -x ${ZK_SERVER:-} ]] || die "ZK_SHEPHERD_NODES needs ZK_SERVER, the path to a built zk-server"
+    echo "$ZK_SHEPHERD_NODES" > "$ROOT/shepherd-nodes"
+    echo "$ZK_SERVER" > "$ROOT/zk-server"
+  fi
   local p; read -ra p < "$ROOT/ports"
   cat > "$ROOT/log4j.properties" <<'L4J'
 log4j.rootLogger=INFO, CONSOLE

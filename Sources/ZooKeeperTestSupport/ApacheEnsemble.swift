@@ -79,12 +79,20 @@ public final class ApacheEnsemble: Sendable {
 
     /// Starts three nodes and waits (the script's bound, 60 s) for one leader and two followers.
     /// Throws ``TestSupportError`` when not installed or when the ensemble does not form.
-    /// - Parameter launcher: a script with `docker/local-ensemble.sh`'s commands (zk-matrix's
-    ///   `--ensemble-script`); by default the repository's own.
-    public static func start(tickTime: Int = 1000, launcher: String = scriptPath) async throws -> ApacheEnsemble {
+    /// - Parameters:
+    ///   - launcher: a script with `docker/local-ensemble.sh`'s commands (zk-matrix's
+    ///     `--ensemble-script`); by default the repository's own.
+    ///   - shepherdNodes: the nodes (1–3) that run our `zk-server` instead of Apache's: all three for a
+    ///     Shepherd ensemble, one or two for a mixed one. Needs ``ShepherdServerProcess/binaryPath``.
+    public static func start(tickTime: Int = 1000, launcher: String = scriptPath, shepherdNodes: [Int] = []) async throws -> ApacheEnsemble {
         guard access(launcher, R_OK) == 0 else { throw TestSupportError("the ensemble script is missing: \(launcher)") }
-        guard ApacheZooKeeper.isInstalled && access("/bin/bash", X_OK) == 0 else {
+        guard (shepherdNodes.count == 3 || ApacheZooKeeper.isInstalled) && access("/bin/bash", X_OK) == 0 else {
             throw TestSupportError(ApacheZooKeeper.notInstalledMessage)
+        }
+        var environment: [String] = []
+        if !shepherdNodes.isEmpty {
+            guard let binary = ShepherdServerProcess.binaryPath else { throw TestSupportError(ShepherdServerProcess.notBuiltMessage) }
+            environment = ["ZK_SERVER=\(binary)", "ZK_SHEPHERD_NODES=\(shepherdNodes.map(String.init).joined(separator: " "))"]
         }
         let directory = try makeTemporaryDirectory()
         let lifeline: Lifeline
@@ -97,7 +105,7 @@ public final class ApacheEnsemble: Sendable {
         // Built before the nodes start, so a failed start is cleaned up by the same stop().
         let partial = ApacheEnsemble(directory: directory, tickTime: tickTime, servers: [], launcher: launcher, lifeline: lifeline)
         do {
-            let connectString = try await partial.script("start")
+            let connectString = try await partial.script(["start"], environment: environment)
             let servers = connectString.split(separator: ",").map(String.init)
             guard servers.count == 3 else { throw TestSupportError("unexpected connect string from start: \(connectString)") }
             // The lifeline moves to the complete value; `partial` then has nothing left to release.
@@ -164,9 +172,13 @@ public final class ApacheEnsemble: Sendable {
     /// Runs the script with this ensemble's directory and tick; returns its last output line
     /// (the script logs to stderr first, then prints its answer).
     private func script(_ arguments: String...) async throws -> String {
+        try await script(arguments, environment: [])
+    }
+
+    private func script(_ arguments: [String], environment: [String]) async throws -> String {
         let run = try await runTool(
             "/usr/bin/env",
-            ["SHEPHERD_ENSEMBLE_DIR=\(directory)", "ZK_TICK=\(tickTime)", "/bin/bash", launcher] + arguments,
+            ["SHEPHERD_ENSEMBLE_DIR=\(directory)", "ZK_TICK=\(tickTime)"] + environment + ["/bin/bash", launcher] + arguments,
             timeout: .seconds(120))
         guard run.exitCode == 0 else {
             throw TestSupportError("local-ensemble.sh \(arguments.joined(separator: " ")): \(run)")
@@ -222,9 +234,10 @@ public final class ApacheEnsemble: Sendable {
 /// returning — whether `body` returns or throws.
 public func withApacheEnsemble<Result>(
     tickTime: Int = 1000,
+    shepherdNodes: [Int] = [],
     isolation: isolated (any Actor)? = #isolation,
     _ body: (ApacheEnsemble) async throws -> Result
 ) async throws -> Result {
-    let ensemble = try await ApacheEnsemble.start(tickTime: tickTime)
+    let ensemble = try await ApacheEnsemble.start(tickTime: tickTime, shepherdNodes: shepherdNodes)
     return try await withCleanup({ await ensemble.stop() }) { try await body(ensemble) }
 }

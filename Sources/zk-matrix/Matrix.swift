@@ -18,9 +18,11 @@ struct Matrix {
         switch name {
         case "embedded": return try await EmbeddedTarget()
         case "apache": return try await ApacheStandaloneTarget()
-        case "ensemble": return try await EnsembleTarget(script: ensembleScript)
+        case "ensemble": return try await EnsembleTarget(name: name, script: ensembleScript)
+        case "shepherd-ensemble": return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1, 2, 3])
+        case "mixed-ensemble": return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1])
         case "external": return try ExternalTarget(connectString: externalServers)
-        default: throw MatrixError("unknown target \(name) (embedded, apache, ensemble, external)")
+        default: throw MatrixError("unknown target \(name) (embedded, apache, ensemble, shepherd-ensemble, mixed-ensemble, external)")
         }
     }
 

@@ -91,16 +91,18 @@ final class ApacheStandaloneTarget: MatrixTarget {
     }
 }
 
-/// A 3-node Apache ZooKeeper 3.8 ensemble: TestSupport's ``ApacheEnsemble`` running docker/local-ensemble.sh
-/// (or `--ensemble-script`); if this process dies (Ctrl-C, crash, SIGKILL), its reaper stops the nodes.
+/// A 3-node ensemble: TestSupport's ``ApacheEnsemble`` running docker/local-ensemble.sh (or
+/// `--ensemble-script`) — Apache ZooKeeper 3.8 nodes, our `zk-server` nodes (`shepherdNodes`), or a mix;
+/// if this process dies (Ctrl-C, crash, SIGKILL), its reaper stops the nodes.
 final class EnsembleTarget: MatrixTarget {
-    let name = "ensemble"
+    let name: String
     let ensemble: ApacheEnsemble
     var connectString: String { ensemble.connectString }
     private let killed = Mutex<Set<Int>>([])
 
-    init(script: String) async throws {
-        ensemble = try await ApacheEnsemble.start(launcher: script)
+    init(name: String, script: String, shepherdNodes: [Int] = []) async throws {
+        self.name = name
+        ensemble = try await ApacheEnsemble.start(launcher: script, shepherdNodes: shepherdNodes)
     }
 
     func supports(_ fault: Fault) -> Bool { true }

@@ -2,19 +2,21 @@ import Foundation
 
 // zk-matrix: the recipes test matrix (suites × faults × targets). See docker/README.md.
 let usage = """
-usage: zk-matrix [--targets embedded,apache,ensemble,external] [--suites locks,latch,selector,queue]
+usage: zk-matrix [--targets embedded,apache,ensemble,shepherd-ensemble,mixed-ensemble,external] [--suites locks,latch,selector,queue]
                  [--faults none,leader-killed,follower-restarted,client-server-killed,session-expired,partition]
                  [--ensemble-script docker/local-ensemble.sh] [--scenario-timeout SECONDS]
                  [--servers host:port,...]   (the external target; default $SHEPHERD_TEST_SERVERS)
 Targets: embedded = Shepherd's server in process; apache = Apache ZooKeeper 3.8 standalone (Debian jars);
-ensemble = 3-node Apache ensemble via docker/local-ensemble.sh; external = servers run elsewhere
-(no process faults there: only none, session-expired and partition apply). Default: embedded,apache,ensemble.
+ensemble = 3-node Apache ensemble via docker/local-ensemble.sh; shepherd-ensemble = the same with three
+zk-server nodes (needs `swift build` first); mixed-ensemble = node 1 zk-server, nodes 2-3 Apache; external =
+servers run elsewhere (no process faults there: only none, session-expired and partition apply).
+Default: embedded,apache,ensemble,shepherd-ensemble.
 partition = the victim client's connections stalled both ways (per-client proxies) for 1.5 × the session timeout.
 Prints a table (rows: suite × fault, columns: target) and exits 1 if any cell failed.
 """
 
 var matrix = Matrix(
-    targets: ["embedded", "apache", "ensemble"], suites: Suite.allCases, faults: Fault.allCases,
+    targets: ["embedded", "apache", "ensemble", "shepherd-ensemble"], suites: Suite.allCases, faults: Fault.allCases,
     ensembleScript: "docker/local-ensemble.sh")
 var arguments = CommandLine.arguments.dropFirst()
 func list(_ text: String?) -> [String] { (text ?? "").split(separator: ",").map(String.init) }
