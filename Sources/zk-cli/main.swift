@@ -13,9 +13,16 @@ import Glibc
 
 let standardOutput = FileHandle.standardOutput
 let standardError = FileHandle.standardError
+// A terminal on both ends: lines are edited, and what prints meanwhile (watch events) goes above the line.
+let lineTerminal: Terminal? = Terminal.isInteractive(environment: ProcessInfo.processInfo.environment) ? Terminal() : nil
 // zkCli's streams: results on stdout; errors, usage and some notices ("Created …") on stderr.
-let shell = Shell(output: { line in standardOutput.write(Data((line + "\n").utf8)) },
-                  errorOutput: { line in standardError.write(Data((line + "\n").utf8)) })
+let shell = Shell(
+    output: { line in
+        if let lineTerminal { lineTerminal.printAbove(line, descriptor: 1) } else { standardOutput.write(Data((line + "\n").utf8)) }
+    },
+    errorOutput: { line in
+        if let lineTerminal { lineTerminal.printAbove(line, descriptor: 2) } else { standardError.write(Data((line + "\n").utf8)) }
+    })
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 var server = "localhost:2181"
@@ -58,8 +65,7 @@ if !arguments.isEmpty {
     exit(outcome.exitCode)
 }
 
-if Terminal.isInteractive(environment: ProcessInfo.processInfo.environment) {
-    let terminal = Terminal()
+if let terminal = lineTerminal {
     terminal.restoreOnTerminatingSignals()
     let reader = TerminalLineReader(terminal: terminal, completer: Shell.makeCompleter(), directory: shell,
                                     historyFile: HistoryFile.standard())

@@ -122,11 +122,17 @@ final class TerminalSession {
 
     /// Waits (bounded) for the exit; returns the exit code (nil if it still runs or was signalled).
     func waitForExit(timeout: Duration = .seconds(20)) async -> Int32? {
+        guard let status = await waitForStatus(timeout: timeout) else { return nil }
+        return status & 0x7F == 0 ? (status >> 8) & 0xFF : nil
+    }
+
+    /// Waits (bounded) for the exit; returns the raw wait status, or nil if it still runs.
+    func waitForStatus(timeout: Duration = .seconds(20)) async -> Int32? {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
             drain()
-            if let status = tryReap() { return status & 0x7F == 0 ? (status >> 8) & 0xFF : nil }
+            if let status = tryReap() { return status }
             try? await Task.sleep(for: .milliseconds(5))
         }
         return nil

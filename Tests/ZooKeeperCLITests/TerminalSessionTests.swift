@@ -204,3 +204,49 @@ struct TerminalSessionTests {
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 }
+
+extension TerminalSessionTests {
+    @Test("a watch event that fires while a line is typed prints above it; the line stays as typed")
+    func eventAboveTheLine() async throws {
+        try await withEmbeddedServer(inMemory: true) { server in
+            try await Self.withSession(server: server) { f in
+                let s = f.session
+                s.type("create /w x" + enter)
+                try await f.waitForLine(1)
+                s.type("get -w /w" + enter)
+                try await f.waitForLine(2)
+                s.type("ls /")
+                try await f.waitForLine(2, "ls /")
+                _ = try await withZooKeeperClient(.init(connectionString: server.connectString)) { client in
+                    try await client.setData("/w", data: Array("y".utf8))
+                }
+                let event = "WatchedEvent state:SyncConnected type:NodeDataChanged path:/w"
+                try await f.waitForOutput(event)
+                try await f.waitForLine(2, "ls /")
+                #expect(try #require(s.screen.lines.firstIndex(of: event)) < s.screen.row)
+                s.type(left + "x")  // still editing the same line
+                try await f.waitForLine(2, "ls x/")
+            }
+        }
+    }
+}
+
+extension TerminalSessionTests {
+    @Test("raw mode while a line is edited; SIGTERM puts the terminal back (echo, lines) before zk-cli dies")
+    func terminalRestored() async throws {
+        try await withEmbeddedServer(inMemory: true) { server in
+            try await Self.withSession(server: server) { f in
+                let s = f.session
+                // TCGETS on the master side reads the terminal's (the slave's) mode.
+                var mode = termios()
+                #expect(tcgetattr(s.master, &mode) == 0)
+                #expect(mode.c_lflag & tcflag_t(ICANON | ECHO) == 0)
+                kill(s.pid, SIGTERM)
+                let status = try #require(await s.waitForStatus())
+                #expect(status & 0x7F == SIGTERM)  // killed by the signal, after restoring
+                #expect(tcgetattr(s.master, &mode) == 0)
+                #expect(mode.c_lflag & tcflag_t(ICANON) != 0 && mode.c_lflag & tcflag_t(ECHO) != 0)
+            }
+        }
+    }
+}

@@ -17,6 +17,9 @@ public final class Terminal: Sendable {
     /// The mode to go back to while raw mode is on; nil otherwise.
     private let saved = Mutex<termios?>(nil)
     private let signalSources = Mutex<[any DispatchSourceSignal]>([])
+    /// The line being edited as last drawn (nil when none is): output that arrives meanwhile (a watch
+    /// event) is printed above it, then it is drawn again. The lock also keeps such writes whole.
+    private let editedLine = Mutex<String?>(nil)
 
     public init(input: Int32 = 0, output: Int32 = 1) {
         self.input = input
@@ -39,7 +42,13 @@ public final class Terminal: Sendable {
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
                 source.setEventHandler { [self] in
                     restore()
+                    // Die of the signal as if unhandled (the parent sees how we ended). Dispatch's
+                    // threads block signals, so unblock it here, where raise delivers it.
                     signal(number, SIG_DFL)
+                    var set = sigset_t()
+                    sigemptyset(&set)
+                    sigaddset(&set, number)
+                    pthread_sigmask(SIG_UNBLOCK, &set, nil)
                     raise(number)
                 }
                 source.resume()
@@ -85,11 +94,39 @@ public final class Terminal: Sendable {
         return Int(size.ws_col)
     }
 
+    /// Draws the edited line (`rendered` comes from ``LineRenderer``) and remembers it.
+    public func drawEditedLine(_ rendered: String) {
+        editedLine.withLock { line in
+            line = rendered
+            write(rendered)
+        }
+    }
+
+    /// Writes `text` below the edited line, which is then forgotten (the line was accepted or abandoned).
+    public func endEditedLine(_ text: String) {
+        editedLine.withLock { line in
+            line = nil
+            write(text)
+        }
+    }
+
+    /// Prints `line` (and a newline) on `descriptor`; if a line is being edited, above it, and draws it again.
+    public func printAbove(_ line: String, descriptor: Int32) {
+        editedLine.withLock { edited in
+            guard let edited else { return write(line + "\n", to: descriptor) }
+            write("\r" + LineRenderer.eraseToEndOfLine)
+            write(line + "\r\n", to: descriptor)
+            write(edited)
+        }
+    }
+
     /// Writes all of `text`.
-    public func write(_ text: String) {
+    public func write(_ text: String) { write(text, to: output) }
+
+    private func write(_ text: String, to descriptor: Int32) {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
-            let count = bytes.withUnsafeBytes { systemWrite(output, $0.baseAddress, $0.count) }
+            let count = bytes.withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return }
             bytes = bytes.dropFirst(count)

@@ -32,7 +32,7 @@ public actor TerminalLineReader {
         while true {
             if typeahead.isEmpty {
                 guard let bytes = await nextBytes() else {
-                    terminal.write("\r\n")
+                    terminal.endEditedLine("\r\n")
                     return nil
                 }
                 typeahead = decoder.decode(bytes)
@@ -49,24 +49,24 @@ public actor TerminalLineReader {
                     case .redraw: draw()
                     case .submit(let line):
                         // The accepted line stays on screen after its prompt (not a search prompt).
-                        terminal.write(LineRenderer.render(prompt: editor.prompt, text: line, cursor: line.count, width: terminal.width) + "\r\n")
+                        terminal.endEditedLine(LineRenderer.render(prompt: editor.prompt, text: line, cursor: line.count, width: terminal.width) + "\r\n")
                         if let historyFile { append(line, to: historyFile) }
                         return line
                     case .endOfInput:
-                        terminal.write("\r\n")
+                        terminal.endEditedLine("\r\n")
                         return nil
                     case .interrupt:
-                        terminal.write("^C\r\n")
+                        terminal.endEditedLine("^C\r\n")
                         draw()
                     case .complete:
                         let request = editor.completionRequest
                         let completion = await completer.complete(line: request.line, cursor: request.cursor, directory: directory)
                         actions = editor.applyCompletion(completion) + actions
                     case .list(let items):
-                        terminal.write("\r\n" + LineRenderer.columns(items, width: terminal.width).map { $0 + "\r\n" }.joined())
+                        terminal.endEditedLine("\r\n" + LineRenderer.columns(items, width: terminal.width).map { $0 + "\r\n" }.joined())
                     case .bell: terminal.write("\u{7}")
                     case .clearScreen:
-                        terminal.write("\u{1B}[H\u{1B}[2J")
+                        terminal.endEditedLine("\u{1B}[H\u{1B}[2J")
                         draw()
                     }
                 }
@@ -83,7 +83,7 @@ public actor TerminalLineReader {
 
     private func draw() {
         let display = editor.display
-        terminal.write(LineRenderer.render(prompt: display.prompt, text: display.text, cursor: display.cursor, width: terminal.width))
+        terminal.drawEditedLine(LineRenderer.render(prompt: display.prompt, text: display.text, cursor: display.cursor, width: terminal.width))
     }
 
     /// A blocking read, on a dispatch thread so the cooperative pool (and the client's callbacks) keep running.
