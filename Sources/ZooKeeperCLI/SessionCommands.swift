@@ -15,7 +15,9 @@ extension Shell {
     static let sessionCommands: [String: CommandSpec] = [
         "connect": CommandSpec(usage: "connect host:port", needsConnection: false) { shell, args in
             guard let target = args.arguments.first else { throw UsageError() }
-            try await shell.connect(to: target)
+            do { try await shell.connect(to: target) } catch {
+                throw CLIError(await Shell.connectionFailure(target: target, error: error, waited: shell.connectTimeout))
+            }
             return .ok
         },
         "close": CommandSpec(usage: "close ", needsConnection: false) { shell, _ in
@@ -48,6 +50,7 @@ extension Shell {
             throw CLIError("\(error)")
         }
         configuration.sessionTimeout = sessionTimeout
+        configuration.initialConnectionTimeout = connectTimeout
         connectString = target
         let client = try await ZooKeeperClient.connect(configuration)
         self.client = client
@@ -66,6 +69,21 @@ extension Shell {
                 }
             }
         }
+    }
+
+    /// One sentence for a failed ``connect(to:)``: which servers, how long we waited, and the last
+    /// reason (`Connection refused`), instead of the client's nested error chain.
+    public static func connectionFailure(target: String, error: any Error, waited: Duration) -> String {
+        guard let error = error as? ZooKeeperError else { return "cannot connect to \(target): \(error)" }
+        // The innermost cause: the socket's own words, when there are any.
+        var cause: any Error = error
+        while let next = (cause as? ZooKeeperError)?.underlying { cause = next }
+        let reason = (cause as? ZooKeeperError).map { $0.message ?? "\($0.code)" } ?? "\(cause)"
+        guard error.code == .connectionLoss else { return "cannot connect to \(target): \(reason)" }
+        let milliseconds = Int(waited / .milliseconds(1))
+        let wait = milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(milliseconds) ms"
+        let detail = cause is ZooKeeperError && reason.hasPrefix("not connected within") ? "" : " (\(reason))"
+        return "no ZooKeeper server answered at \(target) within \(wait)\(detail)"
     }
 
     func closeClient(announce: Bool) async {

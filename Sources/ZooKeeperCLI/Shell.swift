@@ -54,6 +54,8 @@ public actor Shell {
     var nextWatchID = 0
     /// The session timeout to ask for.
     public var sessionTimeout: Duration = .seconds(30)
+    /// How long ``connect(to:)`` waits for a first session before giving up.
+    public var connectTimeout: Duration = .seconds(15)
     /// `--json` given on the command line: ls/get/stat print JSON.
     public var jsonOutput = false
 
@@ -272,4 +274,6 @@ extension Shell {
     }
 
     public func setSessionTimeout(_ timeout: Duration) { sessionTimeout = timeout }
+
+    public func setConnectTimeout(_ timeout: Duration) { connectTimeout = timeout }
 }
