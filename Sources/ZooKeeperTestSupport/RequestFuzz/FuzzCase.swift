@@ -58,6 +58,8 @@ public enum FuzzFamily: String, Sendable, CaseIterable, Codable {
     case fourLetterWords
     /// Frames close to jute.maxbuffer (large data and watch lists).
     case oversized
+    /// Quota nodes (`/zookeeper/quota/…/zookeeper_limits|stats`) holding hostile texts, then writes below them.
+    case quotas
 }
 
 /// A frame the server must send.

@@ -10,7 +10,7 @@ public enum FuzzCaseGenerator {
     static let weights: [(FuzzFamily, Int)] = [
         (.wellFormed, 24), (.fragmented, 5), (.hostilePaths, 8), (.hostileACLs, 6), (.oddMulti, 8), (.auth, 5),
         (.unknownOpcodes, 6), (.hostileXids, 4), (.connectVariants, 5), (.lengthPrefixes, 5), (.halfWritten, 6),
-        (.mutated, 12), (.garbage, 4), (.fourLetterWords, 2), (.oversized, 1),
+        (.mutated, 12), (.garbage, 4), (.fourLetterWords, 2), (.oversized, 1), (.quotas, 3),
     ]
 
     /// Case `index` of the run seeded with `seed`.
@@ -62,6 +62,7 @@ public enum FuzzCaseGenerator {
             return ([head + random.bytes(random.int(1...2_000))], .closesAfterEOF)
         case .fourLetterWords: return FuzzFraming.fourLetterWord(&random)
         case .oversized: return FuzzFraming.oversized(&random)
+        case .quotas: return FuzzQuotas.session(&random)
         }
     }
 
