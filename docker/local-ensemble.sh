@@ -18,6 +18,7 @@
 # ZK_TICK [1000] tickTime ms; ZK_HEAP [192m]; ZK_START_TIMEOUT [60] seconds.
 # Shepherd nodes: ZK_SERVER=<path to zk-server> with ZK_SHEPHERD_NODES="1 2 3" (all ours) or e.g. "1" (a mixed
 # ensemble: node 1 ours, 2 and 3 Apache's). Read at start and kept in the state dir for later commands.
+# ZK_EXTRA_CONFIG: space-separated key=value lines appended to every zoo.cfg (e.g. extendedTypesEnabled=true).
 set -euo pipefail
 
 ROOT="${SHEPHERD_ENSEMBLE_DIR:-/tmp/shepherd-ensemble-$(id -u)}"
@@ -154,6 +155,8 @@ server.1=127.0.0.1:${p[1]}:${p[2]}
 server.2=127.0.0.1:${p[4]}:${p[5]}
 server.3=127.0.0.1:${p[7]}:${p[8]}
 CFG
+    local extra
+    for extra in ${ZK_EXTRA_CONFIG:-}; do echo "$extra" >> "$dir/zoo.cfg"; done
   done
   for i in 1 2 3; do launch "$i"; done
   wait_ready
