@@ -46,6 +46,8 @@ final class LeaderDriver: Sendable {
         /// A request from this member's own clients; its outcome arrives through the client side.
         case forward(ClientRequest)
         case revalidate(session: Int64)
+        /// A learner's snapshot, encoded off the leader's thread.
+        case snapshotReady(handle: Int, bytes: [UInt8])
     }
 
     /// The learner handle that stands for this member's own client side (learners' handles start at 1).
@@ -133,6 +135,9 @@ final class LeaderDriver: Sendable {
         var output: [UInt8] = []
         var written = 0
         var sid: Int64 = -1
+        /// A snapshot for this learner is being encoded: what is sent meanwhile waits in `deferred`.
+        var awaitingSnapshot = false
+        var deferred: [UInt8] = []
         init(socket: Socket) { self.socket = socket }
     }
 
@@ -198,6 +203,8 @@ final class LeaderDriver: Sendable {
                     case let .forward(request): try propose(request, from: Self.localHandle, &loop)
                     case let .revalidate(session):
                         settings.clientSide?.revalidated(session: session, valid: loop.sessions.touch(session, now: loop.monotonicNow))
+                    case let .snapshotReady(handle, bytes):
+                        snapshotReady(bytes, for: handle, &loop)
                     }
                 }
                 for (session, _) in settings.activity?.drain() ?? [] { loop.sessions.touch(session, now: loop.monotonicNow) }
@@ -288,8 +295,35 @@ final class LeaderDriver: Sendable {
 
     private func enqueue(_ bytes: [UInt8], to handle: Int, _ loop: inout Loop) {
         guard let connection = loop.connections[handle] else { return }
+        if connection.awaitingSnapshot {
+            connection.deferred += bytes  // after the snapshot, which is still being encoded
+            return
+        }
         connection.output += bytes
         do { try flush(connection) } catch { close(handle, "\(error)", &loop) }
+    }
+
+    // MARK: Snapshots
+
+    /// Encodes the committed database for a learner on another thread (a large tree takes long enough to
+    /// starve every other learner of PINGs and COMMITs if done here); the packets that follow it wait.
+    /// The copy is taken now, so the snapshot is at the zxid the sync plan chose.
+    private func sendSnapshot(to handle: Int, _ loop: inout Loop) {
+        guard let connection = loop.connections[handle] else { return }
+        let database = shared.withLock { $0.database }
+        connection.awaitingSnapshot = true
+        Task.detached(priority: .utility) { [self] in
+            let bytes = SnapshotStream.encode(database)
+            _ = post(.snapshotReady(handle: handle, bytes: bytes))
+        }
+    }
+
+    private func snapshotReady(_ bytes: [UInt8], for handle: Int, _ loop: inout Loop) {
+        guard let connection = loop.connections[handle], connection.awaitingSnapshot else { return }
+        connection.awaitingSnapshot = false
+        let deferred = connection.deferred
+        connection.deferred = []
+        enqueue(bytes + deferred, to: handle, &loop)
     }
 
     // MARK: Writes
@@ -406,8 +440,7 @@ final class LeaderDriver: Sendable {
             case let .send(handle, packet):
                 try send(packet, to: handle, &loop)
             case let .sendSnapshot(handle):
-                let bytes = shared.withLock { SnapshotStream.encode($0.database) }
-                enqueue(bytes, to: handle, &loop)
+                sendSnapshot(to: handle, &loop)
             case let .close(handle, reason):
                 close(handle, reason, &loop)
             case let .persistAcceptedEpoch(epoch):

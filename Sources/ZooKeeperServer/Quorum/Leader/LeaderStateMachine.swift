@@ -117,6 +117,7 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
     private var configuration: QuorumConfiguration { settings.configuration }
     private var myID: Int64 { settings.myID }
     private var syncLimit: Duration { settings.tickTime * settings.syncLimit }
+    private var initLimit: Duration { settings.tickTime * settings.initLimit }
 
     /// The zxid the next proposal must carry.
     var nextZxid: Int64 { lastProposed + 1 }
@@ -368,15 +369,17 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
             guard now >= nextPing else { return [] }
             nextPing = now.advanced(by: settings.tickTime / 2)
             var actions: [Action] = []
-            // Learners silent for a syncLimit, or sitting on an old proposal, are dropped.
+            // Learners silent for a syncLimit (an initLimit while they sync: a snapshot takes time to load, as
+            // Apache's LearnerHandler allows), or sitting on an old proposal, are dropped.
             let oldestUnacked = outstanding.first
             for (handle, learner) in learners.sorted(by: { $0.key < $1.key }) where learner.sid >= 0 {
-                let silent = learner.lastHeard.duration(to: now) > syncLimit
+                let limit = learner.stage == .synced ? syncLimit : initLimit
+                let silent = learner.lastHeard.duration(to: now) > limit
                 let lagging = learner.isParticipant && learner.stage == .synced && oldestUnacked.map {
                     !$0.acks.contains(learner.sid) && $0.proposedAt.duration(to: now) > syncLimit
                 } == true
                 if silent || lagging {
-                    actions += drop(handle, silent ? "no packet for \(syncLimit)" : "proposal not acknowledged within \(syncLimit)")
+                    actions += drop(handle, silent ? "no packet for \(limit)" : "proposal not acknowledged within \(syncLimit)")
                 } else if learner.stage == .synced {
                     actions.append(.send(handle, QuorumPacket(.ping, zxid: lastProposed)))
                 }
