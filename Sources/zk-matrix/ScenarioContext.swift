@@ -59,6 +59,8 @@ final class ScenarioContext: Sendable {
 
     func note(_ text: String) { state.withLock { $0.notes.append(text) } }
     var notes: [String] { state.withLock { $0.notes } }
+    /// The victim's session when the fault was injected.
+    var victimSession: Int64? { state.withLock { $0.victimSession } }
 
     /// Checks the fault took effect as intended. Session expiry and partition (cut off for longer than the
     /// session timeout): once healed, the victim's session must be reported expired. Client-server-killed:
@@ -117,6 +119,11 @@ final class ClientSlot: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
     }
+}
+
+extension ConnectionState {
+    /// Whether the session is over for good.
+    var isLost: Bool { if case .lost = self { true } else { false } }
 }
 
 /// Waits until `condition` holds, or throws after `timeout`.
