@@ -15,7 +15,8 @@
 #   local-ensemble.sh wait [quorum]  wait until 1 leader + 2 followers again (quorum: + at least 1)
 #
 # Environment: SHEPHERD_ENSEMBLE_DIR [/tmp/shepherd-ensemble-$UID] state dir (ports, node1..3/{zoo.cfg,data,log,zk.pid});
-# ZK_TICK [1000] tickTime ms; ZK_HEAP [192m]; ZK_START_TIMEOUT [60] seconds.
+# ZK_TICK [1000] tickTime ms; ZK_HEAP [192m]; ZK_START_TIMEOUT [60] seconds; ZK_PREALLOC_KB [unset: the servers'
+# default, 64 MiB] preAllocSize in zoo.cfg (each new epoch starts a log file: keeps many-restart runs small).
 # Shepherd nodes: ZK_SERVER=<path to zk-server> with ZK_SHEPHERD_NODES="1 2 3" (all ours) or e.g. "1" (a mixed
 # ensemble: node 1 ours, 2 and 3 Apache's). Read at start and kept in the state dir for later commands.
 set -euo pipefail
@@ -24,6 +25,7 @@ ROOT="${SHEPHERD_ENSEMBLE_DIR:-/tmp/shepherd-ensemble-$(id -u)}"
 TICK="${ZK_TICK:-1000}"
 HEAP="${ZK_HEAP:-192m}"
 START_TIMEOUT="${ZK_START_TIMEOUT:-60}"
+PREALLOC="${ZK_PREALLOC_KB:-}"
 J=/usr/share/java
 CP="$J/zookeeper.jar:$J/zookeeper-jute.jar:$J/slf4j-api.jar:$J/slf4j-log4j12.jar:$J/log4j-1.2.jar"
 
@@ -154,6 +156,7 @@ server.1=127.0.0.1:${p[1]}:${p[2]}
 server.2=127.0.0.1:${p[4]}:${p[5]}
 server.3=127.0.0.1:${p[7]}:${p[8]}
 CFG
+    [[ -z $PREALLOC ]] || echo "preAllocSize=$PREALLOC" >> "$dir/zoo.cfg"
   done
   for i in 1 2 3; do launch "$i"; done
   wait_ready

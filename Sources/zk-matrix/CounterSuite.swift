@@ -7,9 +7,9 @@ struct CounterSuite {
     static let invariant = """
         no lost and no double increments: every successful increment's new value is unique (two increments \
         never both land on the same value), and the final value F satisfies S ≤ F ≤ S + A, where S counts \
-        successful increments and A those whose outcome the recipe reported unknown (a write whose reply was \
-        lost throws connectionLoss, documented: it may have landed; the worker then increments again); every \
-        worker completes its increments; a SharedCount's change stream never goes backwards
+        successful increments and A the attempts that threw (a write whose reply was lost throws \
+        connectionLoss, documented: it may have landed; the worker then increments again); every worker \
+        completes its increments; a SharedCount watcher's changes never go backwards and reach F
         """
     let workers = 3
     let rounds = 12
