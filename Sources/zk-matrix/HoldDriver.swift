@@ -49,8 +49,10 @@ struct HoldDriver {
                                 ledger.commit(claim)
                             }
                             finished += 1
-                            done.withLock { $0 += 1 }
+                            let total = done.withLock { count -> Int in count += 1; return count }
+                            context.progress("\(total)/\(workers * rounds) holds; worker \(index) at \(finished)/\(rounds); inside: \(ledger.insideSummary)")
                         } catch {
+                            context.progress("worker \(index) at \(finished)/\(rounds) failed: \(error); inside: \(ledger.insideSummary)")
                             try await slot.recover(after: error)
                         }
                     }

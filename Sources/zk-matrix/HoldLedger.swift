@@ -92,5 +92,13 @@ final class HoldLedger: Sendable {
         }
     }
 
+    /// Who is inside now and their leases' status, for progress reports.
+    var insideSummary: String {
+        state.withLock { state in
+            state.inside.values.sorted { $0.worker < $1.worker }
+                .map { "\($0.worker)\($0.exclusive ? "(x)" : "") \($0.leases.map { "\($0.status)" })" }.joined(separator: ", ")
+        }
+    }
+
     func exit(_ worker: Int) { state.withLock { _ = $0.inside.removeValue(forKey: worker) } }
 }

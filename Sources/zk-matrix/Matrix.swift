@@ -111,7 +111,8 @@ struct Matrix {
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : .failure(MatrixError("scenario exceeded \(timeout)"))
+                let last = context.progressReport.map { " (last progress: \($0))" } ?? ""
+                return Task.isCancelled ? nil : .failure(MatrixError("scenario exceeded \(timeout)\(last)"))
             }
             let first = await group.next() ?? nil
             group.cancelAll()

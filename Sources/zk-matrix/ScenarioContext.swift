@@ -12,6 +12,8 @@ final class ScenarioContext: Sendable {
     /// Per-client proxies, only under ``Fault/partition`` (nil otherwise: clients connect directly).
     let network: PartitionNetwork?
     private let state = Mutex<(clients: [ZooKeeperClient], victim: ZooKeeperClient?, victimSession: Int64?, notes: [String])>(([], nil, nil, []))
+    /// What the suite last reported doing: shown when the scenario exceeds its timeout.
+    private let lastProgress = Mutex<String?>(nil)
 
     init(target: any MatrixTarget, fault: Fault, suite: Suite, sessionTimeout: Duration) throws {
         self.target = target
@@ -59,6 +61,10 @@ final class ScenarioContext: Sendable {
 
     func note(_ text: String) { state.withLock { $0.notes.append(text) } }
     var notes: [String] { state.withLock { $0.notes } }
+    /// Records where the scenario is (overwrites the previous report), for a timeout's diagnosis.
+    func progress(_ text: String) { lastProgress.withLock { $0 = text } }
+    var progressReport: String? { lastProgress.withLock { $0 } }
+
     /// The victim's session when the fault was injected.
     var victimSession: Int64? { state.withLock { $0.victimSession } }
 
