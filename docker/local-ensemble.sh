@@ -15,17 +15,17 @@
 #   local-ensemble.sh wait [quorum]  wait until 1 leader + 2 followers again (quorum: + at least 1)
 #
 # Environment: SHEPHERD_ENSEMBLE_DIR [/tmp/shepherd-ensemble-$UID] state dir (ports, node1..3/{zoo.cfg,data,log,zk.pid});
-# ZK_TICK [1000] tickTime ms; ZK_HEAP [192m]; ZK_START_TIMEOUT [60] seconds; ZK_PREALLOC_KB [unset: the servers'
-# default, 64 MiB] preAllocSize in zoo.cfg (each new epoch starts a log file: keeps many-restart runs small).
+# ZK_TICK [1000] tickTime ms; ZK_HEAP [192m]; ZK_START_TIMEOUT [60] seconds.
 # Shepherd nodes: ZK_SERVER=<path to zk-server> with ZK_SHEPHERD_NODES="1 2 3" (all ours) or e.g. "1" (a mixed
 # ensemble: node 1 ours, 2 and 3 Apache's). Read at start and kept in the state dir for later commands.
+# ZK_EXTRA_CONFIG: space-separated key=value lines appended to every zoo.cfg (e.g. extendedTypesEnabled=true);
+# ZK_JAVA_OPTS: extra JVM options for Apache nodes (e.g. -Dznode.container.checkIntervalMs=100). Both kept like above.
 set -euo pipefail
 
 ROOT="${SHEPHERD_ENSEMBLE_DIR:-/tmp/shepherd-ensemble-$(id -u)}"
 TICK="${ZK_TICK:-1000}"
 HEAP="${ZK_HEAP:-192m}"
 START_TIMEOUT="${ZK_START_TIMEOUT:-60}"
-PREALLOC="${ZK_PREALLOC_KB:-}"
 J=/usr/share/java
 CP="$J/zookeeper.jar:$J/zookeeper-jute.jar:$J/slf4j-api.jar:$J/slf4j-log4j12.jar:$J/log4j-1.2.jar"
 
@@ -87,7 +87,7 @@ launch() { # node number
   nohup setsid bash -c 'echo $$ > "$0/zk.pid"; exec "$@"' "$dir" \
     java -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.net.preferIPv4Stack=true \
     -Dlog4j.configuration="file:$ROOT/log4j.properties" \
-    -Dzookeeper.admin.enableServer=false -Dzookeeper.4lw.commands.whitelist='*' \
+    -Dzookeeper.admin.enableServer=false -Dzookeeper.4lw.commands.whitelist='*' $(cat "$ROOT/java-opts" 2> /dev/null) \
     -cp "$CP" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" \
     >> "$dir/log/zookeeper.out" 2>&1 < /dev/null &
   local n
@@ -125,6 +125,7 @@ start() {
   ((running == 0)) || die "an ensemble from $ROOT is running; stop it first"
   rm -rf "$ROOT"; mkdir -p "$ROOT"
   free_ports > "$ROOT/ports"
+  echo "${ZK_JAVA_OPTS:-}" > "$ROOT/java-opts"
   if [[ -n ${ZK_SHEPHERD_NODES:-} ]]; then
     [[ -x ${ZK_SERVER:-} ]] || die "ZK_SHEPHERD_NODES needs ZK_SERVER, the path to a built zk-server"
     echo "$ZK_SHEPHERD_NODES" > "$ROOT/shepherd-nodes"
@@ -156,7 +157,8 @@ server.1=127.0.0.1:${p[1]}:${p[2]}
 server.2=127.0.0.1:${p[4]}:${p[5]}
 server.3=127.0.0.1:${p[7]}:${p[8]}
 CFG
-    [[ -z $PREALLOC ]] || echo "preAllocSize=$PREALLOC" >> "$dir/zoo.cfg"
+    local extra
+    for extra in ${ZK_EXTRA_CONFIG:-}; do echo "$extra" >> "$dir/zoo.cfg"; done
   done
   for i in 1 2 3; do launch "$i"; done
   wait_ready

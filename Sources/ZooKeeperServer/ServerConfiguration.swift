@@ -39,6 +39,9 @@ public struct ServerConfiguration: Sendable {
     /// How far ahead log files are preallocated, in KiB (`preAllocSize`, Apache's default 64 MiB).
     public var preAllocSizeKB = 65_536
 
+    /// Milliseconds between checks for empty containers and expired TTL nodes (Apache's
+    /// `znode.container.checkIntervalMs`, default one minute).
+    public var containerCheckInterval: Int = 60_000
     /// The ensemble (`server.N` lines); nil or a single voter runs standalone, as Apache with `standaloneEnabled`.
     public var quorum: QuorumConfiguration?
     /// This member's id (`myid` in dataDir); required with ``quorum``.

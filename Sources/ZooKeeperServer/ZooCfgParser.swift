@@ -83,6 +83,9 @@ public enum ZooCfgParser {
             case "enforceQuota", "zookeeper.enforceQuota": configuration.enforceQuota = try bool()
             case "forceSync", "zookeeper.forceSync": configuration.forceSync = try bool()
             case "preAllocSize", "zookeeper.preAllocSize": configuration.preAllocSizeKB = try int(0...(1 << 22))
+            case "znode.container.checkIntervalMs":
+                // A system property in Apache; accepted here too, so one file configures both.
+                configuration.containerCheckInterval = try int(1...Int(Int32.max))
             case "initLimit":
                 configuration.initLimit = try int(1...Int(Int32.max))
                 quorumKeys.append(key)

@@ -51,7 +51,7 @@ extension ZooKeeperServer {
         }
 
         let storage: QuorumStorage?
-        let database: ZooKeeperDatabase
+        var database: ZooKeeperDatabase
         let epochs: EpochFiles
         if let dataDirectory = configuration.dataDirectory {
             (storage, database, epochs) = try QuorumStorage.open(
@@ -60,6 +60,7 @@ extension ZooKeeperServer {
         } else {
             (storage, database, epochs) = (nil, ZooKeeperDatabase(configuration: configuration), try EpochFiles(directory: nil, lastLoggedZxid: 0))
         }
+        database.configure(extendedTypesEnabled: configuration.extendedTypesEnabled, enforceQuota: configuration.enforceQuota)
 
         let clientSide = PipelineClientSide()
         let activity = SessionActivity()

@@ -4,13 +4,22 @@ import ZooKeeperPOSIX
 /// length-prefixed frames, notice when the server closes. Every read and write has a deadline.
 public final class RawConnection {
     private let socket: Socket
+    /// Set by ``reset()``: the descriptor is closed and may already belong to someone else.
+    private var isClosed = false
     public var fd: Int32 { socket.fd }
 
     public init(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(5)) throws {
         socket = try Socket.connect(host: host, port: port, timeout: timeout)
     }
 
-    deinit { socket.close() }
+    deinit { if !isClosed { socket.close() } }
+
+    /// Closes abortively (RST, no TIME_WAIT left behind); the connection is unusable afterwards.
+    public func reset() {
+        guard !isClosed else { return }
+        isClosed = true
+        socket.reset()
+    }
 
     /// Writes `bytes` (within `timeout`); a reset by the server is reported as an error.
     public func write(_ bytes: [UInt8], timeout: Duration = .seconds(10)) throws {

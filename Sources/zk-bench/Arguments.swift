@@ -8,7 +8,7 @@ struct UsageError: Error, CustomStringConvertible {
 /// marked used; ``finish()`` rejects the rest, so a typo fails before any work is done.
 struct Arguments {
     /// Options that take no value.
-    static let flags: Set<String> = ["json", "help", "start-apache", "embedded", "quick", "no-java"]
+    static let flags: Set<String> = ["json", "help", "start-apache", "embedded", "quick", "no-java", "no-restart"]
 
     private var values: [String: String] = [:]
     private var used: Set<String> = []

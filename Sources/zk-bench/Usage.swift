@@ -2,6 +2,7 @@ enum Usage {
     static let text = """
         usage: zk-bench MODE (--connect HOST:PORT | --embedded | --start-apache) [options]
                zk-bench servers [options]
+               zk-bench fuzz [options]
 
         modes:
           latency     sequential create / exists (missing node) / get / set / delete, one request in flight
@@ -37,6 +38,14 @@ enum Usage {
           rwlock      our DistributedReadWriteLock against Curator's InterProcessReadWriteLock (Java harness
                       `rwlock`): ops/s, reads/s, writes/s, read/write acquire p50/p99, violations
                       --writers 2 --readers 6 --seconds 5 --warmup 1; --no-java: ours only
+          fuzz        the request-path fuzzer: starts zk-server (next to zk-bench) on a free port, sends seeded
+                      cases over many connections (well-formed, semi-valid and mutated requests of every 3.8
+                      opcode and unknown ones, odd multis, hostile paths/ACLs/xids/quota texts, huge and
+                      negative length prefixes, half-written frames), checks ruok and a fresh session after
+                      each batch, then kill -9, restart, and checks the zxid, node count and a canary
+                      --seed (random, printed) --cases 10000 --first 0 --connections 16 --batch 500
+                      --case-timeout 10 --no-restart; a failing case is replayed with --seed S --first I
+                      --cases 1; soak: --cases 1000000 (build with -c release: about 8 min on 2 cores)
 
         common:
           --embedded         run Shepherd's own server in this process (fsync on, temporary directory)

@@ -1,6 +1,7 @@
 import Foundation
 import ToolSupport
 import ZooKeeperServer
+import ZooKeeperTestSupport
 
 // zk-bench: latency, throughput, a side-by-side comparison with Apache ZooKeeper's Java client, our
 // server against Apache ZooKeeper's server, and our lock recipes against Curator's.
@@ -34,6 +35,7 @@ func runCommand(_ argv: [String]) async -> Int32 {
         let embedded = arguments.flag("embedded")
         if startApache && embedded { throw UsageError("--start-apache and --embedded are exclusive") }
         if mode == "servers" && (startApache || embedded) { throw UsageError("servers mode starts both servers itself") }
+        if mode == "fuzz" && (startApache || embedded) { throw UsageError("fuzz starts its own zk-server (it kills and restarts it)") }
         let reference: ReferenceServer? =
             startApache ? try await ReferenceServer.startApache() : embedded ? try await ReferenceServer.startEmbedded() : nil
         if let reference { arguments.provide("connect", reference.connectString) }
@@ -64,7 +66,8 @@ func runCommand(_ argv: [String]) async -> Int32 {
 
 /// Runs one mode with its options and prints its result. `embedded`: our server, when this process runs it.
 func runMode(_ mode: String, arguments: inout Arguments, json: Bool, embedded: EmbeddedServer?) async throws {
-    let limit = try arguments.seconds("time-limit", default: 900, range: 1...86_400)
+    // A fuzz soak runs for hours; every other mode is done in minutes.
+    let limit = try arguments.seconds("time-limit", default: mode == "fuzz" ? 86_400 : 900, range: 1...86_400)
     Interrupts.startDeadline(seconds: limit, message: "time limit of \(Int(limit)) s reached: aborting", status: 1)
     switch mode {
     case "latency":
@@ -97,6 +100,13 @@ func runMode(_ mode: String, arguments: inout Arguments, json: Bool, embedded: E
         try arguments.finish()
         let report = try await ReadWriteLockMode(options: options).run()
         try finishLockReport(report, json: json, violationPaths: ReadWriteLockMode.violationPaths)
+    case "fuzz":
+        if arguments.string("connect") != nil { throw UsageError("fuzz starts its own zk-server (it kills and restarts it): no --connect") }
+        let options = try FuzzMode.Options(&arguments)
+        try arguments.finish()
+        let report = try await FuzzMode(options: options).run(json: json)
+        if json { try Output.json(FuzzMode.json(report)) } else { FuzzMode.print(report) }
+        if !report.passed { throw BenchError("fuzz: the server failed (seed \(report.seed))") }
     default:
         throw UsageError("unknown mode \"\(mode)\"")
     }

@@ -104,7 +104,7 @@ final class EnsembleTarget: MatrixTarget {
         self.name = name
         // Every leader change starts a new transaction log: small preallocation keeps 40-odd kills cheap
         // (zk-server's restart reads each file's preallocated tail; 64 MiB files made it grow by seconds a kill).
-        ensemble = try await ApacheEnsemble.start(launcher: script, shepherdNodes: shepherdNodes, preAllocSizeKB: 1024)
+        ensemble = try await ApacheEnsemble.start(launcher: script, shepherdNodes: shepherdNodes, extraConfig: ["preAllocSize=1024"])
     }
 
     func supports(_ fault: Fault) -> Bool { true }

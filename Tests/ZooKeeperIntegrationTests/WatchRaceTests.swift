@@ -13,7 +13,7 @@ struct WatchRaceTests {
         try await withTestClient("w-cancel-add") { zk, context in
             try await zk.create("/p")
             // Replies are held back by a proxy, so the addWatch is still in flight when it is cancelled.
-            try await withProxiedClient(context) { proxy, client in
+            try await withProxiedClient(context, near: zk) { proxy, client in
                 proxy.stall(.serverToClient)
                 let adding = Task { try await client.addWatch("/p", mode: .persistent) }
                 // The server has applied it (seen from the other session): only its reply is pending.
@@ -65,7 +65,7 @@ struct WatchRaceTests {
     func cancelledOneShotReadLeavesNoLocalWatch(_ read: String) async throws {
         try await withTestClient("w-cancel-read") { zk, context in
             try await zk.create("/p")
-            try await withProxiedClient(context) { proxy, client in
+            try await withProxiedClient(context, near: zk) { proxy, client in
                 proxy.stall(.serverToClient)
                 let reading = Task {
                     switch read {
@@ -93,9 +93,12 @@ struct WatchRaceTests {
 /// Runs `body` with a second client (session 10 s, the test's chroot) connected through a fault proxy in
 /// front of the test server; the client is closed (bounded) and the proxy stopped however `body` ends.
 private func withProxiedClient(
-    _ context: TestContext, _ body: (FaultProxy, ZooKeeperClient) async throws -> Void
+    _ context: TestContext, near: ZooKeeperClient, _ body: (FaultProxy, ZooKeeperClient) async throws -> Void
 ) async throws {
-    let proxy = try FaultProxy.start(upstream: context.server.connectString)
+    // The server `near` uses (an external target may list an ensemble's members, and watches are each
+    // member's own: the tests ask `near` about the proxied client's watches).
+    let upstream = try #require(near.currentServer)
+    let proxy = try FaultProxy.start(upstream: upstream.description)
     defer { proxy.stop() }
     var settings = try ZooKeeperConfiguration(connectionString: proxy.address + context.chroot)
     settings.sessionTimeout = .seconds(10)

@@ -113,7 +113,7 @@ struct BarrierTests {
                 try await coordinator.setBarrier()
                 let waiter = Task { try await DistributedBarrier(client: clients[1], path: path).waitForRelease(timeout: .seconds(20)) }
                 let states = clients[1].connectionStates()
-                try await server.dropConnection(of: clients[1].session)
+                try await server.dropConnection(of: clients[1])
                 try await waitForState(states) { $0 == .reconnected }
                 await #expect(throws: BarrierError.timedOut, "still held after the reconnection") {
                     try await DistributedBarrier(client: clients[1], path: path).waitForRelease(timeout: .milliseconds(100))

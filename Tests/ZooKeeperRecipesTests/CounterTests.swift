@@ -147,8 +147,8 @@ struct CounterTests {
                             try await eventually(within: .seconds(10)) {
                                 clients[0].connectionState.isConnected && clients[1].connectionState.isConnected
                             }
-                            try await server.dropConnection(of: clients[0].session)
-                            try await server.dropConnection(of: clients[1].session)
+                            try await server.dropConnection(of: clients[0])
+                            try await server.dropConnection(of: clients[1])
                         }
                         return ([], 0)
                     }

@@ -143,7 +143,7 @@ struct DistributedQueueTests {
                     return values
                 }()
                 for value in 0..<10 { try await producer.put(value) }
-                try await server.dropConnection(of: clients[0].session)
+                try await server.dropConnection(of: clients[0])
                 for value in 10..<20 { try await producer.put(value) }
                 let values = try await takes
                 #expect(values == Array(0..<20))

@@ -161,6 +161,8 @@ struct DistributedSemaphoreTests {
                 let semaphores = clients.map { DistributedSemaphore(client: $0, path: path, maxLeases: 3) }
                 let two = try await semaphores[0].acquire(2, timeout: .seconds(5))
                 await #expect(throws: LockError.timedOut) { _ = try await semaphores[1].acquire(2, timeout: .milliseconds(300)) }
+                // sync: the other client's failed attempt cleaned up through another member, maybe.
+                _ = try await clients[0].sync(semaphores[0].leasesPath)
                 #expect(try await clients[0].getChildren(semaphores[0].leasesPath).count == 2)
                 let one = try await semaphores[1].acquire(timeout: .seconds(5))
                 for lease in two + [one] { try await lease.release() }

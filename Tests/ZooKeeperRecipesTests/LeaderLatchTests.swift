@@ -115,7 +115,7 @@ struct LeaderLatchTests {
                 try await waitForChildren(clients[0], path, count: 2)
 
                 let changes = leader.leadershipChanges()
-                try await server.dropConnection(of: clients[0].session)
+                try await server.dropConnection(of: clients[0])
                 let sequence = try await withTimeout(.seconds(10)) { () -> [Bool] in
                     var seen: [Bool] = []
                     for await change in changes {
@@ -148,7 +148,7 @@ struct LeaderLatchTests {
                 for round in 0..<10 {
                     let states = clients.map { $0.connectionStates() }
                     let victims = round % 3 == 2 ? [0, 1] : [round % 2]
-                    for victim in victims { try await server.dropConnection(of: clients[victim].session) }
+                    for victim in victims { try await server.dropConnection(of: clients[victim]) }
                     // Not `waitForState { $0 == .reconnected }`: from the second round on the state *now* is
                     // `.reconnected` already, and the wait would not wait for this round's drop.
                     for victim in victims { try await waitForReconnection(states[victim]) }

@@ -127,7 +127,7 @@ struct LeaderSelectorTests {
                 try await waitForChildren(clients[1], path, count: 2)
 
                 let states = clients[0].connectionStates()
-                try await server.dropConnection(of: clients[0].session)
+                try await server.dropConnection(of: clients[0])
                 try await waitForState(states) { $0 == .reconnected }
                 try await eventually(within: .seconds(10)) { cancelled.get == 1 }
                 // The holder deleted its node once reconnected; the other participant leads now.
@@ -164,7 +164,7 @@ struct LeaderSelectorTests {
                 let waiterNode = try #require(try await leader.participants().last).nodePath
 
                 let states = clients[1].connectionStates()
-                try await server.dropConnection(of: clients[1].session)
+                try await server.dropConnection(of: clients[1])
                 try await waitForState(states) { $0 == .reconnected }
                 #expect(try await leader.participants().map(\.nodePath).last == waiterNode, "same node after reconnecting")
                 await leader.close()

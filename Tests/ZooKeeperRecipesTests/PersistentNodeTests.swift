@@ -105,7 +105,7 @@ struct PersistentNodeTests {
                 try await node.waitForInitialCreate(timeout: .seconds(10))
                 let before = try #require(node.actualPath)
                 let states = clients[0].connectionStates()
-                try await server.dropConnection(of: clients[0].session)
+                try await server.dropConnection(of: clients[0])
                 try await waitForState(states) { $0 == .reconnected }
                 #expect(try await clients[1].getChildren("/drop").count == 1)
                 #expect(node.actualPath == before)

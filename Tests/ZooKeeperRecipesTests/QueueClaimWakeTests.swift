@@ -31,11 +31,11 @@ struct QueueClaimWakeTests {
                 // take's getChildren, getData and multi (the server's `cons` shows its last xid).
                 _ = try await waiter.exists("/")
                 let session = try #require(waiter.session)
-                let before = try lastXid(of: session, on: server)
+                let before = try lastXid(of: session, on: server, via: waiter)
                 let taking = Task { try await DistributedQueue<String>(client: waiter, path: path).take(timeout: .seconds(15)) }
                 defer { taking.cancel() }
                 try await eventually(within: .seconds(10)) {
-                    let xid = try lastXid(of: session, on: server)
+                    let xid = try lastXid(of: session, on: server, via: waiter)
                     return xid >= before + 3 && xid < Int64(Int32.max)  // not a ping's -2
                 }
 
@@ -50,12 +50,14 @@ struct QueueClaimWakeTests {
     }
 }
 
-/// The last request xid the server saw from `session` (four-letter word `cons`).
-private func lastXid(of session: SessionInfo, on server: RecipeServer) throws -> Int64 {
+/// The last request xid the server saw from `session` (four-letter word `cons`), asked of the server `client`
+/// uses (an ensemble's other members do not know its connection).
+private func lastXid(of session: SessionInfo, on server: RecipeServer, via client: ZooKeeperClient) throws -> Int64 {
     let hostPort = server.connectString.split(separator: "/").first.map(String.init) ?? server.connectString
     let first = hostPort.split(separator: ",").first.map(String.init) ?? hostPort
-    let host = String(first.split(separator: ":").dropLast().joined(separator: ":"))
-    let port = try #require(first.split(separator: ":").last.flatMap { Int($0) })
+    let current = client.currentServer
+    let host = current?.host ?? String(first.split(separator: ":").dropLast().joined(separator: ":"))
+    let port = try #require(current?.port ?? first.split(separator: ":").last.flatMap { Int($0) })
     let reply = try sendFourLetterWord("cons", host: host, port: port, timeout: .seconds(5))
     let sid = "sid=0x" + String(UInt64(bitPattern: session.id), radix: 16)
     let line = try #require(reply.split(separator: "\n").first { $0.contains(sid + ",") || $0.contains(sid + ")") }, "no connection of \(sid) in \(reply)")

@@ -37,11 +37,13 @@ struct RecipeServer: Sendable {
         try SessionTakeover.expire(session, host: host, port: port)
     }
 
-    /// Closes `session`'s connection; the session stays alive and its client reconnects.
-    func dropConnection(of session: SessionInfo?) async throws {
-        let session = try #require(session, "no session")
+    /// Closes `client`'s connection; the session stays alive and the client reconnects. A takeover on the
+    /// server the client uses: on an ensemble only that member closes the client's connection.
+    func dropConnection(of client: ZooKeeperClient) async throws {
+        let session = try #require(client.session, "no session")
         if let embedded { return await embedded.dropConnection(ofSession: session.id) }
-        try SessionTakeover.dropConnection(of: session, host: host, port: port)
+        let server = client.currentServer
+        try SessionTakeover.dropConnection(of: session, host: server?.host ?? host, port: server?.port ?? port)
     }
 
     /// Our embedded server, for faults only it can inject; tests using it carry
@@ -227,6 +229,8 @@ func waitForReconnection(_ states: AsyncStream<ConnectionState>, within: Duratio
 /// container, which Apache removes soon after it empties — 100 ms in the shared test server).
 func leftovers(_ client: ZooKeeperClient, _ path: ZNodePath) async throws -> [String] {
     do {
+        // Another client's clean-up may have gone through another member of an ensemble: catch up first.
+        _ = try await client.sync(path)
         return try await client.getChildren(path)
     } catch let error as ZooKeeperError where error.code == .noNode {
         return []

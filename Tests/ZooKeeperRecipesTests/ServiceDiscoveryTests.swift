@@ -210,12 +210,12 @@ struct ServiceDiscoveryTests {
                 try await discovery.start()
                 try await discovery.register(ServiceInstance(name: "web", id: "me"))
                 let states = clients[0].connectionStates()
-                try await server.dropConnection(of: clients[0].session)
+                try await server.dropConnection(of: clients[0])
                 try await waitForState(states) { $0 == .reconnected }
                 // Meanwhile someone deletes it: a later reconnection recreates it.
                 try await clients[1].delete("/svc/web/me")
                 let again = clients[0].connectionStates()
-                try await server.dropConnection(of: clients[0].session)
+                try await server.dropConnection(of: clients[0])
                 try await waitForReconnection(again)  // the state now is `.reconnected` already: wait for this drop
                 try await eventually(within: .seconds(10)) { (try? await clients[1].exists("/svc/web/me")) != nil }
                 await discovery.close()

@@ -103,6 +103,24 @@ import ZooKeeperProtocol
         #expect(r.err == .ok && r.quotaWarnings == ["Quota exceeded: /app [current count=2, softCountLimit=1]"])
     }
 
+    /// Found by the request-path fuzzer: stats text at the edge of Int64 (anyone may write it) made the
+    /// next create or delete below the quota trap the server. Java's long wraps; so do we.
+    @Test mutating func countersAtTheEdgesWrapInsteadOfTrapping() {
+        for enforce in [false, true] {
+            var h = DatabaseHarness(enforceQuota: enforce)
+            h.create("/app")
+            setQuota(&h, limits: "count=1,bytes=1=;countHardLimit=-1;byteHardLimit=-1")
+            #expect(h.setData("/zookeeper/quota/app/zookeeper_stats", "count=9223372036854775807,bytes=9223372036854775807").err == .ok)
+            #expect(h.create("/app/a", "x").err == .ok)
+            #expect(stats(&h) == "count=-9223372036854775808,bytes=-9223372036854775808")
+            #expect(h.delete("/app/a").err == .ok)
+            #expect(stats(&h) == "count=9223372036854775807,bytes=9223372036854775807")
+            var replayed = ZooKeeperDatabase(enforceQuota: enforce)
+            for txn in h.log { replayed.replay(txn) }
+            #expect(replayed.tree.node("/zookeeper/quota/app/zookeeper_stats")?.data == h.db.tree.node("/zookeeper/quota/app/zookeeper_stats")?.data)
+        }
+    }
+
     @Test func statsTrackFormat() {
         var track = StatsTrack(Array("count=5,bytes=-1=;byteHardLimit=1000;countHardLimit=-1".utf8))
         #expect(track.count == 5 && track.bytes == -1 && track.byteHardLimit == 1000 && track.countHardLimit == -1)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ZooKeeperServer
 
@@ -50,6 +51,37 @@ struct ZooCfgParserTests {
         let one = try ZooCfgParser.parse("server.1=127.0.0.1:2888:3888")
         #expect(!one.isEnsemble && one.quorum != nil)
         #expect(try ZooCfgParser.parse("tickTime=100").quorum == nil)
+    }
+
+    @Test("ensemble keys are read for an ensemble and reported as ignored for a standalone server")
+    func ensembleKeys() throws {
+        let member = try ZooCfgParser.parse("""
+            initLimit=7
+            syncLimit=3
+            quorumListenOnAllIPs=true
+            znode.container.checkIntervalMs=250
+            server.1=127.0.0.1:2888:3888
+            server.2=127.0.0.1:2889:3889
+            server.3=127.0.0.1:2890:3890
+            """)
+        #expect(member.configuration.isEnsemble && member.configuration.initLimit == 7 && member.configuration.syncLimit == 3)
+        #expect(member.configuration.quorumListenOnAllIPs && member.configuration.containerCheckInterval == 250)
+        #expect(member.ignoredKeys.isEmpty)
+        let standalone = try ZooCfgParser.parse("initLimit=7\nsyncLimit=3")
+        #expect(standalone.ignoredKeys == ["initLimit", "syncLimit"])
+        #expect { _ = try ZooCfgParser.parse("reconfigEnabled=true") } throws: { error in
+            (error as? ZooCfgParser.ParseError)?.key == "reconfigEnabled"
+        }
+    }
+
+    @Test("the repository's docker zoo.cfg files parse (the compose ensemble's is a 3-member ensemble)")
+    func dockerConfigurations() throws {
+        let docker = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docker")
+        let standalone = try ZooCfgParser.parse(try String(contentsOf: docker.appendingPathComponent("zoo.cfg"), encoding: .utf8))
+        #expect(!standalone.isEnsemble)
+        let ensemble = try ZooCfgParser.parse(try String(contentsOf: docker.appendingPathComponent("zoo-ensemble.cfg"), encoding: .utf8))
+        #expect(ensemble.isEnsemble && ensemble.quorum?.servers[2]?.clientPort == 2181)
     }
 
     @Test("Apache's keys and defaults")

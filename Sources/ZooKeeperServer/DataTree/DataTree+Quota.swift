@@ -22,8 +22,11 @@ extension DataTree {
         guard nodes[statPath] != nil else { return }
         update(statPath) { node in
             var track = StatsTrack(node.data)
-            track.count += countDiff
-            track.bytes += bytesDiff
+            // Wrapping, as Java's long does: the counters are text any client may write (the quota
+            // tree is world-writable), e.g. count=9223372036854775807; trapping would stop the server
+            // and every replay of the log after it.
+            track.count &+= countDiff
+            track.bytes &+= bytesDiff
             node.data = track.bytesValue
         }
     }
@@ -60,7 +63,7 @@ extension DataTree {
         let current = StatsTrack(statNode.data)
         var warning: String?
         if checkCount {
-            let newCount = current.count + countDiff
+            let newCount = current.count &+ countDiff  // wraps like Java's long (client-written text)
             let hard = limits.countHardLimit > -1
             let limit = hard ? limits.countHardLimit : limits.count
             if newCount > limit {
@@ -69,7 +72,7 @@ extension DataTree {
             }
         }
         if checkBytes {
-            let newBytes = current.bytes + bytesDiff
+            let newBytes = current.bytes &+ bytesDiff
             let hard = limits.byteHardLimit > -1
             let limit = hard ? limits.byteHardLimit : limits.bytes
             if newBytes > limit {

@@ -62,6 +62,19 @@ package struct ZooKeeperDatabase: Sendable {
     }
 
     package var lastProcessedZxid: Int64 { tree.lastProcessedZxid }
+
+    /// Applies the server's settings to a database recovered or received without them.
+    package mutating func configure(extendedTypesEnabled: Bool, enforceQuota: Bool) {
+        tree.extendedTypesEnabled = extendedTypesEnabled
+        self.enforceQuota = enforceQuota
+    }
+
+    /// A database that keeps this one's settings (for one that replaces it: a leader's snapshot, a truncation).
+    package func carryingSettings(to other: ZooKeeperDatabase) -> ZooKeeperDatabase {
+        var other = other
+        other.configure(extendedTypesEnabled: extendedTypesEnabled, enforceQuota: enforceQuota)
+        return other
+    }
     /// Apache's node count (one more than the znodes: its map holds the root twice).
     package var nodeCount: Int { tree.nodeCount }
     package var approximateDataSize: Int { tree.approximateDataSize }

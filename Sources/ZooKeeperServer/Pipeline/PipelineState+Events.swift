@@ -10,6 +10,7 @@ extension PipelineState {
         case let .connect(connection, remote, request, sentReadOnly):
             handleConnect(connection, remote: remote, request: request, sentReadOnly: sentReadOnly)
         case let .request(connection, header, body, receivedAt):
+            if isMember, memberHold(event, connection: connection) { return }
             handleRequest(connection, header: header, body: body)
             pendingLatencies.append((connection, receivedAt))
         case let .fourLetterWord(connection, remote, command):

@@ -22,6 +22,7 @@ extension PipelineState {
             var body = JuteWriter(capacity: 4)
             body.write(timeout)
             member?.connecting[id] = handshake
+            member?.held[connection] = []
             let create = ClientRequest(sessionId: id, cxid: 0, opCode: .createSession, body: body.bytes, authIds: [])
             if member?.link.forward(create) != true {
                 member?.connecting[id] = nil
@@ -37,6 +38,7 @@ extension PipelineState {
         }
         if let earlier = member?.revalidating[id], earlier.connection != connection { close(earlier.connection) }
         member?.revalidating[id] = handshake
+        member?.held[connection] = []
         if member?.link.revalidate(session: id, timeout: timeout) != true {
             member?.revalidating[id] = nil
             close(connection)
@@ -55,8 +57,16 @@ extension PipelineState {
         perform(member?.queue.submit(entry) ?? [])
     }
 
+    /// Holds a request that arrived before its connection's handshake was answered; false if none is pending.
+    func memberHold(_ event: NetworkEvent, connection: UInt64) -> Bool {
+        guard member?.held[connection] != nil else { return false }
+        member?.held[connection]?.append(event)
+        return true
+    }
+
     /// The connection closed: its session's outstanding requests need no answer any more.
     func memberClosed(_ connection: UInt64, session: Int64?) {
+        member?.held[connection] = nil
         guard let context = member else { return }
         if let session { member?.queue.drop(session) }
         for (id, handshake) in context.connecting where handshake.connection == connection { member?.connecting[id] = nil }
@@ -77,6 +87,7 @@ extension PipelineState {
         member?.queue.reset()
         member?.connecting = [:]
         member?.revalidating = [:]
+        member?.held = [:]
         // Apache shuts its ZooKeeperServer down: every client connection closes and reconnects elsewhere.
         for connection in connections.keys { close(connection) }
         sessions = SessionTracker(tickTime: configuration.tickTime, serverID: configuration.serverID ?? 0, now: wallNow)
@@ -112,6 +123,7 @@ extension PipelineState {
     func memberRevalidated(session: Int64, valid: Bool) {
         guard let handshake = member?.revalidating.removeValue(forKey: session), connections[handshake.connection] != nil else { return }
         guard valid else {
+            member?.held[handshake.connection] = nil
             send(handshake.connection, connectResponse(timeout: 0, session: 0, password: [UInt8](repeating: 0, count: 16),
                                                        sentReadOnly: handshake.sentReadOnly))
             close(handshake.connection)
@@ -135,6 +147,8 @@ extension PipelineState {
         member?.activity.touch(session, timeout: timeout)
         send(handshake.connection, connectResponse(timeout: timeout, session: session, password: passwords.password(for: session),
                                                    sentReadOnly: handshake.sentReadOnly))
+        // Now the requests the client sent right behind its handshake, in order.
+        for event in member?.held.removeValue(forKey: handshake.connection) ?? [] { handle(event) }
     }
 
     // MARK: Actions

@@ -32,6 +32,7 @@ final class PipelineState {
         self.passwords = passwords
         self.persistence = persistence
         self.log = log
+        faults.containerCheckInterval = configuration.containerCheckInterval
     }
 
     /// Monotonic milliseconds since start (session expiry).
@@ -106,8 +107,15 @@ final class PipelineState {
             faults.deferred = []
             for event in deferred { handle(event) }
         }
-        // On an ensemble member the leader alone expires sessions and deletes containers.
-        if faults.pausedUntil == nil && !isMember {
+        // On an ensemble member the leader alone expires sessions (in its role) and deletes containers.
+        if isMember {
+            if member?.serving?.state == .leading, now - lastContainerCheck >= Int64(faults.containerCheckInterval) {
+                lastContainerCheck = now
+                for path in database.expiredContainersAndTTLs(now: wallNow) {
+                    _ = member?.link.forward(ZooKeeperDatabase.deleteContainerRequest(path: path))
+                }
+            }
+        } else if faults.pausedUntil == nil {
             for id in sessions.expired(now: now) {
                 log.info("Expiring session 0x\(String(UInt64(bitPattern: id), radix: 16)), timeout exceeded")
                 endSession(id, closingConnection: true)

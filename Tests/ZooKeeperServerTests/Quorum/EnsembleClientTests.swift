@@ -194,6 +194,29 @@ struct EnsembleClientTests {
         await members.stopAll()
     }
 
+    /// A client that takes a session over pipelines closeSession right behind its handshake: the member holds
+    /// the request until the leader has revalidated the session (Apache stops reading the connection), then
+    /// closes the session everywhere.
+    @Test func requestsPipelinedBehindARevalidationWait() async throws {
+        let members = try await Members()
+        do {
+            let leader = try await members.settled()
+            let follower = [Int64(1), 2, 3].first { $0 != leader }!
+            let victim = try await members.client([follower])
+            try await victim.create("/victim", mode: .ephemeral)
+            let session = try #require(victim.session)
+            try SessionTakeover.expire(session, port: members.port(follower))
+            let observer = try await members.client([leader])
+            try await eventually(within: .seconds(5)) { try await observer.exists("/victim") == nil }
+            await victim.close()
+            await observer.close()
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+
     /// The member a client uses goes away: the client moves to another with the same session (REVALIDATE),
     /// keeps its ephemeral, and carries on — also when the member that went was the leader.
     @Test func clientsMoveWhenTheirMemberGoes() async throws {

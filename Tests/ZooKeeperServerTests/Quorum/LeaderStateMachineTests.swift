@@ -87,6 +87,17 @@ import ZooKeeperTestSupport
         let both = leader.receive(QuorumPacket(.ack, zxid: 0x2_0000_0001), from: 1, now: .at(14))
         #expect(both.filter { if case .commit = $0 { true } else { false } } == [.commit(0x2_0000_0001), .commit(0x2_0000_0002)])
         #expect(Self.sent(both).map { $0.1.summary } == ["COMMIT 0x200000001", "COMMIT 0x200000002"])
+        // Each commit is performed after its COMMIT packets and before the next's: the driver answers the
+        // syncs waiting on a zxid there, and a learner must get COMMIT before that SYNC (an ensemble member
+        // used to drop a sync answer that overtook its COMMIT, and stall the session behind it).
+        let order = both.map { action -> String in
+            switch action {
+            case let .commit(zxid): return "commit \(Zxid.hex(zxid))"
+            case let .send(_, packet): return packet.summary
+            default: return "other"
+            }
+        }
+        #expect(order == ["COMMIT 0x200000001", "commit 0x200000001", "COMMIT 0x200000002", "commit 0x200000002"])
     }
 
     @Test func aPartitionedLeaderCommitsNothingAndStepsDown() {

@@ -44,6 +44,9 @@ struct MemberContext: Sendable {
     var connecting: [Int64: PendingHandshake] = [:]
     /// Sessions moving here, waiting for the leader's answer.
     var revalidating: [Int64: PendingHandshake] = [:]
+    /// Requests a client pipelined behind its handshake, by connection, until the handshake is answered
+    /// (Apache stops reading such a connection until then: `disableRecv`).
+    var held: [UInt64: [NetworkEvent]] = [:]
 
     init(link: any QuorumRoleLink, activity: SessionActivity) {
         self.link = link

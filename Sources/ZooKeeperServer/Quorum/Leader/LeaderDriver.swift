@@ -333,7 +333,7 @@ final class LeaderDriver: Sendable {
             txn = loop.speculative.createSession(sessionId: request.sessionId, timeout: timeout, zxid: zxid, now: now)
         case .sync:
             loop.syncs.append((handle: handle, after: loop.machine.lastProposed))
-            try answerSyncs(&loop)
+            try answerSyncs(upTo: loop.machine.lastCommitted, &loop)
             return
         default:
             guard let logged = loop.speculative.process(request, zxid: zxid, now: now).txn else { return }
@@ -347,8 +347,9 @@ final class LeaderDriver: Sendable {
         try perform(loop.machine.propose(txn, now: .now), &loop)
     }
 
-    private func answerSyncs(_ loop: inout Loop) throws {
-        let committed = loop.machine.lastCommitted
+    /// Answers the syncs waiting for `committed` or less: called as each commit is performed, so a sync is
+    /// answered after the COMMIT it waited for and before any later one (as Apache's `tryToCommit`).
+    private func answerSyncs(upTo committed: Int64, _ loop: inout Loop) throws {
         let ready = loop.syncs.filter { $0.after <= committed }
         loop.syncs.removeAll { $0.after <= committed }
         for sync in ready {
@@ -433,7 +434,7 @@ final class LeaderDriver: Sendable {
                 default: loop.sessions.touch(txn.header.clientId, now: loop.monotonicNow)
                 }
                 if let (continuation, result) = loop.waiting.removeValue(forKey: zxid) { continuation.resume(returning: result) }
-                try answerSyncs(&loop)
+                try answerSyncs(upTo: zxid, &loop)
             case let .request(handle, sid, packet):
                 loop.connections[handle]?.sid = sid
                 try forwarded(packet, from: handle, &loop)

@@ -342,7 +342,6 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
             committedLog.append(first.txn)
             if committedLog.count > settings.committedLogCount { committedLog.removeFirst(committedLog.count - settings.committedLogCount) }
             lastProcessedZxid = first.txn.zxid
-            actions.append(.commit(first.txn.zxid))
             let commit = QuorumPacket(.commit, zxid: first.txn.zxid)
             for (handle, learner) in learners.sorted(by: { $0.key < $1.key }) where isForwarding(learner.stage) {
                 if learner.isParticipant {
@@ -351,6 +350,9 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
                     actions.append(.send(handle, QuorumPacket(.inform, zxid: first.txn.zxid, data: first.txn.encode())))
                 }
             }
+            // After the COMMIT packets (Apache's tryToCommit: commit, inform, then the syncs waiting on this
+            // zxid): a learner must see the COMMIT before the SYNC answer that relies on it.
+            actions.append(.commit(first.txn.zxid))
         }
         return actions
     }

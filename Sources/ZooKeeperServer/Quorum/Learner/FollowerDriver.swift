@@ -236,7 +236,7 @@ final class FollowerDriver: Sendable {
                     if let storage = state.storage {
                         // The disk holds every logged proposal: cut it at the leader's point if needed.
                         if zxid < (state.tail.last?.zxid ?? state.database.lastProcessedZxid) {
-                            state.database = try storage.truncate(after: zxid)
+                            state.database = state.database.carryingSettings(to: try storage.truncate(after: zxid))
                             state.tail = []
                             return
                         }
@@ -304,7 +304,7 @@ final class FollowerDriver: Sendable {
         var database = try ZooKeeperDatabase(restoring: snapshot, lastProcessedZxid: zxid, extendedTypesEnabled: false, enforceQuota: false)
         database.setConfigNode(Array(settings.configString.utf8))
         try shared.withLock { state throws(PersistenceError) in
-            state.database = database
+            state.database = state.database.carryingSettings(to: database)
             // Our old log continues from the snapshot on (it is written at NEWLEADER).
             try state.storage?.restart(after: zxid)
         }
