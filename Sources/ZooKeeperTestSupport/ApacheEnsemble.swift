@@ -84,7 +84,12 @@ public final class ApacheEnsemble: Sendable {
     ///     `--ensemble-script`); by default the repository's own.
     ///   - shepherdNodes: the nodes (1–3) that run our `zk-server` instead of Apache's: all three for a
     ///     Shepherd ensemble, one or two for a mixed one. Needs ``ShepherdServerProcess/binaryPath``.
-    public static func start(tickTime: Int = 1000, launcher: String = scriptPath, shepherdNodes: [Int] = []) async throws -> ApacheEnsemble {
+    ///   - extraConfig: `key=value` lines added to every node's zoo.cfg (the script's `ZK_EXTRA_CONFIG`),
+    ///     e.g. `preAllocSize=1024`: every leader change starts a new transaction log, preallocated 64 MiB
+    ///     ahead by default, so an ensemble whose leaders are killed many times keeps its logs small with it.
+    public static func start(
+        tickTime: Int = 1000, launcher: String = scriptPath, shepherdNodes: [Int] = [], extraConfig: [String] = []
+    ) async throws -> ApacheEnsemble {
         guard access(launcher, R_OK) == 0 else { throw TestSupportError("the ensemble script is missing: \(launcher)") }
         guard (shepherdNodes.count == 3 || ApacheZooKeeper.isInstalled) && access("/bin/bash", X_OK) == 0 else {
             throw TestSupportError(ApacheZooKeeper.notInstalledMessage)
@@ -94,6 +99,7 @@ public final class ApacheEnsemble: Sendable {
             guard let binary = ShepherdServerProcess.binaryPath else { throw TestSupportError(ShepherdServerProcess.notBuiltMessage) }
             environment = ["ZK_SERVER=\(binary)", "ZK_SHEPHERD_NODES=\(shepherdNodes.map(String.init).joined(separator: " "))"]
         }
+        if !extraConfig.isEmpty { environment.append("ZK_EXTRA_CONFIG=\(extraConfig.joined(separator: " "))") }
         let directory = try makeTemporaryDirectory()
         let lifeline: Lifeline
         do {

@@ -8,14 +8,10 @@ enum Fault: String, CaseIterable, Sendable {
     /// The victim's connection is silently cut both ways (TCP open, nothing arriving) for 1.5 × the
     /// session timeout, then healed. Clients connect through per-client proxies; no server is touched.
     case partition
-}
 
-/// The matrix's suites.
-enum Suite: String, CaseIterable, Sendable {
-    case locks
-    case latch
-    case selector
-    case queue
+    /// Whether the fault stops or restarts a server process (it then affects every scenario on the
+    /// target, so such scenarios run one at a time; the others touch only their own clients).
+    var touchesServers: Bool { self == .leaderKilled || self == .followerRestarted || self == .clientServerKilled }
 }
 
 /// One cell of the table.
@@ -38,4 +34,10 @@ enum Outcome: Sendable {
         let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         return "\(ms / 1000).\(ms % 1000 / 100)s"
     }
+}
+
+/// A cell's outcome with what the scenario noted (reported beside the table).
+struct Cell: Sendable {
+    var outcome: Outcome
+    var notes: [String] = []
 }

@@ -6,6 +6,11 @@ import ZooKeeperRecipes
 /// time; after the fault (with no fault: the leader steps down) a leader must exist again within the
 /// session timeout plus election time.
 struct LatchSuite {
+    static let invariant = """
+        at most one connected participant leads at any time (5 ms sampler); after the fault (no fault: the \
+        leader steps down) a connected leader exists again within session timeout + 10 s — a new one when the \
+        fault ends the old leader's session
+        """
     let participants = 3
     let electionTime: Duration = .seconds(10)
 

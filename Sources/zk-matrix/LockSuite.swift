@@ -11,6 +11,13 @@ import ZooKeeperTestSupport
 /// runs until the recipe cancels it), and ANY overlap of two bodies is a violation — the partitioned
 /// holder must have given up before anyone else can be granted the lock. No expiry exemption applies.
 struct LockSuite {
+    static let invariant = """
+        never two holders inside at once while both leases are held (an in-process occupancy record, \
+        independent of ZooKeeper); under partition ANY overlap of two bodies fails (the cut-off holder must \
+        give up before anyone else is granted the lock); an expired holder may overlap its successor until it \
+        hears of the expiry (counted; its older fencing token is refused); the fenced counter reaches 24: \
+        every waiter eventually acquires
+        """
     let workers = 3
     let rounds = 8
 

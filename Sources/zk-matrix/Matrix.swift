@@ -2,6 +2,10 @@ import Foundation
 import ZooKeeperClient
 
 /// Runs every suite × fault against one target, each scenario bounded by `scenarioTimeout`.
+///
+/// Scenarios whose fault touches only their own clients (none, session-expired, partition) run up to
+/// `parallel` at a time: each has its own namespace, clients and proxies, and most of their time is spent
+/// waiting out session timeouts. Scenarios that kill or restart a server run alone, each followed by a heal.
 struct Matrix {
     var targets: [String]
     var suites: [Suite]
@@ -10,9 +14,10 @@ struct Matrix {
     var externalServers = ProcessInfo.processInfo.environment["SHEPHERD_TEST_SERVERS"] ?? ""
     var scenarioTimeout: Duration = .seconds(60)
     var sessionTimeout: Duration = .seconds(4)
+    var parallel = 4
 
     /// results[target][suite][fault]
-    typealias Results = [String: [Suite: [Fault: Outcome]]]
+    typealias Results = [String: [Suite: [Fault: Cell]]]
 
     func makeTarget(_ name: String) async throws -> any MatrixTarget {
         switch name {
@@ -36,47 +41,69 @@ struct Matrix {
                 target = try await makeTarget(name)
             } catch {
                 details.append("\(name): could not start: \(error)")
-                for suite in suites { for fault in faults { results[name, default: [:]][suite, default: [:]][fault] = .fail(.zero, "no target") } }
+                for suite in suites { for fault in faults { results[name, default: [:]][suite, default: [:]][fault] = Cell(outcome: .fail(.zero, "no target")) } }
                 continue
             }
             log("target \(name): \(target.connectString)")
+            var alone: [(Suite, Fault)] = []
+            var together: [(Suite, Fault)] = []
             for suite in suites {
                 for fault in faults {
-                    guard target.supports(fault) else {
-                        results[name, default: [:]][suite, default: [:]][fault] = .notApplicable
-                        continue
+                    if !target.supports(fault) {
+                        results[name, default: [:]][suite, default: [:]][fault] = Cell(outcome: .notApplicable)
+                    } else if fault.touchesServers {
+                        alone.append((suite, fault))
+                    } else {
+                        together.append((suite, fault))
                     }
-                    let (outcome, notes) = await runScenario(suite, fault, on: target)
-                    results[name, default: [:]][suite, default: [:]][fault] = outcome
-                    let label = "\(name) \(suite.rawValue) × \(fault.rawValue)"
-                    log("\(label): \(outcome.cell)\(notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")))")")
-                    if case .fail(_, let why) = outcome { details.append("\(label): \(why)") }
-                    do { try await target.heal() } catch { details.append("\(name): heal failed: \(error)") }
                 }
+            }
+            func record(_ suite: Suite, _ fault: Fault, _ cell: Cell) {
+                results[name, default: [:]][suite, default: [:]][fault] = cell
+                if case .fail(_, let why) = cell.outcome { details.append("\(name) \(suite.rawValue) × \(fault.rawValue): \(why)") }
+            }
+            for (suite, fault, cell) in await runTogether(together, on: target) { record(suite, fault, cell) }
+            do { try await target.heal() } catch { details.append("\(name): heal failed: \(error)") }
+            for (suite, fault) in alone {
+                record(suite, fault, await runScenario(suite, fault, on: target))
+                do { try await target.heal() } catch { details.append("\(name): heal failed: \(error)") }
             }
             await target.shutdown()
         }
         return (results, details)
     }
 
-    func runScenario(_ suite: Suite, _ fault: Fault, on target: any MatrixTarget) async -> (Outcome, [String]) {
+    /// Runs `scenarios` at most `parallel` at a time; returns them as they finish.
+    func runTogether(_ scenarios: [(Suite, Fault)], on target: any MatrixTarget) async -> [(Suite, Fault, Cell)] {
+        await withTaskGroup(of: (Suite, Fault, Cell).self) { group in
+            var pending = scenarios[...]
+            func startNext() {
+                guard let (suite, fault) = pending.popFirst() else { return }
+                group.addTask { (suite, fault, await self.runScenario(suite, fault, on: target)) }
+            }
+            for _ in 0..<max(1, parallel) { startNext() }
+            var finished: [(Suite, Fault, Cell)] = []
+            while let result = await group.next() {
+                finished.append(result)
+                startNext()
+            }
+            return finished
+        }
+    }
+
+    func runScenario(_ suite: Suite, _ fault: Fault, on target: any MatrixTarget) async -> Cell {
         let start = ContinuousClock.now
         let context: ScenarioContext
         do {
             context = try ScenarioContext(target: target, fault: fault, suite: suite, sessionTimeout: sessionTimeout)
         } catch {
-            return (.fail(.zero, "\(error)"), [])
+            return Cell(outcome: .fail(.zero, "\(error)"))
         }
         let timeout = scenarioTimeout
         let result: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
                 do {
-                    switch suite {
-                    case .locks: try await LockSuite().run(context)
-                    case .latch: try await LatchSuite().run(context)
-                    case .selector: try await SelectorSuite().run(context)
-                    case .queue: try await QueueSuite().run(context)
-                    }
+                    try await suite.run(context)
                     return .success(())
                 } catch {
                     return .failure(error)
@@ -84,7 +111,8 @@ struct Matrix {
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : .failure(MatrixError("scenario exceeded \(timeout)"))
+                let last = context.progressReport.map { " (last progress: \($0))" } ?? ""
+                return Task.isCancelled ? nil : .failure(MatrixError("scenario exceeded \(timeout)\(last)"))
             }
             let first = await group.next() ?? nil
             group.cancelAll()
@@ -92,30 +120,21 @@ struct Matrix {
         }
         await context.finish()
         let elapsed = ContinuousClock.now - start
+        let cell: Cell
         switch result {
-        case .success: return (.pass(elapsed), context.notes)
-        case .failure(let error): return (.fail(elapsed, "\(error)"), context.notes)
+        case .success: cell = Cell(outcome: .pass(elapsed), notes: context.notes)
+        case .failure(let error): cell = Cell(outcome: .fail(elapsed, "\(error)"), notes: context.notes)
         }
+        var notes = cell.notes.isEmpty ? "" : " (\(cell.notes.joined(separator: "; ")))"
+        if case .fail(_, let why) = cell.outcome { notes += ": \(why)" }
+        log("\(target.name) \(suite.rawValue) × \(fault.rawValue): \(cell.outcome.cell)\(notes)")
+        return cell
     }
 }
 
+let logStart = ContinuousClock.now
+
+/// Progress on stderr, stamped with the time since the run began.
 func log(_ message: String) {
-    FileHandle.standardError.write(Data("zk-matrix: \(message)\n".utf8))
-}
-
-/// The table: rows suite × fault, columns target.
-func renderTable(_ results: Matrix.Results, targets: [String], suites: [Suite], faults: [Fault]) -> String {
-    var rows: [[String]] = [["suite", "fault"] + targets]
-    for suite in suites {
-        for fault in faults {
-            rows.append([suite.rawValue, fault.rawValue] + targets.map { results[$0]?[suite]?[fault]?.cell ?? "-" })
-        }
-    }
-    let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-    func line(_ row: [String]) -> String {
-        "| " + zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: " | ") + " |"
-    }
-    var out = [line(rows[0]), "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|"]
-    out += rows.dropFirst().map(line)
-    return out.joined(separator: "\n")
+    FileHandle.standardError.write(Data("zk-matrix [\(Outcome.seconds(.now - logStart))]: \(message)\n".utf8))
 }

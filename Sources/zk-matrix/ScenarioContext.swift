@@ -12,6 +12,8 @@ final class ScenarioContext: Sendable {
     /// Per-client proxies, only under ``Fault/partition`` (nil otherwise: clients connect directly).
     let network: PartitionNetwork?
     private let state = Mutex<(clients: [ZooKeeperClient], victim: ZooKeeperClient?, victimSession: Int64?, notes: [String])>(([], nil, nil, []))
+    /// What the suite last reported doing: shown when the scenario exceeds its timeout.
+    private let lastProgress = Mutex<String?>(nil)
 
     init(target: any MatrixTarget, fault: Fault, suite: Suite, sessionTimeout: Duration) throws {
         self.target = target
@@ -59,6 +61,12 @@ final class ScenarioContext: Sendable {
 
     func note(_ text: String) { state.withLock { $0.notes.append(text) } }
     var notes: [String] { state.withLock { $0.notes } }
+    /// Records where the scenario is (overwrites the previous report), for a timeout's diagnosis.
+    func progress(_ text: String) { lastProgress.withLock { $0 = text } }
+    var progressReport: String? { lastProgress.withLock { $0 } }
+
+    /// The victim's session when the fault was injected.
+    var victimSession: Int64? { state.withLock { $0.victimSession } }
 
     /// Checks the fault took effect as intended. Session expiry and partition (cut off for longer than the
     /// session timeout): once healed, the victim's session must be reported expired. Client-server-killed:
@@ -117,6 +125,11 @@ final class ClientSlot: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
     }
+}
+
+extension ConnectionState {
+    /// Whether the session is over for good.
+    var isLost: Bool { if case .lost = self { true } else { false } }
 }
 
 /// Waits until `condition` holds, or throws after `timeout`.

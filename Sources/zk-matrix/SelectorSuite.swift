@@ -8,6 +8,11 @@ import ZooKeeperTestSupport
 /// leadership is interrupted) a connected participant must lead within the session timeout plus election
 /// time — in a new term when the fault ends the old one (interruption, session expiry).
 struct SelectorSuite {
+    static let invariant = """
+        at most one connected participant runs its leadership body at a time, and every term's fencing token \
+        is larger than the previous term's; after the fault (no fault: leadership interrupted) a connected \
+        participant leads within session timeout + 10 s — in a new term when the fault ended the old one
+        """
     let participants = 3
     let electionTime: Duration = .seconds(10)
 
