@@ -58,10 +58,20 @@ final class QuorumStorage: Sendable {
 
     /// Appends and makes durable (one fdatasync for the batch); acknowledge only after it returns.
     func append(_ txns: [LoggedTxn]) throws(PersistenceError) {
+        try write(txns)
+        try sync()
+    }
+
+    /// Appends without waiting for the disk: nothing written so is acknowledged before ``sync()``.
+    func write(_ txns: [LoggedTxn]) throws(PersistenceError) {
         try log.withLock { log throws(PersistenceError) in
             for txn in txns { try log.append(zxid: txn.zxid, entry: txn.encode()) }
-            try log.commit()
         }
+    }
+
+    /// Makes everything written durable (one fdatasync: the group commit).
+    func sync() throws(PersistenceError) {
+        try log.withLock { log throws(PersistenceError) in try log.commit() }
     }
 
     /// Writes a snapshot of `database` (at its last processed zxid).

@@ -165,6 +165,7 @@ final class FollowerDriver: Sendable {
                         try load(snapshot, at: context.snapshotZxid)
                     }
                 }
+                try syncLogged(&context)
             }
         } catch let exit as Exit {
             settings.log.info("follower \(settings.myID): \(exit.reason)")
@@ -180,6 +181,10 @@ final class FollowerDriver: Sendable {
         var snapshotZxid: Int64 = 0
         /// Synchronised: commits now go to the client side.
         var serving = false
+        /// Proposals written but not yet fsynced, and the ACKs they owe: one fsync for everything that
+        /// arrived in one read (group commit), before the thread waits again.
+        var unsynced: [Int64] = []
+        var needsSync = false
     }
 
     /// Connects to the leader's quorum port: up to 5 tries, as `Learner.connectToLeader`.
@@ -219,6 +224,10 @@ final class FollowerDriver: Sendable {
     private func perform(_ actions: [LearnerStateMachine.Action], _ context: inout Context) throws {
         for action in actions {
             switch action {
+            case .log, .commit: break
+            default: try syncLogged(&context)  // nothing else may overtake what is logged (NEWLEADER's ACK, epochs, …)
+            }
+            switch action {
             case let .send(packet):
                 try send(packet, context)
             case let .persistAcceptedEpoch(epoch):
@@ -252,12 +261,13 @@ final class FollowerDriver: Sendable {
             case .takeSnapshot:
                 try shared.withLock { state throws(PersistenceError) in try state.storage?.snapshot(state.database) }
             case let .log(txns, acknowledge):
-                // Durable before acknowledged.
+                // Durable before acknowledged: written now, fsynced and acknowledged in `syncLogged`.
                 try shared.withLock { state throws(PersistenceError) in
-                    try state.storage?.append(txns)
+                    try state.storage?.write(txns)
                     state.tail += txns
                 }
-                if acknowledge { for txn in txns { try send(QuorumPacket(.ack, zxid: txn.zxid), context) } }
+                context.needsSync = true
+                if acknowledge { context.unsynced += txns.map(\.zxid) }
             case let .commit(zxid):
                 let txn = try shared.withLock { state throws(Exit) -> LoggedTxn in
                     guard let first = state.tail.first, first.zxid == zxid else {
@@ -296,6 +306,16 @@ final class FollowerDriver: Sendable {
                 throw Exit(reason: reason)
             }
         }
+    }
+
+    /// The group commit: one fsync for the proposals written since the last one, then their ACKs.
+    private func syncLogged(_ context: inout Context) throws {
+        guard context.needsSync else { return }
+        try shared.withLock { state throws(PersistenceError) in try state.storage?.sync() }
+        context.needsSync = false
+        let acks = context.unsynced
+        context.unsynced = []
+        for zxid in acks { try send(QuorumPacket(.ack, zxid: zxid), context) }
     }
 
     /// Replaces the database with the leader's snapshot; `/zookeeper/config` gets our own view, as Apache's
