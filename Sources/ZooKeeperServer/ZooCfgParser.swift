@@ -95,6 +95,12 @@ public enum ZooCfgParser {
             case "quorumListenOnAllIPs":
                 configuration.quorumListenOnAllIPs = try bool()
                 quorumKeys.append(key)
+            case "peerType":
+                // Apache takes the type from the member's server.N line when they differ; so do we.
+                guard value == "observer" || value == "participant" else {
+                    throw ParseError(line: lineNumber, key: key, message: "\"\(value)\" is not observer or participant")
+                }
+                quorumKeys.append(key)
             case "reconfigEnabled":
                 // Static ensembles only: a dynamic membership would need reconfig's whole protocol.
                 guard try !bool() else { throw ParseError(line: lineNumber, key: key, message: "dynamic reconfiguration is not supported (static ensembles only)") }

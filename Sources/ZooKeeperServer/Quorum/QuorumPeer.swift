@@ -198,12 +198,13 @@ final class QuorumPeer: Sendable {
         guard let server = settings.configuration.servers[leaderID] else { return }
         let follower = try state.withLock { state throws(SocketError) -> FollowerDriver in
             let follower = try FollowerDriver(
-                settings: .init(myID: settings.myID, leader: server, tickTime: settings.tickTime, initLimit: settings.initLimit,
+                settings: .init(myID: settings.myID, isObserver: !settings.configuration.isVoter(settings.myID), leader: server,
+                                tickTime: settings.tickTime, initLimit: settings.initLimit,
                                 syncLimit: settings.syncLimit, configString: settings.configuration.configString, log: settings.log,
                                 onServing: { [self] in serving(epoch: $0) }, clientSide: settings.clientSide, activity: settings.activity),
                 database: state.database, uncommitted: state.uncommitted, epochs: state.epochs, storage: storage)
             state.current = .following(follower)
-            state.role = Role(state: .following, leader: leaderID)
+            state.role = Role(state: follower.settings.isObserver ? .observing : .following, leader: leaderID)
             return follower
         }
         let exit = await follower.run()

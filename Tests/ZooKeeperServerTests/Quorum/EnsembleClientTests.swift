@@ -17,12 +17,14 @@ struct EnsembleClientTests {
         let configurations: [Int64: ServerConfiguration]
         private let servers: Mutex<[Int64: ZooKeeperServer]>
 
-        init() async throws {
+        /// Three voting members (sids 1–3), plus `observers` observers (sids 4…).
+        init(observers: Int = 0) async throws {
             var lines: [QuorumServer] = []
-            for sid in Int64(1)...3 {
+            for sid in Int64(1)...Int64(3 + observers) {
                 lines.append(QuorumServer(
                     id: sid, host: "127.0.0.1", quorumPort: try SocketHelpers.freeLoopbackPort(),
-                    electionPort: try SocketHelpers.freeLoopbackPort(), clientPort: try SocketHelpers.freeLoopbackPort()))
+                    electionPort: try SocketHelpers.freeLoopbackPort(), type: sid > 3 ? .observer : .participant,
+                    clientPort: try SocketHelpers.freeLoopbackPort()))
             }
             let quorum = try QuorumConfiguration(servers: lines)
             var configurations: [Int64: ServerConfiguration] = [:]
@@ -68,13 +70,13 @@ struct EnsembleClientTests {
             return line.map { String($0.dropFirst("Mode: ".count)) }
         }
 
-        /// Waits until one member leads and the other running members follow; returns the leader's id.
+        /// Waits until one member leads and the other running members follow (or observe); returns the leader's id.
         func settled(within timeout: Duration = .seconds(20)) async throws -> Int64 {
             let running = servers.withLock { Array($0.keys) }
             var leader: Int64 = 0
             try await eventually(within: timeout) {
                 let modes = running.map { mode($0) }
-                guard modes.allSatisfy({ $0 == "leader" || $0 == "follower" }), modes.count(where: { $0 == "leader" }) == 1 else { return false }
+                guard modes.allSatisfy({ $0 == "leader" || $0 == "follower" || $0 == "observer" }), modes.count(where: { $0 == "leader" }) == 1 else { return false }
                 leader = running[modes.firstIndex(of: "leader")!]
                 return true
             }
@@ -187,6 +189,34 @@ struct EnsembleClientTests {
             withExtendedLifetime(vanishing) {}
             await alive.close()
             await observer.close()
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+
+    /// An observer member: synchronised and kept up to date by INFORM, it serves clients (writes forwarded)
+    /// and never votes: the leader counts two synced followers and three learners.
+    @Test func anObserverServesClientsWithoutVoting() async throws {
+        let members = try await Members(observers: 1)
+        do {
+            let leader = try await members.settled()
+            #expect(members.mode(4) == "observer")
+            let onObserver = try await members.client([4])
+            let onLeader = try await members.client([leader])
+            let watch = try await onObserver.existsWatching("/seen").watch
+            try await onLeader.create("/seen", data: Self.bytes("x"))
+            #expect(try await withTimeout(.seconds(5)) { try await watch.event() }.type == .nodeCreated)
+            try await onObserver.create("/from-observer")
+            _ = try await onLeader.sync("/from-observer")
+            #expect(try await onLeader.exists("/from-observer") != nil)
+            let monitor = try sendFourLetterWord("mntr", host: "127.0.0.1", port: members.port(leader), timeout: .seconds(2))
+            #expect(monitor.contains("zk_learners\t3\n") && monitor.contains("zk_synced_followers\t2\n"), "\(monitor)")
+            let observerMonitor = try sendFourLetterWord("mntr", host: "127.0.0.1", port: members.port(4), timeout: .seconds(2))
+            #expect(observerMonitor.contains("zk_peer_state\tobserving - broadcast\n"))
+            await onObserver.close()
+            await onLeader.close()
         } catch {
             await members.stopAll()
             throw error

@@ -14,6 +14,8 @@ import Darwin
 final class FollowerDriver: Sendable {
     struct Settings: Sendable {
         var myID: Int64
+        /// An observer (OBSERVERINFO, INFORM instead of PROPOSAL/COMMIT, no ACKs, no vote).
+        var isObserver = false
         var leader: QuorumServer
         var tickTime: Duration
         var initLimit: Int
@@ -128,7 +130,7 @@ final class FollowerDriver: Sendable {
         let (acceptedEpoch, currentEpoch, lastZxid) = shared.withLock {
             ($0.epochs.acceptedEpoch, $0.epochs.currentEpoch, $0.tail.last?.zxid ?? $0.database.lastProcessedZxid)
         }
-        var machine = LearnerStateMachine(myID: settings.myID, acceptedEpoch: acceptedEpoch, currentEpoch: currentEpoch, lastLoggedZxid: lastZxid)
+        var machine = LearnerStateMachine(myID: settings.myID, isObserver: settings.isObserver, acceptedEpoch: acceptedEpoch, currentEpoch: currentEpoch, lastLoggedZxid: lastZxid)
         var context = Context(socket: socket)
         do {
             try perform(machine.start(), &context)
@@ -287,7 +289,7 @@ final class FollowerDriver: Sendable {
                 settings.log.info("follower \(settings.myID): following leader \(settings.leader.id) in epoch \(epoch)")
                 context.serving = true
                 if let clientSide = settings.clientSide {
-                    clientSide.startServing(database: shared.withLock { $0.database }, state: .following, epoch: epoch)
+                    clientSide.startServing(database: shared.withLock { $0.database }, state: settings.isObserver ? .observing : .following, epoch: epoch)
                 }
                 settings.onServing?(epoch)
             case let .answerPing(zxid):
