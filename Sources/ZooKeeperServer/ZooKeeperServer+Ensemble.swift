@@ -56,11 +56,12 @@ extension ZooKeeperServer {
         if let dataDirectory = configuration.dataDirectory {
             (storage, database, epochs) = try QuorumStorage.open(
                 dataDirectory: dataDirectory, dataLogDirectory: configuration.dataLogDirectory, forceSync: configuration.forceSync,
-                preallocationSize: configuration.preAllocSizeKB * 1024, log: log)
+                preallocationSize: configuration.preAllocSizeKB * 1024, snapCount: configuration.snapCount, log: log)
         } else {
             (storage, database, epochs) = (nil, ZooKeeperDatabase(configuration: configuration), try EpochFiles(directory: nil, lastLoggedZxid: 0))
         }
-        database.configure(extendedTypesEnabled: configuration.extendedTypesEnabled, enforceQuota: configuration.enforceQuota)
+        database.configure(extendedTypesEnabled: configuration.extendedTypesEnabled, enforceQuota: configuration.enforceQuota,
+                           legacyMultiCreate: true)
 
         let clientSide = PipelineClientSide()
         let activity = SessionActivity()

@@ -76,7 +76,10 @@ extension ZooKeeperDatabase {
         for op in record.ops {
             switch op {
             case let .create(request): ops.append(.create(request, type: .create))
-            case let .create2(request): ops.append(.create(request, type: .create2))
+            case let .create2(request):
+                // 3.8.0's MultiOperationRecord turns it into Op.create, whose opcode follows the flags.
+                let legacyType: OpCode = CreateMode(rawValue: request.flags)?.isContainer == true ? .createContainer : .create
+                ops.append(.create(request, type: legacyMultiCreate ? legacyType : .create2))
             case let .createContainer(request): ops.append(.create(request, type: .createContainer))
             case let .createTTL(request): ops.append(.createTTL(request))
             case let .delete(request): ops.append(.delete(request))

@@ -51,6 +51,10 @@ package struct ZooKeeperDatabase: Sendable {
     package var enforceQuota: Bool
     /// Live sessions and their timeouts (from createSession/closeSession txns), for snapshots.
     package internal(set) var sessions: [Int64: Int32] = [:]
+    /// A `create2` inside `multi` becomes a `create` (or `createContainer`) transaction, answered without its
+    /// Stat, as Apache 3.8.0–3.8.1 do: an ensemble member's transactions must be ones Apache 3.8.0 members can
+    /// apply (their DataTree has no create2 sub-transaction; ZOOKEEPER-4026 added it in 3.8.2).
+    package var legacyMultiCreate = false
 
     package init(configuration: ServerConfiguration) {
         self.init(extendedTypesEnabled: configuration.extendedTypesEnabled, enforceQuota: configuration.enforceQuota)
@@ -64,15 +68,16 @@ package struct ZooKeeperDatabase: Sendable {
     package var lastProcessedZxid: Int64 { tree.lastProcessedZxid }
 
     /// Applies the server's settings to a database recovered or received without them.
-    package mutating func configure(extendedTypesEnabled: Bool, enforceQuota: Bool) {
+    package mutating func configure(extendedTypesEnabled: Bool, enforceQuota: Bool, legacyMultiCreate: Bool = false) {
         tree.extendedTypesEnabled = extendedTypesEnabled
         self.enforceQuota = enforceQuota
+        self.legacyMultiCreate = legacyMultiCreate
     }
 
     /// A database that keeps this one's settings (for one that replaces it: a leader's snapshot, a truncation).
     package func carryingSettings(to other: ZooKeeperDatabase) -> ZooKeeperDatabase {
         var other = other
-        other.configure(extendedTypesEnabled: extendedTypesEnabled, enforceQuota: enforceQuota)
+        other.configure(extendedTypesEnabled: extendedTypesEnabled, enforceQuota: enforceQuota, legacyMultiCreate: legacyMultiCreate)
         return other
     }
     /// Apache's node count (one more than the znodes: its map holds the root twice).

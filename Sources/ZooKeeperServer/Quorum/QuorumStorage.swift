@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import ZooKeeperProtocol
 
@@ -17,10 +18,17 @@ final class QuorumStorage: Sendable {
     private let log: Mutex<TxnLog>
     private let snapshots: SnapshotStore
     private let serverLog: ServerLog
+    /// `snapCount`: a snapshot after a random count between half and all of it, as Apache's SyncRequestProcessor.
+    private let snapCount: Int
+    /// Commits since the last snapshot, the count that triggers the next, and whether one is being written.
+    private let schedule: Mutex<(since: Int, threshold: Int, writing: Bool)>
 
     private init(
-        dataDirectory: String, dataLogDirectory: String, forceSync: Bool, preallocationSize: Int, lastZxid: Int64, log: ServerLog
+        dataDirectory: String, dataLogDirectory: String, forceSync: Bool, preallocationSize: Int, snapCount: Int, lastZxid: Int64,
+        log: ServerLog
     ) throws(PersistenceError) {
+        self.snapCount = snapCount
+        self.schedule = Mutex((0, PersistenceDriver.randomThreshold(snapCount), false))
         self.dataDirectory = dataDirectory
         self.dataLogDirectory = dataLogDirectory
         self.forceSync = forceSync
@@ -33,14 +41,14 @@ final class QuorumStorage: Sendable {
     /// Recovers the member's history and epochs from `dataDirectory` (and `dataLogDirectory`).
     static func open(
         dataDirectory: String, dataLogDirectory: String? = nil, forceSync: Bool = true, preallocationSize: Int = 64 << 20,
-        log: ServerLog = .silent
+        snapCount: Int = 100_000, log: ServerLog = .silent
     ) throws -> (storage: QuorumStorage, database: ZooKeeperDatabase, epochs: EpochFiles) {
         let logDirectory = dataLogDirectory ?? dataDirectory
         let database = try load(dataDirectory: dataDirectory, dataLogDirectory: logDirectory, log: log)
         let epochs = try EpochFiles(directory: PersistenceLayout.versionDirectory(of: dataDirectory), lastLoggedZxid: database.lastProcessedZxid)
         let storage = try QuorumStorage(
             dataDirectory: dataDirectory, dataLogDirectory: logDirectory, forceSync: forceSync,
-            preallocationSize: preallocationSize, lastZxid: database.lastProcessedZxid, log: log)
+            preallocationSize: preallocationSize, snapCount: snapCount, lastZxid: database.lastProcessedZxid, log: log)
         return (storage, database, epochs)
     }
 
@@ -73,6 +81,41 @@ final class QuorumStorage: Sendable {
     func sync() throws(PersistenceError) {
         try log.withLock { log throws(PersistenceError) in try log.commit() }
     }
+
+    /// Counts one committed transaction; every `snapCount` or so (randomised) writes a snapshot of `database`
+    /// on a thread of its own and starts a new log file, so a restart replays a bounded log. The role's
+    /// thread pays for a copy of the database (copy-on-write), not for the serialisation.
+    func committed(_ database: ZooKeeperDatabase) {
+        let due = schedule.withLock { schedule -> Bool in
+            schedule.since += 1
+            guard schedule.since >= schedule.threshold, !schedule.writing else { return false }
+            schedule = (0, PersistenceDriver.randomThreshold(snapCount), true)
+            return true
+        }
+        guard due else { return }
+        do {
+            try log.withLock { log throws(PersistenceError) in try log.rollLog() }
+        } catch {
+            serverLog.error("cannot start a new log file for the snapshot: \(error)")
+        }
+        let store = snapshots, serverLog = self.serverLog
+        let thread = Thread { [self] in
+            let zxid = database.lastProcessedZxid
+            do {
+                try store.write(zxid: zxid, tree: database.snapshot())
+                serverLog.info("Snapshotting: 0x\(String(zxid, radix: 16)) to \(store.directory)")
+            } catch {
+                // Not fatal: the log still holds every transaction; the next snapshot will retry.
+                serverLog.error("snapshot at 0x\(String(zxid, radix: 16)) failed: \(error)")
+            }
+            self.schedule.withLock { $0.writing = false }
+        }
+        thread.name = "zookeeper-member-snapshot"
+        thread.start()
+    }
+
+    /// Whether a background snapshot is being written.
+    var isSnapshotting: Bool { schedule.withLock { $0.writing } }
 
     /// Writes a snapshot of `database` (at its last processed zxid).
     func snapshot(_ database: ZooKeeperDatabase) throws(PersistenceError) {

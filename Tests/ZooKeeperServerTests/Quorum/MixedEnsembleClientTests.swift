@@ -127,6 +127,12 @@ struct MixedEnsembleClientTests {
             try await onApache.create("/via-apache", data: Self.bytes("b"))
             #expect(try await withTimeout(.seconds(10)) { try await watch.event() }.type == .nodeCreated)
             #expect(try await onOurs.getData("/via-apache").data == Self.bytes("b"))
+            // A multi with creates (our client sends create2) prepared by our leader: the transaction must be
+            // one Apache 3.8.0 can apply (no create2 sub-transaction), or its follower answers nothing.
+            let results = try await onApache.multi([.create("/m1"), .create("/m1/m2", mode: .ephemeral)])
+            #expect(results.count == 2)
+            _ = try await onOurs.sync("/m1")
+            #expect(try await onOurs.exists("/m1/m2") != nil)
 
             // A session made on Apache's follower moves to our leader (REVALIDATE is answered locally).
             let moving = try await mixed.client(ports: [apachePorts[1], mixed.ourPort])

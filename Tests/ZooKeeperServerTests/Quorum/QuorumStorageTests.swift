@@ -51,6 +51,37 @@ import ZooKeeperTestSupport
         again.close()
     }
 
+    /// Every snapCount-or-so commits a member writes a snapshot (in the background) and starts a new log
+    /// file: a restart reads the newest snapshot plus the logs after it, and gets the same tree.
+    @Test func membersSnapshotEverySnapCountCommits() async throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (storage, database, initialEpochs) = try QuorumStorage.open(dataDirectory: dir, preallocationSize: 64 << 10, snapCount: 10)
+        var epochs = initialEpochs
+        try epochs.setAcceptedEpoch(1)
+        try epochs.setCurrentEpoch(1)
+        var db = database
+        for counter in Int64(1)...40 {
+            let txn = Self.txn(counter)
+            try storage.append([txn])
+            db.replay(txn)
+            storage.committed(db)
+        }
+        let versionDirectory = dir + "/version-2"
+        func snapshots() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: versionDirectory)) ?? []).filter { $0.hasPrefix("snapshot.") }
+        }
+        try await eventually(within: .seconds(10)) { !snapshots().isEmpty }
+        let logs = try FileManager.default.contentsOfDirectory(atPath: versionDirectory).filter { $0.hasPrefix("log.") }
+        #expect(logs.count >= 2, "a new log file begins at each snapshot: \(logs)")
+        // Let a snapshot still being written finish before the restart reads the directory.
+        try await eventually(within: .seconds(10)) { !storage.isSnapshotting }
+        storage.close()
+        let (_, reopened, _) = try QuorumStorage.open(dataDirectory: dir, preallocationSize: 64 << 10)
+        #expect(reopened.lastProcessedZxid == Zxid.make(epoch: 1, counter: 40) && reopened.tree.node("/n40") != nil)
+        #expect(reopened.nodeCount == db.nodeCount)
+    }
+
     @Test func epochFilesAreApachesAndGuardTheirOrder() throws {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -472,7 +472,10 @@ final class LeaderDriver: Sendable {
                 loop.unlogged.append(txn)  // see logProposals
             case let .commit(zxid):
                 guard let txn = loop.proposed.removeValue(forKey: zxid) else { continue }
-                shared.withLock { _ = $0.database.replay(txn) }
+                shared.withLock { shared in
+                    _ = shared.database.replay(txn)
+                    shared.storage?.committed(shared.database)
+                }
                 settings.clientSide?.committed(txn)
                 switch txn.body {
                 case let .createSession(body): loop.sessions.add(id: txn.header.clientId, timeout: body.timeOut, now: loop.monotonicNow)

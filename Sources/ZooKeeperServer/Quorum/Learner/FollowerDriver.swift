@@ -277,6 +277,7 @@ final class FollowerDriver: Sendable {
                     }
                     state.tail.removeFirst()
                     _ = state.database.replay(first)
+                    state.storage?.committed(state.database)
                     return first
                 }
                 if context.serving { settings.clientSide?.committed(txn) }
