@@ -67,10 +67,12 @@ extension PipelineState {
     /// The connection closed: its session's outstanding requests need no answer any more.
     func memberClosed(_ connection: UInt64, session: Int64?) {
         member?.held[connection] = nil
-        guard let context = member else { return }
         if let session { member?.queue.drop(session) }
-        for (id, handshake) in context.connecting where handshake.connection == connection { member?.connecting[id] = nil }
-        for (id, handshake) in context.revalidating where handshake.connection == connection { member?.revalidating[id] = nil }
+        // Keys first, then removals: holding a copy of a table while mutating it would copy it whole.
+        let connecting = member?.connecting.filter { $0.value.connection == connection }.map(\.key) ?? []
+        for id in connecting { member?.connecting[id] = nil }
+        let revalidating = member?.revalidating.filter { $0.value.connection == connection }.map(\.key) ?? []
+        for id in revalidating { member?.revalidating[id] = nil }
     }
 
     // MARK: What the role reports
