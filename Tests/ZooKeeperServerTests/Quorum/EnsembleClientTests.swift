@@ -247,6 +247,53 @@ struct EnsembleClientTests {
         await members.stopAll()
     }
 
+    /// A session that moved to another member: a write still sent through its old member is refused with
+    /// SESSIONMOVED (Apache's `checkSession`), so it cannot land after the session's writes through the new one.
+    @Test func aWriteThroughTheSessionsOldMemberIsRefused() async throws {
+        let members = try await Members()
+        do {
+            let leader = try await members.settled()
+            let followers = [Int64(1), 2, 3].filter { $0 != leader }
+            let old = try RawConnection(port: members.port(followers[0]))
+            try old.writeFrame(RawConnection.connectRequest(timeoutMilliseconds: 4000))
+            guard case let .frame(response) = try old.readFrame() else { throw TestSupportError("no ConnectResponse") }
+            var reader = JuteReader(response)
+            _ = try reader.readInt32()
+            let timeout = try reader.readInt32()
+            let session = try reader.readInt64()
+            let password = try reader.readBuffer()
+            #expect(timeout == 2000)  // 20 ticks of 100 ms at most
+
+            // The session moves to the other follower (REVALIDATE makes that member its owner).
+            let new = try RawConnection(port: members.port(followers[1]))
+            var connect = JuteWriter()
+            connect.write(Int32(0))
+            connect.write(Int64(0))
+            connect.write(Int32(4000))
+            connect.write(session)
+            connect.writeBuffer(password)
+            try new.writeFrame(connect.bytes)
+            guard case let .frame(moved) = try new.readFrame() else { throw TestSupportError("no ConnectResponse on the new member") }
+            var movedReader = JuteReader(moved)
+            _ = try movedReader.readInt32()
+            #expect(try movedReader.readInt32() > 0, "the session is valid on the new member")
+
+            var create = JuteWriter()
+            create.write(RequestHeader(xid: 1, type: OpCode.create.rawValue))
+            create.write(CreateRequest(path: "/late", data: [], acl: .openACLUnsafe, flags: 0))
+            try old.writeFrame(create.bytes)
+            guard case let .frame(reply) = try old.readFrame() else { throw TestSupportError("no reply on the old member") }
+            #expect(RawConnection.replyError(reply) == ZooKeeperErrorCode.sessionMoved.rawValue)
+            try new.writeFrame(create.bytes)
+            guard case let .frame(accepted) = try new.readFrame() else { throw TestSupportError("no reply on the new member") }
+            #expect(RawConnection.replyError(accepted) == 0, "the same write through the session's member succeeds")
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+
     /// The member a client uses goes away: the client moves to another with the same session (REVALIDATE),
     /// keeps its ephemeral, and carries on — also when the member that went was the leader.
     @Test func clientsMoveWhenTheirMemberGoes() async throws {

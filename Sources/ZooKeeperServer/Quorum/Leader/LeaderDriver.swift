@@ -152,6 +152,9 @@ final class LeaderDriver: Sendable {
         var proposed: [Int64: LoggedTxn] = [:]
         /// Learners' `sync` requests: answered once everything proposed before them is committed.
         var syncs: [(handle: Int, after: Int64)] = []
+        /// Which member serves each session (the sid that created or last revalidated it): writes of a session
+        /// forwarded by another member are refused with SESSIONMOVED, as Apache's `checkSession`.
+        var owners: [Int64: Int64] = [:]
         /// Our proposals not yet on our disk: logged together, with one fsync, before the thread waits
         /// again (group commit, as Apache's SyncRequestProcessor).
         var unlogged: [LoggedTxn] = []
@@ -205,7 +208,9 @@ final class LeaderDriver: Sendable {
                     case let .submit(request, continuation): try submit(request, continuation, &loop)
                     case let .forward(request): try propose(request, from: Self.localHandle, &loop)
                     case let .revalidate(session):
-                        settings.clientSide?.revalidated(session: session, valid: loop.sessions.touch(session, now: loop.monotonicNow))
+                        let valid = loop.sessions.touch(session, now: loop.monotonicNow)
+                        if valid { loop.owners[session] = settings.myID }
+                        settings.clientSide?.revalidated(session: session, valid: valid)
                     case let .snapshotReady(handle, bytes):
                         snapshotReady(bytes, for: handle, &loop)
                     }
@@ -374,21 +379,42 @@ final class LeaderDriver: Sendable {
     private func propose(_ request: ClientRequest, from handle: Int, _ loop: inout Loop) throws {
         let zxid = loop.machine.nextZxid
         let now = wallClockMilliseconds()
+        let member = owner(handle, loop)
         let txn: LoggedTxn
         switch request.opCode {
         case .createSession:
             var timeoutReader = JuteReader(request.body)
             guard let timeout = try? timeoutReader.readInt32() else { return }
             txn = loop.speculative.createSession(sessionId: request.sessionId, timeout: timeout, zxid: zxid, now: now)
+            loop.owners[request.sessionId] = member
         case .sync:
             loop.syncs.append((handle: handle, after: loop.machine.lastProposed))
             try answerSyncs(upTo: loop.machine.lastCommitted, &loop)
             return
-        default:
+        case .closeSession:
+            // Not checked (Apache: expiry closes sessions without being their owner).
             guard let logged = loop.speculative.process(request, zxid: zxid, now: now).txn else { return }
             txn = logged
+        default:
+            if let current = loop.owners[request.sessionId], current != member {
+                // A member that no longer serves the session (its client moved on): refused, so a late write from
+                // the old connection cannot land after the session's writes through its new member.
+                txn = LoggedTxn(
+                    header: TxnHeader(clientId: request.sessionId, cxid: request.cxid, zxid: zxid, time: now, type: OpCode.error.rawValue),
+                    body: .error(ErrorTxn(err: ZooKeeperErrorCode.sessionMoved.rawValue)))
+                loop.speculative.replay(txn)
+            } else {
+                loop.owners[request.sessionId] = member  // the first to use a session inherited from an old epoch owns it
+                guard let logged = loop.speculative.process(request, zxid: zxid, now: now).txn else { return }
+                txn = logged
+            }
         }
         try propose(txn, &loop)
+    }
+
+    /// The sid of the member a request or REVALIDATE came through (ours for our own clients).
+    private func owner(_ handle: Int, _ loop: Loop) -> Int64 {
+        handle == Self.localHandle ? settings.myID : loop.machine.learnerID(handle) ?? -1
     }
 
     private func propose(_ txn: LoggedTxn, _ loop: inout Loop) throws {
@@ -479,7 +505,9 @@ final class LeaderDriver: Sendable {
                 settings.clientSide?.committed(txn)
                 switch txn.body {
                 case let .createSession(body): loop.sessions.add(id: txn.header.clientId, timeout: body.timeOut, now: loop.monotonicNow)
-                case .closeSession: loop.sessions.remove(txn.header.clientId)
+                case .closeSession:
+                    loop.sessions.remove(txn.header.clientId)
+                    loop.owners[txn.header.clientId] = nil
                 default: loop.sessions.touch(txn.header.clientId, now: loop.monotonicNow)
                 }
                 if let (continuation, result) = loop.waiting.removeValue(forKey: zxid) { continuation.resume(returning: result) }
@@ -492,6 +520,7 @@ final class LeaderDriver: Sendable {
             case let .revalidate(handle, session, _):
                 // A session moving to another member: alive if we track it (and that counts as a touch).
                 let valid = loop.sessions.touch(session, now: loop.monotonicNow)
+                if valid { loop.owners[session] = owner(handle, loop) }
                 var data = JuteWriter()
                 data.write(session)
                 data.write(valid)

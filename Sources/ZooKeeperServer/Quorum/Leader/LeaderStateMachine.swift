@@ -117,6 +117,9 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
     private var configuration: QuorumConfiguration { settings.configuration }
     private var myID: Int64 { settings.myID }
     private var syncLimit: Duration { settings.tickTime * settings.syncLimit }
+
+    /// The sid a learner connection introduced itself with (nil before FOLLOWERINFO/OBSERVERINFO).
+    func learnerID(_ handle: Handle) -> Int64? { learners[handle].flatMap { $0.sid >= 0 ? $0.sid : nil } }
     private var initLimit: Duration { settings.tickTime * settings.initLimit }
 
     /// The zxid the next proposal must carry.
