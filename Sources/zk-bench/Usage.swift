@@ -2,6 +2,7 @@ enum Usage {
     static let text = """
         usage: zk-bench MODE (--connect HOST:PORT | --embedded | --start-apache) [options]
                zk-bench servers [options]
+               zk-bench ensembles [options]
                zk-bench fuzz [options]
 
         modes:
@@ -27,6 +28,11 @@ enum Usage {
                       --seconds 3 --warmup 1 --ops 2000 --warmup-ops 200 --size 100 --settle 2
                       --apache-heap 2g; --quick: 100000 znodes, --ops 500, --seconds 1 (CI smoke)
                       needs java + the Debian zookeeper jars; about 3 min (--quick: 40 s) on 2 cores
+          ensembles   a 3-member Shepherd ensemble (three zk-server processes) against a 3-member Apache 3.8
+                      ensemble (docker/local-ensemble.sh), one after the other, fsync on, our client on a
+                      follower (writes forwarded and committed by a quorum): pipelined get/set/create ops/s and
+                      sequential p50/p99 as ratios
+                      --outstanding 1,16,256 --seconds 3 --warmup 1 --ops 1000 --warmup-ops 100 --size 100
           mutex       our DistributedMutex against Curator's InterProcessMutex (Java harness `mutex`), same
                       server, same run: uncontended (1 session: acquire/release cycles/s, acquire and release
                       p50/p99, requests per acquire counted by the server's `cons`; with --embedded also

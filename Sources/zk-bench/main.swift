@@ -34,7 +34,7 @@ func runCommand(_ argv: [String]) async -> Int32 {
         let startApache = arguments.flag("start-apache")
         let embedded = arguments.flag("embedded")
         if startApache && embedded { throw UsageError("--start-apache and --embedded are exclusive") }
-        if mode == "servers" && (startApache || embedded) { throw UsageError("servers mode starts both servers itself") }
+        if (mode == "servers" || mode == "ensembles") && (startApache || embedded) { throw UsageError("\(mode) mode starts both sides itself") }
         if mode == "fuzz" && (startApache || embedded) { throw UsageError("fuzz starts its own zk-server (it kills and restarts it)") }
         let reference: ReferenceServer? =
             startApache ? try await ReferenceServer.startApache() : embedded ? try await ReferenceServer.startEmbedded() : nil
@@ -84,6 +84,11 @@ func runMode(_ mode: String, arguments: inout Arguments, json: Bool, embedded: E
         let options = try CompareMode.Options(&arguments)
         try arguments.finish()
         let report = try await CompareMode(options: options).run()
+        if json { try Output.json(report.json) } else { report.print() }
+    case "ensembles":
+        let options = try EnsemblesMode.Options(&arguments)
+        try arguments.finish()
+        let report = try await EnsemblesMode(options: options).run()
         if json { try Output.json(report.json) } else { report.print() }
     case "servers":
         let options = try ServersMode.Options(&arguments)
