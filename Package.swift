@@ -25,6 +25,8 @@ let package = Package(
     targets: [
         .target(name: "ZooKeeperProtocol", swiftSettings: strictSettings),
         .target(name: "ZooKeeperPOSIX", swiftSettings: strictSettings),
+        // A small HTTP/1.1 server and JSON: zk-server's admin and metrics endpoints (and the inspector's).
+        .target(name: "ZooKeeperHTTP", dependencies: ["ZooKeeperPOSIX"], swiftSettings: strictSettings),
         // What the command-line tools share: Ctrl-C handling and their child processes.
         .target(name: "ToolSupport", swiftSettings: strictSettings),
         .target(
@@ -39,7 +41,7 @@ let package = Package(
         ),
         .target(
             name: "ZooKeeperServer",
-            dependencies: ["ZooKeeperProtocol", "ZooKeeperPOSIX"],
+            dependencies: ["ZooKeeperProtocol", "ZooKeeperPOSIX", "ZooKeeperHTTP"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -112,6 +114,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ZooKeeperHTTPTests",
+            dependencies: ["ZooKeeperHTTP", "ZooKeeperPOSIX"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ToolSupportTests",
             dependencies: ["ToolSupport", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
@@ -123,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperIntegrationTests",
-            dependencies: ["ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
+            dependencies: ["ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport", "ZooKeeperHTTP"],
             swiftSettings: strictSettings
         ),
     ]
