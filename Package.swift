@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperServerTests",
-            dependencies: ["ZooKeeperServer", "ZooKeeperProtocol", "ZooKeeperTestSupport", "ZooKeeperClient"],
+            dependencies: ["ZooKeeperServer", "ZooKeeperProtocol", "ZooKeeperTestSupport", "ZooKeeperClient", "ZooKeeperHTTP"],
             swiftSettings: strictSettings
         ),
         .testTarget(
