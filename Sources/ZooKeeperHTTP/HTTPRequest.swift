@@ -3,6 +3,7 @@ public struct HTTPHeader: Sendable, Hashable {
     public var name: String
     public var value: String
 
+    /// A field `name: value`.
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
@@ -24,6 +25,7 @@ public struct HTTPRequest: Sendable, Hashable {
     /// The query's `key=value` pairs, percent-decoded (`+` is a space), in order.
     public var query: [(name: String, value: String)] { HTTPPath.queryItems(of: target) }
 
+    /// A request as the parser builds it (tests build them too); `pathSegments` from ``HTTPPath/segments(of:)``.
     public init(method: String, target: String, minorVersion: Int = 1, headers: [HTTPHeader] = [], body: [UInt8] = [],
                 pathSegments: [String]) {
         self.method = method

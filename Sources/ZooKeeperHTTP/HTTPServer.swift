@@ -97,6 +97,8 @@ public final class HTTPServer: Sendable {
         var connections: [UInt64: HTTPConnection] = [:]
         var nextID: UInt64 = 1
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        /// After a failed accept (out of file descriptors) the listener rests instead of spinning.
+        var acceptResumesAt: ContinuousClock.Instant?
         while true {
             let (answers, stopping) = mailbox.withLock { box -> ([(connection: UInt64, bytes: [UInt8], close: Bool)], Bool) in
                 defer { box.answers = [] }
@@ -113,8 +115,9 @@ public final class HTTPServer: Sendable {
                     close(connection, in: &connections)
                 }
             }
+            let resting = acceptResumesAt.map { now < $0 } ?? false
             var fds = [pollfd(fd: wakeup.readFD, events: Poller.readable, revents: 0),
-                       pollfd(fd: listener.fd, events: Poller.readable, revents: 0)]
+                       pollfd(fd: listener.fd, events: resting ? 0 : Poller.readable, revents: 0)]
             let order = Array(connections.values)
             for connection in order {
                 let interest: Int16 = switch connection.phase {
@@ -125,12 +128,13 @@ public final class HTTPServer: Sendable {
                 }
                 fds.append(pollfd(fd: connection.socket.fd, events: interest, revents: 0))
             }
-            let nearest = order.map(\.deadline).min()
+            let nearest = (order.map(\.deadline) + (resting ? [acceptResumesAt!] : [])).min()
             let wait = nearest.map { max(.zero, ContinuousClock.now.duration(to: $0)) }
             guard (try? Poller.poll(&fds, timeout: wait)) != nil else { continue }
             if fds[0].revents != 0 { wakeup.drain() }
             if fds[1].revents & Poller.readable != 0 {
-                accept(into: &connections, nextID: &nextID)
+                let failed = !accept(into: &connections, nextID: &nextID)
+                acceptResumesAt = failed ? .now + .milliseconds(100) : nil
             }
             for (index, connection) in order.enumerated() where fds[index + 2].revents != 0 {
                 switch connection.phase {
@@ -152,9 +156,12 @@ public final class HTTPServer: Sendable {
         connection.socket.close()
     }
 
-    private func accept(into connections: inout [UInt64: HTTPConnection], nextID: inout UInt64) {
+    /// Accepts every pending connection; false when accepting failed (not merely nothing pending).
+    private func accept(into connections: inout [UInt64: HTTPConnection], nextID: inout UInt64) -> Bool {
         while true {
-            guard let accepted = try? listener.accept() else { return }
+            let next: Socket?
+            do { next = try listener.accept() } catch { return false }
+            guard let accepted = next else { return true }
             let connection = HTTPConnection(id: nextID, socket: accepted, limits: configuration.limits,
                                             deadline: .now + configuration.idleTimeout)
             nextID += 1
