@@ -25,6 +25,8 @@ let package = Package(
     targets: [
         .target(name: "ZooKeeperProtocol", swiftSettings: strictSettings),
         .target(name: "ZooKeeperPOSIX", swiftSettings: strictSettings),
+        // A small HTTP/1.1 server and JSON: zk-server's admin and metrics endpoints (and the inspector's).
+        .target(name: "ZooKeeperHTTP", dependencies: ["ZooKeeperPOSIX"], swiftSettings: strictSettings),
         // What the command-line tools share: Ctrl-C handling and their child processes.
         .target(name: "ToolSupport", swiftSettings: strictSettings),
         .target(
@@ -39,7 +41,7 @@ let package = Package(
         ),
         .target(
             name: "ZooKeeperServer",
-            dependencies: ["ZooKeeperProtocol", "ZooKeeperPOSIX"],
+            dependencies: ["ZooKeeperProtocol", "ZooKeeperPOSIX", "ZooKeeperHTTP"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -102,13 +104,18 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperServerTests",
-            dependencies: ["ZooKeeperServer", "ZooKeeperProtocol", "ZooKeeperTestSupport", "ZooKeeperClient"],
+            dependencies: ["ZooKeeperServer", "ZooKeeperProtocol", "ZooKeeperTestSupport", "ZooKeeperClient", "ZooKeeperHTTP"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ZooKeeperRecipesTests",
             dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
             exclude: ["Interop/CuratorMutexContender.java", "Interop/CuratorQueueClient.java", "Interop/kazoo_lock_contender.py"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ZooKeeperHTTPTests",
+            dependencies: ["ZooKeeperHTTP", "ZooKeeperPOSIX"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -123,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperIntegrationTests",
-            dependencies: ["ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport"],
+            dependencies: ["ZooKeeperClient", "ZooKeeperServer", "ZooKeeperTestSupport", "ZooKeeperHTTP"],
             swiftSettings: strictSettings
         ),
     ]

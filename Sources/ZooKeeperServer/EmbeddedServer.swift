@@ -70,6 +70,10 @@ public final class EmbeddedServer: Sendable {
 
     public var connectString: String { server.connectString }
     public var port: Int { server.port }
+    /// The admin server's port when ``ServerConfiguration/admin`` enables it.
+    public var adminPort: Int? { server.adminPort }
+    /// The Prometheus endpoint's port when ``ServerConfiguration/metricsProvider`` enables it.
+    public var metricsPort: Int? { server.metricsPort }
 
     /// Stops the server and removes its temporary directory.
     public func stop() async {

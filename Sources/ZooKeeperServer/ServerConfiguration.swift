@@ -53,6 +53,11 @@ public struct ServerConfiguration: Sendable {
     /// Listen for quorum and election connections on all addresses (`quorumListenOnAllIPs`).
     public var quorumListenOnAllIPs = false
 
+    /// The HTTP admin server (`admin.*`); off by default.
+    public var admin = AdminServerConfiguration()
+    /// The Prometheus endpoint (`metricsProvider.*`); off by default.
+    public var metricsProvider = MetricsProviderConfiguration()
+
     public init() {}
 
     /// Whether this configuration runs an ensemble member: more than one voting server.

@@ -1,7 +1,7 @@
 /// Reads a `zoo.cfg`-style file (Java properties: `key=value`, `#` comments) into a ``ServerConfiguration``.
 ///
 /// Unknown keys and invalid values are errors naming the key, so a typo never silently falls back to a
-/// default. Apache keys that have no meaning for a standalone server (`initLimit`, `admin.*`, …) are
+/// default. Apache keys that have no meaning for a standalone server (`initLimit`, `audit.enable`, …) are
 /// accepted and reported in ``Result/ignoredKeys``.
 public enum ZooCfgParser {
     public struct Result: Sendable {
@@ -24,9 +24,7 @@ public enum ZooCfgParser {
     }
 
     static let ignored: Set<String> = [
-        "admin.enableServer", "admin.serverPort", "admin.serverAddress",
-        "admin.commandURL", "standaloneEnabled", "metricsProvider.className",
-        "metricsProvider.httpPort", "audit.enable", "globalOutstandingLimit",
+        "standaloneEnabled", "metricsProvider.exportJvmInfo", "audit.enable", "globalOutstandingLimit",
         "clientPortListenBacklog", "syncEnabled", "electionAlg",
     ]
 
@@ -86,6 +84,25 @@ public enum ZooCfgParser {
             case "znode.container.checkIntervalMs":
                 // A system property in Apache; accepted here too, so one file configures both.
                 configuration.containerCheckInterval = try int(1...Int(Int32.max))
+            case "admin.enableServer": configuration.admin.enabled = try bool()
+            case "admin.serverAddress": configuration.admin.address = value
+            case "admin.serverPort": configuration.admin.port = try int(0...65535)
+            case "admin.idleTimeout": configuration.admin.idleTimeout = try int(1...Int(Int32.max))
+            case "admin.commandURL":
+                guard value.hasPrefix("/"), !value.split(separator: "/").isEmpty else {
+                    throw ParseError(line: lineNumber, key: key, message: "expected a path such as /commands")
+                }
+                configuration.admin.commandURL = value
+            case "metricsProvider.className":
+                if value == MetricsProviderConfiguration.prometheusClassName {
+                    configuration.metricsProvider.prometheusEnabled = true
+                } else if MetricsProviderConfiguration.silentClassNames.contains(value) {
+                    configuration.metricsProvider.prometheusEnabled = false
+                } else {
+                    throw ParseError(line: lineNumber, key: key, message: "\"\(value)\" is not a provider this server has (only \(MetricsProviderConfiguration.prometheusClassName))")
+                }
+            case "metricsProvider.httpPort": configuration.metricsProvider.port = try int(0...65535)
+            case "metricsProvider.httpHost": configuration.metricsProvider.host = value
             case "initLimit":
                 configuration.initLimit = try int(1...Int(Int32.max))
                 quorumKeys.append(key)

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ZooKeeperHTTP
 import ZooKeeperPOSIX
 import ZooKeeperProtocol
 
@@ -19,6 +20,8 @@ public final class ZooKeeperServer: Sendable {
         let pipeline: RequestPipeline
         /// Set on an ensemble member.
         var peer: QuorumPeer? = nil
+        /// The admin and metrics HTTP servers, when configured.
+        var http = HTTPEndpoints()
     }
 
     public init(configuration: ServerConfiguration, log: ServerLog = .silent) {
@@ -32,6 +35,7 @@ public final class ZooKeeperServer: Sendable {
         if configuration.isEnsemble {
             let member = try startMember()
             running.withLock { $0 = member }
+            try await startHTTP(member.pipeline)
             return
         }
         let wallNow = wallClockMilliseconds()
@@ -58,7 +62,25 @@ public final class ZooKeeperServer: Sendable {
         pipeline.start()
         network.start()
         log.info("binding to port \(configuration.clientPortAddress):\(network.port)")
+        try await startHTTP(pipeline)
     }
+
+    /// Starts the configured HTTP endpoints; if one cannot bind, the whole server stops and the error is thrown.
+    private func startHTTP(_ pipeline: RequestPipeline) async throws {
+        do {
+            let endpoints = try await startHTTPEndpoints(pipeline)
+            running.withLock { $0?.http = endpoints }
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+
+    /// The admin server's bound port, while it runs (useful with `admin.serverPort=0`).
+    public var adminPort: Int? { running.withLock { $0?.http.admin?.port } }
+
+    /// The Prometheus endpoint's bound port, while it runs (useful with `metricsProvider.httpPort=0`).
+    public var metricsPort: Int? { running.withLock { $0?.http.metrics?.port } }
 
     /// The bound client port (useful with `clientPort = 0`).
     public var port: Int { running.withLock { $0?.network.port ?? configuration.clientPort } }
@@ -75,6 +97,7 @@ public final class ZooKeeperServer: Sendable {
             defer { state = nil }
             return state
         }) else { return }
+        await running.http.stop()
         // A member's role goes first: clients are dropped as Apache drops them when its server shuts down.
         await running.peer?.stop()
         await running.network.stop()

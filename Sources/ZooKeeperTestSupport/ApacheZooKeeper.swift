@@ -51,6 +51,9 @@ public final class ApacheZooKeeper: Sendable {
         public var readinessPollInterval: Duration
         /// Run as one member of an ensemble (`QuorumPeerMain`) instead of standalone.
         public var quorumMember: QuorumMember?
+        /// Run Apache's Jetty admin server on a free loopback port (``ApacheZooKeeper/adminPort``); needs
+        /// Debian's `libjetty9-java` and Jackson jars (``ApacheZooKeeper/adminClassPath``).
+        public var adminServer = false
 
         public static let fastStartupJVMTuning = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
 
@@ -65,8 +68,10 @@ public final class ApacheZooKeeper: Sendable {
             stopTimeout: Duration = .seconds(10),
             jvmTuning: [String] = Configuration.fastStartupJVMTuning,
             readinessPollInterval: Duration = .milliseconds(100),
-            quorumMember: QuorumMember? = nil
+            quorumMember: QuorumMember? = nil,
+            adminServer: Bool = false
         ) {
+            self.adminServer = adminServer
             self.tickTime = tickTime
             self.minSessionTimeout = minSessionTimeout
             self.maxSessionTimeout = maxSessionTimeout
@@ -110,6 +115,20 @@ public final class ApacheZooKeeper: Sendable {
         access(javaPath, X_OK) == 0 && classPath.allSatisfy { access($0, R_OK) == 0 }
     }
 
+    /// The jars Apache's Jetty admin server adds (Debian's `libjetty9-java`, `libjackson2-*`, servlet API).
+    public static let adminClassPath: [String] = [
+        "jetty9-server.jar", "jetty9-servlet.jar", "jetty9-http.jar", "jetty9-io.jar", "jetty9-util.jar",
+        "jetty9-security.jar", "servlet-api.jar", "jackson-core.jar", "jackson-databind.jar", "jackson-annotations.jar",
+    ].map { "/usr/share/java/" + $0 }
+
+    /// True when the admin server's jars are present too.
+    public static var isAdminServerInstalled: Bool {
+        isInstalled && adminClassPath.allSatisfy { access($0, R_OK) == 0 }
+    }
+
+    /// The admin server's port when ``Configuration/adminServer`` is set.
+    public let adminPort: Int?
+
     public let configuration: Configuration
     /// Always 127.0.0.1 (the server binds `clientPortAddress=127.0.0.1`).
     public let host = "127.0.0.1"
@@ -144,6 +163,7 @@ public final class ApacheZooKeeper: Sendable {
         }
         directory = String(cString: made)
         state = Mutex(State(port: try SocketHelpers.freeLoopbackPort()))
+        adminPort = configuration.adminServer ? try SocketHelpers.freeLoopbackPort() : nil
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         try log4jProperties.write(toFile: directory + "/log4j.properties", atomically: true, encoding: .utf8)
         if let member = configuration.quorumMember {
@@ -384,10 +404,10 @@ public final class ApacheZooKeeper: Sendable {
         ] + configuration.jvmTuning + [
             "-Djava.net.preferIPv4Stack=true",
             "-Dlog4j.configuration=file:\(directory)/log4j.properties",
-            "-Dzookeeper.admin.enableServer=false",
+            "-Dzookeeper.admin.enableServer=\(adminPort != nil)",
             "-Dzookeeper.4lw.commands.whitelist=*",
         ] + configuration.javaOptions + [
-            "-cp", Self.classPath.joined(separator: ":"),
+            "-cp", (Self.classPath + (adminPort != nil ? Self.adminClassPath : [])).joined(separator: ":"),
             configuration.quorumMember == nil
                 ? "org.apache.zookeeper.server.ZooKeeperServerMain" : "org.apache.zookeeper.server.quorum.QuorumPeerMain",
             configFile,
@@ -403,9 +423,13 @@ public final class ApacheZooKeeper: Sendable {
             "clientPort=\(port)",
             "clientPortAddress=127.0.0.1",
             "maxClientCnxns=0",
-            "admin.enableServer=false",
             "4lw.commands.whitelist=*",
         ]
+        if let adminPort {
+            lines += ["admin.enableServer=true", "admin.serverAddress=127.0.0.1", "admin.serverPort=\(adminPort)"]
+        } else {
+            lines.append("admin.enableServer=false")
+        }
         if let min = configuration.minSessionTimeout { lines.append("minSessionTimeout=\(min)") }
         if let max = configuration.maxSessionTimeout { lines.append("maxSessionTimeout=\(max)") }
         lines += configuration.extraConfig

@@ -38,7 +38,7 @@ extension PipelineState {
         case "wchp": return watchesByPath()
         case "dump": return dumpLines()
         case "dirs": return "datadir_size: \(directorySize(configuration.dataDirectory))\nlogdir_size: \(directorySize(configuration.dataLogDirectory ?? configuration.dataDirectory))\n"
-        case "gtmk": return "0"
+        case "gtmk": return "\(traceMask)"
         default: return ""
         }
     }
@@ -113,32 +113,42 @@ extension PipelineState {
             """ + quorum.configString
     }
 
+    /// `envi`: ``environmentFacts()`` as `key=value` lines.
+    private func environmentLines() -> String {
+        "Environment:\n" + environmentFacts().map { "\($0.key)=\($0.value)\n" }.joined()
+    }
+
     /// Apache's `envi` keys minus the `java.*` ones, in Apache's order, with Java's meanings:
     /// `os.name`/`os.arch`/`os.version` from uname (`Linux`, `amd64`, kernel release).
-    private func environmentLines() -> String {
+    func environmentFacts() -> [(key: String, value: String)] {
         let process = ProcessInfo.processInfo
         let system = Self.uname()
         let megabyte: UInt64 = 1_048_576
         let pageSize = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 0))
         let freeBytes = UInt64(max(sysconf(Int32(_SC_AVPHYS_PAGES)), 0)) * pageSize
+        let user = Self.userFacts()
+        return [
+            ("zookeeper.version", Self.versionLine),
+            ("host.name", process.hostName),
+            ("os.name", system.name),
+            ("os.arch", system.arch),
+            ("os.version", system.release),
+            ("user.name", user.name),
+            ("user.home", user.home),
+            ("user.dir", FileManager.default.currentDirectoryPath),
+            ("os.memory.free", "\(freeBytes / megabyte)MB"),
+            ("os.memory.max", "\(process.physicalMemory / megabyte)MB"),
+            ("os.memory.total", "\(process.physicalMemory / megabyte)MB"),
+        ]
+    }
+
+    /// The effective user's name and home directory (Java's `user.name`, `user.home`).
+    static func userFacts() -> (name: String, home: String) {
+        let process = ProcessInfo.processInfo
         let user = getpwuid(geteuid())
         let userName = user.map { String(cString: $0.pointee.pw_name) } ?? (process.environment["USER"] ?? "?")
         let home = user.map { String(cString: $0.pointee.pw_dir) } ?? (process.environment["HOME"] ?? "?")
-        return """
-            Environment:
-            zookeeper.version=\(Self.versionLine)
-            host.name=\(process.hostName)
-            os.name=\(system.name)
-            os.arch=\(system.arch)
-            os.version=\(system.release)
-            user.name=\(userName)
-            user.home=\(home)
-            user.dir=\(FileManager.default.currentDirectoryPath)
-            os.memory.free=\(freeBytes / megabyte)MB
-            os.memory.max=\(process.physicalMemory / megabyte)MB
-            os.memory.total=\(process.physicalMemory / megabyte)MB
-
-            """
+        return (userName, home)
     }
 
     /// uname(2) with Java's names for the architecture (`x86_64` is `amd64` to Java).
@@ -158,50 +168,9 @@ extension PipelineState {
         return limit.rlim_cur >= rlim_t(Int32.max) ? Int(Int32.max) : Int(limit.rlim_cur)
     }
 
+    /// `mntr`: ``monitorValues()`` as `zk_<key>\t<value>` lines.
     private func monitorLines() -> String {
-        let uptime = monotonicNow
-        let lines: [(String, String)] = [
-            ("zk_version", Self.versionLine),
-            ("zk_server_state", member?.mode ?? "standalone"),
-            ("zk_ephemerals_count", "\(database.ephemeralCount)"),
-            ("zk_num_alive_connections", "\(connections.count)"),
-            ("zk_avg_latency", Self.javaDouble(statistics.averageLatency, digits: 4)),
-            ("zk_outstanding_requests", "0"),
-            ("zk_znode_count", "\(database.nodeCount)"),
-            ("zk_global_sessions", "\(sessions.sessions.count)"),
-            ("zk_local_sessions", "0"),
-            ("zk_packets_sent", "\(statistics.packetsSent)"),
-            ("zk_packets_received", "\(statistics.packetsReceived)"),
-            ("zk_watch_count", "\(database.watchCount)"),
-            ("zk_approximate_data_size", "\(database.approximateDataSize)"),
-            ("zk_min_latency", "\(statistics.minLatencyForDisplay)"),
-            ("zk_max_latency", "\(statistics.maxLatency)"),
-            ("zk_uptime", "\(uptime)"),
-            ("zk_open_file_descriptor_count", "\(Self.openFileDescriptors())"),
-            ("zk_max_file_descriptor_count", "\(Self.maxFileDescriptors())"),
-        ] + ensembleMonitorLines()
-        return lines.map { "\($0.0)\t\($0.1)\n" }.joined()
-    }
-
-    /// The keys an ensemble member adds (3.8 prints no `zk_followers`); leaders add their learners'.
-    private func ensembleMonitorLines() -> [(String, String)] {
-        guard let member else { return [] }
-        let status = member.link.ensembleStatus
-        var lines = [
-            ("zk_peer_state", member.peerState),
-            ("zk_quorum_size", "\(status.quorumSize)"),
-            ("zk_digest_mismatches_count", "0"),
-        ]
-        if let learners = status.learners {
-            lines += [
-                ("zk_learners", "\(learners)"),
-                ("zk_synced_followers", "\(status.syncedFollowers)"),
-                ("zk_synced_non_voting_followers", "0"),
-                ("zk_synced_observers", "0"),
-                ("zk_pending_syncs", "\(status.pendingSyncs)"),
-            ]
-        }
-        return lines
+        monitorValues().map { "zk_\($0.key)\t\($0.value.text)\n" }.joined()
     }
 
     /// `wchs`: data (and exists) watches only, as Apache's `dumpWatchesSummary`.
@@ -227,7 +196,7 @@ extension PipelineState {
         return text
     }
 
-    private func directorySize(_ path: String?) -> Int {
+    func directorySize(_ path: String?) -> Int {
         guard let path else { return 0 }
         let directory = path + "/version-2"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []

@@ -19,7 +19,9 @@ extension PipelineState {
             info.received = 1
             connections[connection] = info
             let answer = Array(fourLetterWordResponse(command).utf8)
+            let sizes = statistics.responseSizes  // a four-letter word is no client response to Apache
             send(connection, answer)
+            statistics.responseSizes = sizes
             connections[connection]?.sent = 0
             close(connection)
         case let .closed(connection):

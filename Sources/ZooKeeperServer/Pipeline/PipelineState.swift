@@ -14,6 +14,8 @@ final class PipelineState {
     var connections: [UInt64: ConnectionInfo] = [:]
     var statistics = ServerStatistics()
     var faults = FaultState()
+    /// The trace mask `stmk` sets and `gtmk` reports (no tracing is done with it).
+    var traceMask: Int64 = 0
     /// Set on an ensemble member: writes and sessions go through the quorum (``PipelineState+Member``).
     var member: MemberContext?
     let log: ServerLog
@@ -47,6 +49,7 @@ final class PipelineState {
         held.append(.send(connection: connection, bytes: bytes))
         connections[connection]?.sent += 1
         statistics.packetsSent += 1
+        statistics.responseSizes.record(Int64(bytes.count - 4))
     }
 
     func close(_ connection: UInt64) { held.append(.close(connection: connection)) }

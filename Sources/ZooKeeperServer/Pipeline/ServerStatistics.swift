@@ -8,6 +8,8 @@ struct ServerStatistics: Sendable {
     var maxLatency: Int64 = 0
     var totalLatency: Int64 = 0
     var latencyCount: Int64 = 0
+    /// Sizes of the replies sent, without the length prefix (`ServerStats.clientResponseStats`).
+    var responseSizes = BufferStats()
 
     mutating func recordLatency(_ milliseconds: Int64) {
         minLatency = min(minLatency, milliseconds)
@@ -20,6 +22,19 @@ struct ServerStatistics: Sendable {
     var minLatencyForDisplay: Int64 { latencyCount == 0 ? 0 : minLatency }
 
     mutating func reset() { self = ServerStatistics() }
+}
+
+/// Apache's `BufferStats`: last, smallest and largest size seen; -1 before the first.
+struct BufferStats: Sendable {
+    var last: Int64 = -1
+    var min: Int64 = -1
+    var max: Int64 = -1
+
+    mutating func record(_ size: Int64) {
+        last = size
+        min = min < 0 ? size : Swift.min(min, size)
+        max = Swift.max(max, size)
+    }
 }
 
 /// What the pipeline knows about one connection (for `cons`, `stat`, `wchc`).

@@ -13,6 +13,8 @@ protocol QuorumRoleLink: Sendable {
 /// The ensemble facts the four-letter words print.
 struct EnsembleStatus: Sendable {
     var quorumSize = 0
+    /// The leader's id while following, when the role reports it (the admin server's `leader`).
+    var leaderID: Int64?
     /// Leader only: learners connected, followers synchronised (voting), pending learner syncs.
     var learners: Int?
     var syncedFollowers = 0

@@ -2,13 +2,15 @@ import Foundation
 import Synchronization
 
 /// A named thread that runs one loop, and whose end can be awaited (the server's network and
-/// pipeline threads).
-final class ServiceThread: Sendable {
+/// pipeline threads, the HTTP server's loop).
+package final class ServiceThread: Sendable {
     /// Continuations waiting for the end; nil once the thread has finished.
     private let waiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
 
+    package init() {}
+
     /// Runs `body` on a new thread named `name`.
-    func start(name: String, _ body: @escaping @Sendable () -> Void) {
+    package func start(name: String, _ body: @escaping @Sendable () -> Void) {
         let thread = Thread { [self] in
             body()
             let pending = waiters.withLock { waiters in
@@ -22,7 +24,7 @@ final class ServiceThread: Sendable {
     }
 
     /// Returns once the thread's body has returned (at once if it already has).
-    func waitUntilFinished() async {
+    package func waitUntilFinished() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let finished = waiters.withLock { waiters -> Bool in
                 guard waiters != nil else { return true }

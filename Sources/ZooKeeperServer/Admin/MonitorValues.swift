@@ -1,0 +1,83 @@
+/// One `mntr` value: Java's types, so the JSON (`monitor`) and Prometheus answers type them as Apache does.
+enum MonitorValue: Sendable {
+    case int(Int64)
+    case double(Double)
+    case string(String)
+
+    /// As `mntr` prints it.
+    var text: String {
+        switch self {
+        case let .int(value): return String(value)
+        case let .double(value): return PipelineState.javaDouble(value, digits: 4)
+        case let .string(value): return value
+        }
+    }
+}
+
+extension PipelineState {
+    /// What `mntr`, the admin server's `monitor` and `/metrics` report, in `mntr`'s order, keys without
+    /// the `zk_` prefix (Apache's `ZooKeeperServer.dumpMonitorValues` and the ensemble additions).
+    func monitorValues() -> [(key: String, value: MonitorValue)] {
+        var values: [(key: String, value: MonitorValue)] = [
+            ("version", .string(Self.versionLine)),
+            ("server_state", .string(member?.mode ?? "standalone")),
+            ("ephemerals_count", .int(Int64(database.ephemeralCount))),
+            ("num_alive_connections", .int(Int64(connections.count))),
+            ("avg_latency", .double((statistics.averageLatency * 10_000).rounded() / 10_000)),
+            ("outstanding_requests", .int(0)),
+            ("znode_count", .int(Int64(database.nodeCount))),
+            ("global_sessions", .int(Int64(sessions.sessions.count))),
+            ("local_sessions", .int(0)),
+            ("packets_sent", .int(statistics.packetsSent)),
+            ("packets_received", .int(statistics.packetsReceived)),
+            ("watch_count", .int(Int64(database.watchCount))),
+            ("approximate_data_size", .int(Int64(database.approximateDataSize))),
+            ("min_latency", .int(statistics.minLatencyForDisplay)),
+            ("max_latency", .int(statistics.maxLatency)),
+            ("uptime", .int(monotonicNow)),
+            ("open_file_descriptor_count", .int(Int64(Self.openFileDescriptors()))),
+            ("max_file_descriptor_count", .int(Int64(Self.maxFileDescriptors()))),
+        ]
+        guard let member else { return values }
+        let status = member.link.ensembleStatus
+        values += [
+            ("peer_state", .string(member.peerState)),
+            ("quorum_size", .int(Int64(status.quorumSize))),
+            ("digest_mismatches_count", .int(0)),
+        ]
+        if let learners = status.learners {
+            values += [
+                ("learners", .int(Int64(learners))),
+                ("synced_followers", .int(Int64(status.syncedFollowers))),
+                ("synced_non_voting_followers", .int(0)),
+                ("synced_observers", .int(0)),
+                ("pending_syncs", .int(Int64(status.pendingSyncs))),
+            ]
+        }
+        return values
+    }
+
+    /// The gauges Apache's `ZooKeeperServer.registerMetrics` gives the Prometheus provider, those we compute.
+    func prometheusGauges() -> [(name: String, value: Double)] {
+        let monitor = Dictionary(monitorValues().map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let fromMonitor = [
+            "avg_latency", "max_latency", "min_latency", "packets_received", "packets_sent", "num_alive_connections",
+            "outstanding_requests", "uptime", "znode_count", "watch_count", "ephemerals_count", "approximate_data_size",
+            "global_sessions", "local_sessions", "open_file_descriptor_count", "max_file_descriptor_count",
+        ]
+        var gauges: [(name: String, value: Double)] = fromMonitor.compactMap { name -> (name: String, value: Double)? in
+            switch monitor[name] {
+            case let .int(value): return (name, Double(value))
+            case let .double(value): return (name, value)
+            default: return nil
+            }
+        }
+        let responses = statistics.responseSizes
+        gauges += [
+            ("last_client_response_size", Double(responses.last)),
+            ("max_client_response_size", Double(responses.max)),
+            ("min_client_response_size", Double(responses.min)),
+        ]
+        return gauges
+    }
+}

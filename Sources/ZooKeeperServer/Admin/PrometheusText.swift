@@ -1,0 +1,20 @@
+/// The Prometheus text exposition format (0.0.4) as Apache's provider writes it through simpleclient 0.9:
+/// `# HELP name name`, `# TYPE name gauge`, then `name value` with Java's double spelling (`5.0`).
+enum PrometheusText {
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    static func render(_ gauges: [(name: String, value: Double)]) -> String {
+        gauges.map { (gauge: (name: String, value: Double)) -> String in
+            "# HELP \(gauge.name) \(gauge.name)\n# TYPE \(gauge.name) gauge\n\(gauge.name) \(number(gauge.value))\n"
+        }.joined()
+    }
+
+    /// simpleclient's `doubleToGoString`: `+Inf`, `-Inf`, `NaN`, integral values with `.0` (`5.0`); Java
+    /// would switch to `1.2E7` from 10⁷ on, which Prometheus reads the same as our `12000000.0`.
+    static func number(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) + ".0" }
+        return "\(value)"
+    }
+}

@@ -1,0 +1,62 @@
+import Testing
+import ZooKeeperHTTP
+import ZooKeeperTestSupport
+@testable import ZooKeeperServer
+
+/// The admin server of ensemble members (three in this process, in memory): who leads, the voting view,
+/// the ensemble's `monitor` fields.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct AdminEnsembleTests {
+    @Test func membersReportTheirRolesAndTheVotingView() async throws {
+        var lines: [QuorumServer] = []
+        for sid in Int64(1)...3 {
+            lines.append(QuorumServer(
+                id: sid, host: "127.0.0.1", quorumPort: try SocketHelpers.freeLoopbackPort(),
+                electionPort: try SocketHelpers.freeLoopbackPort(), clientPort: try SocketHelpers.freeLoopbackPort()))
+        }
+        let quorum = try QuorumConfiguration(servers: lines)
+        var servers: [Int64: ZooKeeperServer] = [:]
+        for line in lines {
+            var configuration = EnsembleClientTests.Members.configuration(line, quorum)
+            configuration.admin.enabled = true
+            configuration.admin.port = 0
+            let server = ZooKeeperServer(configuration: configuration)
+            try await server.start()
+            servers[line.id] = server
+        }
+        do {
+            try await check(servers)
+        } catch {
+            for server in servers.values { await server.stop() }
+            throw error
+        }
+        for server in servers.values { await server.stop() }
+    }
+
+    private func check(_ servers: [Int64: ZooKeeperServer]) async throws {
+        func command(_ sid: Int64, _ name: String) throws -> JSONValue {
+            let port = try #require(servers[sid]?.adminPort)
+            return try JSONValue(parsing: try httpGet(port: port, path: "/commands/\(name)").body)
+        }
+        var leader: Int64 = 0
+        try await eventually(within: .seconds(20)) {
+            let leaders = try servers.keys.filter { try command($0, "leader")["is_leader"] == .bool(true) }
+            let serving = try servers.keys.allSatisfy { try command($0, "leader")["error"] == .null }
+            guard leaders.count == 1, serving else { return false }
+            leader = leaders[0]
+            return true
+        }
+        #expect(try command(leader, "leader")["leader_id"] == .int(leader))
+        #expect(try command(leader, "leader")["leader_ip"] == .string("127.0.0.1"))
+        #expect(try command(leader, "monitor")["server_state"] == .string("leader"))
+        #expect(try command(leader, "monitor")["learners"] != nil)
+        #expect(try command(leader, "zabstate")["zabstate"] == .string("broadcast"))
+        let follower = servers.keys.first { $0 != leader }!
+        #expect(try command(follower, "leader")["is_leader"] == .bool(false))
+        #expect(try command(follower, "monitor")["peer_state"] == .string("following - broadcast"))
+        let view = try command(follower, "voting_view")["current_config"]
+        #expect(view?.keys == ["1", "2", "3"])
+        #expect(view?["1"]?.keys == ["serverAddresses", "electionAddresses", "clientAddress", "learnerType"])
+        #expect(view?["2"]?["learnerType"] == .string("participant"))
+    }
+}
