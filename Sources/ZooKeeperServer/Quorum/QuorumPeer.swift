@@ -234,6 +234,7 @@ final class QuorumPeer: Sendable {
 extension QuorumPeer: QuorumRoleLink {
     var ensembleStatus: EnsembleStatus {
         var status = EnsembleStatus(quorumSize: settings.configuration.votingMembers.count)
+        status.leaderID = role.leader
         if let leader = leaderStatus {
             status.learners = leader.learners
             status.syncedFollowers = leader.syncedFollowers
