@@ -134,7 +134,6 @@ final class LeaderDriver: Sendable {
         var input = QuorumPacketReader()
         var output: [UInt8] = []
         var written = 0
-        var sid: Int64 = -1
         /// A snapshot for this learner is being encoded: what is sent meanwhile waits in `deferred`.
         var awaitingSnapshot = false
         var deferred: [UInt8] = []
@@ -288,7 +287,8 @@ final class LeaderDriver: Sendable {
 
     private func close(_ handle: Int, _ reason: String, _ loop: inout Loop) {
         guard let connection = loop.connections.removeValue(forKey: handle) else { return }
-        settings.log.info("leader \(settings.myID): learner \(connection.sid) dropped: \(reason)")
+        let sid = loop.machine.learnerID(handle).map(String.init) ?? "(unidentified)"
+        settings.log.info("leader \(settings.myID): learner \(sid) dropped: \(reason)")
         connection.socket.close()
         loop.machine.disconnected(handle)
     }
@@ -367,7 +367,7 @@ final class LeaderDriver: Sendable {
     private func forwarded(_ packet: QuorumPacket, from handle: Int, _ loop: inout Loop) throws {
         var reader = JuteReader(packet.data ?? [])
         guard let session = try? reader.readInt64(), let cxid = try? reader.readInt32(), let type = try? reader.readInt32() else {
-            settings.log.warning("leader \(settings.myID): malformed REQUEST from learner \(loop.connections[handle]?.sid ?? -1)")
+            settings.log.warning("leader \(settings.myID): malformed REQUEST from learner \(loop.machine.learnerID(handle) ?? -1)")
             return
         }
         let request = ClientRequest(
@@ -512,8 +512,7 @@ final class LeaderDriver: Sendable {
                 }
                 if let (continuation, result) = loop.waiting.removeValue(forKey: zxid) { continuation.resume(returning: result) }
                 try answerSyncs(upTo: zxid, &loop)
-            case let .request(handle, sid, packet):
-                loop.connections[handle]?.sid = sid
+            case let .request(handle, _, packet):
                 try forwarded(packet, from: handle, &loop)
             case let .touch(_, table):
                 touch(table, &loop)
