@@ -169,8 +169,7 @@ extension PipelineState {
                 reply(connection, xid: entry.cxid, zxid: result.replyZxid, err: result.err, body: result.response)
                 if entry.request.request.opCode == .closeSession { close(connection) }
             case let .mismatch(session, expected, got):
-                log.warning("Got cxid 0x\(String(got, radix: 16)) expected 0x\(String(expected, radix: 16)) for client session id 0x\(String(UInt64(bitPattern: session), radix: 16))")
-                if let connection = sessions.sessions[session]?.connectionID { close(connection) }
+                log.warning("Got cxid 0x\(String(got, radix: 16)) but the next pending request of session 0x\(String(UInt64(bitPattern: session), radix: 16)) is 0x\(String(expected, radix: 16))")
             }
         }
     }

@@ -17,8 +17,28 @@ struct EnsembleClientTests {
         let configurations: [Int64: ServerConfiguration]
         private let servers: Mutex<[Int64: ZooKeeperServer]>
 
-        /// Three voting members (sids 1–3), plus `observers` observers (sids 4…).
-        init(observers: Int = 0) async throws {
+        /// Three voting members (sids 1–3), plus `observers` observers (sids 4…), on free ports, started; the
+        /// ports are chosen again (up to 5 times) when one was taken before a member could bind it.
+        static func start(observers: Int = 0) async throws -> Members {
+            var attempt = 0
+            while true {
+                attempt += 1
+                let members = Members(configurations: try configurations(observers: observers))
+                do {
+                    for sid in members.configurations.keys.sorted() { try await members.start(sid) }
+                    return members
+                } catch is SocketError where attempt < 5 {
+                    await members.stopAll()  // a port was taken meanwhile: new ports
+                }
+            }
+        }
+
+        private init(configurations: [Int64: ServerConfiguration]) {
+            self.configurations = configurations
+            servers = Mutex([:])
+        }
+
+        static func configurations(observers: Int) throws -> [Int64: ServerConfiguration] {
             var lines: [QuorumServer] = []
             for sid in Int64(1)...Int64(3 + observers) {
                 lines.append(QuorumServer(
@@ -29,9 +49,7 @@ struct EnsembleClientTests {
             let quorum = try QuorumConfiguration(servers: lines)
             var configurations: [Int64: ServerConfiguration] = [:]
             for line in lines { configurations[line.id] = Self.configuration(line, quorum) }
-            self.configurations = configurations
-            servers = Mutex([:])
-            for sid in configurations.keys.sorted() { try await start(sid) }
+            return configurations
         }
 
         static func configuration(_ line: QuorumServer, _ quorum: QuorumConfiguration) -> ServerConfiguration {
@@ -106,7 +124,7 @@ struct EnsembleClientTests {
     }
 
     @Test func everyMemberServesOneTree() async throws {
-        let members = try await Members()
+        let members = try await Members.start()
         do {
             let leader = try await members.settled()
             let followers = [Int64(1), 2, 3].filter { $0 != leader }
@@ -138,7 +156,7 @@ struct EnsembleClientTests {
     }
 
     @Test func watchesFireOnEveryMember() async throws {
-        let members = try await Members()
+        let members = try await Members.start()
         do {
             _ = try await members.settled()
             let clients = [try await members.client([1]), try await members.client([2]), try await members.client([3])]
@@ -165,7 +183,7 @@ struct EnsembleClientTests {
     /// A session on a follower stays alive while its client pings (the follower reports it to the leader);
     /// a session whose client vanishes is expired by the leader and its ephemeral goes everywhere.
     @Test func theLeaderExpiresSessionsFollowersHost() async throws {
-        let members = try await Members()
+        let members = try await Members.start()
         do {
             let leader = try await members.settled()
             let follower = [Int64(1), 2, 3].first { $0 != leader }!
@@ -199,7 +217,7 @@ struct EnsembleClientTests {
     /// An observer member: synchronised and kept up to date by INFORM, it serves clients (writes forwarded)
     /// and never votes: the leader counts two synced followers and three learners.
     @Test func anObserverServesClientsWithoutVoting() async throws {
-        let members = try await Members(observers: 1)
+        let members = try await Members.start(observers: 1)
         do {
             let leader = try await members.settled()
             #expect(members.mode(4) == "observer")
@@ -228,7 +246,7 @@ struct EnsembleClientTests {
     /// the request until the leader has revalidated the session (Apache stops reading the connection), then
     /// closes the session everywhere.
     @Test func requestsPipelinedBehindARevalidationWait() async throws {
-        let members = try await Members()
+        let members = try await Members.start()
         do {
             let leader = try await members.settled()
             let follower = [Int64(1), 2, 3].first { $0 != leader }!
@@ -250,7 +268,7 @@ struct EnsembleClientTests {
     /// A session that moved to another member: a write still sent through its old member is refused with
     /// SESSIONMOVED (Apache's `checkSession`), so it cannot land after the session's writes through the new one.
     @Test func aWriteThroughTheSessionsOldMemberIsRefused() async throws {
-        let members = try await Members()
+        let members = try await Members.start()
         do {
             let leader = try await members.settled()
             let followers = [Int64(1), 2, 3].filter { $0 != leader }
@@ -284,7 +302,11 @@ struct EnsembleClientTests {
             try old.writeFrame(create.bytes)
             guard case let .frame(reply) = try old.readFrame() else { throw TestSupportError("no reply on the old member") }
             #expect(RawConnection.replyError(reply) == ZooKeeperErrorCode.sessionMoved.rawValue)
-            try new.writeFrame(create.bytes)
+            // The next xid, as a real client's (members match commits to requests by session and cxid).
+            var again = JuteWriter()
+            again.write(RequestHeader(xid: 2, type: OpCode.create.rawValue))
+            again.write(CreateRequest(path: "/late", data: [], acl: .openACLUnsafe, flags: 0))
+            try new.writeFrame(again.bytes)
             guard case let .frame(accepted) = try new.readFrame() else { throw TestSupportError("no reply on the new member") }
             #expect(RawConnection.replyError(accepted) == 0, "the same write through the session's member succeeds")
         } catch {
@@ -297,7 +319,7 @@ struct EnsembleClientTests {
     /// The member a client uses goes away: the client moves to another with the same session (REVALIDATE),
     /// keeps its ephemeral, and carries on — also when the member that went was the leader.
     @Test func clientsMoveWhenTheirMemberGoes() async throws {
-        let members = try await Members()
+        let members = try await Members.start()
         do {
             let leader = try await members.settled()
             let follower = [Int64(1), 2, 3].first { $0 != leader }!

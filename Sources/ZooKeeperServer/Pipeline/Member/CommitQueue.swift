@@ -32,7 +32,9 @@ struct CommitQueue<Request>: Sendable where Request: Sendable {
         case complete(Entry)
         /// This sync came back: answer it (as a read, now that everything before it is applied).
         case synced(Entry)
-        /// The commit does not match what the session waits for (Apache closes such a session's connection).
+        /// The commit does not match what the session waits for: a request of this session sent through
+        /// another member (before or after a move). It is applied without an answer here and the session keeps
+        /// waiting, as Apache's CommitProcessor ("Got request … but the next pending request is …").
         case mismatch(session: Int64, expected: Int32, got: Int32)
     }
 
@@ -64,7 +66,6 @@ struct CommitQueue<Request>: Sendable where Request: Sendable {
     mutating func committed(session: Int64, cxid: Int32) -> [Action] {
         guard let head = waiting[session]?.first else { return [] }
         guard head.kind == .write, head.cxid == cxid else {
-            drop(session)
             return [.mismatch(session: session, expected: head.cxid, got: cxid)]
         }
         return [.complete(head)] + advance(session)
