@@ -31,11 +31,7 @@ struct EnsemblesMode {
         }
     }
 
-    struct EnsembleResult {
-        var latency: LatencyMode.Result?
-        var throughput: [ThroughputMode.LevelResult] = []
-        var json: [String: Any] { ["latency": latency?.json as Any, "throughput": throughput.map(\.json)] }
-    }
+    typealias EnsembleResult = StandardLoad.Measured
 
     struct Report {
         var rows: [RatioRow]
@@ -45,7 +41,11 @@ struct EnsemblesMode {
 
         var json: [String: Any] {
             ["mode": "ensembles", "params": options.json, "rows": rows.map { $0.json(referenceKey: "apache") },
-             "shepherd": shepherd.json, "apache": apache.json]
+             "shepherd": Self.json(shepherd), "apache": Self.json(apache)]
+        }
+
+        static func json(_ measured: EnsembleResult) -> [String: Any] {
+            ["latency": measured.latency?.json as Any, "throughput": measured.throughput.map(\.json)]
         }
 
         func print() {
@@ -75,18 +75,10 @@ struct EnsemblesMode {
         do {
             let follower = ensemble.servers[try await ensemble.follower() - 1]
             Output.progress("\(title): our client on follower \(follower)")
-            var latency = LatencyMode.Options(connect: follower)
-            latency.ops = options.latencyOps
-            latency.warmupOps = options.warmupOps
-            latency.size = options.size
-            var result = EnsembleResult()
-            result.latency = try await LatencyMode(options: latency).run()
-            var throughput = ThroughputMode.Options(connect: follower)
-            throughput.operations = [.create, .get, .set]
-            throughput.outstanding = options.outstanding
-            throughput.budget = .timed(warmup: options.warmup, seconds: options.seconds)
-            throughput.size = options.size
-            result.throughput = try await ThroughputMode(options: throughput).run()
+            let parameters = StandardLoad.Parameters(
+                latencyOps: options.latencyOps, warmupOps: options.warmupOps, size: options.size, outstanding: options.outstanding,
+                seconds: options.seconds, warmup: options.warmup)
+            let result = try await StandardLoad.run(parameters, connect: follower, title: title)
             await ensemble.stop()
             return result
         } catch {
@@ -96,23 +88,7 @@ struct EnsemblesMode {
     }
 
     private func rows(_ ours: EnsembleResult, _ theirs: EnsembleResult) -> [RatioRow] {
-        var rows: [RatioRow] = []
-        for (index, depth) in options.outstanding.enumerated() {
-            for operation in [ThroughputMode.Operation.get, .set, .create] {
-                let label = operation == .get ? "reads" : operation == .set ? "writes (set)" : "writes (create)"
-                rows.append(RatioRow(metric: "\(label) ops/s, \(depth) outstanding",
-                                     shepherd: ours.throughput[safe: index]?.phase(operation)?.opsPerSecond,
-                                     reference: theirs.throughput[safe: index]?.phase(operation)?.opsPerSecond,
-                                     lowerIsBetter: false, decimals: 0))
-            }
-        }
-        for operation in ["get", "set", "create"] {
-            for (name, value) in [("p50", \Summary.p50Micros), ("p99", \Summary.p99Micros)] {
-                rows.append(RatioRow(metric: "\(operation) \(name) µs (sequential)",
-                                     shepherd: ours.latency?.summaries[operation]?[keyPath: value],
-                                     reference: theirs.latency?.summaries[operation]?[keyPath: value], lowerIsBetter: true))
-            }
-        }
-        return rows
+        StandardLoad.throughputRows(ours.throughput, theirs.throughput, outstanding: options.outstanding)
+            + StandardLoad.latencyRows(ours.latency, theirs.latency)
     }
 }

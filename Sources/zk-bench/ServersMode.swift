@@ -165,18 +165,12 @@ struct ServersMode {
             Output.progress("\(server.kind.title): starting (empty data directory)")
             result.emptyStart = try await StartupProbe.start(server)
             Output.progress("\(server.kind.title) at \(server.connectString), pid \(server.pid.map(String.init) ?? "?")")
-            var latency = LatencyMode.Options(connect: server.connectString)
-            latency.ops = options.latencyOps
-            latency.warmupOps = options.warmupOps
-            latency.size = options.size
-            Output.progress("\(server.kind.title): sequential latency (\(options.latencyOps) ops per operation)")
-            result.latency = try await LatencyMode(options: latency).run()
-            var throughput = ThroughputMode.Options(connect: server.connectString)
-            throughput.operations = [.create, .get, .set]
-            throughput.outstanding = options.outstanding
-            throughput.budget = .timed(warmup: options.warmup, seconds: options.seconds)
-            throughput.size = options.size
-            result.throughput = try await ThroughputMode(options: throughput).run()
+            let parameters = StandardLoad.Parameters(
+                latencyOps: options.latencyOps, warmupOps: options.warmupOps, size: options.size, outstanding: options.outstanding,
+                seconds: options.seconds, warmup: options.warmup)
+            let measured = try await StandardLoad.run(parameters, connect: server.connectString, title: server.kind.title)
+            result.latency = measured.latency
+            result.throughput = measured.throughput
             try await server.stop()
             return result
         }
@@ -229,25 +223,10 @@ struct ServersMode {
     private static func mebibytes(_ bytes: Int64) -> String { Output.number(Double(bytes) / 1_048_576, decimals: 1) }
 
     private func rows(_ ours: ServerResult, _ theirs: ServerResult) -> [RatioRow] {
-        var rows: [RatioRow] = []
-        for (index, depth) in options.outstanding.enumerated() {
-            for operation in [ThroughputMode.Operation.get, .set, .create] {
-                let label = operation == .get ? "reads" : operation == .set ? "writes (set)" : "writes (create)"
-                rows.append(RatioRow(metric: "\(label) ops/s, \(depth) outstanding",
-                                     shepherd: ours.throughput[safe: index]?.phase(operation)?.opsPerSecond,
-                                     reference: theirs.throughput[safe: index]?.phase(operation)?.opsPerSecond,
-                                     lowerIsBetter: false, decimals: 0))
-            }
-        }
+        var rows = StandardLoad.throughputRows(ours.throughput, theirs.throughput, outstanding: options.outstanding)
         rows.append(RatioRow(metric: "bulk create ops/s, \(options.loadDepth) outstanding", shepherd: ours.load?.opsPerSecond,
                              reference: theirs.load?.opsPerSecond, lowerIsBetter: false, decimals: 0))
-        for operation in ["get", "set", "create"] {
-            for (name, value) in [("p50", \Summary.p50Micros), ("p99", \Summary.p99Micros)] {
-                rows.append(RatioRow(metric: "\(operation) \(name) µs (sequential)",
-                                     shepherd: ours.latency?.summaries[operation]?[keyPath: value],
-                                     reference: theirs.latency?.summaries[operation]?[keyPath: value], lowerIsBetter: true))
-            }
-        }
+        rows += StandardLoad.latencyRows(ours.latency, theirs.latency)
         func mib(_ kb: Int?) -> Double? { kb.map { Double($0) / 1024 } }
         func mib(_ bytes: Int64?) -> Double? { bytes.map { Double($0) / 1_048_576 } }
         let n = options.znodes
