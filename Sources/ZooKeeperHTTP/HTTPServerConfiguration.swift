@@ -17,6 +17,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnections: Int
     /// The thread's name (`name-http`).
     public var name: String
+    /// Most bytes a streamed response may hold unread for one client; a client further behind is disconnected.
+    public var maxStreamBuffer: Int = 1 << 20
 
     public init(host: String = "127.0.0.1", port: Int = 0, limits: HTTPRequestParser.Limits = .init(),
                 requestTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(30),
