@@ -104,6 +104,7 @@ extension ZooKeeperInspector {
         object.set("state", "\(client.connectionState)")
         object.set("allowWrites", configuration.allowWrites)
         object.set("maxNodes", configuration.maxNodes)
+        object.set("now", Int64(Date().timeIntervalSince1970 * 1000))
         return object.value
     }
 

@@ -47,7 +47,8 @@ do {
     await client.close()
     fail("cannot listen on \(options.host):\(options.port): \(error)", status: 1)
 }
-print("zk-inspector: \(inspector.url) (\(options.allowWrites ? "writes enabled" : "read-only")) — Ctrl-C stops")
+// Unbuffered: whoever started us (a script, a test) reads the URL while we run.
+FileHandle.standardOutput.write(Data("zk-inspector: \(inspector.url) (\(options.allowWrites ? "writes enabled" : "read-only")) — Ctrl-C stops\n".utf8))
 for await _ in stopped.stream {}
 await inspector.stop()
 await client.close()

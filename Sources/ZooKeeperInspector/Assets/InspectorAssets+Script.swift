@@ -84,7 +84,9 @@ extension InspectorAssets {
       return item;
     }
     function renderTree() {
-      $("#tree").replaceChildren(treeItem({ name: "/", path: "/", numChildren: 1, ephemeral: false }));
+      const root = treeItem({ name: "/", path: "/", numChildren: 1, ephemeral: false });
+      root.querySelector(".count").remove();  // the root is always expandable; its count is its children's
+      $("#tree").replaceChildren(root);
     }
     async function toggle(path) {
       if (state.expanded.has(path)) state.expanded.delete(path);
@@ -311,10 +313,14 @@ extension InspectorAssets {
       events.onerror = () => setLive(false);  // EventSource reconnects by itself
       events.addEventListener("recipes", (event) => {
         state.recipes = JSON.parse(event.data);
-        state.clockOffset = state.recipes.generatedAt - Date.now();
         renderRecipes();
       });
-      events.addEventListener("ensemble", (event) => renderEnsemble(JSON.parse(event.data)));
+      events.addEventListener("ensemble", (event) => {
+        const ensemble = JSON.parse(event.data);
+        // Sent fresh every few seconds: the server's clock, against which ages tick (the browser's may differ).
+        state.clockOffset = ensemble.at - Date.now();
+        renderEnsemble(ensemble);
+      });
       events.addEventListener("change", (event) => onChange(JSON.parse(event.data)));
       events.addEventListener("status", (event) => {
         const status = JSON.parse(event.data);
@@ -338,6 +344,7 @@ extension InspectorAssets {
     async function start() {
       try {
         state.info = await api("/api/info");
+        state.clockOffset = state.info.now - Date.now();
         $("#members").textContent = state.info.members.join(", ");
         const mode = $("#mode");
         mode.textContent = state.info.allowWrites ? "writes enabled" : "read-only";

@@ -1,0 +1,47 @@
+import Foundation
+import ZooKeeperTestSupport
+
+/// Debian's `chromium` in headless mode: screenshots, and a page left open to watch it update live.
+enum HeadlessChromium {
+    /// The browser, if installed.
+    static let path: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Under CI the browser test must run, never skip.
+    static var required: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// Flags for every run: no sandbox (root in containers), no GPU, a private profile.
+    static func flags(profile: String) -> [String] {
+        ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+         "--hide-scrollbars", "--window-size=1400,900", "--user-data-dir=" + profile]
+    }
+
+    /// Where screenshots go: `$SHEPHERD_ARTIFACTS_DIR` if set, else a new temporary directory (printed).
+    static func artifactsDirectory() throws -> String {
+        let base = ProcessInfo.processInfo.environment["SHEPHERD_ARTIFACTS_DIR"]
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("shepherd-inspector-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        return base
+    }
+
+    /// Loads `url` and saves a screenshot of it to `file` once the page has had `settle` to render its
+    /// live data (`--timeout` stops loading then: the event stream never finishes loading by itself).
+    static func screenshot(_ url: String, to file: String, settle: Duration = .seconds(3)) async throws {
+        guard let path else { throw TestSupportError("chromium is not installed") }
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("shepherd-chromium-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        let milliseconds = settle.components.seconds * 1000 + settle.components.attoseconds / 1_000_000_000_000_000
+        let run = try await runTool(path, flags(profile: profile) + ["--timeout=\(milliseconds)", "--screenshot=" + file, url],
+                                    timeout: .seconds(90))
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw TestSupportError("chromium wrote no screenshot: \(run)")
+        }
+    }
+
+    /// Opens `url` in a browser left running (stop it with ``SupervisedProcess/terminate(signal:grace:)``).
+    static func open(_ url: String, profile: String, log: String) throws -> SupervisedProcess {
+        guard let path else { throw TestSupportError("chromium is not installed") }
+        return try SupervisedProcess(path: path, arguments: flags(profile: profile) + ["--remote-debugging-port=0", url],
+                                     outputFile: log)
+    }
+}
