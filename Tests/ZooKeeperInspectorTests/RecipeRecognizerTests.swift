@@ -51,6 +51,19 @@ private let uuidC = "2b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
         #expect(recipes.count == 1, "the parent /locks is no recipe")
     }
 
+    @Test func nodesMerelyNamedLikeContendersAreNoLock() throws {
+        var tree = TreeBuilder()
+        tree.add("/lock-demo-052cbbdc")
+        tree.add("/lock-demo-052cbbdc/lock")
+        tree.add("/lock-demo-052cbbdc/lock/_c_\(uuidA)-lock-0000000001", session: 1)
+        tree.add("/lock-demo-052cbbdc/lock/not-a-contender")
+        tree.add("/latch-notes")
+        let recipes = tree.recipes()
+        #expect(recipes.map(\.path) == ["/lock-demo-052cbbdc/lock"], "the root is no lock, its children only named so")
+        #expect(recipes.first?.holders.map(\.sequence) == [1])
+        #expect(recipes.first?.waiters.isEmpty == true, "unrelated children are no waiters")
+    }
+
     @Test func kazooLocksAreLocksToo() throws {
         var tree = TreeBuilder()
         tree.add("/k")

@@ -22,6 +22,13 @@ enum ContenderNames {
         return name[range.upperBound...]
     }
 
+    /// Whether `name` is a contender of `marker`'s kind: the marker followed by exactly a sequence number
+    /// (`…lock-0000000007`), so that a node merely *named* like one (`/lock-demo-1`) is not taken for one.
+    static func isContender(_ name: String, _ marker: String) -> Bool {
+        guard let key = sortKey(name, marker: marker), key.count == 10 else { return false }
+        return Int(key) != nil
+    }
+
     /// The sequence number ending a name: its last 10 characters, when they are digits (or `-` and digits).
     static func sequence(_ name: String) -> Int? {
         guard name.count >= 10 else { return nil }

@@ -35,7 +35,7 @@ public struct RecipeRecognizer: Sendable {
         if let semaphore = semaphore(entry, claiming: &claimed) { return semaphore }
         if let discovery = serviceDiscovery(entry, children, claiming: &claimed) { return discovery }
         let names = children.map(\.name)
-        let count = { (marker: String) in names.filter { $0.contains(marker) }.count }
+        let count = { (marker: String) in names.filter { ContenderNames.isContender($0, marker) }.count }
         if count(ContenderNames.read) + count(ContenderNames.write) > 0 {
             return readWriteLock(entry, children, markers: [ContenderNames.read, ContenderNames.write], flavour: "Curator/Shepherd")
         }
@@ -55,7 +55,7 @@ public struct RecipeRecognizer: Sendable {
     /// A mutex (or a LeaderSelector, the same layout): `lock-` / kazoo `__lock__` children; the first holds.
     private func lock(_ entry: ZNodeEntry, _ children: [ZNodeEntry]) -> RecognisedRecipe {
         let markers = [ContenderNames.kazooLock, ContenderNames.lock]
-        let contenders = ordered(children, markers: markers)
+        let contenders = ordered(Self.contenders(children, markers), markers: markers)
         let kazoo = contenders.contains { $0.name.contains(ContenderNames.kazooLock) }
         let ours = contenders.contains { !$0.name.contains(ContenderNames.kazooLock) }
         var recipe = RecognisedRecipe(kind: .lock, path: entry.path,
@@ -70,7 +70,7 @@ public struct RecipeRecognizer: Sendable {
     /// Read/write lock: readers hold unless a writer is before them; a writer holds when first.
     private func readWriteLock(_ entry: ZNodeEntry, _ children: [ZNodeEntry], markers: [String], flavour: String) -> RecognisedRecipe {
         let readMarker = markers[0]
-        var contenders = ordered(children, markers: markers)
+        var contenders = ordered(Self.contenders(children, markers), markers: markers)
         for index in contenders.indices {
             contenders[index].role = contenders[index].name.contains(readMarker) ? "reader" : "writer"
         }
@@ -92,7 +92,7 @@ public struct RecipeRecognizer: Sendable {
     /// Leader latch: `latch-` children; the lowest sequence leads. The term is the leader node's czxid
     /// (it grows with every new leader).
     private func latch(_ entry: ZNodeEntry, _ children: [ZNodeEntry]) -> RecognisedRecipe {
-        let participants = ordered(children, markers: [ContenderNames.latch])
+        let participants = ordered(Self.contenders(children, [ContenderNames.latch]), markers: [ContenderNames.latch])
         var recipe = RecognisedRecipe(kind: .leaderLatch, path: entry.path, flavour: "Curator/Shepherd")
         recipe.holders = Array(participants.prefix(1))
         recipe.waiters = Array(participants.dropFirst())
@@ -112,8 +112,8 @@ public struct RecipeRecognizer: Sendable {
         let leasesPath = TreeSnapshot.join(entry.path, "leases"), locksPath = TreeSnapshot.join(entry.path, "locks")
         guard snapshot.entry(leasesPath) != nil else { return nil }
         let leases = snapshot.childEntries(of: leasesPath)
-        guard leases.allSatisfy({ $0.name.contains(ContenderNames.lease) }) else { return nil }
-        let locks = snapshot.childEntries(of: locksPath)
+        guard leases.allSatisfy({ ContenderNames.isContender($0.name, ContenderNames.lease) }) else { return nil }
+        let locks = Self.contenders(snapshot.childEntries(of: locksPath), [ContenderNames.lock])
         var recipe = RecognisedRecipe(kind: .semaphore, path: entry.path, flavour: "Curator/Shepherd")
         recipe.holders = ordered(leases, markers: [ContenderNames.lease])
         recipe.waiters = ordered(locks, markers: [ContenderNames.lock])
@@ -131,6 +131,12 @@ public struct RecipeRecognizer: Sendable {
         recipe.facts.append(Fact("fencingToken", .string(DataRendering.hex(holder.czxid))))
         recipe.facts.append(Fact("ownerSession", .string(DataRendering.hex(holder.session))))
         recipe.facts.append(Fact("heldForMs", .int(holder.ageMs)))
+    }
+
+    /// The children that are contenders of one of `markers` (others in a lock directory are ignored, as
+    /// the recipes ignore them).
+    static func contenders(_ children: [ZNodeEntry], _ markers: [String]) -> [ZNodeEntry] {
+        children.filter { child in markers.contains { ContenderNames.isContender(child.name, $0) } }
     }
 
     private func ordered(_ children: [ZNodeEntry], markers: [String]) -> [Participant] {
