@@ -16,12 +16,20 @@ enum HeadlessChromium {
          "--hide-scrollbars", "--window-size=1400,900", "--user-data-dir=" + profile]
     }
 
-    /// Where screenshots go: `$SHEPHERD_ARTIFACTS_DIR` if set, else a new temporary directory (printed).
-    static func artifactsDirectory() throws -> String {
-        let base = ProcessInfo.processInfo.environment["SHEPHERD_ARTIFACTS_DIR"]
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("shepherd-inspector-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        return base
+    /// Where screenshots go (the test prints it): `$SHEPHERD_ARTIFACTS_DIR/inspector` if set, else the
+    /// package's `.build/test-artifacts/inspector`, else a temporary directory.
+    static func artifactsDirectory(filePath: String = #filePath) -> String {
+        let package = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidates: [String?] = [ProcessInfo.processInfo.environment["SHEPHERD_ARTIFACTS_DIR"].map { $0 + "/inspector" },
+                          package.appendingPathComponent(".build/test-artifacts/inspector").path,
+                          FileManager.default.temporaryDirectory.appendingPathComponent("shepherd-inspector-\(UUID().uuidString.prefix(8))").path]
+        for case let directory? in candidates {
+            if (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil,
+               FileManager.default.isWritableFile(atPath: directory) {
+                return directory
+            }
+        }
+        return FileManager.default.temporaryDirectory.path
     }
 
     /// Loads `url` and saves a screenshot of it to `file` once the page has had `settle` to render its

@@ -75,7 +75,7 @@ extension JSONValue {
     func thePageShowsLocksElectionsAndQueuesAndFollowsAHandoffLive() async throws {
         let chromium = try #require(HeadlessChromium.path, "CI=true: chromium must be installed (.ci/run installs it)")
         _ = chromium
-        let artifacts = try HeadlessChromium.artifactsDirectory()
+        let artifacts = HeadlessChromium.artifactsDirectory()
         print("InspectorBrowserTests: screenshots and the browser log go to \(artifacts)")
         let reports = RenderReports()
         try await withInspector(reports: reports.sink) { fixture in
