@@ -40,10 +40,13 @@ extension ZooKeeperInspector {
         }
     }
 
-    /// Re-reads the tree when asked, at most ten times a second, and pushes the recipes it recognises.
+    /// Re-reads the tree when asked and pushes the recipes it recognises: at most ten times a second, and
+    /// with a pause of at least twice the last read's time, so a large tree under constant change costs
+    /// the ensemble a third of one client's reads at most.
     func refreshLoop() async {
         for await _ in refreshStream {
             if Task.isCancelled { return }
+            let started = ContinuousClock.now
             do {
                 let snapshot = try await TreeReader(client: client, maxNodes: configuration.maxNodes).read()
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -59,7 +62,7 @@ extension ZooKeeperInspector {
             } catch {
                 status("reading the tree: \(error)")
             }
-            try? await Task.sleep(for: .milliseconds(100))
+            try? await Task.sleep(for: max(.milliseconds(100), (ContinuousClock.now - started) * 2))
         }
     }
 
@@ -67,7 +70,14 @@ extension ZooKeeperInspector {
     func probeEnsemble() async {
         let probe = EnsembleProbe(servers: configuration.members, timeout: .seconds(2))
         var lastPing = ContinuousClock.now
+        var probedOnce = false
         while !Task.isCancelled {
+            // Nobody watching: no four-letter-word traffic (a page that connects gets the last table at once).
+            if probedOnce && feed.subscriberCount == 0 {
+                try? await Task.sleep(for: .milliseconds(250))
+                continue
+            }
+            probedOnce = true
             let rows = await probe.probe()
             var object = JSONObject()
             object.set("members", rows)

@@ -18,6 +18,9 @@ import ZooKeeperHTTP
 /// | `POST`/`PUT`/`DELETE /api/node?path=` | create / set / delete: 403 unless writes are allowed |
 extension ZooKeeperInspector {
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        guard hostAllowed(request.header("Host")) else {
+            return responder.send(.error(403, "unexpected Host header; open the inspector as \(url)"))
+        }
         let segments = request.pathSegments
         switch (request.method, segments) {
         case ("GET", [""]), ("HEAD", [""]), ("GET", ["index.html"]):
@@ -52,6 +55,19 @@ extension ZooKeeperInspector {
             let known = segments.first == "api" || segments == [""] || segments == ["app.js"] || segments == ["app.css"]
             responder.send(known ? .error(405, "\(request.method) is not supported here") : .error(404, "no such page"))
         }
+    }
+
+    /// On a loopback address only loopback names may be the `Host`: a web page whose own name was rebound to
+    /// 127.0.0.1 (DNS rebinding) must not read or write through the inspector.
+    func hostAllowed(_ host: String?) -> Bool {
+        let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"]
+        guard loopback.contains(configuration.host.lowercased()) else { return true }
+        guard let host else { return true }  // HTTP/1.0 without Host: no browser sends that
+        var name = host.lowercased()
+        if name.hasPrefix("[") { name = String(name.prefix { $0 != "]" }) + "]" } else if let colon = name.lastIndex(of: ":") {
+            name = String(name[..<colon])
+        }
+        return loopback.contains(name)
     }
 
     /// Runs `work` in a task and answers its JSON, or the error as JSON with a fitting status.

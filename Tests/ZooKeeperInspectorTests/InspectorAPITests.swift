@@ -5,6 +5,7 @@ import ZooKeeperHTTP
 import ZooKeeperInspector
 import ZooKeeperPOSIX
 import ZooKeeperRecipes
+import ZooKeeperServer
 import ZooKeeperTestSupport
 
 /// The inspector's HTTP API against our embedded server, through real sockets.
@@ -110,6 +111,31 @@ import ZooKeeperTestSupport
         }
     }
 
+    @Test func refusesForeignHostNames() async throws {
+        try await withInspector { (fixture: InspectorFixture) async throws in
+            let port = fixture.inspector.port
+            #expect(try await request("GET", port: port, "/api/info", headers: ["Host": "evil.example:\(port)"]).status == 403,
+                    "DNS rebinding: a foreign name for our loopback address")
+            #expect(try await request("GET", port: port, "/api/info", headers: ["Host": "localhost:\(port)"]).status == 200)
+        }
+    }
+
+    @Test func ensembleMembersThatRefuseOrAreDownShowTheirError() async throws {
+        var refusing = EmbeddedServer.defaultConfiguration
+        refusing.fourLetterWordWhitelist = ["ruok"]  // srvr and mntr refused, as an Apache server by default refuses mntr
+        // Nothing listens on port 1 of the loopback address: connection refused.
+        try await withInspector(server: refusing, extraMembers: [ServerAddress(host: "127.0.0.1", port: 1)]) { fixture in
+            let events = try EventStreamClient(port: fixture.inspector.port)
+            defer { events.close() }
+            let ensemble = try await events.next(named: "ensemble")
+            let members = ensemble["members"]?.elements ?? []
+            #expect(members.count == 2)
+            #expect(members.allSatisfy { $0["ok"] == .bool(false) })
+            #expect(members.first?["error"]?.stringValue?.contains("4lw.commands.whitelist") == true, "\(members)")
+            #expect(members.last?["error"]?.stringValue?.isEmpty == false)
+        }
+    }
+
     @Test func eventsStreamRecipesChangesAndTheEnsemble() async throws {
         try await withInspector { fixture in
             let events = try EventStreamClient(port: fixture.inspector.port)
@@ -137,7 +163,7 @@ final class EventStreamClient: @unchecked Sendable {
     init(port: Int) throws {
         let address = try SocketAddress.resolve(host: "127.0.0.1", port: port)[0]
         socket = try Socket.connect(to: address, timeout: .seconds(5))
-        try socket.writeAll(Array("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".utf8),
+        try socket.writeAll(Array("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n\r\n".utf8),
                             timeout: .seconds(5))
     }
 

@@ -25,11 +25,13 @@ struct ReportSink: Sendable {
 }
 
 func withInspector(allowWrites: Bool = false, reports: ReportSink? = nil,
+                   server serverConfiguration: ServerConfiguration = EmbeddedServer.defaultConfiguration,
+                   extraMembers: [ServerAddress] = [],
                    _ body: (InspectorFixture) async throws -> Void) async throws {
-    try await withEmbeddedServer(inMemory: true) { server in
+    try await withEmbeddedServer(configuration: serverConfiguration, inMemory: true) { server in
         let client = try await ZooKeeperClient.connect(try ZooKeeperConfiguration(connectionString: server.connectString))
         let configuration = InspectorConfiguration(
-            port: 0, members: [ServerAddress(host: "127.0.0.1", port: server.port)], allowWrites: allowWrites,
+            port: 0, members: [ServerAddress(host: "127.0.0.1", port: server.port)] + extraMembers, allowWrites: allowWrites,
             ensembleInterval: .milliseconds(500), renderReports: reports?.receive)
         let inspector: ZooKeeperInspector
         do {
@@ -69,7 +71,8 @@ func blockingRequest(_ method: String, port: Int, _ target: String, headers: [St
     let address = try SocketAddress.resolve(host: "127.0.0.1", port: port)[0]
     let socket = try Socket.connect(to: address, timeout: timeout)
     defer { socket.close() }
-    var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n"
+    var head = "\(method) \(target) HTTP/1.1\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n"
+    if headers["Host"] == nil { head += "Host: 127.0.0.1:\(port)\r\n" }
     for (name, value) in headers { head += "\(name): \(value)\r\n" }
     try socket.writeAll(Array((head + "\r\n" + body).utf8), timeout: timeout)
     let deadline = ContinuousClock.now + timeout

@@ -352,9 +352,11 @@ extension InspectorAssets {
       } catch (error) {
         setStatus("cannot reach the inspector: " + error.message);
       }
-      if (params.get("tab")) showTab(params.get("tab"));
       connect();
-      await refreshTree();
+      // Deep links: ?node=/path opens a node, ?tab=ensemble a view.
+      if (params.get("node")) await select(params.get("node"));
+      else await refreshTree();
+      if (params.get("tab")) showTab(params.get("tab"));
     }
     start();
     """#
