@@ -31,10 +31,11 @@ struct EnsembleProbe: Sendable {
     static func member(_ server: ServerAddress, timeout: Duration) -> JSONValue {
         var row = JSONObject()
         row.set("address", server.description)
-        let srvr: [String: String], mntr: [String: String]
+        let srvr: [String: String]
+        var mntr: [String: String] = [:], mntrError: String?
         do {
             srvr = try parseSrvr(ask("srvr", server, timeout: timeout))
-            mntr = (try? parseMntr(ask("mntr", server, timeout: timeout))) ?? [:]
+            do { mntr = try parseMntr(ask("mntr", server, timeout: timeout)) } catch { mntrError = "\(error)" }
         } catch {
             row.set("ok", false)
             row.set("error", "\(error)")
@@ -47,8 +48,9 @@ struct EnsembleProbe: Sendable {
         row.set("outstanding", mntr["zk_outstanding_requests"] ?? srvr["Outstanding"] ?? "?")
         row.set("latency", srvr["Latency min/avg/max"] ?? "?")
         row.set("nodeCount", mntr["zk_znode_count"] ?? srvr["Node count"] ?? "?")
-        row.set("watches", mntr["zk_watch_count"] ?? "?")
-        row.set("version", (srvr["Zookeeper version"] ?? "?").split(separator: ",").first.map(String.init) ?? "?")
+        row.set("watches", mntr["zk_watch_count"] ?? "–")
+        row.set("version", version(srvr["Zookeeper version"] ?? "?"))
+        if let mntrError { row.set("mntrError", mntrError) }
         if let followers = mntr["zk_synced_followers"] { row.set("syncedFollowers", followers) }
         return row.value
     }
@@ -85,6 +87,13 @@ struct EnsembleProbe: Sendable {
             case .wouldBlock: continue
             }
         }
+    }
+
+    /// `3.8.0-${mvngit.commit.id}, built on …` (Debian's build) → `3.8.0`; `3.8.0-shepherd` stays.
+    static func version(_ text: String) -> String {
+        let release = text.split(separator: ",").first.map(String.init) ?? text
+        guard let placeholder = release.range(of: "-${") else { return release }
+        return String(release[..<placeholder.lowerBound])
     }
 
     /// `Key: value` lines.

@@ -78,17 +78,22 @@ extension ZooKeeperInspector {
                 continue
             }
             probedOnce = true
-            let rows = await probe.probe()
-            var object = JSONObject()
-            object.set("members", rows)
-            object.set("at", Int64(Date().timeIntervalSince1970 * 1000))
-            feed.broadcast("ensemble", object.value, remember: true)
+            feed.broadcast("ensemble", await ensembleTable(probe), remember: true)
             if ContinuousClock.now - lastPing > .seconds(15) {
                 feed.ping()
                 lastPing = .now
             }
             try? await Task.sleep(for: configuration.ensembleInterval)
         }
+    }
+
+    /// The members' table, asked now.
+    func ensembleTable(_ probe: EnsembleProbe? = nil) async -> JSONValue {
+        let rows = await (probe ?? EnsembleProbe(servers: configuration.members, timeout: .seconds(2))).probe()
+        var object = JSONObject()
+        object.set("members", rows)
+        object.set("at", Int64(Date().timeIntervalSince1970 * 1000))
+        return object.value
     }
 
     /// A line for the page's status bar.

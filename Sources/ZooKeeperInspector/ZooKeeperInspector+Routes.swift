@@ -14,6 +14,7 @@ import ZooKeeperHTTP
 /// | `GET /api/node?path=` | data (text, pretty JSON, hex), every Stat field, ACL, children |
 /// | `GET /api/search?prefix=` | paths starting with the prefix (latest tree read) |
 /// | `GET /api/recipes` | the recognised recipes (latest tree read) |
+/// | `GET /api/ensemble` | each member's `srvr`/`mntr` state, asked now |
 /// | `GET /api/events` | server-sent events: `change`, `recipes`, `ensemble`, `status` |
 /// | `POST`/`PUT`/`DELETE /api/node?path=` | create / set / delete: 403 unless writes are allowed |
 extension ZooKeeperInspector {
@@ -33,6 +34,8 @@ extension ZooKeeperInspector {
             feed.subscribe(responder.eventStream())
         case ("GET", ["api", "info"]):
             responder.send(.json(info()))
+        case ("GET", ["api", "ensemble"]):
+            answer(responder) { inspector in await inspector.ensembleTable() }
         case ("GET", ["api", "recipes"]):
             answer(responder) { inspector in try await inspector.currentRecipes() }
         case ("GET", ["api", "search"]):

@@ -32,14 +32,16 @@ enum HeadlessChromium {
         return FileManager.default.temporaryDirectory.path
     }
 
-    /// Loads `url` and saves a screenshot of it to `file` once the page has had `settle` to render its
-    /// live data (`--timeout` stops loading then: the event stream never finishes loading by itself).
+    /// Saves a screenshot of the page at `url` to `file`. The page is opened with `snapshot=1`: it reads
+    /// everything once instead of keeping an event stream open, so Chromium's virtual time can run out
+    /// once every read has been answered and rendered (an open stream would hold it forever).
     static func screenshot(_ url: String, to file: String, settle: Duration = .seconds(3)) async throws {
         guard let path else { throw TestSupportError("chromium is not installed") }
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("shepherd-chromium-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: profile) }
         let milliseconds = settle.components.seconds * 1000 + settle.components.attoseconds / 1_000_000_000_000_000
-        let run = try await runTool(path, flags(profile: profile) + ["--timeout=\(milliseconds)", "--screenshot=" + file, url],
+        let still = url + (url.contains("?") ? "&" : "?") + "snapshot=1"
+        let run = try await runTool(path, flags(profile: profile) + ["--virtual-time-budget=\(milliseconds)", "--screenshot=" + file, still],
                                     timeout: .seconds(90))
         guard FileManager.default.fileExists(atPath: file) else {
             throw TestSupportError("chromium wrote no screenshot: \(run)")

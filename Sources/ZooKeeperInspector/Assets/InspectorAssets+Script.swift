@@ -279,14 +279,16 @@ extension InspectorAssets {
     // ---- ensemble
     function renderEnsemble(data) {
       const columns = ["address", "mode", "zxid", "connections", "outstanding", "latency", "nodeCount", "watches", "version"];
-      const titles = ["member", "mode", "zxid", "connections", "outstanding", "latency min/avg/max (ms)", "znodes", "watches", "version"];
+      const titles = ["member", "mode", "zxid", "conns", "outstanding", "latency ms min/avg/max", "znodes", "watches", "version"];
+      const refused = data.members.filter((member) => member.ok && member.mntrError);
       const rows = data.members.map((member) => member.ok
         ? el("tr", { "data-member": member.address }, columns.map((c) => el("td", { class: c === "address" || c === "zxid" ? "mono" : "" }, member[c])))
         : el("tr", { "data-member": member.address }, el("td", { class: "mono" }, member.address),
             el("td", { class: "error", colspan: columns.length - 1 }, member.error)));
       $("#view-ensemble").replaceChildren(
         el("p", { class: "summary" }, "Four-letter words srvr and mntr, refreshed live (" + new Date(data.at).toLocaleTimeString() + ")."),
-        data.members.length ? el("table", {}, el("tr", {}, titles.map((t) => el("th", {}, t))), rows) : el("p", { class: "hint" }, "No members configured."));
+        data.members.length ? el("table", {}, el("tr", {}, titles.map((t) => el("th", {}, t))), rows) : el("p", { class: "hint" }, "No members configured."),
+        ...refused.map((member) => el("p", { class: "hint" }, member.address + ": " + member.mntrError + " (for watches; the rest comes from srvr)")));
     }
 
     // ---- live
@@ -352,7 +354,17 @@ extension InspectorAssets {
       } catch (error) {
         setStatus("cannot reach the inspector: " + error.message);
       }
-      connect();
+      if (params.has("snapshot")) {
+        // A still picture (screenshots): one read of everything, no event stream left open.
+        $("#live").textContent = "snapshot";
+        state.recipes = await api("/api/recipes");
+        renderRecipes();
+        const ensemble = await api("/api/ensemble");
+        state.clockOffset = ensemble.at - Date.now();
+        renderEnsemble(ensemble);
+      } else {
+        connect();
+      }
       // Deep links: ?node=/path opens a node, ?tab=ensemble a view.
       if (params.get("node")) await select(params.get("node"));
       else await refreshTree();

@@ -49,6 +49,8 @@ extension InspectorAssets {
     table { border-collapse: collapse; background: var(--panel); width: 100%; margin: 6px 0 14px; }
     th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
     th { background: #f1f5f9; font-weight: 600; }
+    table { font-size: 13px; } td { overflow-wrap: anywhere; }
+    table.stat th { width: 170px; }
     td.error { color: var(--error); }
     pre.data { background: var(--panel); border: 1px solid var(--line); padding: 10px; border-radius: 6px; overflow: auto; max-height: 360px; white-space: pre-wrap; }
     .formats button, .writes button { margin-right: 4px; }
