@@ -357,6 +357,7 @@ extension InspectorAssets {
       if (params.has("snapshot")) {
         // A still picture (screenshots): one read of everything, no event stream left open.
         $("#live").textContent = "snapshot";
+        $("#live").className = "live snapshot";
         state.recipes = await api("/api/recipes");
         renderRecipes();
         const ensemble = await api("/api/ensemble");

@@ -13,7 +13,7 @@ extension InspectorAssets {
     .badge.writes { background: #b45309; }
     .live { margin-left: auto; font-size: 12px; }
     .live::before { content: "●"; margin-right: 4px; }
-    .live.on::before { color: #22c55e; } .live.off::before { color: #ef4444; }
+    .live.on::before { color: #22c55e; } .live.off::before { color: #ef4444; } .live.snapshot::before { color: #9ca3af; }
     main { flex: 1; display: grid; grid-template-columns: minmax(240px, 28%) 1fr; min-height: 0; }
     aside { border-right: 1px solid var(--line); background: var(--panel); overflow: auto; padding: 10px; }
     #search { width: 100%; padding: 6px 8px; border: 1px solid var(--line); border-radius: 6px; margin-bottom: 8px; }
