@@ -127,6 +127,27 @@ private final class Signal: Sendable {
         #expect(await closed.wait(timeout: .seconds(5)))
     }
 
+    @Test func aClientThatStopsReadingIsLetGo() async throws {
+        let closed = Signal()
+        let configuration = HTTPServerConfiguration(writeTimeout: .seconds(2), maxStreamBuffer: 64 * 1024)
+        let server = try HTTPServer(configuration: configuration) { (_: HTTPRequest, responder: HTTPResponder) in
+            let stream = responder.stream(headers: [])
+            stream.onClose { closed.fire() }
+            // Far more than the socket buffers and our bound hold: the server must give up on this client.
+            Task {
+                let piece = [UInt8](repeating: 0x61, count: 16 * 1024)
+                for _ in 0..<4000 where stream.write(piece) { await Task.yield() }
+            }
+        }
+        server.start()
+        let client = try RawHTTPClient(port: server.port)
+        try client.send("GET /flood HTTP/1.1\r\nHost: x\r\n\r\n")  // and never read
+        let letGo = await closed.wait(timeout: .seconds(20))
+        client.close()
+        await server.stop()
+        #expect(letGo, "the stream closes instead of buffering without bound")
+    }
+
     @Test func eventsCannotBreakTheirFraming() {
         let event = ServerSentEvent(event: "a\nb", data: "x\r\ny\rz", id: "1\n2", retryMilliseconds: 500)
         #expect(event.serialized == "event: ab\nid: 12\nretry: 500\ndata: x\ndata: y\ndata: z\n\n")

@@ -300,13 +300,13 @@ extension InspectorAssets {
       badge.textContent = live ? "live" : "reconnecting…";
     }
     function setStatus(text) { $("#status").textContent = text; }
+    // Throttled, not debounced: under a steady stream of changes (a busy lock) the views still refresh,
+    // at most every 150 ms.
     let treeTimer = null, nodeTimer = null;
     function onChange(change) {
-      clearTimeout(treeTimer);
-      treeTimer = setTimeout(refreshTree, 150);
-      if (state.selected && (change.path === state.selected || parentOf(change.path) === state.selected)) {
-        clearTimeout(nodeTimer);
-        nodeTimer = setTimeout(loadNode, 150);
+      if (treeTimer === null) treeTimer = setTimeout(() => { treeTimer = null; refreshTree(); }, 150);
+      if (state.selected && nodeTimer === null && (change.path === state.selected || parentOf(change.path) === state.selected)) {
+        nodeTimer = setTimeout(() => { nodeTimer = null; loadNode(); }, 150);
       }
     }
     function connect() {

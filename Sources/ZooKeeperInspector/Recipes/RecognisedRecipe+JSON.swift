@@ -18,6 +18,7 @@ extension RecognisedRecipe {
 }
 
 extension Participant {
+    /// The participant as the inspector's API and page read it (session and czxid in `0x…` hex).
     public var json: JSONValue {
         var object = JSONObject()
         object.set("name", name)
