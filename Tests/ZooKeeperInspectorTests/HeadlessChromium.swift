@@ -48,6 +48,19 @@ enum HeadlessChromium {
         }
     }
 
+    /// The DOM of the page at `url` (in snapshot mode, see ``screenshot(_:to:settle:)``) once rendered;
+    /// Chromium's own log lines come along in the text.
+    static func dumpDOM(_ url: String, settle: Duration = .seconds(3)) async throws -> String {
+        guard let path else { throw TestSupportError("chromium is not installed") }
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("shepherd-chromium-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        let milliseconds = settle.components.seconds * 1000 + settle.components.attoseconds / 1_000_000_000_000_000
+        let still = url + (url.contains("?") ? "&" : "?") + "snapshot=1"
+        let run = try await runTool(path, flags(profile: profile) + ["--virtual-time-budget=\(milliseconds)", "--dump-dom", still],
+                                    timeout: .seconds(90))
+        return run.output
+    }
+
     /// Opens `url` in a browser left running (stop it with ``SupervisedProcess/terminate(signal:grace:)``).
     static func open(_ url: String, profile: String, log: String) throws -> SupervisedProcess {
         guard let path else { throw TestSupportError("chromium is not installed") }

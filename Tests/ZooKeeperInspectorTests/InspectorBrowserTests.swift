@@ -114,6 +114,16 @@ extension JSONValue {
         let pageID = try #require(shown["pageId"]?.stringValue)
         try await HeadlessChromium.screenshot(fixture.inspector.url, to: artifacts + "/inspector-lock-with-waiters.png")
 
+        // The same from a second angle: the DOM as Chromium dumps it, with the lock's node opened by a deep link.
+        let dom = try await HeadlessChromium.dumpDOM(fixture.inspector.url + "?node=/locks/orders/\(holder)")
+        #expect(dom.contains("data-recipe-path=\"/locks/orders\""))
+        #expect(dom.contains("<li class=\"participant holder\" data-node=\"\(holder)\""), "the holder's row")
+        let waiterRows = waiters.compactMap { dom.range(of: "<li class=\"participant waiter\" data-node=\"\($0)\"")?.lowerBound }
+        #expect(waiterRows.count == 2 && waiterRows == waiterRows.sorted(), "both waiters, in order")
+        #expect(dom.contains("<h2 class=\"mono\">/locks/orders/\(holder)</h2>"), "the node view opened")
+        #expect(dom.contains("ephemeralOwner") && dom.contains(fixture.client.session?.idHex ?? "?"), "its Stat, with the owner")
+        #expect(dom.contains(">world<") && dom.contains(">anyone<") && dom.contains(">cdrwa<"), "its ACL")
+
         // 2. The handoff: the holder releases; the same page, never reloaded, must show the next holder.
         try await scene.releaseHolder()
         let after = await reports.first(within: .seconds(30)) { report in
