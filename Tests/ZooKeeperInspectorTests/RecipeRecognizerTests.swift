@@ -111,6 +111,21 @@ private let uuidC = "2b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
         #expect(latch.fact("leaderForMs") == .int(6_000))
     }
 
+    @Test func leaderSelectorIsALockWhoseContendersCarryIDs() throws {
+        var tree = TreeBuilder()
+        tree.add("/selector")
+        tree.add("/selector/_c_\(uuidA)-lock-0000000001", text: "compactor-b", session: 2)
+        tree.add("/selector/_c_\(uuidB)-lock-0000000000", text: "compactor-a", session: 1)
+        tree.add("/curator-mutex")
+        tree.add("/curator-mutex/_c_\(uuidC)-lock-0000000000", text: "10.0.0.7", session: 3)
+        let recipes = tree.recipes()
+        let selector = try #require(recipes.first { $0.path == "/selector" })
+        #expect(selector.kind == .leaderSelector)
+        #expect(selector.fact("leader") == .string("compactor-a"))
+        #expect(selector.waiters.map(\.text) == ["compactor-b"])
+        #expect(recipes.first { $0.path == "/curator-mutex" }?.kind == .lock, "a Curator mutex stores the host's address")
+    }
+
     @Test func semaphoreLeasesHoldAndItsInternalLockIsNotASecondRecipe() throws {
         var tree = TreeBuilder()
         tree.add("/sem")

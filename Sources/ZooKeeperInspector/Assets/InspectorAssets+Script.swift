@@ -209,10 +209,11 @@ extension InspectorAssets {
 
     // ---- recipes
     const kindLabels = {
-      lock: "Lock", semaphore: "Semaphore", readWriteLock: "Read/write lock", leaderLatch: "Leader latch", queue: "Queue",
+      lock: "Lock", semaphore: "Semaphore", readWriteLock: "Read/write lock", leaderLatch: "Leader latch",
+      leaderSelector: "Leader selector", queue: "Queue",
       doubleBarrier: "Double barrier", barrier: "Barrier", serviceDiscovery: "Service discovery", group: "Group", counter: "Counter",
     };
-    const holderLabels = { leaderLatch: "leader", queue: "processing", doubleBarrier: "arrived", group: "member", semaphore: "lease" };
+    const holderLabels = { leaderLatch: "leader", leaderSelector: "leader", queue: "processing", doubleBarrier: "arrived", group: "member", semaphore: "lease" };
     const factLabels = {
       fencingToken: "fencing token", ownerSession: "owner session", heldForMs: "held for", contenders: "contenders",
       leader: "leader", term: "term", leaderForMs: "leading for", leaderSession: "leader session", participants: "participants",
@@ -249,7 +250,7 @@ extension InspectorAssets {
     }
     function recipeCard(recipe, generatedAt) {
       const holderLabel = holderLabels[recipe.kind] || "holder";
-      const lockLike = ["lock", "readWriteLock", "semaphore", "leaderLatch"].includes(recipe.kind);
+      const lockLike = ["lock", "readWriteLock", "semaphore", "leaderLatch", "leaderSelector"].includes(recipe.kind);
       const label = (p, fallback) => recipe.kind === "readWriteLock" ? p.role : fallback;
       return el("article", { class: "recipe " + recipe.kind, "data-kind": recipe.kind, "data-recipe-path": recipe.path },
         el("header", {},

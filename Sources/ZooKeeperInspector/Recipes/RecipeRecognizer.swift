@@ -52,10 +52,19 @@ public struct RecipeRecognizer: Sendable {
 
     // MARK: - Locks and leader election
 
-    /// A mutex (or a LeaderSelector, the same layout): `lock-` / kazoo `__lock__` children; the first holds.
+    /// A mutex: `lock-` / kazoo `__lock__` children; the first holds. A LeaderSelector has the same layout
+    /// with each participant's id as data — where every contender has a text that is not an address (a
+    /// Curator mutex stores the host's IP address, ours nothing), it is shown as an election.
     private func lock(_ entry: ZNodeEntry, _ children: [ZNodeEntry]) -> RecognisedRecipe {
         let markers = [ContenderNames.kazooLock, ContenderNames.lock]
         let contenders = ordered(Self.contenders(children, markers), markers: markers)
+        if contenders.allSatisfy({ $0.text.map { !Self.looksLikeAddress($0) } ?? false }) {
+            var recipe = RecognisedRecipe(kind: .leaderSelector, path: entry.path, flavour: "Curator/Shepherd")
+            recipe.holders = Array(contenders.prefix(1))
+            recipe.waiters = Array(contenders.dropFirst())
+            addLeaderFacts(&recipe)
+            return recipe
+        }
         let kazoo = contenders.contains { $0.name.contains(ContenderNames.kazooLock) }
         let ours = contenders.contains { !$0.name.contains(ContenderNames.kazooLock) }
         var recipe = RecognisedRecipe(kind: .lock, path: entry.path,
@@ -96,14 +105,25 @@ public struct RecipeRecognizer: Sendable {
         var recipe = RecognisedRecipe(kind: .leaderLatch, path: entry.path, flavour: "Curator/Shepherd")
         recipe.holders = Array(participants.prefix(1))
         recipe.waiters = Array(participants.dropFirst())
-        if let leader = participants.first {
+        addLeaderFacts(&recipe)
+        return recipe
+    }
+
+    private func addLeaderFacts(_ recipe: inout RecognisedRecipe) {
+        if let leader = recipe.holders.first {
             recipe.facts.append(Fact("leader", leader.text.map(JSONValue.string) ?? .string(leader.name)))
             recipe.facts.append(Fact("term", .string(DataRendering.hex(leader.czxid))))
             recipe.facts.append(Fact("leaderForMs", .int(leader.ageMs)))
             recipe.facts.append(Fact("leaderSession", .string(DataRendering.hex(leader.session))))
         }
-        recipe.facts.append(Fact("participants", .int(Int64(participants.count))))
-        return recipe
+        recipe.facts.append(Fact("participants", .int(Int64(recipe.holders.count + recipe.waiters.count))))
+    }
+
+    /// An IPv4 or IPv6 address (what Curator's mutex stores as its nodes' data).
+    static func looksLikeAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 4 && parts.allSatisfy({ UInt8($0) != nil }) { return true }
+        return text.contains(":") && text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." || $0 == "%" }
     }
 
     /// Semaphore (Curator's InterProcessSemaphoreV2 and semaphore mutex, ours): `leases/…lease-` holders

@@ -4,7 +4,7 @@ public import ZooKeeperHTTP
 /// A recipe found in a tree's layout: what it is, where, and who takes part in which role.
 public struct RecognisedRecipe: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case lock, semaphore, readWriteLock, leaderLatch, queue, doubleBarrier, barrier, serviceDiscovery, group, counter
+        case lock, semaphore, readWriteLock, leaderLatch, leaderSelector, queue, doubleBarrier, barrier, serviceDiscovery, group, counter
     }
 
     public var kind: Kind
