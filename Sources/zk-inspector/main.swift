@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ToolSupport
 import ZooKeeperClient
 import ZooKeeperInspector
@@ -7,9 +8,13 @@ import ZooKeeperInspector
 import Glibc
 #endif
 
-// zk-inspector: serves the inspector's page until Ctrl-C.
+// zk-inspector: serves the inspector's page until Ctrl-C; a lost session is replaced by a new one.
+func say(_ message: String, to handle: FileHandle = .standardError) {
+    handle.write(Data("zk-inspector: \(message)\n".utf8))  // unbuffered: scripts and tests read it live
+}
+
 func fail(_ message: String, status: Int32) -> Never {
-    FileHandle.standardError.write(Data("zk-inspector: \(message)\n".utf8))
+    say(message)
     exit(status)
 }
 
@@ -30,26 +35,57 @@ do {
 } catch {
     fail("\(error)", status: 2)
 }
-let stopped = AsyncStream<Void>.makeStream()
-Interrupts.install(threadName: "zk-inspector-signals", grace: 5, warn: { FileHandle.standardError.write(Data("zk-inspector: \($0)\n".utf8)) },
-                   againMessage: nil, graceMessage: nil) { _ in stopped.continuation.finish() }
-let client: ZooKeeperClient
-do {
-    client = try await ZooKeeperClient.connect(configuration)
-} catch {
-    fail("cannot connect to \(options.connect): \(error)", status: 1)
+
+/// What ends one session's inspector: Ctrl-C, or the session's loss.
+enum Ending: Sendable { case interrupted, sessionLost }
+let (endings, ending) = AsyncStream<Ending>.makeStream()
+Interrupts.install(threadName: "zk-inspector-signals", grace: 5, warn: { say($0) }, againMessage: nil, graceMessage: nil) { _ in
+    ending.yield(.interrupted)
 }
-let inspector: ZooKeeperInspector
-do {
-    inspector = try await ZooKeeperInspector.start(client: client, configuration: InspectorConfiguration(
-        host: options.host, port: options.port, members: configuration.servers, allowWrites: options.allowWrites))
-} catch {
-    await client.close()
-    fail("cannot listen on \(options.host):\(options.port): \(error)", status: 1)
+/// One client and one inspector per session, until Ctrl-C.
+func serve(_ endings: AsyncStream<Ending>) async -> Never {
+    var nextEnding = endings.makeAsyncIterator()
+    var first = true
+    while true {
+        let client: ZooKeeperClient
+        do {
+            client = try await ZooKeeperClient.connect(configuration)
+        } catch {
+            if first { fail("cannot connect to \(options.connect): \(error)", status: 1) }
+            say("cannot connect to \(options.connect) (\(error)); trying again in 2 s")
+            if Interrupts.requested.load(ordering: .relaxed) { exit(Interrupts.interruptedStatus) }
+            try? await Task.sleep(for: .seconds(2))
+            continue
+        }
+        let inspector: ZooKeeperInspector
+        do {
+            inspector = try await ZooKeeperInspector.start(client: client, configuration: InspectorConfiguration(
+                host: options.host, port: options.port, members: configuration.servers, allowWrites: options.allowWrites))
+        } catch {
+            await client.close()
+            fail("cannot listen on \(options.host):\(options.port): \(error)", status: 1)
+        }
+        if first {
+            say("\(inspector.url) (\(options.allowWrites ? "writes enabled" : "read-only")) — Ctrl-C stops", to: .standardOutput)
+            first = false
+        }
+        // The session's end (expiry, or closed by the server) makes this inspector useless: start over.
+        let watcher = Task {
+            for await state in client.connectionStates() {
+                if case .lost = state {
+                    ending.yield(.sessionLost)
+                    return
+                }
+            }
+        }
+        let why = await nextEnding.next() ?? .interrupted
+        watcher.cancel()
+        await inspector.stop()
+        await client.close()
+        if why == .interrupted { break }
+        say("the ZooKeeper session was lost; connecting a new one")
+    }
+    exit(0)
 }
-// Unbuffered: whoever started us (a script, a test) reads the URL while we run.
-FileHandle.standardOutput.write(Data("zk-inspector: \(inspector.url) (\(options.allowWrites ? "writes enabled" : "read-only")) — Ctrl-C stops\n".utf8))
-for await _ in stopped.stream {}
-await inspector.stop()
-await client.close()
-exit(0)
+
+await serve(endings)
