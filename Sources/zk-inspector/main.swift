@@ -46,6 +46,7 @@ Interrupts.install(threadName: "zk-inspector-signals", grace: 5, warn: { say($0)
 func serve(_ endings: AsyncStream<Ending>) async -> Never {
     var nextEnding = endings.makeAsyncIterator()
     var first = true
+    var port = options.port  // after the first start, the port actually bound (port 0 picks one once)
     while true {
         let client: ZooKeeperClient
         do {
@@ -60,11 +61,12 @@ func serve(_ endings: AsyncStream<Ending>) async -> Never {
         let inspector: ZooKeeperInspector
         do {
             inspector = try await ZooKeeperInspector.start(client: client, configuration: InspectorConfiguration(
-                host: options.host, port: options.port, members: configuration.servers, allowWrites: options.allowWrites))
+                host: options.host, port: port, members: configuration.servers, allowWrites: options.allowWrites))
         } catch {
             await client.close()
-            fail("cannot listen on \(options.host):\(options.port): \(error)", status: 1)
+            fail("cannot listen on \(options.host):\(port): \(error)", status: 1)
         }
+        port = inspector.port
         if first {
             say("\(inspector.url) (\(options.allowWrites ? "writes enabled" : "read-only")) — Ctrl-C stops", to: .standardOutput)
             first = false
