@@ -5,6 +5,7 @@ import ZooKeeperClient
 import ZooKeeperHTTP
 import ZooKeeperInspector
 import ZooKeeperRecipes
+import ZooKeeperServer
 import ZooKeeperTestSupport
 
 /// What the page reported it rendered (opened with `?report=1`, it posts what its DOM shows after each
@@ -123,6 +124,7 @@ extension JSONValue {
         #expect(dom.contains("<h2 class=\"mono\">/locks/orders/\(holder)</h2>"), "the node view opened")
         #expect(dom.contains("ephemeralOwner") && dom.contains(fixture.client.session?.idHex ?? "?"), "its Stat, with the owner")
         #expect(dom.contains(">world<") && dom.contains(">anyone<") && dom.contains(">cdrwa<"), "its ACL")
+        #expect(dom.contains("data-member=\"127.0.0.1:\(fixture.server.port)\"") && dom.contains(">standalone<"), "the ensemble panel")
 
         // 2. The handoff: the holder releases; the same page, never reloaded, must show the next holder.
         try await scene.releaseHolder()
