@@ -46,6 +46,9 @@ public struct ServerConfiguration: Sendable {
     public var quorum: QuorumConfiguration?
     /// This member's id (`myid` in dataDir); required with ``quorum``.
     public var serverID: Int64?
+    /// The configuration file's text as read (the admin server's `initial_configuration`, as Apache's
+    /// `getInitialConfig()`); nil for a server configured in code.
+    public var initialConfiguration: String?
     /// Ticks a follower may take to connect to and sync with the leader (`initLimit`).
     public var initLimit: Int = 10
     /// Ticks a follower may lag (or stay silent) before it is dropped (`syncLimit`).

@@ -30,6 +30,7 @@ public enum ZooCfgParser {
 
     public static func parse(_ text: String) throws(ParseError) -> Result {
         var configuration = ServerConfiguration()
+        configuration.initialConfiguration = text
         var ignoredKeys: [String] = []
         var servers: [QuorumServer] = []
         /// Ensemble keys: reported as ignored when the file describes no ensemble.
