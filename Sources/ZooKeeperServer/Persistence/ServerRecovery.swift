@@ -26,6 +26,7 @@ enum ServerRecovery {
         } else {
             database = ZooKeeperDatabase(configuration: configuration)
         }
+        database.tree.setDigestEnabled(configuration.digestEnabled)
         database.reserveNodeCapacity(additionalNodes: state.entries.reduce(0) { $0 + (Self.mayCreate($1.entry) ? 1 : 0) })
         var replayed = 0
         for entry in state.entries where entry.zxid > database.lastProcessedZxid {

@@ -418,6 +418,8 @@ final class LeaderDriver: Sendable {
     }
 
     private func propose(_ txn: LoggedTxn, _ loop: inout Loop) throws {
+        // The speculative tree has just applied `txn`: its digest is the TxnDigest Apache's prep attaches.
+        let txn = txn.digest == nil ? txn.withDigest(loop.speculative.tree.txnDigest) : txn
         loop.proposed[txn.zxid] = txn
         try perform(loop.machine.propose(txn, now: .now), &loop)
     }
