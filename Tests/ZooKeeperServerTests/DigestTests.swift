@@ -165,6 +165,51 @@ import ZooKeeperProtocol
         #expect(h.log.allSatisfy { $0.digest != nil })
     }
 
+    /// Snapshot files carry `ZxidDigest` after the first seal, then a second seal (`FileSnap.serialize`); files
+    /// without it still read; loading compares it with the loaded tree.
+    @Test func snapshotFilesCarryAndCheckTheDigest() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = SnapshotStore(directory: dir.dataDir)
+        var h = DatabaseHarness()
+        h.create("/s", "snap")
+        h.create("/s/t")
+        let digest = try #require(h.db.tree.snapshotDigest)
+        #expect(digest == SnapshotDigest(zxid: 2, version: 2, digest: h.db.tree.treeDigest))
+        let tree = h.db.snapshot()
+        try store.write(zxid: 2, tree: tree, digest: digest)
+        try store.write(zxid: 1, tree: [1])
+        let bytes = try readFile(dir.snapDirectory + "/snapshot.2")
+        var expected: [UInt8] = Array("ZKSN".utf8) + [0, 0, 0, 2] + [UInt8](repeating: 0, count: 8) + tree
+        var seal = JuteWriter()
+        seal.write(Int64(Adler32.checksum(expected)))
+        seal.writeString("/")
+        seal.write(digest.zxid)
+        seal.write(digest.version)
+        seal.write(digest.digest)
+        expected += seal.bytes
+        var second = JuteWriter()
+        second.write(Int64(Adler32.checksum(expected)))
+        second.writeString("/")
+        expected += second.bytes
+        #expect(bytes == expected)
+        let newest = try #require(try store.newestValid())
+        #expect(newest.tree == tree && newest.digest == digest)
+        #expect(try store.readContents(.init(zxid: 1, path: dir.snapDirectory + "/snapshot.1")) == ([1], nil))
+
+        var loaded = try ZooKeeperDatabase(snapshot: newest.tree)
+        loaded.tree.compareSnapshotDigest(digest)
+        #expect(loaded.tree.digestStatistics.checked == 1 && loaded.tree.digestStatistics.mismatches == 0)
+        var wrong = digest
+        wrong.digest &+= 1
+        loaded.tree.compareSnapshotDigest(wrong)
+        #expect(loaded.tree.digestStatistics.mismatches == 1)
+        var otherZxid = digest
+        otherZxid.zxid = 1
+        loaded.tree.compareSnapshotDigest(otherZxid)
+        #expect(loaded.tree.digestStatistics.checked == 2, "a digest of another zxid is not compared")
+    }
+
     @Test func mismatchLogIsRateLimitedAsApaches() {
         var log = DigestMismatchLog()
         var statistics = DigestStatistics()

@@ -54,3 +54,31 @@ extension DataTree {
         }
     }
 }
+
+/// `DataTree.ZxidDigest`: the tree digest at a zxid, written after a snapshot file's tree.
+package struct SnapshotDigest: Sendable, Hashable {
+    package var zxid: Int64
+    package var version: Int32
+    package var digest: Int64
+
+    package init(zxid: Int64, version: Int32, digest: Int64) {
+        self.zxid = zxid
+        self.version = version
+        self.digest = digest
+    }
+}
+
+extension DataTree {
+    /// The digest a snapshot of this tree records (nil with digests off: Apache then writes none).
+    package var snapshotDigest: SnapshotDigest? {
+        digestEnabled ? SnapshotDigest(zxid: lastProcessedZxid, version: DigestCalculator.version, digest: treeDigest) : nil
+    }
+
+    /// After loading a snapshot file: compares its recorded digest with the loaded tree when it is of the
+    /// tree's own zxid (`FileSnap.deserialize` → `compareSnapshotDigests`). Ours always are: our snapshots are
+    /// taken at one zxid, never fuzzy. A digest of another zxid or version is not compared.
+    package mutating func compareSnapshotDigest(_ digest: SnapshotDigest) {
+        guard digestEnabled, digest.zxid > 0, digest.zxid == lastProcessedZxid, digest.version == DigestCalculator.version else { return }
+        compareDigest(TxnDigest(version: digest.version, treeDigest: digest.digest), zxid: digest.zxid)
+    }
+}
