@@ -39,18 +39,25 @@ package enum DigestCalculator {
 
     /// Finishes a node's digest: the stat block, then the final inversion.
     package static func digest(prefix: UInt32, stat: StatPersisted) -> UInt64 {
-        var crc = prefix
-        crc = CRC32.update(crc, bigEndian: UInt64(bitPattern: stat.czxid))
-        crc = CRC32.update(crc, bigEndian: UInt64(bitPattern: stat.mzxid))
-        crc = CRC32.update(crc, bigEndian: UInt64(bitPattern: stat.pzxid))
-        crc = CRC32.update(crc, bigEndian: UInt64(bitPattern: stat.ctime))
-        crc = CRC32.update(crc, bigEndian: UInt64(bitPattern: stat.mtime))
-        crc = CRC32.update(crc, bigEndian: UInt32(bitPattern: stat.version))
-        crc = CRC32.update(crc, bigEndian: UInt32(bitPattern: stat.cversion))
-        crc = CRC32.update(crc, bigEndian: UInt32(bitPattern: stat.aversion))
-        crc = CRC32.update(crc, bigEndian: UInt64(bitPattern: stat.ephemeralOwner))
-        return UInt64(~crc)
+        // The 60-byte block on the stack, big-endian as Java's ByteBuffer writes it, then one CRC pass.
+        var block: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &block) { raw -> UInt64 in
+            raw.storeBytes(of: UInt64(bitPattern: stat.czxid).bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: UInt64(bitPattern: stat.mzxid).bigEndian, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: UInt64(bitPattern: stat.pzxid).bigEndian, toByteOffset: 16, as: UInt64.self)
+            raw.storeBytes(of: UInt64(bitPattern: stat.ctime).bigEndian, toByteOffset: 24, as: UInt64.self)
+            raw.storeBytes(of: UInt64(bitPattern: stat.mtime).bigEndian, toByteOffset: 32, as: UInt64.self)
+            raw.storeBytes(of: UInt32(bitPattern: stat.version).bigEndian, toByteOffset: 40, as: UInt32.self)
+            raw.storeBytes(of: UInt32(bitPattern: stat.cversion).bigEndian, toByteOffset: 44, as: UInt32.self)
+            raw.storeBytes(of: UInt32(bitPattern: stat.aversion).bigEndian, toByteOffset: 48, as: UInt32.self)
+            raw.storeBytes(of: UInt64(bitPattern: stat.ephemeralOwner).bigEndian, toByteOffset: 52, as: UInt64.self)
+            let bytes = UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: statBlockSize)
+            return UInt64(~CRC32.update(prefix, bytes))
+        }
     }
+
+    /// czxid, mzxid, pzxid, ctime, mtime (8 bytes each), version, cversion, aversion (4), ephemeralOwner (8).
+    static let statBlockSize = 60
 
     /// A node's digest from scratch (0 for an excluded path), as Apache's `calculateDigest`.
     package static func digest(path: String, data: [UInt8], stat: StatPersisted) -> UInt64 {
@@ -89,15 +96,16 @@ enum CRC32 {
     }()
 
     static func update(_ crc: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return crc }
         var crc = crc
         var index = 0
         let count = bytes.count
         tables.withUnsafeBufferPointer { table in
+            let raw = UnsafeRawPointer(base)
             while count - index >= 8 {
-                let low = crc ^ (UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8
-                    | UInt32(bytes[index + 2]) << 16 | UInt32(bytes[index + 3]) << 24)
-                let high = UInt32(bytes[index + 4]) | UInt32(bytes[index + 5]) << 8
-                    | UInt32(bytes[index + 6]) << 16 | UInt32(bytes[index + 7]) << 24
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                let low = crc ^ UInt32(truncatingIfNeeded: word)
+                let high = UInt32(truncatingIfNeeded: word >> 32)
                 crc = table[7 * 256 + Int(low & 0xFF)] ^ table[6 * 256 + Int((low >> 8) & 0xFF)]
                     ^ table[5 * 256 + Int((low >> 16) & 0xFF)] ^ table[4 * 256 + Int(low >> 24)]
                     ^ table[3 * 256 + Int(high & 0xFF)] ^ table[2 * 256 + Int((high >> 8) & 0xFF)]
@@ -105,33 +113,9 @@ enum CRC32 {
                 index += 8
             }
             while index < count {
-                crc = (crc >> 8) ^ table[Int((crc ^ UInt32(bytes[index])) & 0xFF)]
+                crc = (crc >> 8) ^ table[Int((crc ^ UInt32(base[index])) & 0xFF)]
                 index += 1
             }
-        }
-        return crc
-    }
-
-    /// Feeds `value`'s 8 bytes, most significant first (Java's `ByteBuffer.putLong`).
-    @inline(__always)
-    static func update(_ crc: UInt32, bigEndian value: UInt64) -> UInt32 {
-        var crc = crc
-        var shift = 56
-        while shift >= 0 {
-            crc = (crc >> 8) ^ tables[Int((crc ^ UInt32(truncatingIfNeeded: value >> UInt64(shift))) & 0xFF)]
-            shift -= 8
-        }
-        return crc
-    }
-
-    /// Feeds `value`'s 4 bytes, most significant first (`ByteBuffer.putInt`).
-    @inline(__always)
-    static func update(_ crc: UInt32, bigEndian value: UInt32) -> UInt32 {
-        var crc = crc
-        var shift = 24
-        while shift >= 0 {
-            crc = (crc >> 8) ^ tables[Int((crc ^ (value >> UInt32(shift))) & 0xFF)]
-            shift -= 8
         }
         return crc
     }
