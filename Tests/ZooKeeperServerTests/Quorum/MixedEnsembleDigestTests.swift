@@ -103,7 +103,24 @@ struct MixedEnsembleDigestTests {
             let ours = try #require(await Self.statistics(mixed.server))
             #expect(ours.mismatches == 0)
             #expect(ours.checked >= Int64(writes), "our leader compared its own committed digests: \(ours)")
-            for client in [onApache, onOurs, onOther] { await client.close() }
+
+            // A DIFF sync carries digests too: a follower that missed writes gets them from our leader as
+            // PROPOSAL + COMMIT pairs, and checks them (a fresh JVM: its count covers only what follows).
+            await onOther.close()
+            let rejoining = mixed.apache[mixed.apache.keys.sorted()[1]]!
+            try await rejoining.stop()
+            for index in 0..<5 { try await onOurs.create(try ZNodePath("/dg/missed\(index)"), data: Self.bytes("m\(index)")) }
+            _ = try await onApache.setData("/dg/n2", data: Self.bytes("missed"))
+            try await onOurs.delete("/dg/missed0")
+            try await rejoining.start()
+            try await eventually(within: .seconds(30)) { ApacheFollowersInteropTests.mode(rejoining) == "follower" }
+            let afterDiff = try await mixed.client(ports: [rejoining.port])
+            _ = try await afterDiff.sync("/dg/missed4")
+            #expect(try await afterDiff.getData("/dg/n2").data == Self.bytes("missed"))
+            try await afterDiff.create("/dg/after-diff")
+            #expect(try Self.mismatches(port: rejoining.port) == "0", "the rejoined Apache follower")
+            #expect(try Self.mismatches(port: apachePorts[0]) == "0")
+            for client in [onApache, onOurs, afterDiff] { await client.close() }
         } catch {
             Issue.record("\(error)\n\(mixed.logs())")
         }
