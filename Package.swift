@@ -21,6 +21,8 @@ let package = Package(
         .executable(name: "lock-demo", targets: ["lock-demo"]),
         .executable(name: "zk-cli", targets: ["zk-cli"]),
         .executable(name: "zk-matrix", targets: ["zk-matrix"]),
+        .library(name: "ZooKeeperInspector", targets: ["ZooKeeperInspector"]),
+        .executable(name: "zk-inspector", targets: ["zk-inspector"]),
     ],
     targets: [
         .target(name: "ZooKeeperProtocol", swiftSettings: strictSettings),
@@ -65,8 +67,26 @@ let package = Package(
         ),
         .executableTarget(
             name: "lock-demo",
-            // Workers use only the recipes and the client; the parent also starts the embedded server.
-            dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer", "ToolSupport"],
+            // Workers use only the recipes and the client; the parent also starts the embedded server
+            // (and, with --inspect, the inspector).
+            dependencies: ["ZooKeeperRecipes", "ZooKeeperClient", "ZooKeeperServer", "ToolSupport", "ZooKeeperInspector"],
+            swiftSettings: strictSettings
+        ),
+        // The web inspector: tree, recognised recipes, ensemble; its page is embedded in the binary.
+        .target(
+            name: "ZooKeeperInspector",
+            dependencies: ["ZooKeeperClient", "ZooKeeperProtocol", "ZooKeeperHTTP", "ZooKeeperPOSIX"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "zk-inspector",
+            dependencies: ["ZooKeeperInspector", "ZooKeeperClient", "ToolSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ZooKeeperInspectorTests",
+            dependencies: ["ZooKeeperInspector", "ZooKeeperClient", "ZooKeeperProtocol", "ZooKeeperHTTP", "ZooKeeperPOSIX", "ZooKeeperRecipes", "ZooKeeperServer",
+                           "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .target(

@@ -9,6 +9,9 @@ final class HTTPConnection {
         case handling
         /// Writing a response.
         case sending
+        /// A streamed response: chunks are written as the handler posts them, until it finishes the
+        /// stream or the client goes away.
+        case streaming
         /// The last response is out and the write side shut: reading and discarding until the client closes,
         /// so that unread input does not turn our close into a reset that destroys the response in flight.
         case draining
@@ -21,6 +24,11 @@ final class HTTPConnection {
     var outbound: [UInt8] = []
     var outboundOffset = 0
     var closeAfterSend = false
+    /// The streamed response in progress (phase `streaming`, or `sending` its last bytes).
+    var stream: HTTPStream?
+    /// Whether the client sent bytes during a stream: they were dropped, so the connection cannot serve
+    /// another request after it.
+    var inputDuringStream = false
     /// When the current phase times out.
     var deadline: ContinuousClock.Instant
 
@@ -32,6 +40,7 @@ final class HTTPConnection {
     }
 
     var hasPendingOutput: Bool { outboundOffset < outbound.count }
+    var pendingOutputCount: Int { outbound.count - outboundOffset }
 
     func queue(_ bytes: [UInt8], close: Bool, deadline: ContinuousClock.Instant) {
         outbound = bytes
@@ -41,8 +50,18 @@ final class HTTPConnection {
         self.deadline = deadline
     }
 
+    /// Adds bytes behind those not written yet (a stream's next chunk).
+    func append(_ bytes: [UInt8]) {
+        if outboundOffset > 0 && outboundOffset >= outbound.count / 2 {
+            outbound.removeFirst(outboundOffset)
+            outboundOffset = 0
+        }
+        outbound += bytes
+    }
+
     /// Writes what the socket takes; false when the connection broke.
     func flush() -> Bool {
+        guard hasPendingOutput else { return true }
         do {
             let written = try socket.write(outbound, from: outboundOffset)
             outboundOffset += written

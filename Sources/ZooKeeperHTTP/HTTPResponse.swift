@@ -1,8 +1,8 @@
 /// A complete response: status, headers and body. The server adds `Content-Length`, `Connection` and
 /// `Server`; a response to `HEAD` goes without its body.
 ///
-/// Streamed bodies (chunked, server-sent events) will be a second kind of answer on ``HTTPResponder``;
-/// this type stays the whole-body case.
+/// Streamed bodies (chunked, server-sent events) are the other kind of answer:
+/// ``HTTPResponder/stream(status:headers:)``; this type is the whole-body case.
 public struct HTTPResponse: Sendable, Hashable {
     public var status: Int
     public var headers: [HTTPHeader]
@@ -23,6 +23,13 @@ public struct HTTPResponse: Sendable, Hashable {
     public static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
         HTTPResponse(status: status, headers: [HTTPHeader("Content-Type", "application/json")],
                      body: Array(value.prettyPrinted().utf8))
+    }
+
+    /// Fixed bytes (an embedded page, script or image) with their content type; `Cache-Control: no-cache`
+    /// so that a browser revalidates instead of keeping an older build's copy.
+    public static func asset(_ body: [UInt8], contentType: String) -> HTTPResponse {
+        HTTPResponse(status: 200, headers: [HTTPHeader("Content-Type", contentType), HTTPHeader("Cache-Control", "no-cache"),
+                                            HTTPHeader("X-Content-Type-Options", "nosniff")], body: body)
     }
 
     /// A plain-text error: the status line's reason and `message`.
@@ -71,5 +78,5 @@ public struct HTTPResponse: Sendable, Hashable {
     }
 
     /// Headers the server sets itself.
-    private static let managed: Set<String> = ["content-length", "connection", "transfer-encoding", "server"]
+    static let managed: Set<String> = ["content-length", "connection", "transfer-encoding", "server"]
 }

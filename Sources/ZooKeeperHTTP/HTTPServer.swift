@@ -10,7 +10,8 @@ import Darwin
 /// A small HTTP/1.1 server: one thread polling the listener and its connections, keep-alive and
 /// pipelining (one request at a time per connection), bounded requests, timeouts for slow or idle
 /// clients, clear 4xx/5xx answers to bad input. Handlers run on that thread and answer through an
-/// ``HTTPResponder`` whenever they like, so a slow answer never blocks other connections.
+/// ``HTTPResponder`` whenever they like, so a slow answer never blocks other connections; an answer may
+/// also be streamed (chunked, e.g. server-sent events) for as long as the client stays.
 ///
 /// ```swift
 /// let server = try HTTPServer(configuration: .init(port: 8080)) { request in
@@ -33,7 +34,7 @@ public final class HTTPServer: Sendable {
     private let thread = ServiceThread()
     /// Whether ``start()`` ran; a server stopped without starting closes its listener itself.
     private let started = Mutex(false)
-    private let mailbox = Mutex<(answers: [(connection: UInt64, bytes: [UInt8], close: Bool)], stop: Bool)>(([], false))
+    private let mailbox = Mutex<(answers: [(connection: UInt64, outbound: HTTPOutbound)], stop: Bool)>(([], false))
 
     /// Binds the listening socket (so the port is known) without serving yet; call ``start()``.
     /// - Throws: `SocketError` when the address cannot be bound.
@@ -81,15 +82,56 @@ public final class HTTPServer: Sendable {
         await thread.waitUntilFinished()
     }
 
-    private func post(_ connection: UInt64, _ bytes: [UInt8], close: Bool) {
-        mailbox.withLock { $0.answers.append((connection, bytes, close)) }
-        wakeup.wake()
+    private func post(_ connection: UInt64, _ outbound: HTTPOutbound) {
+        let accepted = mailbox.withLock { box -> Bool in
+            guard !box.stop else { return false }
+            box.answers.append((connection, outbound))
+            return true
+        }
+        if accepted {
+            wakeup.wake()
+        } else if case let .streamHead(_, stream) = outbound {
+            stream.markClosed()  // the server stopped: nobody will ever read this stream
+        }
     }
 
     private func responder(for request: HTTPRequest, connection: UInt64) -> HTTPResponder {
-        HTTPResponder(connection: connection, keepAlive: request.keepAlive, includeBody: request.method != "HEAD") {
-            [weak self] (id: UInt64, bytes: [UInt8], close: Bool) in
-            self?.post(id, bytes, close: close)
+        HTTPResponder(connection: connection, keepAlive: request.keepAlive, includeBody: request.method != "HEAD",
+                      chunked: request.minorVersion >= 1) { [weak self] (id: UInt64, outbound: HTTPOutbound) in
+            guard let self else {
+                if case let .streamHead(_, stream) = outbound { stream.markClosed() }
+                return
+            }
+            self.post(id, outbound)
+        }
+    }
+
+    /// Applies one handler message to its connection (if it is still there and in the right phase).
+    private func deliver(_ outbound: HTTPOutbound, to connection: HTTPConnection?, now: ContinuousClock.Instant) {
+        switch outbound {
+        case let .response(bytes, close):
+            guard let connection, connection.phase == .handling else { return }
+            connection.queue(bytes, close: close, deadline: now + configuration.writeTimeout)
+        case let .streamHead(bytes, stream):
+            guard let connection, connection.phase == .handling else {
+                stream.markClosed()
+                return
+            }
+            connection.queue(bytes, close: false, deadline: now + configuration.writeTimeout)
+            connection.phase = .streaming
+            connection.stream = stream
+            connection.inputDuringStream = false
+        case let .chunk(bytes, stream):
+            guard let connection, connection.stream === stream, connection.phase == .streaming else { return }
+            if !connection.hasPendingOutput { connection.deadline = now + configuration.writeTimeout }
+            connection.append(bytes)
+        case let .streamEnd(bytes, stream, close):
+            guard let connection, connection.stream === stream, connection.phase == .streaming else { return }
+            connection.append(bytes)
+            connection.stream = nil
+            connection.phase = .sending
+            connection.closeAfterSend = close || connection.inputDuringStream
+            connection.deadline = now + configuration.writeTimeout
         }
     }
 
@@ -100,15 +142,17 @@ public final class HTTPServer: Sendable {
         /// After a failed accept (out of file descriptors) the listener rests instead of spinning.
         var acceptResumesAt: ContinuousClock.Instant?
         while true {
-            let (answers, stopping) = mailbox.withLock { box -> ([(connection: UInt64, bytes: [UInt8], close: Bool)], Bool) in
+            let (answers, stopping) = mailbox.withLock { box -> ([(connection: UInt64, outbound: HTTPOutbound)], Bool) in
                 defer { box.answers = [] }
                 return (box.answers, box.stop)
             }
-            if stopping { break }
+            if stopping {
+                for answer in answers { if case let .streamHead(_, stream) = answer.outbound { stream.markClosed() } }
+                break
+            }
             let now = ContinuousClock.now
             for answer in answers {
-                guard let connection = connections[answer.connection], connection.phase == .handling else { continue }
-                connection.queue(answer.bytes, close: answer.close, deadline: now + configuration.writeTimeout)
+                deliver(answer.outbound, to: connections[answer.connection], now: now)
             }
             for connection in Array(connections.values) {
                 if !advance(connection, now: now) {
@@ -124,6 +168,7 @@ public final class HTTPServer: Sendable {
                 case .reading: Poller.readable
                 case .handling: 0
                 case .sending: Poller.writable
+                case .streaming: Poller.readable | (connection.hasPendingOutput ? Poller.writable : 0)
                 case .draining: Poller.readable
                 }
                 fds.append(pollfd(fd: connection.socket.fd, events: interest, revents: 0))
@@ -142,6 +187,13 @@ public final class HTTPServer: Sendable {
                     if !read(connection, buffer: &buffer) { close(connection, in: &connections) }
                 case .draining:
                     if !discard(connection, buffer: &buffer) { close(connection, in: &connections) }
+                case .streaming:
+                    // Input during a stream is dropped (an EventSource sends none); its end is the client leaving.
+                    if !discard(connection, buffer: &buffer, noting: true) {
+                        close(connection, in: &connections)
+                    } else if !advance(connection, now: .now) {
+                        close(connection, in: &connections)
+                    }
                 case .handling, .sending:
                     continue
                 }
@@ -154,6 +206,8 @@ public final class HTTPServer: Sendable {
     private func close(_ connection: HTTPConnection, in connections: inout [UInt64: HTTPConnection]) {
         connections[connection.id] = nil
         connection.socket.close()
+        connection.stream?.markClosed()
+        connection.stream = nil
     }
 
     /// Accepts every pending connection; false when accepting failed (not merely nothing pending).
@@ -198,13 +252,15 @@ public final class HTTPServer: Sendable {
     static let drainTime: Duration = .seconds(2)
 
     /// Reads and drops input of a closing connection; false at its end.
-    private func discard(_ connection: HTTPConnection, buffer: inout [UInt8]) -> Bool {
+    private func discard(_ connection: HTTPConnection, buffer: inout [UInt8], noting: Bool = false) -> Bool {
         for _ in 0..<16 {
             guard let result = try? connection.socket.read(into: &buffer) else { return false }
             switch result {
             case .wouldBlock: return true
             case .endOfFile: return false
-            case .bytes: continue
+            case .bytes:
+                if noting { connection.inputDuringStream = true }
+                continue
             }
         }
         return true
@@ -228,6 +284,16 @@ public final class HTTPServer: Sendable {
             connection.phase = .reading
             connection.deadline = now + (connection.parser.hasPartialRequest ? configuration.requestTimeout : configuration.idleTimeout)
             return advance(connection, now: now)
+        case .streaming:
+            let before = connection.outboundOffset
+            guard connection.flush() else { return false }
+            if connection.outboundOffset > before { connection.deadline = now + configuration.writeTimeout }
+            if connection.hasPendingOutput {
+                // A client too slow for the stream is let go rather than buffered for without bound.
+                return now < connection.deadline && connection.pendingOutputCount <= configuration.maxStreamBuffer
+            }
+            connection.deadline = now + .seconds(3600)  // an idle stream has no timeout; this only bounds the poll
+            return true
         case .draining:
             return now < connection.deadline
         case .handling:

@@ -17,11 +17,13 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnections: Int
     /// The thread's name (`name-http`).
     public var name: String
+    /// Most bytes a streamed response may hold unread for one client; a client further behind is disconnected.
+    public var maxStreamBuffer: Int
 
     public init(host: String = "127.0.0.1", port: Int = 0, limits: HTTPRequestParser.Limits = .init(),
                 requestTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(30),
                 writeTimeout: Duration = .seconds(10), handlerTimeout: Duration = .seconds(30),
-                maxConnections: Int = 64, name: String = "shepherd") {
+                maxConnections: Int = 64, name: String = "shepherd", maxStreamBuffer: Int = 1 << 20) {
         self.host = host
         self.port = port
         self.limits = limits
@@ -31,5 +33,6 @@ public struct HTTPServerConfiguration: Sendable {
         self.handlerTimeout = handlerTimeout
         self.maxConnections = maxConnections
         self.name = name
+        self.maxStreamBuffer = maxStreamBuffer
     }
 }

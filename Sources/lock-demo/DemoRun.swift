@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import ToolSupport
 import ZooKeeperClient
+import ZooKeeperInspector
 import ZooKeeperServer
 
 /// The parent: a server (embedded unless `--connect`), the znodes, the worker processes, the live
@@ -48,8 +49,23 @@ struct DemoRun {
             return 1
         }
 
+        // The inspector, if asked: the lock directory's contenders and handoffs, live in a browser.
+        var inspector: ZooKeeperInspector?
+        if let listen = options.inspect {
+            do {
+                inspector = try await DemoInspector.start(client: admin, connect: connect, host: listen.host, port: listen.port)
+            } catch {
+                note("cannot start the inspector on \(listen.host):\(listen.port): \(error)")
+                await removeTree(admin, base)
+                await admin.close()
+                await server?.stop()
+                return 1
+            }
+        }
+
         // 3. The workers.
         let outcome = await runWorkers(options: options, connect: connect, base: base)
+        await inspector?.stop()
         var finalCounter: Int64?
         if let (data, _) = try? await admin.getData(try base.appending("next-order")) {
             finalCounter = Int64(String(decoding: data, as: UTF8.self))

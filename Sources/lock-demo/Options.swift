@@ -30,6 +30,8 @@ struct DemoOptions: Sendable {
     var killHolder = false
     /// Workers' session timeout: how long a dead holder keeps the lock.
     var sessionTimeout = 3.0
+    /// `--inspect` / `--inspect-listen H:P`: serve the inspector on the demo's server while it runs.
+    var inspect: (host: String, port: Int)?
     var help = false
 
     /// Hand-rolled `--key value` / `--key=value` / `--flag` parsing; unknown options are errors.
@@ -53,6 +55,14 @@ struct DemoOptions: Sendable {
             switch key {
             case "help": help = true
             case "kill-holder": killHolder = true
+            case "inspect": inspect = inspect ?? ("127.0.0.1", 8080)
+            case "inspect-listen":
+                let text = try value()
+                guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+                      (0...65535).contains(port), colon != text.startIndex else {
+                    throw UsageError("--inspect-listen takes host:port, got \"\(text)\"")
+                }
+                inspect = (String(text[..<colon]), port)
             case "connect":
                 let text = try value()
                 guard !text.isEmpty, text.contains(":") else {

@@ -112,7 +112,9 @@ struct Matrix {
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 let last = context.progressReport.map { " (last progress: \($0))" } ?? ""
-                return Task.isCancelled ? nil : .failure(MatrixError("scenario exceeded \(timeout)\(last)"))
+                guard !Task.isCancelled else { return nil }
+                let left = await context.diagnosis()
+                return .failure(MatrixError("scenario exceeded \(timeout)\(last); left behind: \(left)"))
             }
             let first = await group.next() ?? nil
             group.cancelAll()
@@ -126,7 +128,12 @@ struct Matrix {
         case .failure(let error): cell = Cell(outcome: .fail(elapsed, "\(error)"), notes: context.notes)
         }
         var notes = cell.notes.isEmpty ? "" : " (\(cell.notes.joined(separator: "; ")))"
-        if case .fail(_, let why) = cell.outcome { notes += ": \(why)" }
+        if case .fail(_, let why) = cell.outcome {
+            notes += ": \(why)"
+            let path = FileManager.default.temporaryDirectory
+                .appendingPathComponent("zk-matrix-\(target.name)-\(suite.rawValue)-\(fault.rawValue)-\(getpid()).log").path
+            if context.writeClientLog(to: path) { notes += " (client log: \(path))" }
+        }
         log("\(target.name) \(suite.rawValue) × \(fault.rawValue): \(cell.outcome.cell)\(notes)")
         return cell
     }

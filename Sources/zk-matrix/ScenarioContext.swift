@@ -14,6 +14,10 @@ final class ScenarioContext: Sendable {
     private let state = Mutex<(clients: [ZooKeeperClient], victim: ZooKeeperClient?, victimSession: Int64?, notes: [String])>(([], nil, nil, []))
     /// What the suite last reported doing: shown when the scenario exceeds its timeout.
     private let lastProgress = Mutex<String?>(nil)
+    /// The clients' and recipes' log lines (debug and up), the latest ``clientLogLimit``: written out when
+    /// the scenario fails, so a failure can be followed on the client side too.
+    private let clientLog = Mutex<(lines: [String], dropped: Int)>(([], 0))
+    private static let clientLogLimit = 4000
 
     init(target: any MatrixTarget, fault: Fault, suite: Suite, sessionTimeout: Duration) throws {
         self.target = target
@@ -30,6 +34,10 @@ final class ScenarioContext: Sendable {
         do {
             var configuration = try ZooKeeperConfiguration(connectionString: proxies?.connectString ?? target.connectString)
             configuration.sessionTimeout = sessionTimeout
+            let index = state.withLock { $0.clients.count }
+            configuration.logHandler = ZooKeeperLogHandler { [weak self] level, message in
+                self?.record("client \(index) \(level): \(message)")
+            }
             configuration.initialConnectionTimeout = .seconds(20)
             let client = try await ZooKeeperClient.connect(configuration)
             if let proxies { network?.register(client, proxies) }
@@ -57,6 +65,28 @@ final class ScenarioContext: Sendable {
         } else {
             try await target.inject(fault, victim: victim)
         }
+    }
+
+    private func record(_ line: String) {
+        let stamped = "\(Outcome.seconds(.now - logStart)) \(line)"
+        clientLog.withLock { log in
+            log.lines.append(stamped)
+            if log.lines.count > Self.clientLogLimit {
+                log.lines.removeFirst(log.lines.count - Self.clientLogLimit)
+                log.dropped += 1
+            }
+        }
+    }
+
+    /// Writes the clients' log lines to `path`; returns whether it did.
+    func writeClientLog(to path: String) -> Bool {
+        let (lines, dropped) = clientLog.withLock { ($0.lines, $0.dropped) }
+        let clients = state.withLock { $0.clients }.enumerated().map { index, client in
+            "client \(index): session 0x\(String(UInt64(bitPattern: client.session?.id ?? 0), radix: 16)) \(client.connectionState)"
+        }
+        let head = dropped > 0 ? ["(earlier lines dropped)"] : []
+        let text = (clients + head + lines).joined(separator: "\n") + "\n"
+        return FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
     }
 
     func note(_ text: String) { state.withLock { $0.notes.append(text) } }
@@ -90,6 +120,45 @@ final class ScenarioContext: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         guard victim.session?.id == before else { throw MatrixError("victim's session changed (was not kept)") }
+    }
+
+    /// What a timed-out scenario leaves behind, for its failure message: the scenario's nodes (with their
+    /// owners and creation zxids) as a fresh client sees them, and each client's session and state. A node
+    /// owned by a live session that no worker holds is the "ghost" that blocks a lock forever.
+    func diagnosis() async -> String {
+        let clients = state.withLock { $0.clients }
+        let sessions = clients.map { client in
+            "0x" + String(UInt64(bitPattern: client.session?.id ?? 0), radix: 16) + " \(client.connectionState)"
+        }
+        var lines = ["clients: " + sessions.joined(separator: ", ")]
+        do {
+            var configuration = try ZooKeeperConfiguration(connectionString: target.connectString)
+            configuration.initialConnectionTimeout = .seconds(5)
+            let observer = try await ZooKeeperClient.connect(configuration)
+            defer { Task { await observer.close() } }
+            _ = try await observer.sync(root)
+            var pending: [ZNodePath] = [root]
+            while let path = pending.popLast(), lines.count < 60 {
+                for child in try await observer.getChildren(path).sorted() {
+                    let childPath = try path.appending(child)
+                    guard let stat = try await observer.exists(childPath) else { continue }
+                    let owner = stat.ephemeralOwner == 0 ? "" : " owner 0x" + String(UInt64(bitPattern: stat.ephemeralOwner), radix: 16)
+                    lines.append(childPath.string.dropFirst(root.string.count) + owner + " czxid 0x" + String(stat.czxid, radix: 16))
+                    pending.append(childPath)
+                }
+            }
+        } catch {
+            lines.append("tree not readable: \(error)")
+        }
+        // Each server's connections (a request stuck there shows as queued) and watches by session.
+        for server in (try? ZooKeeperConfiguration(connectionString: target.connectString).servers) ?? [] {
+            for word in ["cons", "wchc"] {
+                let answer = (try? sendFourLetterWord(word, host: server.host, port: server.port, timeout: .seconds(2))) ?? "no answer"
+                let compact = answer.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " | ")
+                lines.append("\(server.host):\(server.port) \(word): \(compact)")
+            }
+        }
+        return lines.joined(separator: "; ")
     }
 
     func finish() async {

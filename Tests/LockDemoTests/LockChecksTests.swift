@@ -62,5 +62,9 @@ struct LockChecksTests {
         #expect(throws: UsageError.self) { try DemoOptions(["--mode", "fast"]) }
         #expect(throws: UsageError.self) { try DemoOptions(["--bogus"]) }
         #expect(throws: UsageError.self) { try DemoOptions(["--duration"]) }
+        #expect(try DemoOptions(["--inspect"]).inspect.map { "\($0.host):\($0.port)" } == "127.0.0.1:8080")
+        #expect(try DemoOptions(["--inspect-listen", "127.0.0.1:0"]).inspect.map { "\($0.host):\($0.port)" } == "127.0.0.1:0")
+        #expect(try DemoOptions([]).inspect == nil)
+        #expect(throws: UsageError.self) { try DemoOptions(["--inspect-listen", "8080"]) }
     }
 }

@@ -39,6 +39,35 @@ final class RawHTTPClient {
         }
     }
 
+    /// Everything up to and including the first `marker` (consumed); nil if it does not come within `timeout`.
+    func read(through marker: String, timeout: Duration = .seconds(5)) throws -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = ContinuousClock.now + timeout
+        let needle = Array(marker.utf8)
+        while true {
+            if let end = Self.end(of: needle, in: pending) {
+                let text = String(decoding: pending[..<end], as: UTF8.self)
+                pending.removeFirst(end)
+                return text
+            }
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero, try Poller.waitFor(fd: socket.fd, events: Poller.readable, timeout: left) else { return nil }
+            switch try socket.read(into: &buffer) {
+            case let .bytes(count): pending += buffer[0..<count]
+            case .endOfFile: return nil
+            case .wouldBlock: continue
+            }
+        }
+    }
+
+    private static func end(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard !needle.isEmpty, bytes.count >= needle.count else { return nil }
+        for start in 0...(bytes.count - needle.count) where bytes[start..<start + needle.count].elementsEqual(needle) {
+            return start + needle.count
+        }
+        return nil
+    }
+
     /// Everything until the server closes (nil if it does not within `timeout`).
     func readToEnd(timeout: Duration = .seconds(5)) throws -> String? {
         var buffer = [UInt8](repeating: 0, count: 4096)

@@ -174,10 +174,15 @@ struct LockContenders: Sendable {
             do {
                 // The deadline bounds every wait below, watches included.
                 let turn = try await Self.within(deadline) { try await waitForTurn(node, listed: listed) }
-                if let holding = turn { return holding }
+                if let holding = turn {
+                    client.configuration.logHandler.log(.debug, "lock \(node.path): held")
+                    return holding
+                }
+                client.configuration.logHandler.log(.debug, "lock \(node.path): gone while waiting; entering again")
                 // Our node vanished or belongs to an old session: start over with a new one.
                 await GuaranteedDelete.run(client: client, path: node.path, waitUntil: cleanupBound())
             } catch {
+                client.configuration.logHandler.log(.debug, "lock \(node.path): not acquired (\(error)); deleting it")
                 await GuaranteedDelete.run(client: client, path: node.path, waitUntil: cleanupBound())
                 throw error
             }
@@ -199,6 +204,7 @@ struct LockContenders: Sendable {
                 try await creator.createListingParent(data: data, mode: .ephemeralSequential, policy: retryPolicy)
             }
         } catch {
+            client.configuration.logHandler.log(.debug, "lock \(directory)/\(creator.prefix)*: create failed (\(error)); deleting what carries the prefix")
             // The create may have happened (cancelled or failed mid-flight): remove what carries our prefix.
             await creator.deleteAllOwn(waitUntil: GuaranteedDelete.bound(after: deadline))
             throw error
@@ -208,6 +214,7 @@ struct LockContenders: Sendable {
             await GuaranteedDelete.run(client: client, path: entered.0.path, waitUntil: GuaranteedDelete.bound(after: deadline))
             throw LockError.sequenceExhausted(directory: directory.string)
         }
+        client.configuration.logHandler.log(.debug, "lock \(entered.0.path): entered (listed: \(entered.1 != nil))")
         return entered
     }
 

@@ -122,6 +122,7 @@ public final class LockLease: Sendable {
             return state.holds == 0
         }
         guard last else { return }
+        client.configuration.logHandler.log(.debug, "lock \(path): releasing (\(status))")
         // A lost lease's node is already being deleted in the background (see `abandonNode`): do not
         // block the caller until a server is reachable again.
         if status == .lost { return }
@@ -237,7 +238,10 @@ public final class LockLease: Sendable {
             state.status = status
             return true
         }
-        if changed { statusContinuation.yield(status) }
+        if changed {
+            client.configuration.logHandler.log(.debug, "lock \(path): \(status)")
+            statusContinuation.yield(status)
+        }
     }
 
     func finish(_ status: LeaseStatus) {
@@ -249,6 +253,7 @@ public final class LockLease: Sendable {
             return (true, Array(state.lostWaiters.values), state.monitors)
         }
         guard outcome.0 else { return }
+        client.configuration.logHandler.log(.debug, "lock \(path): \(status)")
         for monitor in outcome.2 { monitor.cancel() }
         if status == .lost { abandonNode() }
         statusContinuation.yield(status)

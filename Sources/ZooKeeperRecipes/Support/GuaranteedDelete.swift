@@ -30,7 +30,8 @@ enum GuaranteedDelete {
         do {
             try await retrying(.forever, client) { try await client.delete(path) }
         } catch let error as ZooKeeperError where error.code == .noNode || error.isSessionTerminal || error.isRecipeRetryable {
-            return  // already gone; the session is over (its ephemerals with it); or the client is lost
+            // Already gone; the session is over (its ephemerals with it); or the client is lost.
+            client.configuration.logHandler.log(.debug, "delete of \(path): \(error.code) (\(client.connectionState))")
         }
     }
 
@@ -50,7 +51,10 @@ enum GuaranteedDelete {
                 RecipeCleanup.pending.subtract(1, ordering: .relaxed)
                 waiter.resume(true)
             }
-            do { try await cleanup() } catch {
+            do {
+                try await cleanup()
+                client.configuration.logHandler.log(.debug, "cleanup of \(what) done")
+            } catch {
                 client.configuration.logHandler.log(.warning, "cleanup of \(what) failed: \(error)")
             }
         }

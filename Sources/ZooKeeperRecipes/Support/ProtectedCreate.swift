@@ -132,12 +132,25 @@ struct ProtectedCreate: Sendable {
     }
 
     /// Finds the node a lost create made, if any.
+    ///
+    /// `sync` first: the lost reply's server may have gone, and the server we moved to may not have applied
+    /// our create yet (its commit can trail our reconnection). Listing without the sync then misses the node,
+    /// a second one is created, and the first — owned by our live session, lower in sequence — blocks the
+    /// lock forever. Found by zk-matrix on a Shepherd ensemble (locks × leader-killed); Curator's
+    /// `findProtectedNodeInForeground` lists without a sync and has the same window on Apache ensembles.
     private func findOwn() async throws -> Created? {
         let children: [String]
-        do { children = try await client.getChildren(parent) } catch let error as ZooKeeperError where error.code == .noNode {
+        do {
+            _ = try await client.sync(parent)
+            children = try await client.getChildren(parent)
+        } catch let error as ZooKeeperError where error.code == .noNode {
             return nil
         }
-        guard let child = children.first(where: { $0.hasPrefix(prefix) }) else { return nil }
+        guard let child = children.first(where: { $0.hasPrefix(prefix) }) else {
+            client.configuration.logHandler.log(.debug, "\(parent)/\(prefix)*: no node of a lost create")
+            return nil
+        }
+        client.configuration.logHandler.log(.debug, "\(parent)/\(child): found after a lost create")
         let path = try parent.appending(child)
         guard let stat = try await client.exists(path) else { return nil }
         if stat.ephemeralOwner != 0, stat.ephemeralOwner != client.session?.id {

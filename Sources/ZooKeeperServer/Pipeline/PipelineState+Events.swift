@@ -127,6 +127,16 @@ extension PipelineState {
         info.lastOperation = Self.shortName(opCode)
         connections[connection] = info
         guard sessions.touch(sessionID, now: monotonicNow) else {
+            if isMember {
+                // Not this member's to say: its role ended (the session table was reset) or the leader closed
+                // the session, and the connection's close is still on its way. Apache's follower answers
+                // nothing there (its ZooKeeperServer is down, or the connection closed with the session); the
+                // client reconnects and learns the session's fate from the leader. An expiry answered here
+                // told live sessions they were gone: a lock's release gave up, its node stayed, and every
+                // waiter hung (zk-matrix, locks × leader-killed on a Shepherd ensemble).
+                abort(connection)
+                return
+            }
             reply(connection, xid: header.xid, zxid: database.lastProcessedZxid, err: .sessionExpired)
             close(connection)
             return

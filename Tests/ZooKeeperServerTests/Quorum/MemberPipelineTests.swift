@@ -1,0 +1,80 @@
+import Synchronization
+import Testing
+import ZooKeeperProtocol
+@testable import ZooKeeperServer
+
+/// The member pipeline's answers around a role's end, driven event by event (no sockets, no quorum).
+@Suite struct MemberPipelineTests {
+    /// A role that accepts everything and remembers what it was sent.
+    final class RecordingLink: QuorumRoleLink {
+        let forwarded = Mutex<[ClientRequest]>([])
+        func forward(_ request: ClientRequest) -> Bool {
+            forwarded.withLock { $0.append(request) }
+            return true
+        }
+        func revalidate(session: Int64, timeout: Int32) -> Bool { true }
+        var ensembleStatus: EnsembleStatus { EnsembleStatus() }
+    }
+
+    let link = RecordingLink()
+    let state: PipelineState
+    let session: Int64 = 0x1A24_43DE_ACC0_0001
+    let connection: UInt64 = 7
+
+    init() throws {
+        let configuration = ServerConfiguration()
+        state = PipelineState(
+            configuration: configuration, database: ZooKeeperDatabase(configuration: configuration),
+            sessions: SessionTracker(tickTime: configuration.tickTime, serverID: 1, now: 0),
+            passwords: .apache, persistence: nil, log: .silent)
+        state.member = MemberContext(link: link, activity: SessionActivity())
+        state.memberStartServing(state.database, state: .following, epoch: 1)
+        // A session moving here from another member: the leader says it is alive.
+        let connect = ConnectRequest(protocolVersion: 0, lastZxidSeen: 0, timeOut: 4000, sessionId: session,
+                                     passwd: state.passwords.password(for: session), readOnly: false)
+        state.handle(.connect(connection: connection, remote: "127.0.0.1:50000", request: connect, sentReadOnlyFlag: false))
+        state.memberRevalidated(session: session, valid: true)
+    }
+
+    func delete(xid: Int32) -> NetworkEvent {
+        var writer = JuteWriter(capacity: 64)
+        writer.write(RequestHeader(xid: xid, type: OpCode.delete.rawValue))
+        DeleteRequest(path: "/lock/_c_x-lock-0000000007", version: -1).encode(to: &writer)
+        let body = Array(writer.bytes[8...])  // after the 8-byte header
+        return .request(connection: connection, header: RequestHeader(xid: xid, type: OpCode.delete.rawValue), body: body, receivedAt: .now)
+    }
+
+    /// Error codes of the replies among `commands`.
+    func replyErrors(_ commands: [NetworkCommand]) throws -> [Int32] {
+        try commands.compactMap { command -> Int32? in
+            guard case let .send(_, bytes) = command else { return nil }
+            var reader = JuteReader(Array(bytes.dropFirst(4)))
+            return try ReplyHeader(from: &reader).err
+        }
+    }
+
+    @Test func aWriteIsForwardedWhileTheRoleServes() throws {
+        state.handle(delete(xid: 1))
+        #expect(link.forwarded.withLock { $0.map(\.cxid) } == [1])
+    }
+
+    @Test func aRequestArrivingAfterTheRoleEndedIsNotToldItsSessionExpired() throws {
+        let before = state.held.count
+        state.memberStopServing()
+        // Already on its way when the member dropped its clients: the close has not reached the socket yet.
+        state.handle(delete(xid: 2))
+        let after = Array(state.held[before...])
+        #expect(try replyErrors(after).allSatisfy { $0 != ZooKeeperErrorCode.sessionExpired.rawValue })
+        #expect(after.contains { if case .abort(connection) = $0 { true } else { false } })
+        #expect(link.forwarded.withLock { $0.isEmpty })
+    }
+
+    @Test func aRequestOfASessionTheLeaderClosedIsDroppedNotAnswered() throws {
+        let before = state.held.count
+        state.sessions.remove(session)  // as a committed closeSession does, its connection's close in flight
+        state.handle(delete(xid: 3))
+        let after = Array(state.held[before...])
+        #expect(try replyErrors(after).isEmpty)
+        #expect(after.contains { if case .abort(connection) = $0 { true } else { false } })
+    }
+}
