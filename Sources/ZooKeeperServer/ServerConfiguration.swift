@@ -28,6 +28,9 @@ public struct ServerConfiguration: Sendable {
     public var fourLetterWordWhitelist: Set<String> = ["srvr"]
     /// Allow TTL nodes (`extendedTypesEnabled`).
     public var extendedTypesEnabled = false
+    /// Keep the tree digest, send it with proposals and compare the leader's (`zookeeper.digest.enabled`,
+    /// a Java system property in Apache, default true; zoo.cfg's `digest.enabled` sets it there too).
+    public var digestEnabled = true
     /// `super:<base64 sha1>` digest of the super user (`zookeeper.DigestAuthenticationProvider.superDigest`).
     public var superDigest: String?
     /// The largest request accepted (`jute.maxbuffer`, default 0xfffff bytes).

@@ -73,6 +73,7 @@ public enum ZooCfgParser {
             case "4lw.commands.whitelist", "zookeeper.4lw.commands.whitelist":
                 configuration.fourLetterWordWhitelist = Set(value.split(separator: ",").map { String($0).trimmingSpaces() })
             case "extendedTypesEnabled", "zookeeper.extendedTypesEnabled": configuration.extendedTypesEnabled = try bool()
+            case "digest.enabled", "zookeeper.digest.enabled": configuration.digestEnabled = try bool()
             case "superDigest", "zookeeper.DigestAuthenticationProvider.superDigest":
                 guard value.contains(":") else {
                     throw ParseError(line: lineNumber, key: key, message: "expected super:<base64 sha1>")

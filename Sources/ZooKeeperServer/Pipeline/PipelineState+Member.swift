@@ -80,7 +80,18 @@ extension PipelineState {
     func memberStartServing(_ database: ZooKeeperDatabase, state: QuorumPeerState, epoch: Int64) {
         self.database = database
         member?.serving = (state, epoch)
+        reportDigestMismatches()
         log.info("serving clients as \(member?.mode ?? "?") in epoch \(epoch) at zxid 0x\(String(database.lastProcessedZxid, radix: 16))")
+    }
+
+    /// Logs the digest mismatches counted since the last report (rate-limited as Apache's).
+    func reportDigestMismatches() {
+        for line in digestMismatchLog.report(database.tree.digestStatistics, now: monotonicNow) {
+            switch line {
+            case let .error(text): log.error(text)
+            case let .warning(text): log.warning(text)
+            }
+        }
     }
 
     func memberStopServing() {
@@ -99,6 +110,7 @@ extension PipelineState {
     func memberCommitted(_ txn: LoggedTxn) {
         guard member?.serving != nil else { return }
         let result = database.applyCommitted(txn)
+        if txn.digest != nil { reportDigestMismatches() }
         let session = txn.header.clientId
         deliver(result.notifications)
         switch txn.body {
