@@ -1,5 +1,6 @@
 import Testing
 import ZooKeeperProtocol
+import ZooKeeperTestSupport
 @testable import ZooKeeperServer
 
 /// The tree digest (Apache 3.8's `DigestCalculator` + `NodeHashMapImpl`): golden values observed on a live
@@ -122,11 +123,11 @@ import ZooKeeperProtocol
     /// txn type (creates of each mode, sets, deletes, ACLs, multis that succeed and fail, session closes).
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
     func incrementalEqualsRecount(seed: UInt64) {
-        var random = DigestTestRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         var h = DatabaseHarness(extendedTypesEnabled: true)
         var replica = ZooKeeperDatabase(extendedTypesEnabled: true)
         let names = ["a", "b", "c", "d"]
-        func randomPath(_ random: inout DigestTestRandom) -> String {
+        func randomPath(_ random: inout SplitMix64) -> String {
             let depth = Int(random.next() % 3) + 1
             return "/" + (0..<depth).map { _ in names[Int(random.next() % UInt64(names.count))] }.joined(separator: "/")
         }
@@ -232,18 +233,5 @@ import ZooKeeperProtocol
         #expect(try !ZooCfgParser.parse("digest.enabled=false\n").configuration.digestEnabled)
         #expect(try !ZooCfgParser.parse("zookeeper.digest.enabled=false\n").configuration.digestEnabled)
         #expect(throws: ZooCfgParser.ParseError.self) { try ZooCfgParser.parse("digest.enabled=maybe\n") }
-    }
-}
-
-/// A small seeded generator (DigestTestRandom): the same seed, the same workload.
-struct DigestTestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
