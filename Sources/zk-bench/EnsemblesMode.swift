@@ -14,6 +14,8 @@ struct EnsemblesMode {
         var outstanding = [1, 16, 256]
         var seconds = 3.0
         var warmup = 1.0
+        /// Leader kills per ensemble for the failover figure (0: none).
+        var failovers = 5
 
         init(_ arguments: inout Arguments) throws(UsageError) {
             latencyOps = try arguments.integer("ops", default: latencyOps, range: 1...1_000_000)
@@ -22,16 +24,20 @@ struct EnsemblesMode {
             outstanding = try arguments.integerList("outstanding", default: outstanding, range: 1...10_000)
             seconds = try arguments.seconds("seconds", default: seconds, range: 0.1...600)
             warmup = try arguments.seconds("warmup", default: warmup, range: 0...600)
+            failovers = try arguments.integer("failovers", default: failovers, range: 0...1000)
             guard arguments.string("connect") == nil else { throw UsageError("ensembles mode starts its own ensembles: no --connect") }
         }
 
         var json: [String: Any] {
             ["latency_ops": latencyOps, "warmup_ops": warmupOps, "size": size, "outstanding": outstanding,
-             "seconds": seconds, "warmup": warmup, "fsync": true, "members": 3]
+             "seconds": seconds, "warmup": warmup, "failovers": failovers, "fsync": true, "members": 3]
         }
     }
 
-    typealias EnsembleResult = StandardLoad.Measured
+    struct EnsembleResult {
+        var load: StandardLoad.Measured
+        var failover: Failover.Result?
+    }
 
     struct Report {
         var rows: [RatioRow]
@@ -45,14 +51,16 @@ struct EnsemblesMode {
         }
 
         static func json(_ measured: EnsembleResult) -> [String: Any] {
-            ["latency": measured.latency?.json as Any, "throughput": measured.throughput.map(\.json)]
+            ["latency": measured.load.latency?.json as Any, "throughput": measured.load.throughput.map(\.json),
+             "failover": measured.failover?.json as Any]
         }
 
         func print() {
             Output.line(RatioTable.render(rows, shepherdTitle: "Shepherd ensemble", referenceTitle: "Apache 3.8 ensemble", goalColumn: true))
             Output.line("""
                 ratio = Shepherd ÷ Apache; goal: ≥ 1 on throughput, ≤ 1 on latency. Three members each on this machine, \
-                fsync on, our client on a follower; the ensembles run one at a time.
+                fsync on, our client on a follower; the ensembles run one at a time. Failover: the leader SIGKILLed, \
+                until the first write sent after the kill is acknowledged (client on the two survivors), tickTime 2000.
                 """)
         }
     }
@@ -78,9 +86,11 @@ struct EnsemblesMode {
             let parameters = StandardLoad.Parameters(
                 latencyOps: options.latencyOps, warmupOps: options.warmupOps, size: options.size, outstanding: options.outstanding,
                 seconds: options.seconds, warmup: options.warmup)
-            let result = try await StandardLoad.run(parameters, connect: follower, title: title)
+            let load = try await StandardLoad.run(parameters, connect: follower, title: title)
+            let failover = options.failovers > 0
+                ? try await Failover.measure(ensemble, rounds: options.failovers, title: title) : nil
             await ensemble.stop()
-            return result
+            return EnsembleResult(load: load, failover: failover)
         } catch {
             await ensemble.stop()
             throw error
@@ -88,7 +98,16 @@ struct EnsemblesMode {
     }
 
     private func rows(_ ours: EnsembleResult, _ theirs: EnsembleResult) -> [RatioRow] {
-        StandardLoad.throughputRows(ours.throughput, theirs.throughput, outstanding: options.outstanding)
-            + StandardLoad.latencyRows(ours.latency, theirs.latency)
+        StandardLoad.throughputRows(ours.load.throughput, theirs.load.throughput, outstanding: options.outstanding)
+            + StandardLoad.latencyRows(ours.load.latency, theirs.load.latency)
+            + failoverRows(ours.failover, theirs.failover)
+    }
+
+    private func failoverRows(_ ours: Failover.Result?, _ theirs: Failover.Result?) -> [RatioRow] {
+        guard ours != nil || theirs != nil else { return [] }
+        return [
+            RatioRow(metric: "failover median ms (\(options.failovers) leader kills)", shepherd: ours?.median, reference: theirs?.median, lowerIsBetter: true, decimals: 0),
+            RatioRow(metric: "failover max ms", shepherd: ours?.max, reference: theirs?.max, lowerIsBetter: true, decimals: 0),
+        ]
     }
 }
