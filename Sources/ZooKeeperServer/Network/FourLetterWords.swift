@@ -12,7 +12,9 @@ extension PipelineState {
 
     func fourLetterWordResponse(_ command: String) -> String {
         let whitelist = configuration.fourLetterWordWhitelist
-        guard whitelist.contains("*") || whitelist.contains(command) else {
+        // Apache adds `isro` with `readonlymode.enabled`: clients on a read-only server probe with it.
+        let readOnlyProbe = command == "isro" && configuration.readOnlyModeEnabled
+        guard whitelist.contains("*") || whitelist.contains(command) || readOnlyProbe else {
             return "\(command) is not executed because it is not in the whitelist.\n"
         }
         if let member, member.serving == nil, !member.readOnly, Self.needsServing.contains(command) {
