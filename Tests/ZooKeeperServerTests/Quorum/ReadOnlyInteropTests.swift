@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import ZooKeeperClient
+import ZooKeeperProtocol
+import ZooKeeperTestSupport
+@testable import ZooKeeperServer
+
+/// Read-only mode across implementations: Apache's Java client (`zkCli -r`) on our read-only member, and
+/// our client on an Apache 3.8 read-only member (Debian jars).
+@Suite(.serialized, .timeLimit(.minutes(4)),
+       .enabled(if: ApacheZooKeeper.isInstalled, Comment(rawValue: ApacheZooKeeper.notInstalledMessage)))
+struct ReadOnlyInteropTests {
+    typealias Members = EnsembleClientTests.Members
+
+    /// Runs one zkCli command (Apache's `ZooKeeperMain`, read-only allowed with `-r`); its output.
+    static func zkCli(port: Int, _ command: [String]) async throws -> String {
+        let arguments = ["-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                         "-Dlog4j.configuration=file:/dev/null",
+                         "-cp", ApacheZooKeeper.classPath.joined(separator: ":"), "org.apache.zookeeper.ZooKeeperMain",
+                         "-server", "127.0.0.1:\(port)", "-timeout", "4000", "-r"] + command
+        return try await runTool(ApacheZooKeeper.javaPath, arguments, timeout: .seconds(60)).output
+    }
+
+    @Test func apachesClientReadsFromOurReadOnlyMember() async throws {
+        let members = try await Members.start(readOnlyMode: true)
+        do {
+            let leader = try await members.settled()
+            let survivor: Int64 = [1, 2, 3].first { $0 != leader }!
+            let writer = try await members.client([survivor])
+            try await writer.create("/ro", data: Array("written-before".utf8))
+            await writer.close()
+            for sid in [Int64(1), 2, 3] where sid != survivor { await members.stop(sid) }
+            try await eventually(within: .seconds(15)) { members.mode(survivor) == "read-only" }
+
+            let read = try await Self.zkCli(port: members.port(survivor), ["get", "/ro"])
+            #expect(read.contains("state:ConnectedReadOnly") && read.contains("written-before"), "\(read)")
+            let write = try await Self.zkCli(port: members.port(survivor), ["create", "/x"])
+            #expect(write.contains("Not a read-only call: /x"), "zkCli's words for NOTREADONLY: \(write)")
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+
+    @Test func ourClientOnAnApacheReadOnlyMember() async throws {
+        var servers: [String] = []
+        for sid in 1...3 {
+            servers.append("server.\(sid)=127.0.0.1:\(try SocketHelpers.freeLoopbackPort()):\(try SocketHelpers.freeLoopbackPort())")
+        }
+        // Apache reads the flag as a system property; its read-only server admits new sessions only local ones.
+        let nodes = try (1...3).map { sid in
+            try ApacheZooKeeper(configuration: .init(
+                tickTime: 500, extraConfig: ["localSessionsEnabled=true"], javaOptions: ["-Dreadonlymode.enabled=true"],
+                quorumMember: .init(myid: Int64(sid), serverLines: servers)))
+        }
+        defer { for node in nodes { node.cleanup() } }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for node in nodes { group.addTask { try await node.start() } }
+            try await group.waitForAll()
+        }
+        let survivor = nodes[0]
+        let isro = { () -> String? in try? sendFourLetterWord("isro", host: "127.0.0.1", port: survivor.port, timeout: .seconds(2)) }
+        var plain = ZooKeeperConfiguration(servers: [ServerAddress(host: "127.0.0.1", port: survivor.port)])
+        plain.sessionTimeout = .seconds(6)
+        let writer = try await ZooKeeperClient.connect(plain)
+        try await writer.create("/ro", data: Array("written-before".utf8))
+        await writer.close()
+
+        try await nodes[1].stop()
+        try await nodes[2].stop()
+        try await eventually(within: .seconds(30)) { isro() == "ro" }
+
+        var configuration = ZooKeeperConfiguration(servers: nodes.map { ServerAddress(host: "127.0.0.1", port: $0.port) })
+        configuration.allowReadOnly = true
+        configuration.sessionTimeout = .seconds(6)
+        configuration.shuffleServers = false
+        let reader = try await ZooKeeperClient.connect(configuration)
+        #expect(reader.connectionState == .readOnly)
+        #expect(try await reader.getData("/ro").data == Array("written-before".utf8))
+        #expect(await ReadOnlyMemberTests.code { _ = try await reader.create("/x") } == .notReadOnly)
+        #expect(await ReadOnlyMemberTests.code { _ = try await reader.sync("/ro") } == .notReadOnly)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for node in nodes.dropFirst() { group.addTask { try await node.start() } }
+            try await group.waitForAll()
+        }
+        try await eventually(within: .seconds(60)) { reader.connectionState == .connected }
+        try await reader.create("/after")
+        await reader.close()
+    }
+}
