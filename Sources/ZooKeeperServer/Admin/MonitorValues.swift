@@ -38,7 +38,8 @@ extension PipelineState {
             ("open_file_descriptor_count", .int(Int64(Self.openFileDescriptors()))),
             ("max_file_descriptor_count", .int(Int64(Self.maxFileDescriptors()))),
         ]
-        guard let member else { return values }
+        // A ReadOnlyZooKeeperServer is a plain ZooKeeperServer to Apache: no quorum keys.
+        guard let member, !member.readOnly else { return values }
         let status = member.link.ensembleStatus
         values += [
             ("peer_state", .string(member.peerState)),

@@ -107,15 +107,17 @@ extension PipelineState {
     /// What `QuorumZooKeeperServer.dumpConf` adds; the membership is the config string, without a final newline.
     private func quorumConfigurationLines() -> String {
         guard isMember, let quorum = configuration.quorum, let id = configuration.serverID, let me = quorum.servers[id] else { return "" }
-        return """
+        let fields = """
             initLimit=\(configuration.initLimit)
             syncLimit=\(configuration.syncLimit)
             electionAlg=3
             electionPort=\(me.electionPort)
             quorumPort=\(me.quorumPort)
             peerType=\(me.type == .participant ? 0 : 1)
-            membership: \n
-            """ + quorum.configString
+
+            """
+        // `ReadOnlyZooKeeperServer.dumpConf` ends there: no membership.
+        return isReadOnly ? fields : fields + "membership: \n" + quorum.configString
     }
 
     /// `envi`: ``environmentFacts()`` as `key=value` lines.

@@ -70,6 +70,18 @@ struct ReadOnlyInteropTests {
         try await nodes[1].stop()
         try await nodes[2].stop()
         try await eventually(within: .seconds(30)) { isro() == "ro" }
+        // What our read-only member prints, checked on Apache's.
+        let word = { (word: String) -> String in
+            (try? sendFourLetterWord(word, host: "127.0.0.1", port: survivor.port, timeout: .seconds(2))) ?? ""
+        }
+        let srvr = word("srvr")
+        #expect(srvr.contains("\nREAD-ONLY mode; serving only read-only clients\nLatency min/avg/max:"), "\(srvr)")
+        #expect(srvr.contains("\nMode: read-only\n"), "\(srvr)")
+        #expect(word("stat").contains("\nREAD-ONLY mode; serving only read-only clients\nClients:\n"))
+        #expect(word("mntr").contains("zk_server_state\tread-only\n"))
+        #expect(!word("mntr").contains("zk_peer_state"), "a read-only server is no QuorumZooKeeperServer")
+        let conf = word("conf")
+        #expect(conf.hasSuffix("peerType=0\n"), "\(conf)")
 
         var configuration = ZooKeeperConfiguration(servers: nodes.map { ServerAddress(host: "127.0.0.1", port: $0.port) })
         configuration.allowReadOnly = true

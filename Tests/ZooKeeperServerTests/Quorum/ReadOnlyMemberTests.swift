@@ -51,7 +51,10 @@ struct ReadOnlyMemberTests {
             #expect(Self.fourLetterWord("isro", members, survivor) == "ro")
             let stat = Self.fourLetterWord("stat", members, survivor) ?? ""
             #expect(stat.contains("\nREAD-ONLY mode; serving only read-only clients\nClients:\n"), "\(stat)")
-            #expect((Self.fourLetterWord("mntr", members, survivor) ?? "").contains("zk_server_state\tread-only\n"))
+            let mntr = Self.fourLetterWord("mntr", members, survivor) ?? ""
+            #expect(mntr.contains("zk_server_state\tread-only\n") && !mntr.contains("zk_peer_state"), "\(mntr)")
+            let conf = Self.fourLetterWord("conf", members, survivor) ?? ""
+            #expect(conf.hasSuffix("peerType=0\n"), "a read-only server's conf has no membership: \(conf)")
 
             // A client that did not ask for a read-only server is closed without an answer.
             let plain = try RawConnection(port: members.port(survivor))
