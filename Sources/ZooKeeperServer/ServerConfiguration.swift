@@ -28,6 +28,9 @@ public struct ServerConfiguration: Sendable {
     public var fourLetterWordWhitelist: Set<String> = ["srvr"]
     /// Allow TTL nodes (`extendedTypesEnabled`).
     public var extendedTypesEnabled = false
+    /// Keep the tree digest, send it with proposals and compare the leader's (`zookeeper.digest.enabled`,
+    /// a Java system property in Apache, default true; zoo.cfg's `digest.enabled` sets it there too).
+    public var digestEnabled = true
     /// `super:<base64 sha1>` digest of the super user (`zookeeper.DigestAuthenticationProvider.superDigest`).
     public var superDigest: String?
     /// The largest request accepted (`jute.maxbuffer`, default 0xfffff bytes).
@@ -46,6 +49,9 @@ public struct ServerConfiguration: Sendable {
     public var quorum: QuorumConfiguration?
     /// This member's id (`myid` in dataDir); required with ``quorum``.
     public var serverID: Int64?
+    /// The configuration file's text as read (the admin server's `initial_configuration`, as Apache's
+    /// `getInitialConfig()`); nil for a server configured in code.
+    public var initialConfiguration: String?
     /// Ticks a follower may take to connect to and sync with the leader (`initLimit`).
     public var initLimit: Int = 10
     /// Ticks a follower may lag (or stay silent) before it is dropped (`syncLimit`).

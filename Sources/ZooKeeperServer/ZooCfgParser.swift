@@ -30,6 +30,7 @@ public enum ZooCfgParser {
 
     public static func parse(_ text: String) throws(ParseError) -> Result {
         var configuration = ServerConfiguration()
+        configuration.initialConfiguration = text
         var ignoredKeys: [String] = []
         var servers: [QuorumServer] = []
         /// Ensemble keys: reported as ignored when the file describes no ensemble.
@@ -72,6 +73,7 @@ public enum ZooCfgParser {
             case "4lw.commands.whitelist", "zookeeper.4lw.commands.whitelist":
                 configuration.fourLetterWordWhitelist = Set(value.split(separator: ",").map { String($0).trimmingSpaces() })
             case "extendedTypesEnabled", "zookeeper.extendedTypesEnabled": configuration.extendedTypesEnabled = try bool()
+            case "digest.enabled", "zookeeper.digest.enabled": configuration.digestEnabled = try bool()
             case "superDigest", "zookeeper.DigestAuthenticationProvider.superDigest":
                 guard value.contains(":") else {
                     throw ParseError(line: lineNumber, key: key, message: "expected super:<base64 sha1>")

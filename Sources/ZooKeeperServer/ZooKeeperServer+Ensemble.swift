@@ -61,7 +61,7 @@ extension ZooKeeperServer {
             (storage, database, epochs) = (nil, ZooKeeperDatabase(configuration: configuration), try EpochFiles(directory: nil, lastLoggedZxid: 0))
         }
         database.configure(extendedTypesEnabled: configuration.extendedTypesEnabled, enforceQuota: configuration.enforceQuota,
-                           legacyMultiCreate: true)
+                           legacyMultiCreate: true, digestEnabled: configuration.digestEnabled)
 
         let clientSide = PipelineClientSide()
         let activity = SessionActivity()

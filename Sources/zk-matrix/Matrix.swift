@@ -26,8 +26,9 @@ struct Matrix {
         case "ensemble": return try await EnsembleTarget(name: name, script: ensembleScript)
         case "shepherd-ensemble": return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1, 2, 3])
         case "mixed-ensemble": return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1])
+        case "mixed-ensemble-2": return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1, 2])
         case "external": return try ExternalTarget(connectString: externalServers)
-        default: throw MatrixError("unknown target \(name) (embedded, apache, ensemble, shepherd-ensemble, mixed-ensemble, external)")
+        default: throw MatrixError("unknown target \(name) (embedded, apache, ensemble, shepherd-ensemble, mixed-ensemble, mixed-ensemble-2, external)")
         }
     }
 

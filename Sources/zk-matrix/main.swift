@@ -2,7 +2,7 @@ import Foundation
 
 // zk-matrix: the recipes test matrix (suites × faults × targets). See docker/README.md.
 let usage = """
-usage: zk-matrix [--targets embedded,apache,ensemble,shepherd-ensemble,mixed-ensemble,external]
+usage: zk-matrix [--targets embedded,apache,ensemble,shepherd-ensemble,mixed-ensemble,mixed-ensemble-2,external]
                  [--suites \(Suite.allCases.map(\.rawValue).joined(separator: ","))]
                  [--faults \(Fault.allCases.map(\.rawValue).joined(separator: ","))]
                  [--ensemble-script docker/local-ensemble.sh] [--scenario-timeout SECONDS] [--parallel N]
@@ -10,9 +10,10 @@ usage: zk-matrix [--targets embedded,apache,ensemble,shepherd-ensemble,mixed-ens
                  [--servers host:port,...]   (the external target; default $SHEPHERD_TEST_SERVERS)
 Targets: embedded = Shepherd's server in process; apache = Apache ZooKeeper 3.8 standalone (Debian jars);
 ensemble = 3-node Apache ensemble via docker/local-ensemble.sh; shepherd-ensemble = the same with three
-zk-server nodes (needs `swift build` first); mixed-ensemble = node 1 zk-server, nodes 2-3 Apache; external =
+zk-server nodes (needs `swift build` first); mixed-ensemble = node 1 zk-server, nodes 2-3 Apache;
+mixed-ensemble-2 = nodes 1-2 zk-server, node 3 Apache (the leader moves between kinds as faults kill it); external =
 servers run elsewhere (no process faults there: only none, session-expired and partition apply).
-Default: embedded,apache,ensemble, every suite, every fault (shepherd-ensemble: opt-in for now).
+Default: embedded,apache,ensemble,shepherd-ensemble, every suite, every fault.
 partition = the victim client's connections stalled both ways (per-client proxies) for 1.5 × the session timeout.
 Scenarios that touch only their own clients (none, session-expired, partition) run --parallel at a time
 (default 4); server kills and restarts run one at a time.
@@ -21,9 +22,7 @@ and exits 1 if any cell failed.
 """
 
 var matrix = Matrix(
-    // shepherd-ensemble is opt-in until the hang its client-server-killed / follower-restarted cells showed
-    // twice (a lock waiter never woken; see the stop-16 note) is found.
-    targets: ["embedded", "apache", "ensemble"], suites: Suite.allCases, faults: Fault.allCases,
+    targets: ["embedded", "apache", "ensemble", "shepherd-ensemble"], suites: Suite.allCases, faults: Fault.allCases,
     ensembleScript: "docker/local-ensemble.sh")
 var reportBase = "zk-matrix-report"
 var arguments = CommandLine.arguments.dropFirst()

@@ -14,7 +14,7 @@ struct AdminDifferentialTests {
     /// Commands whose fields are Apache's exactly.
     static let exact = [
         "ruok", "stats", "stat", "server_stats", "srvr", "configuration", "connections", "connection_stat_reset", "dump",
-        "watches", "watches_by_path", "watch_summary", "is_read_only", "last_snapshot", "leader", "voting_view", "dirs",
+        "watches", "watches_by_path", "watch_summary", "initial_configuration", "is_read_only", "last_snapshot", "leader", "voting_view", "dirs",
         "get_trace_mask", "hash", "observers", "stat_reset", "zabstate", "observer_connection_stat_reset", "no_such_command",
     ]
     /// Commands where we answer a subset of Apache's fields: `monitor` (Apache adds ~480 metrics of its

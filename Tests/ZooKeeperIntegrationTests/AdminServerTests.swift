@@ -13,6 +13,8 @@ struct AdminServerTests {
         configuration.admin.port = 0
         configuration.metricsProvider.prometheusEnabled = true
         configuration.metricsProvider.port = 0
+        // As zk-server sets it from its zoo.cfg (Apache answers the file's text).
+        configuration.initialConfiguration = "tickTime=2000\nadmin.enableServer=true\n"
         return configuration
     }
 
@@ -57,6 +59,7 @@ struct AdminServerTests {
                 #expect(try Self.command(port, "leader")["error"] == .string("server is not initialized"))
                 #expect(try Self.command(port, "voting_view")["current_config"] == .object([]))
                 #expect(try Self.command(port, "is_read_only")["read_only"] == .bool(false))
+                #expect(try Self.command(port, "icfg")["initial_configuration"] == .string("tickTime=2000\nadmin.enableServer=true\n"))
 
                 #expect(try Self.command(port, "set_trace_mask?traceMask=42")["tracemask"] == .int(42))
                 #expect(try Self.command(port, "gtmk")["tracemask"] == .int(42))

@@ -53,6 +53,12 @@ struct ZooCfgParserTests {
         #expect(try ZooCfgParser.parse("tickTime=100").quorum == nil)
     }
 
+    @Test("the file's text is kept for the admin server's initial_configuration")
+    func keepsTheText() throws {
+        let text = "tickTime=100\n# a comment\nclientPort=2181\n"
+        #expect(try ZooCfgParser.parse(text).configuration.initialConfiguration == text)
+    }
+
     @Test("ensemble keys are read for an ensemble and reported as ignored for a standalone server")
     func ensembleKeys() throws {
         let member = try ZooCfgParser.parse("""

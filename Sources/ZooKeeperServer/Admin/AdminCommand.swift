@@ -21,6 +21,7 @@ struct AdminCommand: Sendable {
         AdminCommand("dump"),
         AdminCommand("environment", "env", "envi", needsServer: false),
         AdminCommand("get_trace_mask", "gtmk", needsServer: false),
+        AdminCommand("initial_configuration", "icfg"),
         AdminCommand("is_read_only", "isro"),
         AdminCommand("last_snapshot", "lsnp"),
         AdminCommand("leader", "lead"),

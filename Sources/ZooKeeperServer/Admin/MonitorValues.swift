@@ -44,7 +44,7 @@ extension PipelineState {
         values += [
             ("peer_state", .string(member.peerState)),
             ("quorum_size", .int(Int64(status.quorumSize))),
-            ("digest_mismatches_count", .int(0)),
+            ("digest_mismatches_count", .int(database.tree.digestStatistics.mismatches)),
         ]
         if let learners = status.learners {
             values += [

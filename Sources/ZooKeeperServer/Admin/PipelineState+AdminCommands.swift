@@ -36,6 +36,8 @@ extension PipelineState {
         case "dump": return dumpFields()
         case "environment": return environmentFacts().map { ($0.key, .string($0.value)) }
         case "get_trace_mask": return [("tracemask", .int(traceMask))]
+        case "initial_configuration":
+            return [("initial_configuration", configuration.initialConfiguration.map(JSONValue.string) ?? .null)]
         case "is_read_only": return [("read_only", .bool(isReadOnly))]
         case "last_snapshot": return lastSnapshotFields()
         case "leader": return leaderFields()

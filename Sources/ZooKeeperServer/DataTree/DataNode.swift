@@ -13,12 +13,27 @@ package struct DataNode: Sendable, Hashable {
     package var acl: [ACL]
     package var stat: StatPersisted
     package var children: Set<String>
+    /// The CRC register after this node's path and data (``DigestCalculator/prefix(path:data:)``), kept by
+    /// ``DataTree`` while digests are on so that a stat-only change re-hashes 60 bytes, not the data. A cache:
+    /// not part of the node's value (``==`` and ``hash(into:)`` ignore it).
+    var digestPrefix: UInt32 = 0
 
     package init(data: [UInt8], acl: [ACL], stat: StatPersisted, children: Set<String> = []) {
         self.data = data
         self.acl = acl
         self.stat = stat
         self.children = children
+    }
+
+    package static func == (lhs: DataNode, rhs: DataNode) -> Bool {
+        lhs.data == rhs.data && lhs.acl == rhs.acl && lhs.stat == rhs.stat && lhs.children == rhs.children
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(data)
+        hasher.combine(acl)
+        hasher.combine(stat)
+        hasher.combine(children)
     }
 
     /// The `Stat` a client sees (`DataNode.copyStat`).

@@ -26,6 +26,7 @@ extension DataTree {
             }
         }
         if header.zxid > lastProcessedZxid { lastProcessedZxid = header.zxid }
+        if let digest = txn.digest { compareDigest(digest, zxid: header.zxid) }
         return result
     }
 

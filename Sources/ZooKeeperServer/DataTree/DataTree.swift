@@ -38,6 +38,12 @@ package struct DataTree: Sendable {
     package internal(set) var approximateDataSize = 0
     /// Events produced by the mutations since the last ``drainNotifications()``.
     var pendingNotifications: [WatchNotification] = []
+    /// Σ node digests mod 2^64 (Apache's `NodeHashMapImpl` AdHash), kept as nodes change; 0 with digests off.
+    package private(set) var digestSum: UInt64 = 0
+    /// `zookeeper.digest.enabled`: whether the tree digest is kept (and txn digests compared).
+    package private(set) var digestEnabled = true
+    /// What comparing txn digests found (``compareDigest(_:zxid:)``).
+    package internal(set) var digestStatistics = DigestStatistics()
 
     /// The tree a fresh standalone 3.8 server starts with: `/`, `/zookeeper`, `/zookeeper/quota`
     /// (all-zero stats, world:anyone ALL, no data) and `/zookeeper/config` (world:anyone READ,
@@ -99,7 +105,15 @@ package struct DataTree: Sendable {
     // MARK: - Storage primitives (keep the indexes in step)
 
     mutating func put(_ path: String, _ node: DataNode) {
-        if let old = nodes[path] { approximateDataSize -= Self.size(path, old.data) }
+        var node = node
+        if let old = nodes[path] {
+            approximateDataSize -= Self.size(path, old.data)
+            digestSum &-= nodeDigest(path, old)
+        }
+        if digestEnabled && !DigestCalculator.isExcluded(path) {
+            node.digestPrefix = DigestCalculator.prefix(path: path, data: node.data)
+            digestSum &+= DigestCalculator.digest(prefix: node.digestPrefix, stat: node.stat)
+        }
         nodes[path] = node
         approximateDataSize += Self.size(path, node.data)
         switch kind(of: node) {
@@ -114,6 +128,7 @@ package struct DataTree: Sendable {
     mutating func removeNode(_ path: String) -> DataNode? {
         guard let node = nodes.removeValue(forKey: path) else { return nil }
         approximateDataSize -= Self.size(path, node.data)
+        digestSum &-= nodeDigest(path, node)
         switch kind(of: node) {
         case .container: containers.remove(path)
         case .ttl: ttls.remove(path)
@@ -139,8 +154,18 @@ package struct DataTree: Sendable {
     mutating func update(_ path: String, _ change: (inout DataNode) -> Void) {
         guard let index = nodes.index(forKey: path) else { return }
         approximateDataSize -= Self.size(path, nodes.values[index].data)
+        let counted = digestEnabled && !DigestCalculator.isExcluded(path)
+        // Holding the old data shares its buffer (no copy); unchanged data compares by identity.
+        let oldData = nodes.values[index].data
+        if counted { digestSum &-= DigestCalculator.digest(prefix: nodes.values[index].digestPrefix, stat: nodes.values[index].stat) }
         change(&nodes.values[index])
         approximateDataSize += Self.size(path, nodes.values[index].data)
+        if counted {
+            if nodes.values[index].data != oldData {
+                nodes.values[index].digestPrefix = DigestCalculator.prefix(path: path, data: nodes.values[index].data)
+            }
+            digestSum &+= DigestCalculator.digest(prefix: nodes.values[index].digestPrefix, stat: nodes.values[index].stat)
+        }
     }
 
     mutating func notify(_ sessions: [Int64], _ type: EventType, _ path: String, acl: [ACL]? = nil) {
@@ -150,4 +175,19 @@ package struct DataTree: Sendable {
     }
 
     static func size(_ path: String, _ data: [UInt8]) -> Int { path.utf16.count + data.count }
+
+    /// Turns digests on or off (`zookeeper.digest.enabled`); turning them on hashes the whole tree once.
+    package mutating func setDigestEnabled(_ enabled: Bool) {
+        guard enabled != digestEnabled else { return }
+        digestEnabled = enabled
+        digestSum = 0
+        guard enabled else { return }
+        for index in nodes.indices {
+            let path = nodes.keys[index]
+            guard !DigestCalculator.isExcluded(path) else { continue }
+            let prefix = DigestCalculator.prefix(path: path, data: nodes.values[index].data)
+            nodes.values[index].digestPrefix = prefix
+            digestSum &+= DigestCalculator.digest(prefix: prefix, stat: nodes.values[index].stat)
+        }
+    }
 }

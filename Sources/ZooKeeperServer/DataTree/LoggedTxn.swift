@@ -95,32 +95,55 @@ package indirect enum TxnBody: Sendable, Hashable {
     }
 }
 
-/// One transaction-log entry: `TxnHeader` followed by the txn record (Apache's layout, without the
-/// optional trailing `TxnDigest`, which ``init(decoding:)`` tolerates and ignores).
+/// One transaction-log entry: `TxnHeader`, the txn record, then the optional `TxnDigest` (Apache 3.8 writes
+/// it in proposals and log entries; older servers and digest-less leaders leave it out).
 package struct LoggedTxn: Sendable, Hashable {
     package var header: TxnHeader
     package var body: TxnBody
+    /// The tree digest after this txn, as the proposing leader computed it (nil: none sent).
+    package var digest: TxnDigest?
 
-    package init(header: TxnHeader, body: TxnBody) {
+    package init(header: TxnHeader, body: TxnBody, digest: TxnDigest? = nil) {
         self.header = header
         self.body = body
+        self.digest = digest
     }
 
     package var zxid: Int64 { header.zxid }
+
+    /// This txn carrying `digest`.
+    package func withDigest(_ digest: TxnDigest?) -> LoggedTxn {
+        var txn = self
+        txn.digest = digest
+        return txn
+    }
+
+    /// The same transaction with or without its digest: the digest is a check on the tree, not part of the
+    /// change (an Apache 3.7 leader sends the same txn without one).
+    package static func == (lhs: LoggedTxn, rhs: LoggedTxn) -> Bool {
+        lhs.header == rhs.header && lhs.body == rhs.body
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(header)
+        hasher.combine(body)
+    }
 
     package func encode() -> [UInt8] {
         var writer = JuteWriter()
         writer.write(header)
         body.encode(to: &writer)
+        if let digest { writer.write(digest) }
         return writer.bytes
     }
 
+    /// Reads a digest when bytes remain after the txn (Apache's `SerializeUtils.deserializeTxn`: EOF means none).
     package init(decoding bytes: [UInt8]) throws(JuteDecodingError) {
         var reader = JuteReader(bytes)
         header = try reader.read(TxnHeader.self)
         body = try TxnBody(type: OpCode(rawValue: header.type), from: &reader)
         if reader.remaining == 12 {
-            _ = try reader.read(TxnDigest.self)
+            digest = try reader.read(TxnDigest.self)
         }
         try reader.expectEnd()
     }

@@ -10,6 +10,8 @@ extension ZooKeeperDatabase {
         let header = TxnHeader(
             clientId: request.sessionId, cxid: request.cxid, zxid: zxid, time: now, type: body.type.rawValue)
         var result = applyCommitted(LoggedTxn(header: header, body: body))
+        // Prep's TxnDigest: the tree digest after this txn (Apache computes it from its outstanding changes).
+        result.txn?.digest = tree.txnDigest
         result.quotaWarnings = quotaWarnings
         return result
     }

@@ -58,6 +58,7 @@ package struct ZooKeeperDatabase: Sendable {
 
     package init(configuration: ServerConfiguration) {
         self.init(extendedTypesEnabled: configuration.extendedTypesEnabled, enforceQuota: configuration.enforceQuota)
+        tree.setDigestEnabled(configuration.digestEnabled)
     }
 
     package init(extendedTypesEnabled: Bool = false, enforceQuota: Bool = false) {
@@ -68,16 +69,21 @@ package struct ZooKeeperDatabase: Sendable {
     package var lastProcessedZxid: Int64 { tree.lastProcessedZxid }
 
     /// Applies the server's settings to a database recovered or received without them.
-    package mutating func configure(extendedTypesEnabled: Bool, enforceQuota: Bool, legacyMultiCreate: Bool = false) {
+    package mutating func configure(extendedTypesEnabled: Bool, enforceQuota: Bool, legacyMultiCreate: Bool = false,
+                                    digestEnabled: Bool = true) {
         tree.extendedTypesEnabled = extendedTypesEnabled
+        tree.setDigestEnabled(digestEnabled)
         self.enforceQuota = enforceQuota
         self.legacyMultiCreate = legacyMultiCreate
     }
 
-    /// A database that keeps this one's settings (for one that replaces it: a leader's snapshot, a truncation).
+    /// A database that keeps this one's settings (for one that replaces it: a leader's snapshot, a truncation),
+    /// and its digest statistics (Apache's mismatch count is the process's, not the tree's).
     package func carryingSettings(to other: ZooKeeperDatabase) -> ZooKeeperDatabase {
         var other = other
-        other.configure(extendedTypesEnabled: extendedTypesEnabled, enforceQuota: enforceQuota, legacyMultiCreate: legacyMultiCreate)
+        other.configure(extendedTypesEnabled: extendedTypesEnabled, enforceQuota: enforceQuota, legacyMultiCreate: legacyMultiCreate,
+                        digestEnabled: tree.digestEnabled)
+        other.tree.digestStatistics = tree.digestStatistics
         return other
     }
     /// Apache's node count (one more than the znodes: its map holds the root twice).
@@ -125,7 +131,7 @@ package struct ZooKeeperDatabase: Sendable {
             header: TxnHeader(clientId: sessionId, cxid: 0, zxid: zxid, time: now, type: OpCode.createSession.rawValue),
             body: .createSession(CreateSessionTxn(timeOut: timeout)))
         applyLogged(txn)
-        return txn
+        return txn.withDigest(tree.txnDigest)
     }
 
     /// Closes (or expires) a session: a `CloseSessionTxn` listing its ephemerals, which are deleted
@@ -137,7 +143,9 @@ package struct ZooKeeperDatabase: Sendable {
             body: .closeSession(CloseSessionTxn(paths2Delete: paths)))
         // Apache applies the close first (FRP applyRequest, then the connection closes and its
         // watches go): the closing session's own watches fire too, before its close reply.
-        return applyCommitted(txn)
+        var result = applyCommitted(txn)
+        result.txn?.digest = tree.txnDigest
+        return result
     }
 
     /// A session's ephemerals in Apache's `HashSet` order (``JavaHashSetOrder``).

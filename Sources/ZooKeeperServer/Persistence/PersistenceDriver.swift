@@ -65,13 +65,14 @@ final class PersistenceDriver {
         try log.rollLog()
         let zxid = database.lastProcessedZxid
         let tree = database.snapshot()
+        let digest = database.tree.snapshotDigest
         snapshotting.busy.store(true, ordering: .releasing)
         let store = snapshots
         let serverLog = self.serverLog
         let flag = snapshotting
         let thread = Thread {
             do {
-                try store.write(zxid: zxid, tree: tree)
+                try store.write(zxid: zxid, tree: tree, digest: digest)
                 serverLog.info("Snapshotting: 0x\(String(zxid, radix: 16)) to \(store.directory)")
             } catch {
                 // Not fatal: the log still holds every transaction; the next snapshot will retry.

@@ -33,6 +33,8 @@ package struct RecoveredState: Sendable {
     /// The zxid of the snapshot loaded, nil when there was none (start from an empty tree).
     package var snapshotZxid: Int64?
     package var snapshotTree: [UInt8]?
+    /// The tree digest recorded after the snapshot's tree (nil: none, e.g. written with digests off).
+    package var snapshotDigest: SnapshotDigest? = nil
     /// Entries with zxid above ``snapshotZxid``, ascending; apply them in order.
     package var entries: [Entry]
     /// The last zxid recovered (snapshot or entry); 0 on a fresh start. The next transaction gets a higher one.
@@ -175,6 +177,7 @@ package enum Recovery {
         return RecoveredState(
             snapshotZxid: snapshotZxid,
             snapshotTree: snapshot?.tree,
+            snapshotDigest: snapshot?.digest,
             entries: entries,
             lastZxid: max(covered ?? 0, 0),
             warnings: warnings

@@ -26,6 +26,8 @@ enum ServerRecovery {
         } else {
             database = ZooKeeperDatabase(configuration: configuration)
         }
+        database.tree.setDigestEnabled(configuration.digestEnabled)
+        if let digest = state.snapshotDigest { database.tree.compareSnapshotDigest(digest) }
         database.reserveNodeCapacity(additionalNodes: state.entries.reduce(0) { $0 + (Self.mayCreate($1.entry) ? 1 : 0) })
         var replayed = 0
         for entry in state.entries where entry.zxid > database.lastProcessedZxid {

@@ -89,7 +89,18 @@ extension PipelineState {
         memberStopReadOnly()  // Normally stopped already, when the election ended.
         self.database = database
         member?.serving = (state, epoch)
+        reportDigestMismatches()
         log.info("serving clients as \(member?.mode ?? "?") in epoch \(epoch) at zxid 0x\(String(database.lastProcessedZxid, radix: 16))")
+    }
+
+    /// Logs the digest mismatches counted since the last report (rate-limited as Apache's).
+    func reportDigestMismatches() {
+        for line in digestMismatchLog.report(database.tree.digestStatistics, now: monotonicNow) {
+            switch line {
+            case let .error(text): log.error(text)
+            case let .warning(text): log.warning(text)
+            }
+        }
     }
 
     func memberStopServing() {
@@ -108,6 +119,7 @@ extension PipelineState {
     func memberCommitted(_ txn: LoggedTxn) {
         guard member?.serving != nil else { return }
         let result = database.applyCommitted(txn)
+        if txn.digest != nil { reportDigestMismatches() }
         let session = txn.header.clientId
         deliver(result.notifications)
         switch txn.body {

@@ -18,6 +18,8 @@ final class PipelineState {
     var traceMask: Int64 = 0
     /// Set on an ensemble member: writes and sessions go through the quorum (``PipelineState+Member``).
     var member: MemberContext?
+    /// Rate-limits the log lines of digest mismatches (``PipelineState+Member``).
+    var digestMismatchLog = DigestMismatchLog()
     let log: ServerLog
     let startedAt = ContinuousClock.now
     /// Replies and notifications of the current batch, released after the group commit.

@@ -58,6 +58,7 @@ final class QuorumStorage: Sendable {
         let state = try Recovery.recover(dataDir: dataDirectory, dataLogDir: dataLogDirectory)
         for warning in state.warnings { log.warning("recovery: \(warning)") }
         var database = try state.snapshotTree.map { try ZooKeeperDatabase(snapshot: $0) } ?? ZooKeeperDatabase()
+        if let digest = state.snapshotDigest { database.tree.compareSnapshotDigest(digest) }
         for entry in state.entries where entry.zxid > database.lastProcessedZxid {
             database.replay(try LoggedTxn(decoding: entry.entry))
         }
@@ -102,7 +103,7 @@ final class QuorumStorage: Sendable {
         let thread = Thread { [self] in
             let zxid = database.lastProcessedZxid
             do {
-                try store.write(zxid: zxid, tree: database.snapshot())
+                try store.write(zxid: zxid, tree: database.snapshot(), digest: database.tree.snapshotDigest)
                 serverLog.info("Snapshotting: 0x\(String(zxid, radix: 16)) to \(store.directory)")
             } catch {
                 // Not fatal: the log still holds every transaction; the next snapshot will retry.
@@ -119,7 +120,7 @@ final class QuorumStorage: Sendable {
 
     /// Writes a snapshot of `database` (at its last processed zxid).
     func snapshot(_ database: ZooKeeperDatabase) throws(PersistenceError) {
-        try snapshots.write(zxid: database.lastProcessedZxid, tree: database.snapshot())
+        try snapshots.write(zxid: database.lastProcessedZxid, tree: database.snapshot(), digest: database.tree.snapshotDigest)
     }
 
     /// After a SNAP: the leader's tree replaces ours; later appends continue after its zxid.

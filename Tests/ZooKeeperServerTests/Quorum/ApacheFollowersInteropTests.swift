@@ -99,6 +99,10 @@ struct ApacheFollowersInteropTests {
             #expect(await neverHappens(within: .seconds(3)) { leader.withDatabase { $0.tree.node("/alive") == nil } },
                     "a live client's session is kept alive by its follower's touches")
             await live.close()
+            // Every proposal carried our digest, after a SNAP of our seeded history, expiry closes included.
+            for node in mixed.apache.values {
+                #expect(try MixedEnsembleDigestTests.mismatches(port: node.port) == "0", "Apache follower \(node.port)")
+            }
 
             leader.stop()
             _ = await run.value

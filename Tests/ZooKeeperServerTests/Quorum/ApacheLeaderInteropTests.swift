@@ -71,6 +71,9 @@ struct ApacheLeaderInteropTests {
             #expect(Self.node(rejoined, "/whileAway") == Array("w".utf8))
             let lastZxid = try await client.getData(ZNodePath("/whileAway")).stat.mzxid
             #expect(rejoined.withDatabase { $0.lastProcessedZxid } == lastZxid)
+            // The Apache leader's digests, checked after the SNAP, in broadcast and after the DIFF: all right.
+            let digests = rejoined.withDatabase { $0.tree.digestStatistics }
+            #expect(digests.checked >= 4 && digests.mismatches == 0, "\(digests)")
             rejoined.stop()
             _ = await rerun.value
         } catch {

@@ -87,6 +87,9 @@ struct MixedObserverTests {
             try await onOurs.create("/via-our-observer", data: Array("o".utf8))
             _ = try await onApache.sync("/via-our-observer")
             #expect(try await onApache.getData("/via-our-observer").data == Array("o".utf8))
+            // INFORMs carry the Apache leader's digest: our observer compares each one.
+            let digests = try #require(await MixedEnsembleDigestTests.statistics(mixed.ours))
+            #expect(digests.checked >= 2 && digests.mismatches == 0, "\(digests)")
             await onApache.close()
             await onOurs.close()
         } catch {
@@ -113,6 +116,8 @@ struct MixedObserverTests {
             #expect(try await onOurs.exists("/from-apache-observer") != nil)
             let monitor = try sendFourLetterWord("mntr", host: "127.0.0.1", port: mixed.ourPort, timeout: .seconds(2))
             #expect(monitor.contains("zk_learners\t3\n") && monitor.contains("zk_synced_followers\t2\n"), "\(monitor)")
+            // Our INFORMs carry our digest, which the Apache observer finds right.
+            #expect(try MixedEnsembleDigestTests.mismatches(port: mixed.apache[4]!.port) == "0")
             await onOurs.close()
             await onObserver.close()
         } catch {

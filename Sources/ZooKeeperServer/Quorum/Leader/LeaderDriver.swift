@@ -27,6 +27,8 @@ final class LeaderDriver: Sendable {
         var clientSide: (any QuorumClientSide)? = nil
         /// The member's own clients' activity: touches for the global session tracker.
         var activity: SessionActivity? = nil
+        /// Fault injection for tests: added to every tree digest proposed (0: digests are right).
+        var digestFault: Int64 = 0
     }
 
     struct Status: Sendable {
@@ -418,6 +420,9 @@ final class LeaderDriver: Sendable {
     }
 
     private func propose(_ txn: LoggedTxn, _ loop: inout Loop) throws {
+        // The speculative tree has just applied `txn`: its digest is the TxnDigest Apache's prep attaches.
+        var txn = txn.digest == nil ? txn.withDigest(loop.speculative.tree.txnDigest) : txn
+        txn.digest?.treeDigest &+= settings.digestFault
         loop.proposed[txn.zxid] = txn
         try perform(loop.machine.propose(txn, now: .now), &loop)
     }
