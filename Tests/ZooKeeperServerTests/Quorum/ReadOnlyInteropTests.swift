@@ -82,6 +82,20 @@ struct ReadOnlyInteropTests {
         #expect(!word("mntr").contains("zk_peer_state"), "a read-only server is no QuorumZooKeeperServer")
         let conf = word("conf")
         #expect(conf.hasSuffix("peerType=0\n"), "\(conf)")
+        // The handshakes our member answers so: a client that did not ask for read-only is closed unanswered,
+        // one that did gets a ConnectResponse with readOnly=true.
+        let plainHandshake = try RawConnection(port: survivor.port)
+        try plainHandshake.writeFrame(RawConnection.connectRequest())
+        #expect(try plainHandshake.readFrame(within: .seconds(5)) == .closed)
+        let readOnlyHandshake = try RawConnection(port: survivor.port)
+        try readOnlyHandshake.writeFrame(Array(RawConnection.connectRequest().dropLast()) + [1])
+        let answer = try readOnlyHandshake.readFrame(within: .seconds(5))
+        if case let .frame(response) = answer {
+            #expect(response.count == 37 && response.last == 1)
+        } else {
+            Issue.record("no ConnectResponse: \(answer)")
+        }
+        readOnlyHandshake.reset()
 
         var configuration = ZooKeeperConfiguration(servers: nodes.map { ServerAddress(host: "127.0.0.1", port: $0.port) })
         configuration.allowReadOnly = true
