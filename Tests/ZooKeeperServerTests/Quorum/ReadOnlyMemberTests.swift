@@ -74,7 +74,8 @@ struct ReadOnlyMemberTests {
             let reader = try await Self.readOnlyClient(members, [survivor] + others)
             #expect(reader.connectionState == .readOnly)
             #expect(try await reader.getData("/ro").data == Array("before".utf8))
-            #expect(try await reader.existsWatching("/nothing").stat == nil, "a watch is registered")
+            let (absent, watch) = try await reader.existsWatching("/nothing")
+            #expect(absent == nil, "a watch is registered")
             #expect(await Self.code { _ = try await reader.create("/x") } == .notReadOnly)
             #expect(await Self.code { _ = try await reader.setData("/ro", data: []) } == .notReadOnly)
             #expect(await Self.code { _ = try await reader.sync("/ro") } == .notReadOnly)
@@ -87,6 +88,10 @@ struct ReadOnlyMemberTests {
             try await eventually(within: .seconds(30)) { reader.connectionState == .connected }
             try await reader.create("/after")
             #expect(try await reader.exists("/after") != nil)
+            // The watch set on the read-only member came along (SetWatches on the new session) and fires.
+            try await reader.create("/nothing")
+            try await eventually(within: .seconds(10)) { watch.firedEvent != nil }
+            #expect(watch.firedEvent?.type == .nodeCreated)
             await reader.close()
         } catch {
             await members.stopAll()
