@@ -115,4 +115,54 @@ struct ReadOnlyInteropTests {
         try await reader.create("/after")
         await reader.close()
     }
+
+    static let python = "/usr/bin/python3"
+    static var kazooInstalled: Bool {
+        access(python, X_OK) == 0 && FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/kazoo/client.py")
+    }
+
+    /// kazoo with `read_only=True`: its state, a read and a write on a read-only server.
+    static let kazooScript = #"""
+        import sys
+        from kazoo.client import KazooClient
+        from kazoo.exceptions import NotReadOnlyCallError
+        zk = KazooClient(hosts=sys.argv[1], read_only=True, timeout=4.0)
+        zk.start(timeout=20)
+        print("state", zk.client_state)
+        print("data", zk.get("/ro")[0].decode())
+        try:
+            zk.create("/x")
+            print("write accepted")
+        except NotReadOnlyCallError:
+            print("write NotReadOnlyCallError")
+        zk.stop()
+        zk.close()
+        """#
+
+    @Test(.enabled(if: kazooInstalled, "kazoo is not installed: apt-get install python3-kazoo (.ci/run does)"))
+    func kazooReadsFromOurReadOnlyMember() async throws {
+        let members = try await Members.start(readOnlyMode: true)
+        do {
+            let leader = try await members.settled()
+            let survivor: Int64 = [1, 2, 3].first { $0 != leader }!
+            let writer = try await members.client([survivor])
+            try await writer.create("/ro", data: Array("written-before".utf8))
+            await writer.close()
+            for sid in [Int64(1), 2, 3] where sid != survivor { await members.stop(sid) }
+            try await eventually(within: .seconds(15)) { members.mode(survivor) == "read-only" }
+
+            let script = NSTemporaryDirectory() + "shepherd-kazoo-ro-\(UUID().uuidString).py"
+            try Self.kazooScript.write(toFile: script, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: script) }
+            let run = try await runTool(Self.python, [script, "127.0.0.1:\(members.port(survivor))"], timeout: .seconds(60))
+            #expect(run.exitCode == 0, "\(run)")
+            #expect(run.output.contains("state CONNECTED_RO\n"), "\(run.output)")
+            #expect(run.output.contains("data written-before\n"), "\(run.output)")
+            #expect(run.output.contains("write NotReadOnlyCallError\n"), "\(run.output)")
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
 }
