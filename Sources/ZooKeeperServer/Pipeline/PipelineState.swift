@@ -112,7 +112,8 @@ final class PipelineState {
             faults.deferred = []
             for event in deferred { handle(event) }
         }
-        // On an ensemble member the leader alone expires sessions (in its role) and deletes containers.
+        // On an ensemble member the leader alone expires sessions (in its role) and deletes containers; a
+        // read-only member expires its own local sessions.
         if isMember {
             if isReadOnly { expireReadOnlySessions(now: now) }
             if member?.serving?.state == .leading, now - lastContainerCheck >= Int64(faults.containerCheckInterval) {
