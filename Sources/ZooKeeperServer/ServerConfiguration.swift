@@ -58,6 +58,9 @@ public struct ServerConfiguration: Sendable {
     public var syncLimit: Int = 5
     /// Listen for quorum and election connections on all addresses (`quorumListenOnAllIPs`).
     public var quorumListenOnAllIPs = false
+    /// A member that has no quorum for `max(2 s, tickTime)` serves read-only clients from its last
+    /// committed data (`readonlymode.enabled`, a Java system property in Apache).
+    public var readOnlyModeEnabled = false
 
     /// The HTTP admin server (`admin.*`); off by default.
     public var admin = AdminServerConfiguration()

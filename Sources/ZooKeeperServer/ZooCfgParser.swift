@@ -86,6 +86,9 @@ public enum ZooCfgParser {
             case "znode.container.checkIntervalMs":
                 // A system property in Apache; accepted here too, so one file configures both.
                 configuration.containerCheckInterval = try int(1...Int(Int32.max))
+            case "readonlymode.enabled":
+                // A system property in Apache; accepted here too, so one file configures both.
+                configuration.readOnlyModeEnabled = try bool()
             case "admin.enableServer": configuration.admin.enabled = try bool()
             case "admin.serverAddress": configuration.admin.address = value
             case "admin.serverPort": configuration.admin.port = try int(0...65535)

@@ -26,8 +26,9 @@ extension PipelineState {
             ("avg_latency", .double((statistics.averageLatency * 10_000).rounded() / 10_000)),
             ("outstanding_requests", .int(0)),
             ("znode_count", .int(Int64(database.nodeCount))),
-            ("global_sessions", .int(Int64(sessions.sessions.count))),
-            ("local_sessions", .int(0)),
+            // A read-only member's sessions are local; the global ones are those its database knows.
+            ("global_sessions", .int(Int64(isReadOnly ? database.sessions.count : sessions.sessions.count))),
+            ("local_sessions", .int(Int64(isReadOnly ? sessions.sessions.count : 0))),
             ("packets_sent", .int(statistics.packetsSent)),
             ("packets_received", .int(statistics.packetsReceived)),
             ("watch_count", .int(Int64(database.watchCount))),
@@ -39,6 +40,10 @@ extension PipelineState {
             ("max_file_descriptor_count", .int(Int64(Self.maxFileDescriptors()))),
         ]
         guard let member else { return values }
+        if member.readOnly {
+            // A ReadOnlyZooKeeperServer is a plain ZooKeeperServer to Apache: no quorum keys.
+            return values + [("digest_mismatches_count", .int(database.tree.digestStatistics.mismatches))]
+        }
         let status = member.link.ensembleStatus
         values += [
             ("peer_state", .string(member.peerState)),

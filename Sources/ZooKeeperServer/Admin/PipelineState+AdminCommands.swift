@@ -38,7 +38,7 @@ extension PipelineState {
         case "get_trace_mask": return [("tracemask", .int(traceMask))]
         case "initial_configuration":
             return [("initial_configuration", configuration.initialConfiguration.map(JSONValue.string) ?? .null)]
-        case "is_read_only": return [("read_only", .bool(false))]
+        case "is_read_only": return [("read_only", .bool(isReadOnly))]
         case "last_snapshot": return lastSnapshotFields()
         case "leader": return leaderFields()
         case "monitor": return monitorValues().map { ($0.key, $0.value.json) }
@@ -160,7 +160,7 @@ extension PipelineState {
         ])
         return [
             ("version", .string(Self.versionLine)),
-            ("read_only", .bool(false)),
+            ("read_only", .bool(isReadOnly)),
             ("server_stats", stats),
             ("client_response", responseStats),
             ("node_count", .int(Int64(database.nodeCount))),

@@ -12,17 +12,19 @@ extension PipelineState {
 
     func fourLetterWordResponse(_ command: String) -> String {
         let whitelist = configuration.fourLetterWordWhitelist
-        guard whitelist.contains("*") || whitelist.contains(command) else {
+        // Apache adds `isro` with `readonlymode.enabled`: clients on a read-only server probe with it.
+        let readOnlyProbe = command == "isro" && configuration.readOnlyModeEnabled
+        guard whitelist.contains("*") || whitelist.contains(command) || readOnlyProbe else {
             return "\(command) is not executed because it is not in the whitelist.\n"
         }
-        if let member, member.serving == nil, Self.needsServing.contains(command) {
+        if let member, member.serving == nil, !member.readOnly, Self.needsServing.contains(command) {
             return "This ZooKeeper instance is not currently serving requests\n"
         }
         switch command {
         case "ruok": return "imok"
-        case "isro": return member.map { $0.serving == nil ? "null" : "rw" } ?? "rw"
-        case "srvr": return versionHeader() + serverSummary()
-        case "stat": return versionHeader() + "Clients:\n" + connectionLines(detailed: false) + "\n" + serverSummary()
+        case "isro": return member.map { $0.readOnly ? "ro" : $0.serving == nil ? "null" : "rw" } ?? "rw"
+        case "srvr": return versionHeader() + readOnlyLine() + serverSummary()
+        case "stat": return versionHeader() + readOnlyLine() + "Clients:\n" + connectionLines(detailed: false) + "\n" + serverSummary()
         case "cons": return connectionLines(detailed: true) + "\n"
         case "crst":
             for id in connections.keys { connections[id]?.resetCounters() }
@@ -47,6 +49,9 @@ extension PipelineState {
     static let needsServing: Set<String> = ["srvr", "stat", "cons", "crst", "srst", "conf", "mntr", "wchs", "wchc", "wchp", "dump", "dirs"]
 
     private func versionHeader() -> String { "Zookeeper version: \(Self.versionLine)\n" }
+
+    /// Apache's `StatCommand` prints it under the version line of a `ReadOnlyZooKeeperServer`.
+    private func readOnlyLine() -> String { isReadOnly ? "READ-ONLY mode; serving only read-only clients\n" : "" }
 
     private func hex(_ value: Int64) -> String { "0x" + String(UInt64(bitPattern: value), radix: 16) }
 
@@ -102,15 +107,17 @@ extension PipelineState {
     /// What `QuorumZooKeeperServer.dumpConf` adds; the membership is the config string, without a final newline.
     private func quorumConfigurationLines() -> String {
         guard isMember, let quorum = configuration.quorum, let id = configuration.serverID, let me = quorum.servers[id] else { return "" }
-        return """
+        let fields = """
             initLimit=\(configuration.initLimit)
             syncLimit=\(configuration.syncLimit)
             electionAlg=3
             electionPort=\(me.electionPort)
             quorumPort=\(me.quorumPort)
             peerType=\(me.type == .participant ? 0 : 1)
-            membership: \n
-            """ + quorum.configString
+
+            """
+        // `ReadOnlyZooKeeperServer.dumpConf` ends there: no membership.
+        return isReadOnly ? fields : fields + "membership: \n" + quorum.configString
     }
 
     /// `envi`: ``environmentFacts()`` as `key=value` lines.

@@ -38,13 +38,13 @@ extension PipelineState {
         }
     }
 
-    func connectResponse(timeout: Int32, session: Int64, password: [UInt8], sentReadOnly: Bool) -> [UInt8] {
+    func connectResponse(timeout: Int32, session: Int64, password: [UInt8], sentReadOnly: Bool, readOnly: Bool = false) -> [UInt8] {
         var writer = JuteWriter(capacity: 48)
         writer.write(Int32(0))
         writer.write(timeout)
         writer.write(session)
         writer.writeBuffer(password)
-        if sentReadOnly { writer.write(false) }
+        if sentReadOnly { writer.write(readOnly) }
         return Frame.encode(writer.bytes)
     }
 

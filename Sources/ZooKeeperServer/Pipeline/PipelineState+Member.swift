@@ -11,6 +11,10 @@ extension PipelineState {
     // MARK: Clients
 
     func memberConnect(_ connection: UInt64, info: ConnectionInfo, request: ConnectRequest, timeout: Int32, sentReadOnly: Bool) {
+        if isReadOnly {
+            readOnlyConnect(connection, info: info, request: request, timeout: timeout, sentReadOnly: sentReadOnly)
+            return
+        }
         connections[connection] = info
         guard member?.serving != nil else {
             close(connection)  // Apache: "ZooKeeperServer not running" — the client tries another member.
@@ -46,6 +50,10 @@ extension PipelineState {
     }
 
     func memberRequest(_ connection: UInt64, session: Int64, header: RequestHeader, opCode: OpCode, body: [UInt8], authIds: [Id]) {
+        if isReadOnly {
+            readOnlyRequest(connection, session: session, header: header, opCode: opCode, body: body, authIds: authIds)
+            return
+        }
         guard let timeout = sessions.sessions[session]?.timeout, member?.serving != nil else {
             close(connection)
             return
@@ -78,6 +86,7 @@ extension PipelineState {
     // MARK: What the role reports
 
     func memberStartServing(_ database: ZooKeeperDatabase, state: QuorumPeerState, epoch: Int64) {
+        memberStopReadOnly()  // Normally stopped already, when the election ended.
         self.database = database
         member?.serving = (state, epoch)
         reportDigestMismatches()
@@ -187,7 +196,7 @@ extension PipelineState {
     }
 
     /// A read (or a `sync` whose turn came, or a ping) answered from the member's database.
-    private func answerLocally(_ held: MemberRequest) {
+    func answerLocally(_ held: MemberRequest) {
         let connection = held.connection
         let request = held.request
         if request.cxid == ReservedXid.ping {

@@ -112,8 +112,10 @@ final class PipelineState {
             faults.deferred = []
             for event in deferred { handle(event) }
         }
-        // On an ensemble member the leader alone expires sessions (in its role) and deletes containers.
+        // On an ensemble member the leader alone expires sessions (in its role) and deletes containers; a
+        // read-only member expires its own local sessions.
         if isMember {
+            if isReadOnly { expireReadOnlySessions(now: now) }
             if member?.serving?.state == .leading, now - lastContainerCheck >= Int64(faults.containerCheckInterval) {
                 lastContainerCheck = now
                 for path in database.expiredContainersAndTTLs(now: wallNow) {
@@ -145,7 +147,7 @@ final class PipelineState {
     func timeUntilNextTimer() -> Duration {
         let now = monotonicNow
         var next = now + Int64(min(configuration.tickTime, 1000))
-        if !isMember, let expiry = sessions.nextExpiry { next = min(next, expiry) }
+        if !isMember || isReadOnly, let expiry = sessions.nextExpiry { next = min(next, expiry) }
         if let until = faults.pausedUntil { next = min(next, until) }
         if let delayed = faults.delayed.map(\.at).min() { next = min(next, delayed) }
         return .milliseconds(max(1, next - now))

@@ -29,6 +29,8 @@ final class QuorumPeer: Sendable {
         var clientSide: (any QuorumClientSide)? = nil
         /// The member's client activity, reported to the leader.
         var activity: SessionActivity? = nil
+        /// `readonlymode.enabled`: serve read-only clients while looking for longer than the grace period.
+        var readOnlyModeEnabled = false
     }
 
     /// What the peer is doing now.
@@ -55,6 +57,7 @@ final class QuorumPeer: Sendable {
         var current = Current.none
         var role = Role()
         var stopped = false
+        var readOnlyGate: ReadOnlyModeGate<ContinuousClock.Instant>
     }
 
     let settings: Settings
@@ -74,7 +77,8 @@ final class QuorumPeer: Sendable {
             settings: .init(myID: settings.myID, configuration: settings.configuration,
                             handshakeTimeout: settings.tickTime * settings.syncLimit, log: settings.log),
             listener: electionListener)
-        self.state = Mutex(State(database: database, epochs: epochs))
+        self.state = Mutex(State(database: database, epochs: epochs,
+                                 readOnlyGate: ReadOnlyModeGate(enabled: settings.readOnlyModeEnabled, tickTime: settings.tickTime)))
     }
 
     var role: Role { state.withLock { $0.role } }
@@ -150,13 +154,19 @@ final class QuorumPeer: Sendable {
                 ($0.uncommitted.last?.zxid ?? $0.database.lastProcessedZxid, $0.epochs.currentEpoch)
             }
             let outcome: ElectionOutcome
+            state.withLock {
+                $0.role = Role()
+                $0.readOnlyGate.lookingStarted(at: .now)
+            }
+            let readOnlyTimer = startReadOnlyTimer()
             do {
-                state.withLock { $0.role = Role() }
                 settings.log.debug("peer \(settings.myID): looking")
                 outcome = try await elector.lookForLeader(lastLoggedZxid: lastLogged, currentEpoch: currentEpoch)
             } catch {
+                await endReadOnly(readOnlyTimer)
                 return  // Stopped.
             }
+            await endReadOnly(readOnlyTimer)
             do {
                 switch outcome.state {
                 case .leading: try await lead()
@@ -217,6 +227,33 @@ final class QuorumPeer: Sendable {
             $0.uncommitted = uncommitted
             $0.epochs = epochs
             $0.current = .none
+        }
+    }
+
+    /// Starts the read-only service once the gate's grace period has passed, if the peer still looks then.
+    private func startReadOnlyTimer() -> Task<Void, Never>? {
+        guard let deadline = state.withLock({ $0.readOnlyGate.deadline }) else { return nil }
+        return Task { [self] in
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            guard !Task.isCancelled else { return }
+            let database: ZooKeeperDatabase? = state.withLock { (state: inout State) -> ZooKeeperDatabase? in
+                guard !state.stopped, state.role.state == .looking, state.readOnlyGate.shouldStart(at: .now) else { return nil }
+                return state.database
+            }
+            guard let database else { return }
+            settings.log.info("peer \(settings.myID): no quorum for \(state.withLock { $0.readOnlyGate.grace }): serving read-only clients")
+            settings.clientSide?.startReadOnly(database: database)
+        }
+    }
+
+    /// The election ended: the timer goes (awaited, so a start it made is queued before the stop) and a
+    /// running read-only service stops (Apache's `roZk.shutdown()`).
+    private func endReadOnly(_ timer: Task<Void, Never>?) async {
+        timer?.cancel()
+        await timer?.value
+        if state.withLock({ $0.readOnlyGate.lookingEnded() }) {
+            settings.log.info("peer \(settings.myID): election ended: read-only service stops")
+            settings.clientSide?.stopReadOnly()
         }
     }
 

@@ -19,11 +19,11 @@ struct EnsembleClientTests {
 
         /// Three voting members (sids 1–3), plus `observers` observers (sids 4…), on free ports, started; the
         /// ports are chosen again (up to 5 times) when one was taken before a member could bind it.
-        static func start(observers: Int = 0) async throws -> Members {
+        static func start(observers: Int = 0, readOnlyMode: Bool = false) async throws -> Members {
             var attempt = 0
             while true {
                 attempt += 1
-                let members = Members(configurations: try configurations(observers: observers))
+                let members = Members(configurations: try configurations(observers: observers, readOnlyMode: readOnlyMode))
                 do {
                     for sid in members.configurations.keys.sorted() { try await members.start(sid) }
                     return members
@@ -38,7 +38,7 @@ struct EnsembleClientTests {
             servers = Mutex([:])
         }
 
-        static func configurations(observers: Int) throws -> [Int64: ServerConfiguration] {
+        static func configurations(observers: Int, readOnlyMode: Bool = false) throws -> [Int64: ServerConfiguration] {
             var lines: [QuorumServer] = []
             for sid in Int64(1)...Int64(3 + observers) {
                 lines.append(QuorumServer(
@@ -48,7 +48,10 @@ struct EnsembleClientTests {
             }
             let quorum = try QuorumConfiguration(servers: lines)
             var configurations: [Int64: ServerConfiguration] = [:]
-            for line in lines { configurations[line.id] = Self.configuration(line, quorum) }
+            for line in lines {
+                configurations[line.id] = Self.configuration(line, quorum)
+                configurations[line.id]?.readOnlyModeEnabled = readOnlyMode
+            }
             return configurations
         }
 

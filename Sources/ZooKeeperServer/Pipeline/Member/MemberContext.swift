@@ -41,6 +41,8 @@ struct MemberContext: Sendable {
     let activity: SessionActivity
     /// Set while a role serves: whether this member leads or follows, and the epoch.
     var serving: (state: QuorumPeerState, epoch: Int64)?
+    /// Set while the read-only service runs (looking, no quorum, `readonlymode.enabled`).
+    var readOnly = false
     var queue = CommitQueue<MemberRequest>()
     /// New sessions by id, waiting for their createSession to commit.
     var connecting: [Int64: PendingHandshake] = [:]
@@ -57,6 +59,7 @@ struct MemberContext: Sendable {
 
     /// `srvr`'s `Mode:` and `mntr`'s `zk_server_state`.
     var mode: String {
+        if readOnly { return "read-only" }  // ReadOnlyZooKeeperServer.getState()
         switch serving?.state {
         case .leading: return "leader"
         case .following: return "follower"

@@ -23,4 +23,6 @@ final class PipelineClientSide: QuorumClientSide {
     func syncCompleted() { run { $0.memberSyncCompleted() } }
     func revalidated(session: Int64, valid: Bool) { run { $0.memberRevalidated(session: session, valid: valid) } }
     func stopServing() { run { $0.memberStopServing() } }
+    func startReadOnly(database: ZooKeeperDatabase) { run { $0.memberStartReadOnly(database) } }
+    func stopReadOnly() { run { $0.memberStopReadOnly() } }
 }

@@ -18,6 +18,10 @@ protocol QuorumClientSide: Sendable {
     func revalidated(session: Int64, valid: Bool)
     /// The role ended: every client connection goes (Apache shuts its ZooKeeperServer down).
     func stopServing()
+    /// No quorum for the grace period (`readonlymode.enabled`): serve read-only clients from this database.
+    func startReadOnly(database: ZooKeeperDatabase)
+    /// The election ended: the read-only service stops and its clients go (they find a read-write server).
+    func stopReadOnly()
 }
 
 /// Sessions with recent client activity on this member, for the leader's expiry (Apache's
