@@ -61,6 +61,10 @@ public struct ServerConfiguration: Sendable {
     /// A member that has no quorum for `max(2 s, tickTime)` serves read-only clients from its last
     /// committed data (`readonlymode.enabled`, a Java system property in Apache).
     public var readOnlyModeEnabled = false
+    /// Whether a read-only member admits new sessions (local to it), as Apache's `localSessionsEnabled`; off,
+    /// as Apache's default, a read-only member serves only sessions it already had. (In read-write mode our
+    /// sessions stay global either way: Apache upgrades a local session as soon as it creates an ephemeral.)
+    public var localSessionsEnabled = false
 
     /// The HTTP admin server (`admin.*`); off by default.
     public var admin = AdminServerConfiguration()

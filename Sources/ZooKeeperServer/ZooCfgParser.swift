@@ -89,6 +89,7 @@ public enum ZooCfgParser {
             case "readonlymode.enabled":
                 // A system property in Apache; accepted here too, so one file configures both.
                 configuration.readOnlyModeEnabled = try bool()
+            case "localSessionsEnabled": configuration.localSessionsEnabled = try bool()
             case "admin.enableServer": configuration.admin.enabled = try bool()
             case "admin.serverAddress": configuration.admin.address = value
             case "admin.serverPort": configuration.admin.port = try int(0...65535)

@@ -3,8 +3,8 @@ import ZooKeeperProtocol
 /// A member's read-only service (Apache's `ReadOnlyZooKeeperServer`), run while it looks for a quorum
 /// longer than the grace period with `readonlymode.enabled`: reads and watches from its last committed
 /// database, state changes and `sync` answered NOTREADONLY, only clients that asked for a read-only server
-/// admitted. Its sessions are local to this member (Apache with `localSessionsEnabled`; without it
-/// Apache's read-only server admits no new session at all): never committed, expired here, gone when the
+/// admitted. New sessions only with `localSessionsEnabled` (as Apache: without it its read-only server
+/// admits no new session at all), local to this member: never committed, expired here, gone when the
 /// service stops. A global session reconnecting here is refused, as Apache does.
 extension PipelineState {
     var isReadOnly: Bool { member?.readOnly == true }
@@ -33,6 +33,14 @@ extension PipelineState {
             return
         }
         if request.sessionId == 0 {
+            guard configuration.localSessionsEnabled else {
+                // Apache's ReadOnlyRequestProcessor answers a global createSession NOTREADONLY, as a reply header
+                // where the client expects its ConnectResponse: no client gets a session (ReadOnlyModeTest's
+                // testGlobalSessionInRO). The same bytes here.
+                log.info("Refusing a new session in read-only mode (localSessionsEnabled=false) /\(info.remote)")
+                reply(connection, xid: 0, zxid: database.lastProcessedZxid, err: .notReadOnly)
+                return
+            }
             let id = sessions.allocateSessionID()
             sessions.add(id: id, timeout: timeout, now: monotonicNow)
             admitReadOnly(id, connection: connection, timeout: timeout, sentReadOnly: sentReadOnly)

@@ -51,6 +51,7 @@ struct EnsembleClientTests {
             for line in lines {
                 configurations[line.id] = Self.configuration(line, quorum)
                 configurations[line.id]?.readOnlyModeEnabled = readOnlyMode
+                configurations[line.id]?.localSessionsEnabled = readOnlyMode  // new sessions on a read-only member
             }
             return configurations
         }

@@ -78,5 +78,7 @@ struct ReadOnlyModeTests {
         #expect(try ZooCfgParser.parse("readonlymode.enabled=true").configuration.readOnlyModeEnabled)
         #expect(try !ZooCfgParser.parse("tickTime=2000").configuration.readOnlyModeEnabled)
         #expect(throws: ZooCfgParser.ParseError.self) { try ZooCfgParser.parse("readonlymode.enabled=maybe") }
+        #expect(try ZooCfgParser.parse("localSessionsEnabled=true").configuration.localSessionsEnabled)
+        #expect(try !ZooCfgParser.parse("tickTime=2000").configuration.localSessionsEnabled)
     }
 }

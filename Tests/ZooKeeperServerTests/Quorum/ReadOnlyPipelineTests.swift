@@ -12,10 +12,13 @@ import ZooKeeperProtocol
     let state: PipelineState
     let globalSession: Int64 = 0x0300_0000_0000_0001
 
-    init() {
+    init() { self.init(localSessions: true) }
+
+    init(localSessions: Bool) {
         var configuration = ServerConfiguration()
         configuration.serverID = 1
         configuration.readOnlyModeEnabled = true  // also whitelists `isro`, as Apache does
+        configuration.localSessionsEnabled = localSessions
         var database = ZooKeeperDatabase(configuration: configuration)
         _ = database.createSession(sessionId: globalSession, timeout: 4000, zxid: 1, now: 0)  // committed elsewhere
         state = PipelineState(
@@ -70,6 +73,18 @@ import ZooKeeperProtocol
             var reader = JuteReader(frame)
             return try ReplyHeader(from: &reader)
         }
+    }
+
+    @Test func withoutLocalSessionsANewSessionGetsApachesNotReadOnlyReplyInsteadOfAHandshake() throws {
+        let strict = ReadOnlyPipelineTests(localSessions: false)
+        let mark = strict.state.held.count
+        strict.connect(1, readOnly: true)
+        let frames = strict.sent(strict.commands(since: mark))
+        try #require(frames.count == 1)
+        var reader = JuteReader(frames[0])
+        let header = try ReplyHeader(from: &reader)
+        #expect(header.xid == 0 && header.err == ZooKeeperErrorCode.notReadOnly.rawValue && frames[0].count == 16)
+        #expect(strict.state.sessions.sessions.isEmpty)
     }
 
     @Test func aClientThatDidNotAskForReadOnlyIsClosedUnanswered() {

@@ -9,7 +9,7 @@ import ZooKeeperTestSupport
        .enabled(if: ShepherdServerProcess.binaryPath != nil, Comment(rawValue: ShepherdServerProcess.notBuiltMessage)))
 struct ReadOnlyProcessTests {
     @Test func zooCfgTurnsItOnInTheExecutable() async throws {
-        let ensemble = try await ApacheEnsemble.start(tickTime: 200, shepherdNodes: [1, 2, 3], extraConfig: ["readonlymode.enabled=true"])
+        let ensemble = try await ApacheEnsemble.start(tickTime: 200, shepherdNodes: [1, 2, 3], extraConfig: ["readonlymode.enabled=true", "localSessionsEnabled=true"])
         try await withCleanup({ await ensemble.stop() }) {
             let survivor = try await ensemble.follower()
             let port = Int(ensemble.servers[survivor - 1].split(separator: ":").last!)!
