@@ -19,7 +19,8 @@ struct MixedEnsembleClientTests {
         let server: ZooKeeperServer
         let apache: [Int64: ApacheZooKeeper]
 
-        init(ours: Int64, apacheReady: Set<String>) throws {
+        /// - Parameter adminServer: every member (ours and Apache's) also runs its admin server.
+        init(ours: Int64, apacheReady: Set<String>, adminServer: Bool = false) throws {
             self.ours = ours
             var servers: [QuorumServer] = []
             for sid in Int64(1)...3 {
@@ -35,13 +36,15 @@ struct MixedEnsembleClientTests {
             configuration.serverID = ours
             configuration.clientPort = servers[Int(ours - 1)].clientPort!
             configuration.fourLetterWordWhitelist = ["*"]
+            configuration.admin.enabled = adminServer
+            configuration.admin.port = 0
             ourConfiguration = configuration
             server = ZooKeeperServer(configuration: configuration)
             var apache: [Int64: ApacheZooKeeper] = [:]
             for sid in Int64(1)...3 where sid != ours {
                 apache[sid] = try ApacheZooKeeper(configuration: .init(
                     tickTime: 500,
-                    quorumMember: .init(myid: sid, serverLines: lines, readyModes: apacheReady)))
+                    quorumMember: .init(myid: sid, serverLines: lines, readyModes: apacheReady), adminServer: adminServer))
             }
             self.apache = apache
         }

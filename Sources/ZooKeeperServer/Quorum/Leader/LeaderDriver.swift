@@ -36,6 +36,7 @@ final class LeaderDriver: Sendable {
         var epoch: Int64 = -1
         var learners = 0
         var syncedFollowers = 0
+        var proposalSizes = BufferStats()
     }
 
     typealias Exit = QuorumRoleExit
@@ -236,7 +237,7 @@ final class LeaderDriver: Sendable {
     private func publish(_ loop: Loop) {
         let status = Status(
             phase: loop.machine.phase, epoch: loop.machine.epoch, learners: loop.machine.learnerCount,
-            syncedFollowers: loop.machine.syncedParticipants.count - 1)
+            syncedFollowers: loop.machine.syncedParticipants.count - 1, proposalSizes: loop.machine.proposalSizes)
         shared.withLock { $0.status = status }
     }
 
