@@ -33,7 +33,10 @@ struct ReadOnlyInteropTests {
             try await eventually(within: .seconds(15)) { members.mode(survivor) == "read-only" }
 
             let read = try await Self.zkCli(port: members.port(survivor), ["get", "/ro"])
-            #expect(read.contains("state:ConnectedReadOnly") && read.contains("written-before"), "\(read)")
+            // zkCli prints the ConnectedReadOnly event from its event thread, which may lose the race with the
+            // command's own output and the JVM's exit (seen in CI): the read itself is what must come back; the
+            // write below proves the server is read-only.
+            #expect(read.contains("written-before"), "\(read)")
             let write = try await Self.zkCli(port: members.port(survivor), ["create", "/x"])
             #expect(write.contains("Not a read-only call: /x"), "zkCli's words for NOTREADONLY: \(write)")
         } catch {
