@@ -132,3 +132,53 @@ import ZooKeeperProtocol
         #expect(TxnLogSyncSource.sizeLimit(lastSnapshotSize: .max, snapshotSizeFactor: 1) == .max)
     }
 }
+
+/// Reading those txns back from real log files (`TxnLog` writes them as Apache's `FileTxnLog`).
+@Suite struct TxnLogSyncReaderTests {
+    /// Txns 1…40 of epoch 1 in files starting at 1, 11 and 31, without preallocation.
+    static func writeLog(_ dir: TemporaryDirectory) throws {
+        let log = try TxnLog(directory: dir.dataLogDir, forceSync: false, preallocationSize: 0)
+        for counter in Int64(1)...40 {
+            if counter == 11 || counter == 31 { try log.rollLog() }
+            let txn = LearnerSyncFromTxnLogTests.txn(counter)
+            try log.append(zxid: txn.zxid, entry: txn.encode())
+            try log.commit()
+        }
+        try log.close()
+    }
+
+    @Test func readsFromTheFileHoldingTheZxidThroughTheFirstTxnPastTheCommittedLog() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Self.writeLog(dir)
+        let source = try #require(try TxnLogSyncReader.read(logDirectory: dir.logDirectory, peerLastZxid: Zxid.make(epoch: 1, counter: 15),
+                                                            sizeLimit: 0, through: Zxid.make(epoch: 1, counter: 35)))
+        #expect(source.firstZxid == Zxid.make(epoch: 1, counter: 11))
+        #expect(source.txns.map(\.zxid) == (11...36).map { Zxid.make(epoch: 1, counter: $0) })
+        // Byte for byte the logged entries, digests included.
+        #expect(source.txns.map { $0.encode() } == (11...36).map { LearnerSyncFromTxnLogTests.txn($0).encode() })
+        // Only the file opened first is left out of the size, as Apache's getStorageSize.
+        let newest = try FileIO.fileSize(dir.logDirectory + "/" + PersistenceLayout.logName(Zxid.make(epoch: 1, counter: 31)))
+        #expect(source.storageSize == Int64(newest))
+    }
+
+    @Test func overTheLimitOrDisabledReadsNothing() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Self.writeLog(dir)
+        let peer = Zxid.make(epoch: 1, counter: 5)
+        #expect(try TxnLogSyncReader.read(logDirectory: dir.logDirectory, peerLastZxid: peer, sizeLimit: 1, through: .max) == nil)
+        #expect(try TxnLogSyncReader.read(logDirectory: dir.logDirectory, peerLastZxid: peer, sizeLimit: -1, through: .max) == nil)
+        let all = try #require(try TxnLogSyncReader.read(logDirectory: dir.logDirectory, peerLastZxid: peer, sizeLimit: 0, through: .max))
+        #expect(all.txns.count == 40)
+    }
+
+    @Test func aLearnerBeforeTheLogGetsASnap() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Self.writeLog(dir)
+        // Zxid 0x0: the oldest file starts after it (Apache: "Unable to find proposals from txnlog").
+        let source = try TxnLogSyncReader.read(logDirectory: dir.logDirectory, peerLastZxid: 0, sizeLimit: 0, through: .max)
+        #expect(source == nil)
+    }
+}
