@@ -125,6 +125,15 @@ import ZooKeeperProtocol
         #expect(TxnLogSyncSource.selectFiles(files, peerLastZxid: 0).storageSize == 1400)
     }
 
+    @Test func zooCfgSnapshotSizeFactor() throws {
+        #expect(try ZooCfgParser.parse("dataDir=/tmp/x\n").configuration.snapshotSizeFactor == 0.33)
+        #expect(try ZooCfgParser.parse("snapshotSizeFactor=-1\n").configuration.snapshotSizeFactor == -1)
+        #expect(try ZooCfgParser.parse("zookeeper.snapshotSizeFactor=0.5\n").configuration.snapshotSizeFactor == 0.5)
+        // Above 1 is Apache's "invalid, going to use the default".
+        #expect(try ZooCfgParser.parse("snapshotSizeFactor=2\n").configuration.snapshotSizeFactor == 0.33)
+        #expect(throws: ZooCfgParser.ParseError.self) { try ZooCfgParser.parse("snapshotSizeFactor=big\n") }
+    }
+
     @Test func theSizeLimitIsJavasTruncatingCast() {
         #expect(TxnLogSyncSource.sizeLimit(lastSnapshotSize: 10_001, snapshotSizeFactor: 0.33) == 3300)
         #expect(TxnLogSyncSource.sizeLimit(lastSnapshotSize: 0, snapshotSizeFactor: 0.33) == 0)
