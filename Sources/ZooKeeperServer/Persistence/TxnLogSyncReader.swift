@@ -2,6 +2,10 @@
 /// `ZKDatabase.getProposalsFromTxnLog` over `FileTxnIterator`), bounded: nothing is read past the size
 /// check, and reading stops after the first txn newer than `through` (the committed log's first zxid).
 ///
+/// Not yet used by the leader: files older than this member's last SNAP may still hold proposals that
+/// history later discarded (`restart(after:)` keeps them, as Apache does), and a jump to the first txn of
+/// a new epoch passes the contiguity check; that must be ruled out before DIFFing from them.
+///
 /// Safe to run beside the log's writer on another thread: files are only read, and a record still being
 /// written reads as a torn tail, where reading stops. Stopping early is never unsafe: the sync plan then
 /// sees a gap before the committed log and sends a SNAP.
@@ -34,7 +38,10 @@ enum TxnLogSyncReader {
             let scan = try TxnLogScanner.scan(logDirectory + "/" + name)
             for record in scan.records {
                 // Kept only when it re-encodes to the logged bytes: the PROPOSAL must be the log entry itself.
-                guard record.zxid > last, let txn = try? LoggedTxn(decoding: record.entry), txn.encode() == record.entry
+                // And only while no zxid is skipped: a jump means history this member did not log (it was
+                // sent a SNAP in between), which Apache would read past; we stop, and the plan sends a SNAP.
+                guard last == .min || PersistenceLayout.isContiguous(last, record.zxid),
+                      let txn = try? LoggedTxn(decoding: record.entry), txn.encode() == record.entry
                 else { return source }
                 if source.firstZxid == nil { source.firstZxid = record.zxid }
                 source.txns.append(txn)

@@ -190,4 +190,24 @@ import ZooKeeperProtocol
         let source = try TxnLogSyncReader.read(logDirectory: dir.logDirectory, peerLastZxid: 0, sizeLimit: 0, through: .max)
         #expect(source == nil)
     }
+
+    @Test func readingStopsAtAJumpInTheLog() throws {
+        // 1…10, then (after a SNAP at 0x100000014) 21…25: nothing after the jump is read, so the plan sees a gap.
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let log = try TxnLog(directory: dir.dataLogDir, forceSync: false, preallocationSize: 0)
+        for counter in Array(Int64(1)...10) + Array(Int64(21)...25) {
+            if counter == 21 { try log.rollLog() }
+            let txn = LearnerSyncFromTxnLogTests.txn(counter)
+            try log.append(zxid: txn.zxid, entry: txn.encode())
+            try log.commit()
+        }
+        try log.close()
+        let source = try #require(try TxnLogSyncReader.read(logDirectory: dir.logDirectory, peerLastZxid: Zxid.make(epoch: 1, counter: 5),
+                                                            sizeLimit: 0, through: Zxid.make(epoch: 1, counter: 21)))
+        #expect(source.txns.map(\.zxid) == (1...10).map { Zxid.make(epoch: 1, counter: $0) })
+        let plan = LearnerSyncPlan.plan(peerLastZxid: Zxid.make(epoch: 1, counter: 5), committedLog: (21...25).map { LearnerSyncFromTxnLogTests.txn($0) },
+                                        lastProcessedZxid: Zxid.make(epoch: 1, counter: 25), txnLog: source, snapshotSizeFactor: 0.33)
+        #expect(plan.mode == .snap)
+    }
 }
