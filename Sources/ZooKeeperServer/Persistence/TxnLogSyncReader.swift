@@ -2,9 +2,9 @@
 /// `ZKDatabase.getProposalsFromTxnLog` over `FileTxnIterator`), bounded: nothing is read past the size
 /// check, and reading stops after the first txn newer than `through` (the committed log's first zxid).
 ///
-/// Not yet used by the leader: files older than this member's last SNAP may still hold proposals that
-/// history later discarded (`restart(after:)` keeps them, as Apache does), and a jump to the first txn of
-/// a new epoch passes the contiguity check; that must be ruled out before DIFFing from them.
+/// Unlike Apache, entries older than the member's `historyBase` are never used: files older than its last
+/// SNAP may still hold proposals that history discarded (`restart(after:)` keeps them, as Apache does), and
+/// a jump to the first txn of a new epoch would pass the contiguity check below.
 ///
 /// Safe to run beside the log's writer on another thread: files are only read, and a record still being
 /// written reads as a torn tail, where reading stops. Stopping early is never unsafe: the sync plan then
@@ -15,11 +15,13 @@ enum TxnLogSyncReader {
     ///   - peerLastZxid: the learner's last zxid.
     ///   - sizeLimit: `TxnLogSyncSource.sizeLimit(...)`; negative: read nothing.
     ///   - through: the zxid after which no txn is needed.
+    ///   - historyBase: the zxid this member's history was loaded or received at (a snapshot, a SNAP):
+    ///     older entries may be proposals that history discarded, so they are never used.
     /// - Returns: the source for `LearnerSyncPlan.plan`, or nil when Apache's iterator would be empty
     ///   (over the limit, disabled, or a log that starts after the learner's zxid).
     static func read(logDirectory: String, peerLastZxid: Int64, sizeLimit: Int64,
-                     through: Int64) throws(PersistenceError) -> TxnLogSyncSource? {
-        guard sizeLimit >= 0 else { return nil }
+                     through: Int64, historyBase: Int64 = 0) throws(PersistenceError) -> TxnLogSyncSource? {
+        guard sizeLimit >= 0, peerLastZxid >= historyBase else { return nil }
         var files: [TxnLogSyncSource.File] = []
         var names: [Int64: String] = [:]
         for (zxid, name) in try PersistenceLayout.files(in: logDirectory, prefix: PersistenceLayout.logPrefix) {
@@ -36,7 +38,7 @@ enum TxnLogSyncReader {
         for file in selection.files {
             guard let name = names[file.zxid] else { break }
             let scan = try TxnLogScanner.scan(logDirectory + "/" + name)
-            for record in scan.records {
+            for record in scan.records where record.zxid >= historyBase {
                 // Kept only when it re-encodes to the logged bytes: the PROPOSAL must be the log entry itself.
                 // And only while no zxid is skipped: a jump means history this member did not log (it was
                 // sent a SNAP in between), which Apache would read past; we stop, and the plan sends a SNAP.

@@ -1,5 +1,6 @@
 import Testing
 import ZooKeeperProtocol
+import ZooKeeperTestSupport
 @testable import ZooKeeperServer
 
 /// Syncing a learner older than the committed log from the txn log (Apache 3.8 `syncFollower` case 5,
@@ -209,5 +210,62 @@ import ZooKeeperProtocol
         let plan = LearnerSyncPlan.plan(peerLastZxid: Zxid.make(epoch: 1, counter: 5), committedLog: (21...25).map { LearnerSyncFromTxnLogTests.txn($0) },
                                         lastProcessedZxid: Zxid.make(epoch: 1, counter: 25), txnLog: source, snapshotSizeFactor: 0.33)
         #expect(plan.mode == .snap)
+    }
+}
+
+/// The leader state machine asks for the txn log and syncs only once it has been read.
+@Suite struct LeaderTxnLogSyncTests {
+    typealias Leader = LeaderStateMachine<ManualInstant>
+
+    static func leader(factor: Double) -> Leader {
+        Leader(settings: .init(myID: 3, configuration: LeaderStateMachineTests.configuration, tickTime: .milliseconds(100),
+                               initLimit: 10, syncLimit: 5, committedLogCount: 5, snapshotSizeFactor: factor),
+               acceptedEpoch: 1, currentEpoch: 1, lastProcessedZxid: LearnerSyncFromTxnLogTests.lastProcessed,
+               committedLog: LearnerSyncFromTxnLogTests.committedLog, now: .at(0))
+    }
+
+    /// Learner 1 (handle 1) at 0x100000007 through ACKEPOCH: the epoch is established with it.
+    static func join(_ leader: inout Leader) -> [Leader.Action] {
+        leader.connected(1, now: .at(0))
+        _ = leader.receive(LeaderStateMachineTests.followerInfo(sid: 1, acceptedEpoch: 1), from: 1, now: .at(1))
+        return leader.receive(LeaderStateMachineTests.ackEpoch(1, zxid: Zxid.make(epoch: 1, counter: 7)), from: 1, now: .at(2))
+    }
+
+    @Test func anOlderLearnerWaitsForTheLogThenGetsLogAndMemoryTxns() {
+        var leader = Self.leader(factor: 0.33)
+        let actions = Self.join(&leader)
+        #expect(actions.contains(.readTxnLog(1, peerLastZxid: Zxid.make(epoch: 1, counter: 7), through: Zxid.make(epoch: 1, counter: 21))))
+        #expect(LeaderStateMachineTests.sent(actions).isEmpty)
+        let synced = leader.txnLogRead(1, peerLastZxid: Zxid.make(epoch: 1, counter: 7), source: LearnerSyncFromTxnLogTests.wholeLog(),
+                                       lastSnapshotSize: 10_000)
+        let packets = LeaderStateMachineTests.sent(synced).map(\.1)
+        #expect(packets.first == QuorumPacket(.diff, zxid: LearnerSyncFromTxnLogTests.lastProcessed))
+        let proposals = packets.filter { $0.kind == .proposal }
+        #expect(proposals.map(\.zxid) == (8...25).map { Zxid.make(epoch: 1, counter: $0) })
+        #expect(proposals.map(\.data) == (8...25).map { LearnerSyncFromTxnLogTests.txn($0).encode() })
+        #expect(packets.last?.kind == .newLeader)
+        #expect(leader.syncCounts == .init(diff: 1, trunc: 0, snap: 0, fromTxnLog: 1))
+        // A second report for the same learner is ignored: nothing is sent twice.
+        #expect(leader.txnLogRead(1, peerLastZxid: Zxid.make(epoch: 1, counter: 7), source: LearnerSyncFromTxnLogTests.wholeLog(),
+                                  lastSnapshotSize: 10_000).isEmpty)
+    }
+
+    @Test func nothingUsableInTheLogIsASnap() {
+        var leader = Self.leader(factor: 0.33)
+        _ = Self.join(&leader)
+        let synced = leader.txnLogRead(1, peerLastZxid: Zxid.make(epoch: 1, counter: 7), source: nil, lastSnapshotSize: 0)
+        #expect(synced.contains(.sendSnapshot(1)))
+        #expect(leader.syncCounts.snap == 1 && leader.syncCounts.fromTxnLog == 0)
+    }
+
+    @Test func aNegativeFactorSnapsAtOnceAndAGoneLearnerIsForgotten() {
+        var disabled = Self.leader(factor: -1)
+        let actions = Self.join(&disabled)
+        #expect(actions.contains(.sendSnapshot(1)))
+        var leader = Self.leader(factor: 0.33)
+        _ = Self.join(&leader)
+        leader.disconnected(1)
+        #expect(leader.txnLogRead(1, peerLastZxid: Zxid.make(epoch: 1, counter: 7), source: LearnerSyncFromTxnLogTests.wholeLog(),
+                                  lastSnapshotSize: 0).isEmpty)
     }
 }
