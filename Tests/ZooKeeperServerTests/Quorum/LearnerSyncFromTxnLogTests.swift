@@ -192,6 +192,19 @@ import ZooKeeperTestSupport
         #expect(source == nil)
     }
 
+    @Test func entriesBeforeTheHistoryBaseAreNeverUsed() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try Self.writeLog(dir)
+        // History loaded (or SNAPped) at 0x100000014: a learner before it gets nothing from the log.
+        let base = Zxid.make(epoch: 1, counter: 20)
+        #expect(try TxnLogSyncReader.read(logDirectory: dir.logDirectory, peerLastZxid: Zxid.make(epoch: 1, counter: 15),
+                                          sizeLimit: 0, through: .max, historyBase: base) == nil)
+        let source = try #require(try TxnLogSyncReader.read(logDirectory: dir.logDirectory, peerLastZxid: base,
+                                                            sizeLimit: 0, through: .max, historyBase: base))
+        #expect(source.firstZxid == base && source.txns.map(\.zxid) == (20...40).map { Zxid.make(epoch: 1, counter: $0) })
+    }
+
     @Test func readingStopsAtAJumpInTheLog() throws {
         // 1…10, then (after a SNAP at 0x100000014) 21…25: nothing after the jump is read, so the plan sees a gap.
         let dir = try TemporaryDirectory()

@@ -19,7 +19,9 @@ struct MixedEnsembleClientTests {
         let server: ZooKeeperServer
         let apache: [Int64: ApacheZooKeeper]
 
-        init(ours: Int64, apacheReady: Set<String>) throws {
+        /// `configure` adjusts our member's configuration; `log` receives its lines (default: silent).
+        init(ours: Int64, apacheReady: Set<String>, configure: ((inout ServerConfiguration) -> Void)? = nil,
+             log: ServerLog = .silent) throws {
             self.ours = ours
             var servers: [QuorumServer] = []
             for sid in Int64(1)...3 {
@@ -35,8 +37,9 @@ struct MixedEnsembleClientTests {
             configuration.serverID = ours
             configuration.clientPort = servers[Int(ours - 1)].clientPort!
             configuration.fourLetterWordWhitelist = ["*"]
+            configure?(&configuration)
             ourConfiguration = configuration
-            server = ZooKeeperServer(configuration: configuration)
+            server = ZooKeeperServer(configuration: configuration, log: log)
             var apache: [Int64: ApacheZooKeeper] = [:]
             for sid in Int64(1)...3 where sid != ours {
                 apache[sid] = try ApacheZooKeeper(configuration: .init(

@@ -57,4 +57,46 @@ struct TxnLogSyncEnsembleTests {
         }
         await members.stopAll()
     }
+
+    /// The same with an Apache 3.8 follower of our leader: it applies the DIFF read from our log.
+    @Test(.enabled(if: ApacheZooKeeper.isInstalled, Comment(rawValue: ApacheZooKeeper.notInstalledMessage)))
+    func anApacheFollowerIsDiffedFromOurTxnLog() async throws {
+        let root = try TemporaryDirectory()
+        defer { root.remove() }
+        let lines = Mutex<[String]>([])
+        let mixed = try MixedEnsembleClientTests.Mixed(
+            ours: 3, apacheReady: ["follower"],
+            configure: { (configuration: inout ServerConfiguration) in
+                configuration.dataDirectory = root.path
+                configuration.preAllocSizeKB = 64
+                configuration.forceSync = false
+                configuration.committedLogCount = 10
+            },
+            log: ServerLog { (_: ServerLog.Level, message: String) in lines.withLock { $0.append(message) } })
+        do {
+            try await mixed.server.start()
+            try await mixed.startApache()
+            try await eventually(within: .seconds(30)) { mixed.ourMode() == "leader" }
+            let onOurs = try await mixed.client(ports: [mixed.ourPort])
+            for index in 0..<5 { try await onOurs.create(ZNodePath("/before\(index)")) }
+            let (sid, node) = mixed.apache.sorted { $0.key < $1.key }[0]
+            try await node.stop()
+            for index in 0..<30 { try await onOurs.create(ZNodePath("/missed\(index)"), data: EnsembleClientTests.bytes("\(index)")) }
+            try await node.start()
+            let onApache = try await mixed.client(ports: [node.port])
+            _ = try await onApache.sync("/")
+            let expected = try await onOurs.getChildren("/").sorted()
+            #expect(expected.count == 36)
+            #expect(try await onApache.getChildren("/").sorted() == expected)
+            #expect(try await onApache.getData("/missed29").data == EnsembleClientTests.bytes("29"))
+            let logged = lines.withLock { $0 }
+            #expect(logged.contains { $0.contains("synced learner \(sid) at") && $0.hasSuffix("from the txn log") }, "\(logged.filter { $0.contains("synced") })")
+            // Apache's follower checked each txn's digest against its tree and found none wrong.
+            #expect(try MixedEnsembleDigestTests.mismatches(port: node.port) == "0")
+            for client in [onOurs, onApache] { await client.close() }
+        } catch {
+            Issue.record("\(error)\n\(mixed.logs())")
+        }
+        await mixed.cleanup()
+    }
 }
