@@ -1,8 +1,9 @@
 import ZooKeeperProtocol
 
 /// How the leader brings one learner up to date (`LearnerHandler.syncFollower` and
-/// `queueCommittedProposals`, Apache 3.8): DIFF with the committed proposals the learner lacks, TRUNC when it
-/// holds proposals the leader never committed (same epoch only), or a SNAP of the whole tree.
+/// `queueCommittedProposals`, Apache 3.8): DIFF with the committed proposals the learner lacks (from the
+/// in-memory committed log, or for an older learner from the txn log and then the committed log), TRUNC when
+/// it holds proposals the leader never committed (same epoch only), or a SNAP of the whole tree.
 struct LearnerSyncPlan: Sendable, Equatable {
     enum Mode: Sendable, Equatable {
         case diff(Int64)
