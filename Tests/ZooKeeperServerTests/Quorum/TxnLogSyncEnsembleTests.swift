@@ -49,8 +49,8 @@ struct TxnLogSyncEnsembleTests {
             let logged = lines.withLock { $0 }
             #expect(logged.contains { $0.hasPrefix("[\(leader)] leader \(leader): synced learner \(follower) at") && $0.hasSuffix("from the txn log") })
             #expect(!logged.contains { $0.contains("synced learner \(follower)") && $0.contains("a SNAP") })
-            try await onFollower.close()
-            try await onLeader.close()
+            await onFollower.close()
+            await onLeader.close()
         } catch {
             await members.stopAll()
             throw error
