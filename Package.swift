@@ -48,7 +48,7 @@ let package = Package(
         ),
         .target(
             name: "ZooKeeperTestSupport",
-            dependencies: ["ZooKeeperClient", "ZooKeeperPOSIX", "ZooKeeperServer"],
+            dependencies: ["ZooKeeperClient", "ZooKeeperPOSIX", "ZooKeeperServer", "ZooKeeperHTTP"],
             // The Java load harness's sources: compiled with javac at run time (JavaLoadHarness.swift).
             exclude: ["JavaLoadHarness"],
             swiftSettings: strictSettings

@@ -8,29 +8,18 @@ import ZooKeeperTestSupport
 /// committed by a quorum; reads are the follower's). Every figure as a ratio Shepherd ÷ Apache.
 struct EnsemblesMode {
     struct Options {
-        var latencyOps = 1000
-        var warmupOps = 100
-        var size = 100
-        var outstanding = [1, 16, 256]
-        var seconds = 3.0
-        var warmup = 1.0
+        var load = StandardLoad.Parameters(latencyOps: 1000, warmupOps: 100, size: 100, outstanding: [1, 16, 256], seconds: 3, warmup: 1)
         /// Leader kills per ensemble for the failover figure (0: none).
         var failovers = 5
 
         init(_ arguments: inout Arguments) throws(UsageError) {
-            latencyOps = try arguments.integer("ops", default: latencyOps, range: 1...1_000_000)
-            warmupOps = try arguments.integer("warmup-ops", default: warmupOps, range: 0...1_000_000)
-            size = try arguments.integer("size", default: size, range: 0...1_000_000)
-            outstanding = try arguments.integerList("outstanding", default: outstanding, range: 1...10_000)
-            seconds = try arguments.seconds("seconds", default: seconds, range: 0.1...600)
-            warmup = try arguments.seconds("warmup", default: warmup, range: 0...600)
+            load = try StandardLoad.Parameters(&arguments, defaults: load)
             failovers = try arguments.integer("failovers", default: failovers, range: 0...1000)
             guard arguments.string("connect") == nil else { throw UsageError("ensembles mode starts its own ensembles: no --connect") }
         }
 
         var json: [String: Any] {
-            ["latency_ops": latencyOps, "warmup_ops": warmupOps, "size": size, "outstanding": outstanding,
-             "seconds": seconds, "warmup": warmup, "failovers": failovers, "fsync": true, "members": 3]
+            load.json.merging(["failovers": failovers, "fsync": true, "members": 3]) { first, _ in first }
         }
     }
 
@@ -83,10 +72,7 @@ struct EnsemblesMode {
         do {
             let follower = ensemble.servers[try await ensemble.follower() - 1]
             Output.progress("\(title): our client on follower \(follower)")
-            let parameters = StandardLoad.Parameters(
-                latencyOps: options.latencyOps, warmupOps: options.warmupOps, size: options.size, outstanding: options.outstanding,
-                seconds: options.seconds, warmup: options.warmup)
-            let load = try await StandardLoad.run(parameters, connect: follower, title: title)
+            let load = try await StandardLoad.run(options.load, connect: follower, title: title)
             let failover = options.failovers > 0
                 ? try await Failover.measure(ensemble, rounds: options.failovers, title: title) : nil
             await ensemble.stop()
@@ -98,7 +84,7 @@ struct EnsemblesMode {
     }
 
     private func rows(_ ours: EnsembleResult, _ theirs: EnsembleResult) -> [RatioRow] {
-        StandardLoad.throughputRows(ours.load.throughput, theirs.load.throughput, outstanding: options.outstanding)
+        StandardLoad.throughputRows(ours.load.throughput, theirs.load.throughput, outstanding: options.load.outstanding)
             + StandardLoad.latencyRows(ours.load.latency, theirs.load.latency)
             + failoverRows(ours.failover, theirs.failover)
     }

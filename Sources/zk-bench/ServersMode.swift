@@ -18,12 +18,7 @@ struct ServersMode {
         var znodes = 1_000_000
         var nodeSize = 50
         var loadDepth = 256
-        var latencyOps = 2000
-        var warmupOps = 200
-        var size = 100
-        var outstanding = [16, 256]
-        var seconds = 3.0
-        var warmup = 1.0
+        var load = StandardLoad.Parameters(latencyOps: 2000, warmupOps: 200, size: 100, outstanding: [16, 256], seconds: 3, warmup: 1)
         var settle = 2.0
         var apacheHeap = "2g"
         var quick = false
@@ -32,21 +27,16 @@ struct ServersMode {
             quick = arguments.flag("quick")
             if quick {
                 znodes = 100_000
-                latencyOps = 500
-                warmupOps = 100
-                seconds = 1
-                warmup = 0.5
+                load.latencyOps = 500
+                load.warmupOps = 100
+                load.seconds = 1
+                load.warmup = 0.5
                 settle = 1
             }
             znodes = try arguments.integer("znodes", default: znodes, range: 1...50_000_000)
             nodeSize = try arguments.integer("node-size", default: nodeSize, range: 0...1_000_000)
             loadDepth = try arguments.integer("load-outstanding", default: loadDepth, range: 1...10_000)
-            latencyOps = try arguments.integer("ops", default: latencyOps, range: 1...1_000_000)
-            warmupOps = try arguments.integer("warmup-ops", default: warmupOps, range: 0...1_000_000)
-            size = try arguments.integer("size", default: size, range: 0...1_000_000)
-            outstanding = try arguments.integerList("outstanding", default: outstanding, range: 1...10_000)
-            seconds = try arguments.seconds("seconds", default: seconds, range: 0.1...600)
-            warmup = try arguments.seconds("warmup", default: warmup, range: 0...600)
+            load = try StandardLoad.Parameters(&arguments, defaults: load)
             settle = try arguments.seconds("settle", default: settle, range: 0...600)
             apacheHeap = arguments.string("apache-heap", default: apacheHeap)
             guard apacheHeap.range(of: #"^[0-9]+[kmgKMG]?$"#, options: .regularExpression) != nil else {
@@ -59,9 +49,8 @@ struct ServersMode {
         var snapCount: Int { max(10_000_000, 2 * znodes + 100_000) }
 
         var json: [String: Any] {
-            ["znodes": znodes, "node_size": nodeSize, "load_outstanding": loadDepth, "latency_ops": latencyOps,
-             "warmup_ops": warmupOps, "size": size, "outstanding": outstanding, "seconds": seconds, "warmup": warmup,
-             "settle": settle, "apache_heap": apacheHeap, "snap_count": snapCount, "quick": quick, "fsync": true]
+            load.json.merging(["znodes": znodes, "node_size": nodeSize, "load_outstanding": loadDepth, "settle": settle,
+                               "apache_heap": apacheHeap, "snap_count": snapCount, "quick": quick, "fsync": true]) { first, _ in first }
         }
     }
 
@@ -165,9 +154,7 @@ struct ServersMode {
             Output.progress("\(server.kind.title): starting (empty data directory)")
             result.emptyStart = try await StartupProbe.start(server)
             Output.progress("\(server.kind.title) at \(server.connectString), pid \(server.pid.map(String.init) ?? "?")")
-            let parameters = StandardLoad.Parameters(
-                latencyOps: options.latencyOps, warmupOps: options.warmupOps, size: options.size, outstanding: options.outstanding,
-                seconds: options.seconds, warmup: options.warmup)
+            let parameters = options.load
             let measured = try await StandardLoad.run(parameters, connect: server.connectString, title: server.kind.title)
             result.latency = measured.latency
             result.throughput = measured.throughput
@@ -223,7 +210,7 @@ struct ServersMode {
     private static func mebibytes(_ bytes: Int64) -> String { Output.number(Double(bytes) / 1_048_576, decimals: 1) }
 
     private func rows(_ ours: ServerResult, _ theirs: ServerResult) -> [RatioRow] {
-        var rows = StandardLoad.throughputRows(ours.throughput, theirs.throughput, outstanding: options.outstanding)
+        var rows = StandardLoad.throughputRows(ours.throughput, theirs.throughput, outstanding: options.load.outstanding)
         rows.append(RatioRow(metric: "bulk create ops/s, \(options.loadDepth) outstanding", shepherd: ours.load?.opsPerSecond,
                              reference: theirs.load?.opsPerSecond, lowerIsBetter: false, decimals: 0))
         rows += StandardLoad.latencyRows(ours.latency, theirs.latency)

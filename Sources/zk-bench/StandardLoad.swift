@@ -10,6 +10,26 @@ enum StandardLoad {
         var outstanding: [Int]
         var seconds: Double
         var warmup: Double
+
+        /// The options `--ops --warmup-ops --size --outstanding --seconds --warmup`, over `defaults`.
+        init(_ arguments: inout Arguments, defaults: Parameters) throws(UsageError) {
+            latencyOps = try arguments.integer("ops", default: defaults.latencyOps, range: 1...1_000_000)
+            warmupOps = try arguments.integer("warmup-ops", default: defaults.warmupOps, range: 0...1_000_000)
+            size = try arguments.integer("size", default: defaults.size, range: 0...1_000_000)
+            outstanding = try arguments.integerList("outstanding", default: defaults.outstanding, range: 1...10_000)
+            seconds = try arguments.seconds("seconds", default: defaults.seconds, range: 0.1...600)
+            warmup = try arguments.seconds("warmup", default: defaults.warmup, range: 0...600)
+        }
+
+        init(latencyOps: Int, warmupOps: Int, size: Int, outstanding: [Int], seconds: Double, warmup: Double) {
+            (self.latencyOps, self.warmupOps, self.size, self.outstanding, self.seconds, self.warmup) =
+                (latencyOps, warmupOps, size, outstanding, seconds, warmup)
+        }
+
+        var json: [String: Any] {
+            ["latency_ops": latencyOps, "warmup_ops": warmupOps, "size": size, "outstanding": outstanding,
+             "seconds": seconds, "warmup": warmup]
+        }
     }
 
     struct Measured {

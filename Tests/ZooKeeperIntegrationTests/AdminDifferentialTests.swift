@@ -79,36 +79,6 @@ struct AdminDifferentialTests {
     }
 
     static func compare(_ theirs: JSONValue, _ ours: JSONValue, at path: String, subset: Bool = false) -> [String] {
-        switch (theirs, ours) {
-        case let (.object(apacheFields), .object(ourFields)):
-            let key = path.split(separator: ".").last.map(String.init) ?? path
-            if dataKeyed.contains(key) {
-                guard apacheFields.count == ourFields.count else {
-                    return ["\(path): Apache has \(apacheFields.count) entries, we have \(ourFields.count)"]
-                }
-                return zip(apacheFields, ourFields).flatMap { compare($0.value, $1.value, at: path + ".<entry>") }
-            }
-            var differences: [String] = []
-            let apacheKeys = Set(apacheFields.map(\.key))
-            let ourKeys = Set(ourFields.map(\.key))
-            for missing in apacheKeys.subtracting(ourKeys).sorted() where !subset {
-                differences.append("\(path): we lack \(missing)")
-            }
-            for extra in ourKeys.subtracting(apacheKeys).sorted() {
-                differences.append("\(path): Apache has no \(extra)")
-            }
-            for (name, value) in ourFields {
-                guard let theirValue = theirs[name] else { continue }
-                differences += compare(theirValue, value, at: path + "." + name)
-            }
-            return differences
-        case let (.array(apacheItems), .array(ourItems)):
-            guard let first = apacheItems.first, let mine = ourItems.first else {
-                return apacheItems.count == ourItems.count ? [] : ["\(path): Apache has \(apacheItems.count) items, we have \(ourItems.count)"]
-            }
-            return compare(first, mine, at: path + "[0]")
-        default:
-            return theirs.kind == ours.kind ? [] : ["\(path): Apache's is \(theirs.kind) (\(theirs.compact().prefix(60))), ours \(ours.kind) (\(ours.compact().prefix(60)))"]
-        }
+        JSONShape.differences(theirs, ours, at: path, subset: subset, dataKeyed: dataKeyed)
     }
 }

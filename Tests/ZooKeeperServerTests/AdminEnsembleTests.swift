@@ -51,12 +51,17 @@ struct AdminEnsembleTests {
         #expect(try command(leader, "monitor")["server_state"] == .string("leader"))
         #expect(try command(leader, "monitor")["learners"] != nil)
         #expect(try command(leader, "zabstate")["zabstate"] == .string("broadcast"))
+        // The leader reports the sizes of its proposals (none yet: Apache's -1s), a follower does not.
+        #expect(try command(leader, "server_stats")["proposal_stats"]?["last_buffer_size"] != nil)
+        let port = try #require(servers[leader]?.port)
+        #expect(try sendFourLetterWord("srvr", host: "127.0.0.1", port: port, timeout: .seconds(2)).contains("Proposal sizes last/min/max: "))
         let follower = servers.keys.first { $0 != leader }!
         #expect(try command(follower, "leader")["is_leader"] == .bool(false))
+        #expect(try command(follower, "server_stats")["proposal_stats"] == nil)
         #expect(try command(follower, "monitor")["peer_state"] == .string("following - broadcast"))
         let view = try command(follower, "voting_view")["current_config"]
         #expect(view?.keys == ["1", "2", "3"])
-        #expect(view?["1"]?.keys == ["serverAddresses", "electionAddresses", "clientAddress", "learnerType"])
-        #expect(view?["2"]?["learnerType"] == .string("participant"))
+        #expect(view?["1"]?.keys == ["server_addresses", "election_addresses", "client_address", "learner_type"])
+        #expect(view?["2"]?["learner_type"] == .string("participant"))
     }
 }

@@ -134,10 +134,7 @@ extension PipelineState {
 
     /// `srvr`/`stats`: the version, `ServerStats` as Jackson serialises it, and the node count.
     private func serverStatsFields() -> [(key: String, value: JSONValue)] {
-        let sizes = statistics.responseSizes
-        let responseStats = JSONValue.object([
-            ("last_buffer_size", .int(sizes.last)), ("min_buffer_size", .int(sizes.min)), ("max_buffer_size", .int(sizes.max)),
-        ])
+        let responseStats = statistics.responseSizes.json
         let stats = JSONValue.object([
             ("packets_sent", .int(statistics.packetsSent)),
             ("packets_received", .int(statistics.packetsReceived)),
@@ -158,11 +155,13 @@ extension PipelineState {
             ("non_mtlsremote_conn_count", .int(0)),
             ("non_mtlslocal_conn_count", .int(0)),
         ])
+        let proposals = leaderProposalSizes.map { [(key: "proposal_stats", value: $0.json)] } ?? []
         return [
             ("version", .string(Self.versionLine)),
             ("read_only", .bool(isReadOnly)),
             ("server_stats", stats),
             ("client_response", responseStats),
+        ] + proposals + [
             ("node_count", .int(Int64(database.nodeCount))),
         ]
     }
@@ -198,14 +197,36 @@ extension PipelineState {
         guard isMember, let quorum = configuration.quorum else { return .object([]) }
         let voters = quorum.servers.values.filter { $0.type == .participant }.sorted { $0.id < $1.id }
         return .object(voters.map { (server: QuorumServer) -> (key: String, value: JSONValue) in
-            let client = server.clientPort.map { Self.address(server.clientHost ?? "0.0.0.0", $0) } ?? ""
+            // Apache fills in its own client address from its configuration (QuorumPeerConfig.setupClientPort).
+            let client = server.id == configuration.serverID
+                ? ownClientAddress : (server.clientPort.map { Self.address(server.clientHost ?? "0.0.0.0", $0) } ?? "")
+            // Jackson's snake_case naming of QuorumServerView's fields.
             return ("\(server.id)", .object([
-                ("serverAddresses", .array([.string(Self.address(server.host, server.quorumPort))])),
-                ("electionAddresses", .array([.string(Self.address(server.host, server.electionPort))])),
-                ("clientAddress", .string(client)),
-                ("learnerType", .string(server.type.rawValue)),
+                ("server_addresses", .array([.string(Self.address(server.host, server.quorumPort))])),
+                ("election_addresses", .array([.string(Self.address(server.host, server.electionPort))])),
+                ("client_address", .string(client)),
+                ("learner_type", .string(server.type.rawValue)),
             ]))
         })
+    }
+
+    private var ownClientAddress: String { Self.address(configuration.clientPortAddress, configuration.clientPort) }
+
+    /// Apache's `MultipleAddresses` as Jackson serialises it (one address: every view is that address).
+    private static func multipleAddresses(_ host: String, _ port: Int) -> JSONValue {
+        let address = JSONValue.string(Self.address(host, port))
+        return .object([
+            ("empty", .bool(false)),
+            ("all_reachable_addresses", .array([address])),
+            ("all_addresses", .array([address])),
+            ("one", address),
+            ("reachable_address", address),
+            ("wildcard_addresses", .array([.string(Self.address("0.0.0.0", port))])),
+            ("all_ports", .array([.int(Int64(port))])),
+            ("all_host_strings", .array([.string(host)])),
+            ("all_reachable_addresses_or_all", .array([address])),
+            ("reachable_or_one", address),
+        ])
     }
 
     /// `host:port`, IPv6 hosts in brackets (`QuorumServer.delimitedHostString`).
@@ -213,15 +234,18 @@ extension PipelineState {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
-    /// Standalone: not voting, no phase. A member: its id, role and last zxid (the socket addresses
-    /// Apache adds are left out).
+    /// Standalone: not voting, no phase. A member: its id, role, addresses and last zxid.
     private func zabStateFields() -> [(key: String, value: JSONValue)] {
         guard let member, let me = configuration.serverID else { return [("voting", .bool(false)), ("zabstate", .string(""))] }
         let zxid = database.lastProcessedZxid
+        let line = configuration.quorum?.servers[me]
         return [
             ("myid", .int(me)),
             ("is_leader", .bool(member.serving?.state == .leading)),
-            ("voting", .bool(configuration.quorum?.servers[me]?.type == .participant)),
+            ("quorum_address", line.map { Self.multipleAddresses($0.host, $0.quorumPort) } ?? .null),
+            ("election_address", line.map { Self.multipleAddresses($0.host, $0.electionPort) } ?? .null),
+            ("client_address", .string(ownClientAddress)),
+            ("voting", .bool(line?.type == .participant)),
             ("last_zxid", .string("0x" + ZooKeeperDatabase.hex(zxid))),
             ("zab_epoch", .int(zxid >> 32)),
             ("zab_counter", .int(zxid & 0xFFFF_FFFF)),
@@ -239,6 +263,13 @@ extension PipelineState {
             "user.dir": FileManager.default.currentDirectoryPath, "user.home": user.home, "user.name": user.name,
         ]
         return properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}
+
+extension BufferStats {
+    /// As Jackson serialises Apache's `BufferStats`.
+    var json: JSONValue {
+        .object([("last_buffer_size", .int(last)), ("min_buffer_size", .int(min)), ("max_buffer_size", .int(max))])
     }
 }
 

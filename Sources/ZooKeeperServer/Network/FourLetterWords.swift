@@ -66,7 +66,13 @@ extension PipelineState {
         Mode: \(member?.mode ?? "standalone")
         Node count: \(database.nodeCount)
 
-        """
+        """ + (leaderProposalSizes.map { "Proposal sizes last/min/max: \($0.last)/\($0.min)/\($0.max)\n" } ?? "")
+    }
+
+    /// A serving leader's proposal sizes (Apache's `srvr`, `stat` and admin `proposal_stats` show them); nil otherwise.
+    var leaderProposalSizes: BufferStats? {
+        guard let member, member.serving?.state == .leading else { return nil }
+        return member.link.ensembleStatus.proposalSizes
     }
 
     private func connectionLines(detailed: Bool) -> String {

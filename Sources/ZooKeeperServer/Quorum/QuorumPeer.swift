@@ -280,6 +280,7 @@ extension QuorumPeer: QuorumRoleLink {
         if let leader = leaderStatus {
             status.learners = leader.learners
             status.syncedFollowers = leader.syncedFollowers
+            status.proposalSizes = leader.proposalSizes
         }
         return status
     }

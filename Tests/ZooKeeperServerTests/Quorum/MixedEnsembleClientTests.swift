@@ -19,9 +19,11 @@ struct MixedEnsembleClientTests {
         let server: ZooKeeperServer
         let apache: [Int64: ApacheZooKeeper]
 
-        /// `configure` adjusts our member's configuration; `log` receives its lines (default: silent).
-        init(ours: Int64, apacheReady: Set<String>, configure: ((inout ServerConfiguration) -> Void)? = nil,
-             log: ServerLog = .silent) throws {
+        /// - Parameters:
+        ///   - adminServer: every member (ours and Apache's) also runs its admin server.
+        ///   - configure: adjusts our member's configuration; `log` receives its lines (default: silent).
+        init(ours: Int64, apacheReady: Set<String>, adminServer: Bool = false,
+             configure: ((inout ServerConfiguration) -> Void)? = nil, log: ServerLog = .silent) throws {
             self.ours = ours
             var servers: [QuorumServer] = []
             for sid in Int64(1)...3 {
@@ -37,6 +39,8 @@ struct MixedEnsembleClientTests {
             configuration.serverID = ours
             configuration.clientPort = servers[Int(ours - 1)].clientPort!
             configuration.fourLetterWordWhitelist = ["*"]
+            configuration.admin.enabled = adminServer
+            configuration.admin.port = 0
             configure?(&configuration)
             ourConfiguration = configuration
             server = ZooKeeperServer(configuration: configuration, log: log)
@@ -44,7 +48,7 @@ struct MixedEnsembleClientTests {
             for sid in Int64(1)...3 where sid != ours {
                 apache[sid] = try ApacheZooKeeper(configuration: .init(
                     tickTime: 500,
-                    quorumMember: .init(myid: sid, serverLines: lines, readyModes: apacheReady)))
+                    quorumMember: .init(myid: sid, serverLines: lines, readyModes: apacheReady), adminServer: adminServer))
             }
             self.apache = apache
         }

@@ -19,6 +19,8 @@ struct EnsembleStatus: Sendable {
     var learners: Int?
     var syncedFollowers = 0
     var pendingSyncs = 0
+    /// Leader only: the sizes of its proposals.
+    var proposalSizes: BufferStats?
 }
 
 /// A client request held by the member pipeline: the request and the connection that sent it.

@@ -40,6 +40,7 @@ final class LeaderDriver: Sendable {
         var epoch: Int64 = -1
         var learners = 0
         var syncedFollowers = 0
+        var proposalSizes = BufferStats()
         /// Syncs chosen by mode since this leadership began.
         var syncCounts = LeaderStateMachine<ContinuousClock.Instant>.SyncCounts()
     }
@@ -249,7 +250,8 @@ final class LeaderDriver: Sendable {
     private func publish(_ loop: Loop) {
         let status = Status(
             phase: loop.machine.phase, epoch: loop.machine.epoch, learners: loop.machine.learnerCount,
-            syncedFollowers: loop.machine.syncedParticipants.count - 1, syncCounts: loop.machine.syncCounts)
+            syncedFollowers: loop.machine.syncedParticipants.count - 1, proposalSizes: loop.machine.proposalSizes,
+            syncCounts: loop.machine.syncCounts)
         shared.withLock { $0.status = status }
     }
 

@@ -350,6 +350,9 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         }
     }
 
+    /// The sizes of the proposals made (`srvr`'s "Proposal sizes", the admin server's `proposal_stats`).
+    private(set) var proposalSizes = BufferStats()
+
     /// Proposes `txn` (its zxid must be ``nextZxid``) to every participant that is synced or syncing.
     mutating func propose(_ txn: LoggedTxn, now: Instant) -> [Action] {
         guard phase == .broadcast else { return [] }
@@ -361,7 +364,9 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         lastProposed = txn.zxid
         outstanding.append(Proposal(txn: txn, proposedAt: now))
         var actions: [Action] = [.log(txn)]
-        let packet = QuorumPacket(.proposal, zxid: txn.zxid, data: txn.encode())
+        let data = txn.encode()
+        proposalSizes.record(Int64(data.count))  // Apache's Leader.propose: proposalStats
+        let packet = QuorumPacket(.proposal, zxid: txn.zxid, data: data)
         for (handle, learner) in learners.sorted(by: { $0.key < $1.key }) where learner.isParticipant && isForwarding(learner.stage) {
             actions.append(.send(handle, packet))
         }
