@@ -39,6 +39,14 @@ public struct ServerConfiguration: Sendable {
     public var enforceQuota = false
     /// fsync the transaction log before acknowledging writes (`forceSync`). Turning it off loses durability.
     public var forceSync = true
+    /// `snapshotSizeFactor` (`zookeeper.snapshotSizeFactor`, Apache's default 0.33): a learner older than the
+    /// leader's in-memory committed log may be sent the txns from the leader's log files when they are
+    /// smaller than this fraction of the newest snapshot; negative never does. Values above 1 fall back to
+    /// 0.33, as Apache's `ZKDatabase`.
+    public var snapshotSizeFactor = 0.33
+    /// Committed proposals the leader keeps in memory for DIFFs (`zookeeper.commitLogCount`, 500, which is
+    /// also Apache's minimum; not read from zoo.cfg). Tests lower it to reach the txn log with few writes.
+    package var committedLogCount = 500
     /// How far ahead log files are preallocated, in KiB (`preAllocSize`, Apache's default 64 MiB).
     public var preAllocSizeKB = 65_536
 

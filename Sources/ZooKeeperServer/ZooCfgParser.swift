@@ -82,6 +82,11 @@ public enum ZooCfgParser {
             case "jute.maxbuffer": configuration.maxBuffer = try int(1024...Int(Int32.max))
             case "enforceQuota", "zookeeper.enforceQuota": configuration.enforceQuota = try bool()
             case "forceSync", "zookeeper.forceSync": configuration.forceSync = try bool()
+            case "snapshotSizeFactor", "zookeeper.snapshotSizeFactor":
+                guard let factor = Double(value), factor.isFinite else {
+                    throw ParseError(line: lineNumber, key: key, message: "\"\(value)\" is not a number")
+                }
+                configuration.snapshotSizeFactor = factor > 1 ? 0.33 : factor
             case "preAllocSize", "zookeeper.preAllocSize": configuration.preAllocSizeKB = try int(0...(1 << 22))
             case "znode.container.checkIntervalMs":
                 // A system property in Apache; accepted here too, so one file configures both.

@@ -68,7 +68,8 @@ extension ZooKeeperServer {
         let peer = try QuorumPeer(
             settings: .init(myID: id, configuration: quorum, tickTime: .milliseconds(configuration.tickTime),
                             initLimit: configuration.initLimit, syncLimit: configuration.syncLimit, log: log,
-                            clientSide: clientSide, activity: activity, readOnlyModeEnabled: configuration.readOnlyModeEnabled),
+                            clientSide: clientSide, activity: activity, readOnlyModeEnabled: configuration.readOnlyModeEnabled,
+                            snapshotSizeFactor: configuration.snapshotSizeFactor, committedLogCount: configuration.committedLogCount),
             electionListener: election, quorumListener: quorumListener, database: database, epochs: epochs, storage: storage)
         let state = PipelineState(
             configuration: configuration, database: database,

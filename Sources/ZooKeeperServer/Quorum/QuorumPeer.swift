@@ -31,6 +31,10 @@ final class QuorumPeer: Sendable {
         var activity: SessionActivity? = nil
         /// `readonlymode.enabled`: serve read-only clients while looking for longer than the grace period.
         var readOnlyModeEnabled = false
+        /// `zookeeper.snapshotSizeFactor` for the leader's syncs from its txn log.
+        var snapshotSizeFactor = 0.33
+        /// The leader's in-memory committed proposals (`zookeeper.commitLogCount`).
+        var committedLogCount = 500
     }
 
     /// What the peer is doing now.
@@ -187,7 +191,8 @@ final class QuorumPeer: Sendable {
             let leader = try LeaderDriver(
                 settings: .init(myID: settings.myID, configuration: settings.configuration, tickTime: settings.tickTime,
                                 initLimit: settings.initLimit, syncLimit: settings.syncLimit, log: settings.log,
-                                onServing: { [self] in serving(epoch: $0) }, clientSide: settings.clientSide, activity: settings.activity),
+                                onServing: { [self] in serving(epoch: $0) }, clientSide: settings.clientSide, activity: settings.activity,
+                                snapshotSizeFactor: settings.snapshotSizeFactor, committedLogCount: settings.committedLogCount),
                 listener: quorumListener, database: state.database, epochs: state.epochs, storage: storage)
             state.current = .leading(leader)
             state.role = Role(state: .leading, leader: settings.myID)

@@ -22,11 +22,15 @@ final class QuorumStorage: Sendable {
     private let snapCount: Int
     /// Commits since the last snapshot, the count that triggers the next, and whether one is being written.
     private let schedule: Mutex<(since: Int, threshold: Int, writing: Bool)>
+    /// The zxid the history was loaded at (the snapshot recovery started from) or last received at (a SNAP):
+    /// log entries below it may be proposals that history discarded, so learners are never synced from them.
+    private let historyBase: Mutex<Int64>
 
     private init(
         dataDirectory: String, dataLogDirectory: String, forceSync: Bool, preallocationSize: Int, snapCount: Int, lastZxid: Int64,
-        log: ServerLog
+        historyBase: Int64, log: ServerLog
     ) throws(PersistenceError) {
+        self.historyBase = Mutex(historyBase)
         self.snapCount = snapCount
         self.schedule = Mutex((0, PersistenceDriver.randomThreshold(snapCount), false))
         self.dataDirectory = dataDirectory
@@ -44,25 +48,27 @@ final class QuorumStorage: Sendable {
         snapCount: Int = 100_000, log: ServerLog = .silent
     ) throws -> (storage: QuorumStorage, database: ZooKeeperDatabase, epochs: EpochFiles) {
         let logDirectory = dataLogDirectory ?? dataDirectory
-        let database = try load(dataDirectory: dataDirectory, dataLogDirectory: logDirectory, log: log)
+        let (database, historyBase) = try load(dataDirectory: dataDirectory, dataLogDirectory: logDirectory, log: log)
         let epochs = try EpochFiles(directory: PersistenceLayout.versionDirectory(of: dataDirectory), lastLoggedZxid: database.lastProcessedZxid)
         let storage = try QuorumStorage(
             dataDirectory: dataDirectory, dataLogDirectory: logDirectory, forceSync: forceSync,
-            preallocationSize: preallocationSize, snapCount: snapCount, lastZxid: database.lastProcessedZxid, log: log)
+            preallocationSize: preallocationSize, snapCount: snapCount, lastZxid: database.lastProcessedZxid,
+            historyBase: historyBase, log: log)
         return (storage, database, epochs)
     }
 
     /// Snapshot + every log entry after it.
-    private static func load(dataDirectory: String, dataLogDirectory: String, log: ServerLog) throws -> ZooKeeperDatabase {
+    private static func load(dataDirectory: String, dataLogDirectory: String, log: ServerLog) throws -> (ZooKeeperDatabase, historyBase: Int64) {
         try FileIO.makeDirectories(PersistenceLayout.versionDirectory(of: dataDirectory))
         let state = try Recovery.recover(dataDir: dataDirectory, dataLogDir: dataLogDirectory)
         for warning in state.warnings { log.warning("recovery: \(warning)") }
         var database = try state.snapshotTree.map { try ZooKeeperDatabase(snapshot: $0) } ?? ZooKeeperDatabase()
         if let digest = state.snapshotDigest { database.tree.compareSnapshotDigest(digest) }
+        let historyBase = database.lastProcessedZxid
         for entry in state.entries where entry.zxid > database.lastProcessedZxid {
             database.replay(try LoggedTxn(decoding: entry.entry))
         }
-        return database
+        return (database, historyBase)
     }
 
     /// Appends and makes durable (one fdatasync for the batch); acknowledge only after it returns.
@@ -125,6 +131,7 @@ final class QuorumStorage: Sendable {
 
     /// After a SNAP: the leader's tree replaces ours; later appends continue after its zxid.
     func restart(after zxid: Int64) throws(PersistenceError) {
+        historyBase.withLock { $0 = zxid }
         try log.withLock { log throws(PersistenceError) in
             try log.close()
             log = try TxnLog(directory: dataLogDirectory, forceSync: forceSync, lastZxid: zxid, preallocationSize: preallocationSize)
@@ -151,12 +158,26 @@ final class QuorumStorage: Sendable {
             try FileIO.remove(snapshot.path)
         }
         serverLog.info("truncated the transaction log after \(Zxid.hex(zxid))")
-        let database = try Self.load(dataDirectory: dataDirectory, dataLogDirectory: dataLogDirectory, log: serverLog)
+        let (database, base) = try Self.load(dataDirectory: dataDirectory, dataLogDirectory: dataLogDirectory, log: serverLog)
+        historyBase.withLock { $0 = base }
         let lastZxid = database.lastProcessedZxid
         try log.withLock { log throws(PersistenceError) in
             log = try TxnLog(directory: dataLogDirectory, forceSync: forceSync, lastZxid: lastZxid, preallocationSize: preallocationSize)
         }
         return database
+    }
+
+    /// The txns a learner at `peerLastZxid` lacks, from our log files, as `LearnerSyncPlan` wants them (nil:
+    /// none usable, a SNAP follows), and the newest snapshot's size. Reads files only; call it off the
+    /// leader's thread (it may read up to `snapshotSizeFactor` × the snapshot's size).
+    func txnLogForSync(peerLastZxid: Int64, through: Int64, snapshotSizeFactor: Double) -> (source: TxnLogSyncSource?, lastSnapshotSize: Int64) {
+        let newest = (try? snapshots.validSnapshots(limit: 1))?.first
+        let snapshotSize = newest.flatMap { try? FileIO.fileSize($0.path) }.map(Int64.init) ?? 0
+        let limit = TxnLogSyncSource.sizeLimit(lastSnapshotSize: snapshotSize, snapshotSizeFactor: snapshotSizeFactor)
+        let source = try? TxnLogSyncReader.read(
+            logDirectory: PersistenceLayout.versionDirectory(of: dataLogDirectory), peerLastZxid: peerLastZxid, sizeLimit: limit,
+            through: through, historyBase: historyBase.withLock { $0 })
+        return (source ?? nil, snapshotSize)
     }
 
     func close() {

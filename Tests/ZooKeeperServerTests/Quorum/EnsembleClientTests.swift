@@ -16,14 +16,21 @@ struct EnsembleClientTests {
     final class Members: Sendable {
         let configurations: [Int64: ServerConfiguration]
         private let servers: Mutex<[Int64: ZooKeeperServer]>
+        /// Where members log, tagged with their sid (nil: silent, or printed with ENSEMBLE_LOG).
+        private let log: (@Sendable (Int64, ServerLog.Level, String) -> Void)?
 
         /// Three voting members (sids 1–3), plus `observers` observers (sids 4…), on free ports, started; the
         /// ports are chosen again (up to 5 times) when one was taken before a member could bind it.
-        static func start(observers: Int = 0, readOnlyMode: Bool = false) async throws -> Members {
+        /// `configure` adjusts each member's configuration (by sid) before it starts; `log` receives every line.
+        static func start(observers: Int = 0, readOnlyMode: Bool = false,
+                          configure: (@Sendable (Int64, inout ServerConfiguration) -> Void)? = nil,
+                          log: (@Sendable (Int64, ServerLog.Level, String) -> Void)? = nil) async throws -> Members {
             var attempt = 0
             while true {
                 attempt += 1
-                let members = Members(configurations: try configurations(observers: observers, readOnlyMode: readOnlyMode))
+                var configurations = try configurations(observers: observers, readOnlyMode: readOnlyMode)
+                if let configure { for sid in configurations.keys { configure(sid, &configurations[sid]!) } }
+                let members = Members(configurations: configurations, log: log)
                 do {
                     for sid in members.configurations.keys.sorted() { try await members.start(sid) }
                     return members
@@ -33,8 +40,9 @@ struct EnsembleClientTests {
             }
         }
 
-        private init(configurations: [Int64: ServerConfiguration]) {
+        private init(configurations: [Int64: ServerConfiguration], log: (@Sendable (Int64, ServerLog.Level, String) -> Void)? = nil) {
             self.configurations = configurations
+            self.log = log
             servers = Mutex([:])
         }
 
@@ -69,7 +77,13 @@ struct EnsembleClientTests {
         }
 
         func start(_ sid: Int64) async throws {
-            let server = ZooKeeperServer(configuration: configurations[sid]!, log: ProcessInfo.processInfo.environment["ENSEMBLE_LOG"] == nil ? .silent : ServerLog { level, message in print("[\(sid)] \(level) \(message)") })
+            let serverLog: ServerLog
+            if let log {
+                serverLog = ServerLog { (level: ServerLog.Level, message: String) in log(sid, level, message) }
+            } else {
+                serverLog = ProcessInfo.processInfo.environment["ENSEMBLE_LOG"] == nil ? .silent : ServerLog { level, message in print("[\(sid)] \(level) \(message)") }
+            }
+            let server = ZooKeeperServer(configuration: configurations[sid]!, log: serverLog)
             try await server.start()
             servers.withLock { $0[sid] = server }
         }

@@ -19,8 +19,11 @@ struct MixedEnsembleClientTests {
         let server: ZooKeeperServer
         let apache: [Int64: ApacheZooKeeper]
 
-        /// - Parameter adminServer: every member (ours and Apache's) also runs its admin server.
-        init(ours: Int64, apacheReady: Set<String>, adminServer: Bool = false) throws {
+        /// - Parameters:
+        ///   - adminServer: every member (ours and Apache's) also runs its admin server.
+        ///   - configure: adjusts our member's configuration; `log` receives its lines (default: silent).
+        init(ours: Int64, apacheReady: Set<String>, adminServer: Bool = false,
+             configure: ((inout ServerConfiguration) -> Void)? = nil, log: ServerLog = .silent) throws {
             self.ours = ours
             var servers: [QuorumServer] = []
             for sid in Int64(1)...3 {
@@ -38,8 +41,9 @@ struct MixedEnsembleClientTests {
             configuration.fourLetterWordWhitelist = ["*"]
             configuration.admin.enabled = adminServer
             configuration.admin.port = 0
+            configure?(&configuration)
             ourConfiguration = configuration
-            server = ZooKeeperServer(configuration: configuration)
+            server = ZooKeeperServer(configuration: configuration, log: log)
             var apache: [Int64: ApacheZooKeeper] = [:]
             for sid in Int64(1)...3 where sid != ours {
                 apache[sid] = try ApacheZooKeeper(configuration: .init(

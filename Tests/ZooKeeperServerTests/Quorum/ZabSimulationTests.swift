@@ -111,6 +111,9 @@ import ZooKeeperTestSupport
                     if packet.kind == .snap { outcome.modes.append("SNAP") }
                 case let .sendSnapshot(handle):
                     network.send(handle, toLeader: false, .snapshot(SnapshotStream.encode(leaderDatabase), zxid: leaderDatabase.lastProcessedZxid))
+                case let .readTxnLog(handle, peerLastZxid, _):
+                    // The simulated leader has no log files (its snapshotSizeFactor is negative): nothing usable.
+                    try leaderActions(leader.txnLogRead(handle, peerLastZxid: peerLastZxid, source: nil, lastSnapshotSize: 0))
                 case let .log(txn):
                     try leaderActions(leader.logged(txn.zxid, now: network.now))
                 case let .commit(zxid):

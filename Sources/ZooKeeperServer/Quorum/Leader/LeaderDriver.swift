@@ -29,6 +29,10 @@ final class LeaderDriver: Sendable {
         var activity: SessionActivity? = nil
         /// Fault injection for tests: added to every tree digest proposed (0: digests are right).
         var digestFault: Int64 = 0
+        /// `zookeeper.snapshotSizeFactor`: learners older than the committed log may be synced from our txn log.
+        var snapshotSizeFactor = 0.33
+        /// `zookeeper.commitLogCount` (tests lower it below Apache's minimum of 500).
+        var committedLogCount = 500
     }
 
     struct Status: Sendable {
@@ -37,6 +41,8 @@ final class LeaderDriver: Sendable {
         var learners = 0
         var syncedFollowers = 0
         var proposalSizes = BufferStats()
+        /// Syncs chosen by mode since this leadership began.
+        var syncCounts = LeaderStateMachine<ContinuousClock.Instant>.SyncCounts()
     }
 
     typealias Exit = QuorumRoleExit
@@ -51,6 +57,8 @@ final class LeaderDriver: Sendable {
         case revalidate(session: Int64)
         /// A learner's snapshot, encoded off the leader's thread.
         case snapshotReady(handle: Int, bytes: [UInt8])
+        /// What our txn log holds for a learner's sync, read off the leader's thread.
+        case txnLogRead(handle: Int, peerLastZxid: Int64, source: TxnLogSyncSource?, lastSnapshotSize: Int64)
     }
 
     /// The learner handle that stands for this member's own client side (learners' handles start at 1).
@@ -172,10 +180,13 @@ final class LeaderDriver: Sendable {
 
     private func lead() -> Exit {
         let (database, epochs) = state
+        let hasLog = shared.withLock { $0.storage != nil }
         var loop = Loop(
             machine: Machine(
                 settings: .init(myID: settings.myID, configuration: settings.configuration, tickTime: settings.tickTime,
-                                initLimit: settings.initLimit, syncLimit: settings.syncLimit),
+                                initLimit: settings.initLimit, syncLimit: settings.syncLimit,
+                                committedLogCount: settings.committedLogCount,
+                                snapshotSizeFactor: hasLog ? settings.snapshotSizeFactor : -1),
                 acceptedEpoch: epochs.acceptedEpoch, currentEpoch: epochs.currentEpoch,
                 lastProcessedZxid: database.lastProcessedZxid, committedLog: [], now: .now),
             speculative: database,
@@ -215,6 +226,8 @@ final class LeaderDriver: Sendable {
                         settings.clientSide?.revalidated(session: session, valid: valid)
                     case let .snapshotReady(handle, bytes):
                         snapshotReady(bytes, for: handle, &loop)
+                    case let .txnLogRead(handle, peerLastZxid, source, lastSnapshotSize):
+                        try txnLogRead(source, lastSnapshotSize: lastSnapshotSize, for: handle, peerLastZxid: peerLastZxid, &loop)
                     }
                 }
                 for (session, _) in settings.activity?.drain() ?? [] { loop.sessions.touch(session, now: loop.monotonicNow) }
@@ -237,7 +250,8 @@ final class LeaderDriver: Sendable {
     private func publish(_ loop: Loop) {
         let status = Status(
             phase: loop.machine.phase, epoch: loop.machine.epoch, learners: loop.machine.learnerCount,
-            syncedFollowers: loop.machine.syncedParticipants.count - 1, proposalSizes: loop.machine.proposalSizes)
+            syncedFollowers: loop.machine.syncedParticipants.count - 1, proposalSizes: loop.machine.proposalSizes,
+            syncCounts: loop.machine.syncCounts)
         shared.withLock { $0.status = status }
     }
 
@@ -339,6 +353,26 @@ final class LeaderDriver: Sendable {
             let bytes = SnapshotStream.encode(database)
             _ = post(.snapshotReady(handle: handle, bytes: bytes))
         }
+    }
+
+    /// Reads a learner's missing txns from our log files on another thread, as snapshots are encoded: the
+    /// read may be large, and other learners must keep getting PINGs and COMMITs meanwhile. Nothing is sent
+    /// to this learner until ``txnLogRead`` makes its plan.
+    private func readTxnLog(for handle: Int, peerLastZxid: Int64, through: Int64) {
+        let storage = shared.withLock { $0.storage }
+        let factor = settings.snapshotSizeFactor
+        Task.detached(priority: .utility) { [self] in
+            let read = storage?.txnLogForSync(peerLastZxid: peerLastZxid, through: through, snapshotSizeFactor: factor)
+            _ = post(.txnLogRead(handle: handle, peerLastZxid: peerLastZxid, source: read?.source, lastSnapshotSize: read?.lastSnapshotSize ?? 0))
+        }
+    }
+
+    private func txnLogRead(_ source: TxnLogSyncSource?, lastSnapshotSize: Int64, for handle: Int, peerLastZxid: Int64, _ loop: inout Loop) throws {
+        let before = loop.machine.syncCounts.fromTxnLog
+        try perform(loop.machine.txnLogRead(handle, peerLastZxid: peerLastZxid, source: source, lastSnapshotSize: lastSnapshotSize), &loop)
+        let sid = loop.machine.learnerID(handle) ?? -1
+        let how = loop.machine.syncCounts.fromTxnLog > before ? "from the txn log" : "without the txn log (a SNAP)"
+        settings.log.info("leader \(settings.myID): synced learner \(sid) at \(Zxid.hex(peerLastZxid)) \(how)")
     }
 
     private func snapshotReady(_ bytes: [UInt8], for handle: Int, _ loop: inout Loop) {
@@ -488,6 +522,8 @@ final class LeaderDriver: Sendable {
                 try send(packet, to: handle, &loop)
             case let .sendSnapshot(handle):
                 sendSnapshot(to: handle, &loop)
+            case let .readTxnLog(handle, peerLastZxid, through):
+                readTxnLog(for: handle, peerLastZxid: peerLastZxid, through: through)
             case let .close(handle, reason):
                 close(handle, reason, &loop)
             case let .persistAcceptedEpoch(epoch):

@@ -23,6 +23,9 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         var syncLimit: Int
         /// Committed proposals kept in memory for DIFF syncs (`zookeeper.commitLogCount`).
         var committedLogCount = 500
+        /// `zookeeper.snapshotSizeFactor`: a learner older than the committed log is synced from the txn log
+        /// when that is smaller than this fraction of the newest snapshot; negative (no disk) never does.
+        var snapshotSizeFactor: Double = -1
     }
 
     enum Phase: Sendable, Equatable {
@@ -40,6 +43,9 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         case send(Handle, QuorumPacket)
         /// Write the database's SNAP stream to `handle` now (right after the SNAP packet).
         case sendSnapshot(Handle)
+        /// Read the txns after `peerLastZxid` from our txn log (`TxnLogSyncReader`, through `through`), then
+        /// report them with ``LeaderStateMachine/txnLogRead(_:peerLastZxid:source:lastSnapshotSize:)``.
+        case readTxnLog(Handle, peerLastZxid: Int64, through: Int64)
         case close(Handle, String)
         case persistAcceptedEpoch(Int64)
         case persistCurrentEpoch(Int64)
@@ -64,6 +70,8 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         case awaitingEpoch
         case awaitingAckEpoch
         case awaitingEpochQuorum(peerLastZxid: Int64)
+        /// Our txn log is being read for this learner's sync (off the leader's thread).
+        case awaitingTxnLog(peerLastZxid: Int64)
         case awaitingNewLeaderAck
         case awaitingStart
         case synced
@@ -158,7 +166,8 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         case .awaitingInfo: return learnerInfo(packet, from: handle)
         case .awaitingAckEpoch: return ackEpoch(packet, from: handle)
         case .awaitingNewLeaderAck: return newLeaderAck(packet, from: handle)
-        case .awaitingEpoch, .awaitingEpochQuorum, .awaitingStart, .synced: return following(packet, from: handle, now: now)
+        case .awaitingEpoch, .awaitingEpochQuorum, .awaitingTxnLog, .awaitingStart, .synced:
+            return following(packet, from: handle, now: now)
         }
     }
 
@@ -234,8 +243,45 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
     // MARK: Synchronization
 
     private mutating func synchronize(_ handle: Handle, peerLastZxid: Int64) -> [Action] {
+        if LearnerSyncPlan.needsTxnLog(peerLastZxid: peerLastZxid, committedLog: committedLog, lastProcessedZxid: lastProcessedZxid,
+                                       snapshotSizeFactor: settings.snapshotSizeFactor) {
+            // Nothing is sent until the log is read; the plan is then made against the committed log of that
+            // moment (a log that no longer reaches it is a gap, hence a SNAP).
+            learners[handle]!.stage = .awaitingTxnLog(peerLastZxid: peerLastZxid)
+            let through = LearnerSyncPlan.committedBounds(committedLog, lastProcessedZxid: lastProcessedZxid).min
+            return [.readTxnLog(handle, peerLastZxid: peerLastZxid, through: through)]
+        }
         let plan = LearnerSyncPlan.plan(peerLastZxid: peerLastZxid, committedLog: committedLog, lastProcessedZxid: lastProcessedZxid)
+        return sendSync(plan, to: handle, fromTxnLog: false)
+    }
+
+    /// The txn log read for a learner (nil: none usable): its DIFF, TRUNC or SNAP follows. Ignored when the
+    /// learner is gone or no longer waiting for it.
+    mutating func txnLogRead(_ handle: Handle, peerLastZxid: Int64, source: TxnLogSyncSource?, lastSnapshotSize: Int64) -> [Action] {
+        guard phase != .failed, learners[handle]?.stage == .awaitingTxnLog(peerLastZxid: peerLastZxid) else { return [] }
+        let plan = LearnerSyncPlan.plan(peerLastZxid: peerLastZxid, committedLog: committedLog, lastProcessedZxid: lastProcessedZxid,
+                                        txnLog: source, snapshotSizeFactor: settings.snapshotSizeFactor, lastSnapshotSize: lastSnapshotSize)
+        return sendSync(plan, to: handle, fromTxnLog: true)
+    }
+
+    /// Syncs chosen so far, by mode (`fromTxnLog`: DIFFs and TRUNCs that used the txn log), for stats and tests.
+    private(set) var syncCounts = SyncCounts()
+
+    struct SyncCounts: Sendable, Equatable {
+        var diff = 0
+        var trunc = 0
+        var snap = 0
+        var fromTxnLog = 0
+    }
+
+    private mutating func sendSync(_ plan: LearnerSyncPlan, to handle: Handle, fromTxnLog: Bool) -> [Action] {
         var actions: [Action] = []
+        switch plan.mode {
+        case .diff: syncCounts.diff += 1
+        case .trunc: syncCounts.trunc += 1
+        case .snap: syncCounts.snap += 1
+        }
+        if fromTxnLog && plan.mode != .snap { syncCounts.fromTxnLog += 1 }
         switch plan.mode {
         case let .diff(zxid): actions.append(.send(handle, QuorumPacket(.diff, zxid: zxid)))
         case let .trunc(zxid): actions.append(.send(handle, QuorumPacket(.trunc, zxid: zxid)))
