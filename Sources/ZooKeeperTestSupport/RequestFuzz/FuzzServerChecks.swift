@@ -56,7 +56,7 @@ public struct FuzzServerChecks: Sendable {
         guard answer == "imok" else { return "ruok answered \(answer.map { "\"\($0)\"" } ?? "nothing") \(label)" }
         do {
             return try await withClient { client in
-                let path = try ZNodePath("/fuzz-probe")
+                let path: ZNodePath = "/fuzz-probe"
                 let data = Array("probe \(label)".utf8)
                 _ = try? await client.delete(path)  // left by a probe cut short
                 try await client.create(path, data: data)
