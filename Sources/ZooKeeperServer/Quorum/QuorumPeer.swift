@@ -202,10 +202,26 @@ final class QuorumPeer: Sendable {
         settings.clientSide?.stopServing()
         settings.log.info("peer \(settings.myID): stopped leading: \(exit.reason)")
         let (database, epochs) = leader.state
+        dropUncommittedTail(after: database.lastProcessedZxid)
         state.withLock {
             $0.database = database
             $0.epochs = epochs
             $0.current = .none
+        }
+    }
+
+    /// A leader that stops leading may have logged proposals it never committed (no quorum acknowledged them
+    /// in time, so no client was answered for them). Our last zxid is our database's; the log must agree, or a
+    /// later DIFF would be appended behind that stale tail (and a restart would replay it as history). Apache
+    /// keeps the tail and lets the next leader TRUNC it; dropping it here ends the same: whoever holds those
+    /// proposals (a follower that acknowledged them) decides their fate in the election, as in ZAB.
+    private func dropUncommittedTail(after zxid: Int64) {
+        guard let storage, storage.lastAppendedZxid > zxid else { return }
+        do {
+            _ = try storage.truncate(after: zxid)
+            settings.log.info("peer \(settings.myID): dropped the proposals we logged but never committed, after \(Zxid.hex(zxid))")
+        } catch {
+            settings.log.error("peer \(settings.myID): cannot drop the uncommitted log tail after \(Zxid.hex(zxid)): \(error)")
         }
     }
 

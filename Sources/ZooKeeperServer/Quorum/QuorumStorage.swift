@@ -84,6 +84,9 @@ final class QuorumStorage: Sendable {
         }
     }
 
+    /// The newest zxid written to the log (durable or not yet).
+    var lastAppendedZxid: Int64 { log.withLock { $0.lastAppendedZxid } }
+
     /// Makes everything written durable (one fdatasync: the group commit).
     func sync() throws(PersistenceError) {
         try log.withLock { log throws(PersistenceError) in try log.commit() }
