@@ -198,7 +198,9 @@ struct CounterTests {
                 try await server.expireSession(clients[0].session)
                 await #expect(throws: ZooKeeperError.self) { try await first.next() }
                 let id = try await UniqueIDGenerator(client: clients[1], path: path).next()
-                #expect(id == 1)
+                // On an ensemble the expiry is a takeover through another member: a next() already on its way
+                // may still be applied (its reply lost), using up 1. The sequence continues either way.
+                #expect(id == 1 || (id == 2 && !RecipeServer.targetIsEmbedded), "id \(id)")
             }
         }
     }
