@@ -79,6 +79,10 @@ struct ApacheFaultTests {
         defer { server.cleanup() }
         var configuration = try ZooKeeperConfiguration(connectionString: server.connectString)
         configuration.sessionTimeout = .seconds(20)
+        // A reconnect that lands while the restarted JVM is still starting can be accepted and never
+        // answered; the default attempt timeout (session ÷ hosts = 20 s, as Java's) would outlast the wait
+        // below (seen once in 12 runs). Short attempts retry it promptly; the replay is what is under test.
+        configuration.connectTimeout = .seconds(2)
         let zk = try await ZooKeeperClient.connect(configuration)
         try await zk.create("/m", data: bytes("0"))
         let (_, _, watch) = try await zk.getDataWatching("/m")
