@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperHTTPTests",
-            dependencies: ["ZooKeeperHTTP", "ZooKeeperPOSIX"],
+            dependencies: ["ZooKeeperHTTP", "ZooKeeperPOSIX", "ZooKeeperTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

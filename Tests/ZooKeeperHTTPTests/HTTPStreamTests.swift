@@ -1,44 +1,15 @@
-import Synchronization
 import Testing
 import ZooKeeperHTTP
+import ZooKeeperTestSupport
 
 /// A one-shot flag a test waits on (bounded), set from any thread.
 private final class Signal: Sendable {
-    private let state = Mutex<(set: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    private let log = AwaitableLog<Bool>()
 
-    func fire() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.set = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
-    }
+    func fire() { log.append(true) }
 
     /// True when fired within `timeout`.
-    func wait(timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let already = self.state.withLock { state -> Bool in
-                        if state.set { return true }
-                        state.waiter = continuation
-                        return false
-                    }
-                    if already { continuation.resume() }
-                }
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            if !first { fire() }  // releases the waiting child so the group can end
-            group.cancelAll()
-            return first
-        }
-    }
+    func wait(timeout: Duration) async -> Bool { await log.first(within: timeout) != nil }
 }
 
 @Suite struct HTTPStreamTests {

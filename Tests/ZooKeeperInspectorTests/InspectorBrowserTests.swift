@@ -11,54 +11,17 @@ import ZooKeeperTestSupport
 /// What the page reported it rendered (opened with `?report=1`, it posts what its DOM shows after each
 /// render), and a way to wait for a report that satisfies a condition.
 final class RenderReports: Sendable {
-    private let state = Mutex<(reports: [JSONValue], waiters: [(id: Int, match: @Sendable (JSONValue) -> Bool,
-                                                                 continuation: CheckedContinuation<JSONValue?, Never>)])>(([], []))
-    private let nextID = Atomic<Int>(0)
+    private let log = AwaitableLog<JSONValue>()
 
-    var sink: ReportSink { ReportSink { [self] report in receive(report) } }
-
-    private func receive(_ report: JSONValue) {
-        let ready = state.withLock { state -> [CheckedContinuation<JSONValue?, Never>] in
-            state.reports.append(report)
-            let matched = state.waiters.filter { $0.match(report) }
-            state.waiters.removeAll { $0.match(report) }
-            return matched.map(\.continuation)
-        }
-        for continuation in ready { continuation.resume(returning: report) }
-    }
+    var sink: ReportSink { ReportSink { [log] report in log.append(report) } }
 
     /// The first report (already received or to come) that `match`es, or nil after `timeout`.
     func first(within timeout: Duration, where match: @escaping @Sendable (JSONValue) -> Bool) async -> JSONValue? {
-        let id = nextID.add(1, ordering: .relaxed).newValue
-        return await withTaskGroup(of: JSONValue?.self) { group in
-            group.addTask {
-                await withCheckedContinuation { (continuation: CheckedContinuation<JSONValue?, Never>) in
-                    let existing = self.state.withLock { state -> JSONValue? in
-                        if let found = state.reports.first(where: match) { return found }
-                        state.waiters.append((id, match, continuation))
-                        return nil
-                    }
-                    if let existing { continuation.resume(returning: existing) }
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let result = await group.next() ?? nil
-            // Whichever finished first, release the other waiter.
-            let abandoned = state.withLock { state -> CheckedContinuation<JSONValue?, Never>? in
-                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: index).continuation
-            }
-            abandoned?.resume(returning: nil)
-            group.cancelAll()
-            return result
-        }
+        await log.first(within: timeout, where: match)
     }
 
-    var count: Int { state.withLock { $0.reports.count } }
-    var last: JSONValue? { state.withLock { $0.reports.last } }
+    var count: Int { log.count }
+    var last: JSONValue? { log.last }
 }
 
 extension JSONValue {

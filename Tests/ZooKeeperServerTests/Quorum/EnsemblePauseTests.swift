@@ -99,17 +99,15 @@ struct EnsemblePauseTests {
             try await client.create("/stale")
             let oldEpoch = try #require(Self.zxid(ensemble.servers[old - 1])) >> 32
             try Self.signal(ensemble, node: old, SIGSTOP)
-            let pending: Task<[String: Int64], Never>
+            // Writes to the old leader while it is stopped: they wait in its socket (the election below takes
+            // seconds, the requests leave the client at once) and it reads them when it wakes, still thinking
+            // it leads. The checks below hold whatever the interleaving.
+            let pending = Task { await Self.createAll(client, "/stale", count: 20) }
             do {
                 // The others elect a new leader while the old one is silent.
                 try await eventually(within: .seconds(20), pollEvery: .milliseconds(50)) {
                     others.contains { Self.mode(ensemble.servers[$0 - 1]) == "leader" }
                 }
-                // Writes to the old leader while it sleeps: it reads them when it wakes, still thinking it leads.
-                pending = Task { await Self.createAll(client, "/stale", count: 20) }
-                // Gives the requests time to leave the client before the wake-up, so that the old leader is the
-                // one to see them. The checks below hold whatever this interleaving turns out to be.
-                try await Task.sleep(for: .milliseconds(200))
             } catch {
                 try? Self.signal(ensemble, node: old, SIGCONT)
                 throw error
