@@ -174,7 +174,9 @@ final class QuorumStorage: Sendable {
     /// none usable, a SNAP follows), and the newest snapshot's size. Reads files only; call it off the
     /// leader's thread (it may read up to `snapshotSizeFactor` × the snapshot's size).
     func txnLogForSync(peerLastZxid: Int64, through: Int64, snapshotSizeFactor: Double) -> (source: TxnLogSyncSource?, lastSnapshotSize: Int64) {
-        let newest = (try? snapshots.validSnapshots(limit: 1))?.first
+        // Only its size is wanted (the limit's base): the newest file by name, not read. Our snapshots appear
+        // under their name only once complete (written to a .tmp first); validating one would read it whole.
+        let newest = (try? snapshots.list())?.first
         let snapshotSize = newest.flatMap { try? FileIO.fileSize($0.path) }.map(Int64.init) ?? 0
         let limit = TxnLogSyncSource.sizeLimit(lastSnapshotSize: snapshotSize, snapshotSizeFactor: snapshotSizeFactor)
         let source = try? TxnLogSyncReader.read(

@@ -61,12 +61,9 @@ extension LearnerSyncPlan {
     /// driver reads the log only then, and only as far as `TxnLogSyncSource.admits` allows.
     static func needsTxnLog(peerLastZxid: Int64, committedLog: [LoggedTxn], lastProcessedZxid: Int64,
                             snapshotSizeFactor: Double) -> Bool {
-        let bounds = committedBounds(committedLog, lastProcessedZxid: lastProcessedZxid)
-        let isPeerNewEpochZxid = Zxid.counter(peerLastZxid) == 0
-        if peerLastZxid == lastProcessedZxid { return false }
-        if peerLastZxid > bounds.max && !isPeerNewEpochZxid { return false }
-        if bounds.min <= peerLastZxid && peerLastZxid <= bounds.max { return false }
-        return peerLastZxid < bounds.min && snapshotSizeFactor >= 0
+        // Older than the committed log's first zxid is all it takes: that is below its last and below our last
+        // processed zxid too, so none of `plan`'s earlier cases (in sync, ahead, within the log) applies.
+        peerLastZxid < committedBounds(committedLog, lastProcessedZxid: lastProcessedZxid).min && snapshotSizeFactor >= 0
     }
 
     /// `getminCommittedLog`/`getmaxCommittedLog`, or the last processed zxid for both when the log is empty.
