@@ -61,32 +61,15 @@ struct EnsembleProbe: Sendable {
 
     /// The whole reply to `word` (the server closes after answering); throws on refusal or timeout.
     static func ask(_ word: String, _ server: ServerAddress, timeout: Duration) throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        guard let address = try SocketAddress.resolve(host: server.host, port: server.port).first else {
-            throw ProbeError(description: "cannot resolve \(server.host)")
+        let text: String
+        do {
+            text = try FourLetterWord.ask(word, host: server.host, port: server.port, timeout: timeout)
+        } catch .timedOut {
+            throw ProbeError(description: "\(word): no answer within \(timeout)")
         }
-        let socket = try Socket.connect(to: address, timeout: timeout)
-        defer { socket.close() }
-        try socket.writeAll(Array(word.utf8), timeout: timeout)
-        var reply: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let left = ContinuousClock.now.duration(to: deadline)
-            guard left > .zero, try Poller.waitFor(fd: socket.fd, events: Poller.readable, timeout: left) else {
-                throw ProbeError(description: "\(word): no answer within \(timeout)")
-            }
-            switch try socket.read(into: &buffer) {
-            case let .bytes(count):
-                reply += buffer[0..<count]
-                guard reply.count < 1 << 20 else { throw ProbeError(description: "\(word): answer too large") }
-            case .endOfFile:
-                let text = String(decoding: reply, as: UTF8.self)
-                if text.contains("not in the whitelist") { throw ProbeError(description: "\(word) refused: add it to 4lw.commands.whitelist") }
-                if text.isEmpty { throw ProbeError(description: "\(word): empty answer") }
-                return text
-            case .wouldBlock: continue
-            }
-        }
+        if text.contains("not in the whitelist") { throw ProbeError(description: "\(word) refused: add it to 4lw.commands.whitelist") }
+        if text.isEmpty { throw ProbeError(description: "\(word): empty answer") }
+        return text
     }
 
     /// `3.8.0-${mvngit.commit.id}, built on …` (Debian's build) → `3.8.0`; `3.8.0-shepherd` stays.

@@ -8,11 +8,9 @@ import ZooKeeperPOSIX
 /// is not whitelisted gets a "… is not executed because it is not in the whitelist." reply, and
 /// an unknown word gets an empty reply (the server just closes).
 public func sendFourLetterWord(_ word: String, host: String, port: Int, timeout: Duration) throws -> String {
-    let deadline = ContinuousClock.now + timeout
-    let socket = try Socket.connect(host: host, port: port, timeout: timeout)
-    defer { socket.close() }
-    try socket.writeAll(Array(word.utf8), timeout: deadline - .now)
-    let (reply, closed) = socket.receiveUntilClosed(deadline: deadline)
-    guard closed else { throw TestSupportError("\(word): read timed out after \(reply.count) bytes") }
-    return String(decoding: reply, as: UTF8.self)
+    do {
+        return try FourLetterWord.ask(word, host: host, port: port, timeout: timeout)
+    } catch .timedOut(let what) {
+        throw TestSupportError("\(what): read timed out")
+    }
 }
