@@ -85,7 +85,7 @@ final class ClientCore: Sendable {
         var nextXid: Int32 = 1
         var outbound: [UInt8] = []
         var wakeRequested = false
-        var inFlight = RequestFIFO()
+        var inFlight = FIFO<PendingRequest>()
         var authentication: [AuthInfo]
         /// One entry per AuthPacket on the current connection, in send order (nil for re-sent credentials).
         var authWaiters: [PendingAuth?] = []
@@ -323,34 +323,6 @@ final class ClientCore: Sendable {
             }
             if finished { continuation.resume() }
         }
-    }
-}
-
-/// The client's FIFO of outstanding requests (an array with a moving head, compacted as it drains).
-struct RequestFIFO: Sendable {
-    private var items: [PendingRequest] = []
-    private var head = 0
-
-    var count: Int { items.count - head }
-    var isEmpty: Bool { head == items.count }
-
-    mutating func append(_ item: PendingRequest) { items.append(item) }
-
-    /// The oldest request, left in place.
-    var first: PendingRequest? { head < items.count ? items[head] : nil }
-
-    mutating func popFirst() -> PendingRequest? {
-        guard head < items.count else { return nil }
-        let item = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 1024 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-        return item
     }
 }
 

@@ -145,8 +145,16 @@ public struct QuorumConfiguration: Sendable, Hashable {
 
     /// Whether the voting members among `ids` are more than half of all voting members.
     public func isQuorum(_ ids: some Sequence<Int64>) -> Bool {
-        let voters = votingMembers
-        return Set(ids).intersection(voters).count > voters.count / 2
+        isQuorum(Set(ids))
+    }
+
+    /// ``isQuorum(_:)`` for distinct ids, without building sets: the leader asks it for every ACK.
+    public func isQuorum(_ ids: Set<Int64>) -> Bool {
+        var voters = 0
+        for server in servers.values where server.type == .participant { voters += 1 }
+        var acks = 0
+        for id in ids where isVoter(id) { acks += 1 }
+        return acks > voters / 2
     }
 
     /// `QuorumMaj.toString()`: one `server.N=…` line per member in id order, then `version=<hex>`, with no

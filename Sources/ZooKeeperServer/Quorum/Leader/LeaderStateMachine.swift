@@ -100,12 +100,15 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
     private var acceptedEpoch: Int64
     private var currentEpoch: Int64
     private var lastProcessedZxid: Int64
-    private var committedLog: [LoggedTxn]
+    /// The recent committed proposals, oldest first: up to twice ``Settings/committedLogCount``, trimmed in bulk
+    /// (trimming one per commit moved the whole log each time); ``committedLog`` is the newest committedLogCount.
+    private var committedHistory: [LoggedTxn]
     private var learners: [Handle: Learner] = [:]
     private var connecting: [Int64: Int64] = [:]
     private var electing: Set<Int64> = []
     private var newLeaderAcks: Set<Int64> = []
-    private var outstanding: [Proposal] = []
+    /// Proposals not yet committed, oldest first; their zxids are consecutive (``propose(_:now:)`` takes only the next).
+    private var outstanding = FIFO<Proposal>()
     private var phaseDeadline: Instant
     private var nextPing: Instant
 
@@ -114,7 +117,7 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         self.acceptedEpoch = acceptedEpoch
         self.currentEpoch = currentEpoch
         self.lastProcessedZxid = lastProcessedZxid
-        self.committedLog = Array(committedLog.suffix(settings.committedLogCount))
+        self.committedHistory = Array(committedLog.suffix(settings.committedLogCount))
         self.lastCommitted = lastProcessedZxid
         self.lastProposed = lastProcessedZxid
         self.phaseDeadline = now.advanced(by: settings.tickTime * settings.initLimit)
@@ -123,6 +126,9 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
     }
 
     private var configuration: QuorumConfiguration { settings.configuration }
+
+    /// The newest committed proposals a learner may be sent by DIFF (Apache's `committedLog`, `commitLogCount` long).
+    private var committedLog: [LoggedTxn] { Array(committedHistory.suffix(settings.committedLogCount)) }
     private var myID: Int64 { settings.myID }
     private var syncLimit: Duration { settings.tickTime * settings.syncLimit }
 
@@ -387,15 +393,18 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
 
     private mutating func acknowledge(_ zxid: Int64, from sid: Int64, now: Instant) -> [Action] {
         guard Zxid.counter(zxid) != 0, zxid > lastCommitted, configuration.isVoter(sid) || sid == myID,
-              let index = outstanding.firstIndex(where: { $0.txn.zxid == zxid }) else { return [] }
-        outstanding[index].acks.insert(sid)
+              let oldest = outstanding.first?.txn.zxid, zxid >= oldest, zxid - oldest < outstanding.count,
+              outstanding[Int(zxid - oldest)].txn.zxid == zxid else { return [] }
+        outstanding[Int(zxid - oldest)].acks.insert(sid)
         var actions: [Action] = []
         // Commit strictly in order: only the oldest outstanding proposal may commit.
         while let first = outstanding.first, configuration.isQuorum(first.acks) {
-            outstanding.removeFirst()
+            _ = outstanding.popFirst()
             lastCommitted = first.txn.zxid
-            committedLog.append(first.txn)
-            if committedLog.count > settings.committedLogCount { committedLog.removeFirst(committedLog.count - settings.committedLogCount) }
+            committedHistory.append(first.txn)
+            if committedHistory.count > 2 * settings.committedLogCount {
+                committedHistory.removeFirst(committedHistory.count - settings.committedLogCount)
+            }
             lastProcessedZxid = first.txn.zxid
             let commit = QuorumPacket(.commit, zxid: first.txn.zxid)
             for (handle, learner) in learners.sorted(by: { $0.key < $1.key }) where isForwarding(learner.stage) {
