@@ -554,11 +554,12 @@ final class LeaderDriver: Sendable {
                 loop.unlogged.append(txn)  // see logProposals
             case let .commit(zxid):
                 guard let txn = loop.proposed.removeValue(forKey: zxid) else { continue }
+                // The client side first: its thread answers while this one applies the txn to the role's copy.
+                settings.clientSide?.committed(txn)
                 shared.withLock { shared in
                     _ = shared.database.replay(txn)
                     shared.storage?.committed(shared.database)
                 }
-                settings.clientSide?.committed(txn)
                 switch txn.body {
                 case let .createSession(body): loop.sessions.add(id: txn.header.clientId, timeout: body.timeOut, now: loop.monotonicNow)
                 case .closeSession:

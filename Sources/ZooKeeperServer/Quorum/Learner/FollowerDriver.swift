@@ -281,12 +281,16 @@ final class FollowerDriver: Sendable {
                     guard let first = state.tail.first, first.zxid == zxid else {
                         throw Exit(reason: "COMMIT \(Zxid.hex(zxid)) for a transaction that was never logged")
                     }
-                    _ = state.tail.popFirst()
-                    _ = state.database.replay(first)
-                    state.storage?.committed(state.database)
                     return first
                 }
+                // The client side first: its thread answers the client while this one applies the same txn to
+                // the role's copy (nothing a client sees reads that copy).
                 if context.serving { settings.clientSide?.committed(txn) }
+                shared.withLock { state in
+                    _ = state.tail.popFirst()
+                    _ = state.database.replay(txn)
+                    state.storage?.committed(state.database)
+                }
             case let .startServing(epoch):
                 shared.withLock {
                     $0.status.phase = .broadcast
