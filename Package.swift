@@ -91,7 +91,7 @@ let package = Package(
         ),
         .target(
             name: "ZooKeeperCLI",
-            dependencies: ["ZooKeeperClient", "ZooKeeperProtocol"],
+            dependencies: ["ZooKeeperClient", "ZooKeeperProtocol", "ZooKeeperPOSIX"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -1,4 +1,5 @@
 import ZooKeeperClient
+import ZooKeeperPOSIX
 import ZooKeeperProtocol
 #if canImport(Glibc)
 import Glibc
@@ -149,40 +150,17 @@ extension Shell {
         guard let word = args.arguments.first, word.utf8.count == 4 else { throw UsageError() }
         guard let server = client?.currentServer ?? (try? ZooKeeperConfiguration(connectionString: connectString ?? ""))?.servers.first
         else { throw NotConnectedError() }
-        let reply = try sendFourLetterWord(word, host: server.host, port: server.port, timeoutSeconds: 10)
+        let reply: String
+        do {
+            reply = try FourLetterWord.ask(word, host: server.host, port: server.port, timeout: .seconds(10))
+        } catch .resolutionFailed {
+            throw CLIError("Unable to resolve address: \(server.host):\(server.port)")
+        } catch {
+            throw CLIError("Unable to connect to \(server.host):\(server.port): \(error)")
+        }
         for line in reply.split(separator: "\n", omittingEmptySubsequences: false).dropLast(reply.hasSuffix("\n") ? 1 : 0) {
             print(String(line))
         }
         return .ok
     }
-}
-
-/// A blocking four-letter-word exchange: connect, send, read to EOF (bounded by `timeoutSeconds`).
-func sendFourLetterWord(_ word: String, host: String, port: Int, timeoutSeconds: Int) throws -> String {
-    var hints = addrinfo()
-    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-    var info: UnsafeMutablePointer<addrinfo>?
-    guard getaddrinfo(host, String(port), &hints, &info) == 0, let first = info else {
-        throw CLIError("Unable to resolve address: \(host):\(port)")
-    }
-    defer { freeaddrinfo(info) }
-    let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
-    guard fd >= 0 else { throw CLIError("socket failed") }
-    defer { close(fd) }
-    var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-        throw CLIError("Unable to connect to \(host):\(port)")
-    }
-    let bytes = Array(word.utf8)
-    guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw CLIError("write failed") }
-    var reply: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = recv(fd, &buffer, buffer.count, 0)
-        if count <= 0 { break }
-        reply += buffer[0..<count]
-    }
-    return String(decoding: reply, as: UTF8.self)
 }
