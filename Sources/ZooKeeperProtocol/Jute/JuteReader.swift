@@ -18,6 +18,14 @@ public struct JuteReader: Sendable {
         self.maxLength = maxLength
     }
 
+    /// Reads `bytes` from index `start` on (a stream's buffer, without copying what is left of it).
+    public init(_ bytes: [UInt8], from start: Int, maxLength: Int = JuteReader.defaultMaxLength) {
+        self.bytes = bytes
+        self.offset = min(max(start, 0), bytes.count)
+        self.end = bytes.count
+        self.maxLength = maxLength
+    }
+
     /// Reads from a slice of a larger buffer.
     public init(_ slice: ArraySlice<UInt8>, maxLength: Int = JuteReader.defaultMaxLength) {
         self.init(Array(slice), maxLength: maxLength)

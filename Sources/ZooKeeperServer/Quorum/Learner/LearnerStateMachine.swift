@@ -72,7 +72,7 @@ struct LearnerStateMachine: Sendable {
     /// Proposals logged at NEWLEADER, acknowledged after UPTODATE's ACK.
     private var loggedAtNewLeader: [Int64] = []
     /// Logged proposals awaiting their COMMIT, oldest first.
-    private(set) var pending: [Int64] = []
+    private(set) var pending = FIFO<Int64>()
 
     init(myID: Int64, isObserver: Bool = false, acceptedEpoch: Int64, currentEpoch: Int64, lastLoggedZxid: Int64) {
         self.myID = myID
@@ -188,10 +188,10 @@ struct LearnerStateMachine: Sendable {
             guard sawNewLeader else { return fail("UPTODATE before NEWLEADER (pre-1.0 ZAB is not supported)") }
             var actions: [Action] = [.send(QuorumPacket(.ack, zxid: Zxid.make(epoch: newEpoch, counter: 0)))]
             actions += loggedAtNewLeader.map { .send(QuorumPacket(.ack, zxid: $0)) }
-            pending = loggedAtNewLeader
+            pending = FIFO(loggedAtNewLeader)
             if !notCommitted.isEmpty {
                 actions.append(.log(notCommitted, acknowledge: true))
-                pending += notCommitted.map(\.zxid)
+                pending.append(contentsOf: notCommitted.map(\.zxid))
             }
             loggedAtNewLeader = []
             notCommitted = []
@@ -245,7 +245,7 @@ struct LearnerStateMachine: Sendable {
         guard oldest == zxid else {
             return fail("committing \(Zxid.hex(zxid)) but the next pending transaction is \(Zxid.hex(oldest))")
         }
-        pending.removeFirst()
+        _ = pending.popFirst()
         return [.commit(zxid)]
     }
 

@@ -13,6 +13,9 @@ struct QuorumPacketReader {
     /// Buffers and strings are bounded by `jute.maxbuffer` plus Apache's extra allowance.
     let maxLength: Int
     private var input: [UInt8] = []
+    /// Where the next item starts in `input`: decoded bytes are dropped in bulk (dropping each packet's bytes
+    /// as it was decoded moved the rest of a 64 KiB read once per packet).
+    private var position = 0
     private var snapshot: SnapshotStreamReader?
 
     init(maxLength: Int = 2 * JuteReader.defaultMaxLength) { self.maxLength = maxLength }
@@ -25,8 +28,8 @@ struct QuorumPacketReader {
     /// The next complete item, or nil until more bytes arrive. Throws on a malformed stream.
     mutating func next() throws(JuteDecodingError) -> Item? {
         if var reader = snapshot {
-            let consumed = try reader.consume(input[...])
-            input.removeFirst(consumed)
+            let consumed = try reader.consume(input[position...])
+            consume(consumed)
             guard reader.isComplete else {
                 snapshot = reader
                 return nil
@@ -34,13 +37,25 @@ struct QuorumPacketReader {
             snapshot = nil
             return .snapshot(reader)
         }
-        var reader = JuteReader(input, maxLength: maxLength)
+        guard position < input.count else { return nil }
+        var reader = JuteReader(input, from: position, maxLength: maxLength)
         do {
             let packet = try reader.read(QuorumPacket.self)
-            input.removeFirst(reader.offset)
+            consume(reader.offset - position)
             return .packet(packet)
         } catch .truncated {
             return nil
+        }
+    }
+
+    private mutating func consume(_ count: Int) {
+        position += count
+        if position == input.count {
+            input.removeAll(keepingCapacity: true)
+            position = 0
+        } else if position >= 64 * 1024 && position * 2 > input.count {
+            input.removeFirst(position)
+            position = 0
         }
     }
 }
