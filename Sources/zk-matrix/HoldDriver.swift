@@ -42,7 +42,7 @@ struct HoldDriver {
                                 ledger.enter(claim)
                                 defer { ledger.exit(claim.worker) }
                                 if gate.take(index) {
-                                    try await Self.victimBody(context, ledger, bound: victimBound)
+                                    try await Self.victimBody(context, bound: victimBound) { ledger.state.withLock { $0.partitionedAt } }
                                 } else {
                                     try await Task.sleep(for: .milliseconds(15))
                                 }
@@ -79,15 +79,17 @@ struct HoldDriver {
         try check()
     }
 
-    /// A holder busy with long work when the network goes: runs until the recipe cancels it.
-    static func victimBody(_ context: ScenarioContext, _ ledger: HoldLedger, bound: Duration) async throws {
+    /// A holder busy with long work when the network goes: runs until the recipe cancels it (the
+    /// CancellationError propagates: no commit), or notes that it never was within `bound`.
+    static func victimBody(_ context: ScenarioContext, bound: Duration,
+                           partitionedAt: @Sendable () -> ContinuousClock.Instant?) async throws {
         do {
             try await withTimeout(bound) { try await suspendUntilCancelled() }
         } catch is TimeoutError {
             context.note("the partitioned holder's body was never cancelled")
         } catch {
-            let since = ledger.state.withLock { $0.partitionedAt }
-            context.note("partitioned holder cancelled \(since.map { Outcome.seconds(.now - $0) } ?? "?") after the partition began")
+            let since = partitionedAt()
+            context.note("the partitioned holder's body was cancelled \(since.map { Outcome.seconds(.now - $0) } ?? "?") after the partition began")
             throw error
         }
     }

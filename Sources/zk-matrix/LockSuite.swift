@@ -102,16 +102,8 @@ struct LockSuite {
                                     return true
                                 }
                                 if isVictim {
-                                    // A holder busy with long work when the network goes: it runs until the
-                                    // recipe cancels it (CancellationError propagates: no commit).
-                                    do {
-                                        try await withTimeout(victimBodyBound) { try await suspendUntilCancelled() }
-                                    } catch is TimeoutError {
-                                        context.note("the partitioned holder's body was never cancelled")
-                                    } catch {
-                                        let since = occupancy.state.withLock { $0.partitionedAt }
-                                        context.note("the partitioned holder's body was cancelled \(since.map { Outcome.seconds(.now - $0) } ?? "?") after the partition began")
-                                        throw error
+                                    try await HoldDriver.victimBody(context, bound: victimBodyBound) {
+                                        occupancy.state.withLock { $0.partitionedAt }
                                     }
                                 } else {
                                     try await Task.sleep(for: .milliseconds(20))
