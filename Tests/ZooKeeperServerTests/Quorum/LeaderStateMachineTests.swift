@@ -116,6 +116,24 @@ import ZooKeeperTestSupport
         #expect(!actions.contains(.commit(0x2_0000_0001)))
     }
 
+    /// A connection that never says who it is (a port scan, a health check, a hostile peer) is closed after
+    /// initLimit, as Apache's LearnerCnxAcceptor's socket timeout does; it used to be kept for ever.
+    @Test func aConnectionThatNeverIdentifiesItselfIsClosedAfterInitLimit() {
+        var leader = Self.established()
+        leader.connected(7, now: .at(10))
+        var closed: Int64?
+        var now: Int64 = 10
+        while closed == nil && now < 3_000 {
+            now += 50
+            for action in leader.tick(now: .at(now)) {
+                if case .close(7, _) = action { closed = now }
+            }
+            _ = leader.receive(QuorumPacket(.ping, zxid: 0x2_0000_0000), from: 1, now: .at(now))  // learner 1 stays alive
+        }
+        #expect(leader.phase == .broadcast)
+        #expect(closed.map { $0 > 10 + 1_000 && $0 <= 10 + 1_100 } == true, "closed at \(closed.map(String.init) ?? "never") ms (initLimit 1 s)")
+    }
+
     @Test func theZxidCounterNeverWrapsIntoTheNextEpoch() {
         var leader = Self.established()
         let last = Zxid.make(epoch: 2, counter: 0xffff_ffff)

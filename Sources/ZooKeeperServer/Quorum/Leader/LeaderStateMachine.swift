@@ -433,9 +433,10 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
             nextPing = now.advanced(by: settings.tickTime / 2)
             var actions: [Action] = []
             // Learners silent for a syncLimit (an initLimit while they sync: a snapshot takes time to load, as
-            // Apache's LearnerHandler allows), or sitting on an old proposal, are dropped.
+            // Apache's LearnerHandler allows; an initLimit too for a connection that never said who it is), or
+            // sitting on an old proposal, are dropped.
             let oldestUnacked = outstanding.first
-            for (handle, learner) in learners.sorted(by: { $0.key < $1.key }) where learner.sid >= 0 {
+            for (handle, learner) in learners.sorted(by: { $0.key < $1.key }) {
                 let limit = learner.stage == .synced ? syncLimit : initLimit
                 let silent = learner.lastHeard.duration(to: now) > limit
                 let lagging = learner.isParticipant && learner.stage == .synced && oldestUnacked.map {
