@@ -98,6 +98,7 @@ struct BarrierTests {
                 let first = DistributedDoubleBarrier(client: clients[0], path: path, memberCount: 3)
                 await #expect(throws: BarrierError.timedOut) { try await first.enter(timeout: .milliseconds(300)) }
                 try await first.leave(timeout: .seconds(5))
+                _ = try await clients[1].sync(path)  // maybe another member: read what clients[0] did
                 let children = try await clients[1].getChildren(path)
                 #expect(children.isEmpty)
             }

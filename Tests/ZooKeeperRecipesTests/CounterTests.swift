@@ -77,6 +77,7 @@ struct CounterTests {
                 #expect(try await a.trySetCount(expected: stale, newValue: 9) == false, "stale version loses")
                 #expect(a.count == 8)
                 try await a.setCount(-1)
+                _ = try await clients[1].sync(path)  // maybe another member: read what clients[0] wrote
                 #expect(try await clients[1].getData(path).data == [0xFF, 0xFF, 0xFF, 0xFF])
                 let seen = try await withTimeout(.seconds(10)) { () -> [Int32] in
                     var seen: [Int32] = []

@@ -140,11 +140,14 @@ struct ServiceDiscoveryTests {
                 let b = ServiceInstance<String>(name: "web", id: "b", payload: "B")
                 try await discovery.register(a)
                 try await discovery.register(b)
+                // Another client, maybe on another member: sync first to read what the first one wrote.
+                _ = try await clients[1].sync("/svc/web")
                 let cache = try ServiceDiscovery<String>(client: clients[1], basePath: "/svc").serviceCache(named: "web")
                 try await cache.start()
                 #expect(cache.instances.map(\.id) == ["a", "b"])
                 let snapshots = cache.snapshots()
                 try await discovery.unregister(a)
+                _ = try await clients[1].sync("/svc/web")
                 #expect(try await clients[1].exists("/svc/web/a") == nil)
                 try await withTimeout(.seconds(10)) {
                     for await snapshot in snapshots where snapshot.map(\.id) == ["b"] { return }

@@ -168,6 +168,10 @@ final class LeaderDriver: Sendable {
         /// Our proposals not yet on our disk: logged together, with one fsync, before the thread waits
         /// again (group commit, as Apache's SyncRequestProcessor).
         var unlogged: [LoggedTxn] = []
+        /// Commits (and this member's syncs they complete) not yet applied here: applied right after the
+        /// next flush, so the COMMITs leave for the learners first — as Apache's leader queues COMMIT to its
+        /// learners before its CommitProcessor applies the txn — and a batch's local work does not delay them.
+        var unapplied: [LocalCompletion] = []
         /// Global sessions: the leader alone expires them (learners report their clients' activity).
         var sessions: SessionTracker
         let startedAt = ContinuousClock.now
@@ -176,6 +180,11 @@ final class LeaderDriver: Sendable {
         var monotonicNow: Int64 {
             startedAt.duration(to: .now).milliseconds
         }
+    }
+
+    private enum LocalCompletion {
+        case commit(LoggedTxn)
+        case syncCompleted
     }
 
     private func lead() -> Exit {
@@ -194,6 +203,8 @@ final class LeaderDriver: Sendable {
         // Every session in the history gets a full timeout from now (Apache's new leader does the same).
         for (id, timeout) in database.sessions { loop.sessions.add(id: id, timeout: timeout, now: 0) }
         defer {
+            // Committed is committed: applied to the database the next role starts from, whatever ended this one.
+            applyCommitted(&loop)
             // From now on submits fail at once instead of waiting for a thread that is gone.
             shared.withLock { $0.stopped = true }
             for connection in loop.connections.values { connection.socket.close() }
@@ -308,10 +319,34 @@ final class LeaderDriver: Sendable {
         flushAll(&loop)
     }
 
-    /// Writes every learner's queued packets (as much as its socket takes; the rest when it is writable).
+    /// Writes every learner's queued packets (as much as its socket takes; the rest when it is writable),
+    /// then applies here what they committed.
     private func flushAll(_ loop: inout Loop) {
         for (handle, connection) in loop.connections where connection.written < connection.output.count {
             do { try flush(connection) } catch { close(handle, "\(error)", &loop) }
+        }
+        applyCommitted(&loop)
+    }
+
+    /// The client side learns of each commit (and of the syncs they complete) in order, our own writes'
+    /// callers get their results, and the role's copy of the database catches up.
+    private func applyCommitted(_ loop: inout Loop) {
+        guard !loop.unapplied.isEmpty else { return }
+        let completions = loop.unapplied
+        loop.unapplied = []
+        for completion in completions {
+            switch completion {
+            case let .commit(txn):
+                // The client side first: its thread answers while this one applies the txn to the role's copy.
+                settings.clientSide?.committed(txn)
+                shared.withLock { shared in
+                    _ = shared.database.replay(txn)
+                    shared.storage?.committed(shared.database)
+                }
+                if let (continuation, result) = loop.waiting.removeValue(forKey: txn.zxid) { continuation.resume(returning: result) }
+            case .syncCompleted:
+                settings.clientSide?.syncCompleted()
+            }
         }
     }
 
@@ -361,6 +396,7 @@ final class LeaderDriver: Sendable {
     /// The copy is taken now, so the snapshot is at the zxid the sync plan chose.
     private func sendSnapshot(to handle: Int, _ loop: inout Loop) {
         guard let connection = loop.connections[handle] else { return }
+        applyCommitted(&loop)  // the snapshot must hold everything committed so far
         let database = shared.withLock { $0.database }
         connection.awaitingSnapshot = true
         Task.detached(priority: .utility) { [self] in
@@ -483,7 +519,7 @@ final class LeaderDriver: Sendable {
         loop.syncs.removeAll { $0.after <= committed }
         for sync in ready {
             if sync.handle == Self.localHandle {
-                settings.clientSide?.syncCompleted()
+                loop.unapplied.append(.syncCompleted)  // after the commits before it are applied here
             } else {
                 try send(QuorumPacket(.sync, zxid: 0), to: sync.handle, &loop)
             }
@@ -546,6 +582,7 @@ final class LeaderDriver: Sendable {
                 try durably { try shared.withLock { shared throws(PersistenceError) in try shared.epochs.setCurrentEpoch(epoch) } }
             case let .established(epoch):
                 settings.log.info("leader \(settings.myID): leading epoch \(epoch)")
+                applyCommitted(&loop)
                 if let clientSide = settings.clientSide {
                     clientSide.startServing(database: shared.withLock { $0.database }, state: .leading, epoch: epoch)
                 }
@@ -554,12 +591,7 @@ final class LeaderDriver: Sendable {
                 loop.unlogged.append(txn)  // see logProposals
             case let .commit(zxid):
                 guard let txn = loop.proposed.removeValue(forKey: zxid) else { continue }
-                // The client side first: its thread answers while this one applies the txn to the role's copy.
-                settings.clientSide?.committed(txn)
-                shared.withLock { shared in
-                    _ = shared.database.replay(txn)
-                    shared.storage?.committed(shared.database)
-                }
+                loop.unapplied.append(.commit(txn))  // see applyCommitted
                 switch txn.body {
                 case let .createSession(body): loop.sessions.add(id: txn.header.clientId, timeout: body.timeOut, now: loop.monotonicNow)
                 case .closeSession:
@@ -567,7 +599,6 @@ final class LeaderDriver: Sendable {
                     loop.owners[txn.header.clientId] = nil
                 default: loop.sessions.touch(txn.header.clientId, now: loop.monotonicNow)
                 }
-                if let (continuation, result) = loop.waiting.removeValue(forKey: zxid) { continuation.resume(returning: result) }
                 try answerSyncs(upTo: zxid, &loop)
             case let .request(handle, _, packet):
                 try forwarded(packet, from: handle, &loop)
