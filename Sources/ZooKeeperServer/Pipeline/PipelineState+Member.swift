@@ -200,13 +200,14 @@ extension PipelineState {
         let connection = held.connection
         let request = held.request
         if request.cxid == ReservedXid.ping {
-            reply(connection, xid: ReservedXid.ping, zxid: database.lastProcessedZxid, err: .ok)
+            send(connection, FinalProcessor.pingReply(zxid: database.lastProcessedZxid))
             return
         }
         let result = database.process(request, zxid: nextZxid, now: wallNow)
-        deliver(result.notifications)
-        connections[connection]?.lastZxid = result.replyZxid
-        reply(connection, xid: request.cxid, zxid: result.closeConnection ? -1 : result.replyZxid, err: result.err, body: result.response)
-        if result.closeConnection { close(connection) }
+        let answer = FinalProcessor.answer(result, xid: request.cxid, connectionOf: connectionServing, authIdsOf: authIds)
+        send(answer.notifications)
+        connections[connection]?.lastZxid = answer.lastZxid
+        send(connection, answer.reply)
+        if answer.close { close(connection) }
     }
 }
