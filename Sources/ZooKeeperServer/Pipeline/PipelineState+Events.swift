@@ -43,30 +43,25 @@ extension PipelineState {
                                        readOnly: readOnly)
     }
 
+    /// Routes a handshake (``PrepProcessor/handshake(_:partitioned:lastZxid:mode:minTimeout:maxTimeout:)``) and acts on it.
     private func handleConnect(_ connection: UInt64, remote: String, request: ConnectRequest, sentReadOnly: Bool) {
         statistics.packetsReceived += 1
         var info = ConnectionInfo(id: connection, remote: remote, established: wallNow)
         info.addAuthId(Id(scheme: "ip", id: info.remoteHost))
         info.received = 1
-        if faults.partitioned.contains(request.sessionId) {
-            // A partition is a black hole: the handshake goes unanswered and the client's connect
-            // timeout fires. Closing instead would look like Apache's "client zxid ahead" refusal,
-            // which a client may rightly treat as terminal for a lone server.
-            return
-        }
-        if request.lastZxidSeen > database.lastProcessedZxid {
-            // Apache closes the socket without a reply: the client must try a server that has caught up.
+        let route = PrepProcessor.handshake(request, partitioned: faults.partitioned.contains(request.sessionId),
+                                            lastZxid: database.lastProcessedZxid, mode: isMember ? .member : .standalone,
+                                            minTimeout: configuration.effectiveMinSessionTimeout,
+                                            maxTimeout: configuration.effectiveMaxSessionTimeout)
+        switch route {
+        case .unanswered:
+            return  // a partition is a black hole
+        case .refuseBehind:
             log.info("Refusing session(0x\(String(UInt64(bitPattern: request.sessionId), radix: 16))) request for client /\(remote) as it has seen zxid 0x\(String(request.lastZxidSeen, radix: 16)) our last zxid is 0x\(String(database.lastProcessedZxid, radix: 16)) client must try another server")
             abort(connection)
-            return
-        }
-        let timeout = PrepProcessor.negotiatedTimeout(request.timeOut, min: configuration.effectiveMinSessionTimeout,
-                                                      max: configuration.effectiveMaxSessionTimeout)
-        if isMember {
+        case let .member(timeout):
             memberConnect(connection, info: info, request: request, timeout: timeout, sentReadOnly: sentReadOnly)
-            return
-        }
-        if request.sessionId == 0 {
+        case let .create(timeout):
             let id = sessions.allocateSessionID()
             let txn = database.createSession(sessionId: id, timeout: timeout, zxid: nextZxid, now: wallNow)
             logTransaction(txn)
@@ -76,31 +71,34 @@ extension PipelineState {
             connections[connection] = info
             send(connection, connectResponse(timeout: timeout, session: id, password: passwords.password(for: id),
                                              sentReadOnly: sentReadOnly))
-            return
+        case let .resume(id, timeout):
+            resume(id, timeout: timeout, on: connection, info: info, request: request, sentReadOnly: sentReadOnly)
         }
-        let id = request.sessionId
-        guard let existing = sessions.sessions[id], !existing.isClosing,
-              passwords.matches(request.passwd, sessionID: id)
-        else {
-            // An unknown, expired or wrong-password session: timeOut 0 means "expired"; then close.
+    }
+
+    /// A standalone client resuming its session (``PrepProcessor/resume(_:passwordMatches:on:)``).
+    private func resume(_ id: Int64, timeout: Int32, on connection: UInt64, info: ConnectionInfo, request: ConnectRequest,
+                        sentReadOnly: Bool) {
+        var info = info
+        let matches = passwords.matches(request.passwd, sessionID: id)
+        switch PrepProcessor.resume(sessions.sessions[id], passwordMatches: matches, on: connection) {
+        case .refused:
             connections[connection] = info
-            send(connection, connectResponse(timeout: 0, session: 0, password: [UInt8](repeating: 0, count: 16),
-                                             sentReadOnly: sentReadOnly))
+            send(connection, FinalProcessor.expiredConnectResponse(sentReadOnly: sentReadOnly))
             close(connection)
-            return
+        case let .resumed(movedFrom):
+            sessions.touch(id, now: monotonicNow)
+            if let old = movedFrom {
+                connections[old]?.sessionID = nil
+                database.removeWatches(ofSession: id)
+                close(old)
+            }
+            sessions.setConnection(id, connection)
+            info.sessionID = id
+            connections[connection] = info
+            send(connection, connectResponse(timeout: timeout, session: id, password: passwords.password(for: id),
+                                             sentReadOnly: sentReadOnly))
         }
-        sessions.touch(id, now: monotonicNow)
-        if let old = existing.connectionID, old != connection {
-            // The session moves: the old connection is closed (DisconnectReason.CLIENT_RECONNECT).
-            connections[old]?.sessionID = nil
-            database.removeWatches(ofSession: id)
-            close(old)
-        }
-        sessions.setConnection(id, connection)
-        info.sessionID = id
-        connections[connection] = info
-        send(connection, connectResponse(timeout: timeout, session: id, password: passwords.password(for: id),
-                                         sentReadOnly: sentReadOnly))
     }
 
     func reply(_ connection: UInt64, xid: Int32, zxid: Int64, err: ZooKeeperErrorCode, body: [UInt8] = []) {

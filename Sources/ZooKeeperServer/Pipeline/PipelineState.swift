@@ -4,6 +4,16 @@ import ZooKeeperProtocol
 
 /// Everything the pipeline thread owns: the database, sessions, the log, per-connection facts, and the
 /// replies held back until the current batch is durable.
+///
+/// It is the driver of the request processors (Apache's chain), each a pure state machine in `Processors/`:
+/// - ``PrepProcessor`` routes a handshake or request from what the tables say (ping, auth, expired, apply,
+///   the member's commit queue…);
+/// - standalone, the database applies the request (prep and apply in one call) and its txn is appended to the
+///   log; on a member, ``CommitQueue`` (Apache's CommitProcessor) orders it per session, forwards writes to
+///   the leader and releases them as their commits come back;
+/// - ``FinalProcessor`` turns the result into frames: the watches it fired (READ-checked), then its reply;
+/// - ``SyncProcessor`` holds those frames until ``releaseBatch()`` has made the batch durable.
+/// The driver does the I/O: tables, log, network, clocks.
 final class PipelineState {
     let configuration: ServerConfiguration
     var database: ZooKeeperDatabase
