@@ -93,7 +93,7 @@ final class PipelineState {
         if !release.latencies.isEmpty { record(release.latencies) }
         guard !release.commands.isEmpty else { return true }
         if let delay = faults.replyDelay {
-            faults.delayed.append((monotonicNow + delay, release.commands))
+            sync.delay(release.commands, until: monotonicNow + delay)
         } else {
             network?.submit(release.commands)
         }
@@ -150,11 +150,7 @@ final class PipelineState {
                 }
             }
         }
-        if !faults.delayed.isEmpty {
-            let due = faults.delayed.filter { $0.at <= now }
-            faults.delayed.removeAll { $0.at <= now }
-            for (_, batch) in due { network?.submit(batch) }
-        }
+        for batch in sync.due(now: now) { network?.submit(batch) }
     }
 
     func timeUntilNextTimer() -> Duration {
@@ -162,7 +158,7 @@ final class PipelineState {
         var next = now + Int64(min(configuration.tickTime, 1000))
         if !isMember || isReadOnly, let expiry = sessions.nextExpiry { next = min(next, expiry) }
         if let until = faults.pausedUntil { next = min(next, until) }
-        if let delayed = faults.delayed.map(\.at).min() { next = min(next, delayed) }
+        if let due = sync.nextDue { next = min(next, due) }
         return .milliseconds(max(1, next - now))
     }
 
@@ -201,8 +197,8 @@ final class PipelineState {
 struct FaultState: Sendable {
     var pausedUntil: Int64?
     var deferred: [NetworkEvent] = []
+    /// Every released batch is held back this long, in ms (``SyncProcessor/delay(_:until:)``).
     var replyDelay: Int64?
-    var delayed: [(at: Int64, batch: [NetworkCommand])] = []
     /// Apply the next matching request, then drop its reply and the connection.
     var loseNextReply: (@Sendable (OpCode, String?) -> Bool)?
     /// Sessions whose connections are refused (a partition as that client sees it).

@@ -46,4 +46,17 @@ struct SyncProcessorTests {
         #expect(release.commands.isEmpty)
         #expect(release.latencies.isEmpty)
     }
+
+    @Test func delayedBatchesLeaveWhenDueInReleaseOrder() {
+        var sync = SyncProcessor()
+        sync.delay([.send(connection: 1, bytes: [1])], until: 100)
+        sync.delay([.send(connection: 1, bytes: [2])], until: 100)
+        sync.delay([.close(connection: 1)], until: 150)
+        #expect(sync.nextDue == 100)
+        #expect(sync.due(now: 99).isEmpty)
+        #expect(sync.due(now: 120).map(Self.connections) == [["send 1 [1]"], ["send 1 [2]"]])
+        #expect(sync.nextDue == 150)
+        #expect(sync.due(now: 200).map(Self.connections) == [["close 1"]])
+        #expect(sync.nextDue == nil)
+    }
 }

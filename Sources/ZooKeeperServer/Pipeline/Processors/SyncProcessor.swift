@@ -51,6 +51,26 @@ struct SyncProcessor: Sendable {
         return release
     }
 
+    /// Released batches the reply-delay fault holds back (embedded server only), with when each may leave
+    /// (monotonic ms), in release order.
+    private(set) var delayed: [(at: Int64, commands: [NetworkCommand])] = []
+
+    /// Holds a released (durable) batch back until `at`: the reply-delay fault.
+    mutating func delay(_ commands: [NetworkCommand], until at: Int64) {
+        delayed.append((at, commands))
+    }
+
+    /// The delayed batches due at `now`, in release order.
+    mutating func due(now: Int64) -> [[NetworkCommand]] {
+        guard !delayed.isEmpty else { return [] }
+        let due = delayed.filter { $0.at <= now }.map(\.commands)
+        delayed.removeAll { $0.at <= now }
+        return due
+    }
+
+    /// When the next delayed batch is due, if one is delayed.
+    var nextDue: Int64? { delayed.map(\.at).min() }
+
     /// The log failed: the batch's writes may be lost, so nothing held may leave.
     mutating func discard() {
         held = []
