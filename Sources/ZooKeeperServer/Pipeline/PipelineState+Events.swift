@@ -12,7 +12,7 @@ extension PipelineState {
         case let .request(connection, header, body, receivedAt):
             if isMember, memberHold(event, connection: connection) { return }
             handleRequest(connection, header: header, body: body)
-            pendingLatencies.append((connection, receivedAt))
+            received(connection, at: receivedAt)
         case let .fourLetterWord(connection, remote, command):
             // Apache counts and lists the asking connection itself (srvr's Connections, cons).
             var info = ConnectionInfo(id: connection, remote: remote, established: wallNow)
@@ -39,39 +39,29 @@ extension PipelineState {
     }
 
     func connectResponse(timeout: Int32, session: Int64, password: [UInt8], sentReadOnly: Bool, readOnly: Bool = false) -> [UInt8] {
-        var writer = JuteWriter(capacity: 48)
-        writer.write(Int32(0))
-        writer.write(timeout)
-        writer.write(session)
-        writer.writeBuffer(password)
-        if sentReadOnly { writer.write(readOnly) }
-        return Frame.encode(writer.bytes)
+        FinalProcessor.connectResponse(timeout: timeout, session: session, password: password, sentReadOnly: sentReadOnly,
+                                       readOnly: readOnly)
     }
 
+    /// Routes a handshake (``PrepProcessor/handshake(_:partitioned:lastZxid:mode:minTimeout:maxTimeout:)``) and acts on it.
     private func handleConnect(_ connection: UInt64, remote: String, request: ConnectRequest, sentReadOnly: Bool) {
         statistics.packetsReceived += 1
         var info = ConnectionInfo(id: connection, remote: remote, established: wallNow)
         info.addAuthId(Id(scheme: "ip", id: info.remoteHost))
         info.received = 1
-        if faults.partitioned.contains(request.sessionId) {
-            // A partition is a black hole: the handshake goes unanswered and the client's connect
-            // timeout fires. Closing instead would look like Apache's "client zxid ahead" refusal,
-            // which a client may rightly treat as terminal for a lone server.
-            return
-        }
-        if request.lastZxidSeen > database.lastProcessedZxid {
-            // Apache closes the socket without a reply: the client must try a server that has caught up.
+        let route = PrepProcessor.handshake(request, partitioned: faults.partitioned.contains(request.sessionId),
+                                            lastZxid: database.lastProcessedZxid, mode: isMember ? .member : .standalone,
+                                            minTimeout: configuration.effectiveMinSessionTimeout,
+                                            maxTimeout: configuration.effectiveMaxSessionTimeout)
+        switch route {
+        case .unanswered:
+            return  // a partition is a black hole
+        case .refuseBehind:
             log.info("Refusing session(0x\(String(UInt64(bitPattern: request.sessionId), radix: 16))) request for client /\(remote) as it has seen zxid 0x\(String(request.lastZxidSeen, radix: 16)) our last zxid is 0x\(String(database.lastProcessedZxid, radix: 16)) client must try another server")
             abort(connection)
-            return
-        }
-        let timeout = Int32(min(max(Int(request.timeOut), configuration.effectiveMinSessionTimeout),
-                                configuration.effectiveMaxSessionTimeout))
-        if isMember {
+        case let .member(timeout):
             memberConnect(connection, info: info, request: request, timeout: timeout, sentReadOnly: sentReadOnly)
-            return
-        }
-        if request.sessionId == 0 {
+        case let .create(timeout):
             let id = sessions.allocateSessionID()
             let txn = database.createSession(sessionId: id, timeout: timeout, zxid: nextZxid, now: wallNow)
             logTransaction(txn)
@@ -81,166 +71,126 @@ extension PipelineState {
             connections[connection] = info
             send(connection, connectResponse(timeout: timeout, session: id, password: passwords.password(for: id),
                                              sentReadOnly: sentReadOnly))
-            return
+        case let .resume(id, timeout):
+            resume(id, timeout: timeout, on: connection, info: info, request: request, sentReadOnly: sentReadOnly)
         }
-        let id = request.sessionId
-        guard let existing = sessions.sessions[id], !existing.isClosing,
-              passwords.matches(request.passwd, sessionID: id)
-        else {
-            // An unknown, expired or wrong-password session: timeOut 0 means "expired"; then close.
+    }
+
+    /// A standalone client resuming its session (``PrepProcessor/resume(_:passwordMatches:on:)``).
+    private func resume(_ id: Int64, timeout: Int32, on connection: UInt64, info: ConnectionInfo, request: ConnectRequest,
+                        sentReadOnly: Bool) {
+        var info = info
+        let matches = passwords.matches(request.passwd, sessionID: id)
+        switch PrepProcessor.resume(sessions.sessions[id], passwordMatches: matches, on: connection) {
+        case .refused:
             connections[connection] = info
-            send(connection, connectResponse(timeout: 0, session: 0, password: [UInt8](repeating: 0, count: 16),
-                                             sentReadOnly: sentReadOnly))
+            send(connection, FinalProcessor.expiredConnectResponse(sentReadOnly: sentReadOnly))
             close(connection)
-            return
+        case let .resumed(movedFrom):
+            sessions.touch(id, now: monotonicNow)
+            if let old = movedFrom {
+                connections[old]?.sessionID = nil
+                database.removeWatches(ofSession: id)
+                close(old)
+            }
+            sessions.setConnection(id, connection)
+            info.sessionID = id
+            connections[connection] = info
+            send(connection, connectResponse(timeout: timeout, session: id, password: passwords.password(for: id),
+                                             sentReadOnly: sentReadOnly))
         }
-        sessions.touch(id, now: monotonicNow)
-        if let old = existing.connectionID, old != connection {
-            // The session moves: the old connection is closed (DisconnectReason.CLIENT_RECONNECT).
-            connections[old]?.sessionID = nil
-            database.removeWatches(ofSession: id)
-            close(old)
-        }
-        sessions.setConnection(id, connection)
-        info.sessionID = id
-        connections[connection] = info
-        send(connection, connectResponse(timeout: timeout, session: id, password: passwords.password(for: id),
-                                         sentReadOnly: sentReadOnly))
     }
 
     func reply(_ connection: UInt64, xid: Int32, zxid: Int64, err: ZooKeeperErrorCode, body: [UInt8] = []) {
-        var writer = JuteWriter(capacity: 16 + body.count)
-        writer.write(ReplyHeader(xid: xid, zxid: zxid, err: err.rawValue))
-        if err == .ok { writer.writeRaw(body) }
-        send(connection, Frame.encode(writer.bytes))
+        send(connection, FinalProcessor.reply(xid: xid, zxid: zxid, err: err, body: body))
     }
 
+    /// Routes a request (``PrepProcessor``) and acts on the route.
     private func handleRequest(_ connection: UInt64, header: RequestHeader, body: [UInt8]) {
         statistics.packetsReceived += 1
-        guard var info = connections[connection], let sessionID = info.sessionID else {
-            abort(connection)  // a request before a successful handshake
-            return
-        }
-        info.received += 1
-        info.lastCxid = header.xid
         let opCode = OpCode(rawValue: header.type)
-        info.lastOperation = Self.shortName(opCode)
-        connections[connection] = info
-        guard sessions.touch(sessionID, now: monotonicNow) else {
-            if isMember {
-                // Not this member's to say: its role ended (the session table was reset) or the leader closed
-                // the session, and the connection's close is still on its way. Apache's follower answers
-                // nothing there (its ZooKeeperServer is down, or the connection closed with the session); the
-                // client reconnects and learns the session's fate from the leader. An expiry answered here
-                // told live sessions they were gone: a lock's release gave up, its node stayed, and every
-                // waiter hung (zk-matrix, locks × leader-killed on a Shepherd ensemble).
-                abort(connection)
-                return
-            }
+        let sender = sender(of: connection, xid: header.xid, opCode: opCode)
+        switch PrepProcessor.route(header, session: sender, mode: isMember ? .member : .standalone) {
+        case .abort:
+            abort(connection)  // a request before a successful handshake
+        case .drop:
+            // Not this member's to say: its role ended (the session table was reset) or the leader closed
+            // the session, and the connection's close is still on its way. Apache's follower answers
+            // nothing there (its ZooKeeperServer is down, or the connection closed with the session); the
+            // client reconnects and learns the session's fate from the leader. An expiry answered here
+            // told live sessions they were gone: a lock's release gave up, its node stayed, and every
+            // waiter hung (zk-matrix, locks × leader-killed on a Shepherd ensemble).
+            abort(connection)
+        case .sessionExpired:
             reply(connection, xid: header.xid, zxid: database.lastProcessedZxid, err: .sessionExpired)
             close(connection)
-            return
-        }
-        if isMember, header.xid != ReservedXid.auth, opCode != .deleteContainer, opCode != .createSession {
+        case let .commitQueue(session):
             // Ordered per session behind its outstanding writes, pings included (Apache's CommitProcessor).
-            memberRequest(connection, session: sessionID, header: header, opCode: opCode, body: body, authIds: info.authIds)
-            return
-        }
-        switch header.xid {
-        case ReservedXid.ping:
-            reply(connection, xid: ReservedXid.ping, zxid: database.lastProcessedZxid, err: .ok)
-            return
-        case ReservedXid.auth:
+            memberRequest(connection, session: session, header: header, opCode: opCode, body: body,
+                          authIds: authIds(connection))
+        case .ping:
+            send(connection, FinalProcessor.pingReply(zxid: database.lastProcessedZxid))
+        case .auth:
             handleAuth(connection, body: body)
-            return
-        default: break
-        }
-        if opCode == .closeSession {
+        case let .closeSession(session):
             let zxid = nextZxid
-            endSession(sessionID, closingConnection: false)
+            endSession(session, closingConnection: false)
             reply(connection, xid: header.xid, zxid: zxid, err: .ok)
             close(connection)
-            return
-        }
-        if opCode == .deleteContainer || opCode == .createSession {
+        case .refuse:
             // Server-internal opcodes: never accepted from a client.
             reply(connection, xid: header.xid, zxid: -1, err: .unimplemented)
             close(connection)
-            return
+        case let .apply(session):
+            apply(connection, session: session, header: header, opCode: opCode, body: body)
         }
-        let request = ClientRequest(sessionId: sessionID, cxid: header.xid, opCode: opCode, body: body,
-                                    authIds: info.authIds)
+    }
+
+    /// Counts the request on its connection and as its session's activity; what the tables then say
+    /// about the sender.
+    private func sender(of connection: UInt64, xid: Int32, opCode: OpCode) -> PrepProcessor.Session {
+        guard var info = connections[connection], let sessionID = info.sessionID else { return .none }
+        info.received += 1
+        info.lastCxid = xid
+        info.lastOperation = PrepProcessor.shortName(opCode)
+        connections[connection] = info
+        return sessions.touch(sessionID, now: monotonicNow) ? .alive(sessionID) : .gone(sessionID)
+    }
+
+    /// A standalone request: applied to the database, its txn logged, answered (``FinalProcessor``).
+    private func apply(_ connection: UInt64, session: Int64, header: RequestHeader, opCode: OpCode, body: [UInt8]) {
+        let request = ClientRequest(sessionId: session, cxid: header.xid, opCode: opCode, body: body,
+                                    authIds: authIds(connection))
         let result = database.process(request, zxid: nextZxid, now: wallNow)
         if let txn = result.txn { logTransaction(txn) }
         for warning in result.quotaWarnings { log.warning(warning) }
+        let answer = FinalProcessor.answer(result, xid: header.xid, connectionOf: connectionServing, authIdsOf: authIds)
         // Apache sends the notifications a write triggers before that write's reply.
-        deliver(result.notifications)
-        if let lose = faults.loseNextReply, lose(opCode, Self.path(of: opCode, body: body)) {
+        send(answer.notifications)
+        if let lose = faults.loseNextReply, lose(opCode, PrepProcessor.path(of: opCode, body: body)) {
             faults.loseNextReply = nil
             abort(connection)
             return
         }
-        connections[connection]?.lastZxid = result.replyZxid
-        // A refused opcode is answered as Apache's UnimplementedRequestProcessor does: zxid -1, then close.
-        reply(connection, xid: header.xid, zxid: result.closeConnection ? -1 : result.replyZxid, err: result.err,
-              body: result.response)
-        if result.closeConnection { close(connection) }
+        connections[connection]?.lastZxid = answer.lastZxid
+        send(connection, answer.reply)
+        if answer.close { close(connection) }
     }
 
     private func handleAuth(_ connection: UInt64, body: [UInt8]) {
-        guard let packet = try? AuthPacket(juteBytes: body) else {
+        switch PrepProcessor.authenticate(body, remoteHost: connections[connection]?.remoteHost,
+                                          superDigest: configuration.superDigest) {
+        case .malformed:
             abort(connection)
-            return
-        }
-        switch packet.scheme {
-        case "digest":
-            // DigestAuthenticationProvider: any text is an identity, `user` being what precedes the
-            // first colon (all of it when there is none); the digest covers the whole text.
-            let text = String(decoding: packet.auth, as: UTF8.self)
-            let user = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            let id = Id(scheme: "digest", id: "\(user):\(Base64.encode(SHA1.hash(Array(text.utf8))))")
-            if let superDigest = configuration.superDigest, id.id == superDigest {
-                connections[connection]?.addAuthId(Id(scheme: "super", id: ""))
-            }
-            connections[connection]?.addAuthId(id)
+        case let .granted(ids):
+            for id in ids { connections[connection]?.addAuthId(id) }
             reply(connection, xid: ReservedXid.auth, zxid: 0, err: .ok)
-        case "ip":
-            // IPAuthenticationProvider ignores the credentials: the id is the connection's address,
-            // which every connection already has.
-            guard let host = connections[connection]?.remoteHost else { return }
-            connections[connection]?.addAuthId(Id(scheme: "ip", id: host))
-            reply(connection, xid: ReservedXid.auth, zxid: 0, err: .ok)
-        default:
-            authFailed(connection)
-        }
-    }
-
-    /// Apache answers AUTHFAILED and then closes the connection.
-    private func authFailed(_ connection: UInt64) {
-        reply(connection, xid: ReservedXid.auth, zxid: 0, err: .authFailed)
-        close(connection)
-    }
-
-    static func path(of opCode: OpCode, body: [UInt8]) -> String? {
-        var reader = JuteReader(body)
-        return try? reader.readString()  // every path-bearing request starts with its path
-    }
-
-    /// The short names `cons` prints for `lop` (Apache's Request.op2String).
-    static func shortName(_ opCode: OpCode) -> String {
-        switch opCode {
-        case .ping: return "PING"
-        case .getData: return "GETD"
-        case .setData: return "SETD"
-        case .create, .create2, .createContainer, .createTTL: return "CREA"
-        case .delete: return "DELE"
-        case .exists: return "EXIS"
-        case .getChildren, .getChildren2: return "GETC"
-        case .multi: return "MULT"
-        case .sync: return "SYNC"
-        case .closeSession: return "CLOS"
-        case .setWatches, .setWatches2: return "SETW"
-        default: return opCode.description.uppercased().prefix(4).description
+        case .ignored:
+            break
+        case .failed:
+            // Apache answers AUTHFAILED and then closes the connection.
+            reply(connection, xid: ReservedXid.auth, zxid: 0, err: .authFailed)
+            close(connection)
         }
     }
 }

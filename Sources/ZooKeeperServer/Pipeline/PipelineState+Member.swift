@@ -11,17 +11,22 @@ extension PipelineState {
     // MARK: Clients
 
     func memberConnect(_ connection: UInt64, info: ConnectionInfo, request: ConnectRequest, timeout: Int32, sentReadOnly: Bool) {
-        if isReadOnly {
+        let id = request.sessionId
+        let answer = MemberHandshake.of(request, on: connection, readOnly: isReadOnly, serving: member?.serving != nil,
+                                        passwordMatches: passwords.matches(request.passwd, sessionID: id),
+                                        revalidating: member?.revalidating[id]?.connection)
+        if answer == .readOnly {
             readOnlyConnect(connection, info: info, request: request, timeout: timeout, sentReadOnly: sentReadOnly)
             return
         }
         connections[connection] = info
-        guard member?.serving != nil else {
-            close(connection)  // Apache: "ZooKeeperServer not running" — the client tries another member.
-            return
-        }
         let handshake = PendingHandshake(connection: connection, timeout: timeout, sentReadOnly: sentReadOnly)
-        if request.sessionId == 0 {
+        switch answer {
+        case .readOnly:
+            break  // answered above
+        case .notServing:
+            close(connection)
+        case .createSession:
             let id = sessions.allocateSessionID()
             var body = JuteWriter(capacity: 4)
             body.write(timeout)
@@ -32,20 +37,17 @@ extension PipelineState {
                 member?.connecting[id] = nil
                 close(connection)
             }
-            return
-        }
-        let id = request.sessionId
-        guard passwords.matches(request.passwd, sessionID: id) else {
-            send(connection, connectResponse(timeout: 0, session: 0, password: [UInt8](repeating: 0, count: 16), sentReadOnly: sentReadOnly))
+        case .expired:
+            send(connection, FinalProcessor.expiredConnectResponse(sentReadOnly: sentReadOnly))
             close(connection)
-            return
-        }
-        if let earlier = member?.revalidating[id], earlier.connection != connection { close(earlier.connection) }
-        member?.revalidating[id] = handshake
-        member?.held[connection] = []
-        if member?.link.revalidate(session: id, timeout: timeout) != true {
-            member?.revalidating[id] = nil
-            close(connection)
+        case let .revalidate(replacing):
+            if let earlier = replacing { close(earlier) }
+            member?.revalidating[id] = handshake
+            member?.held[connection] = []
+            if member?.link.revalidate(session: id, timeout: timeout) != true {
+                member?.revalidating[id] = nil
+                close(connection)
+            }
         }
     }
 
@@ -200,13 +202,14 @@ extension PipelineState {
         let connection = held.connection
         let request = held.request
         if request.cxid == ReservedXid.ping {
-            reply(connection, xid: ReservedXid.ping, zxid: database.lastProcessedZxid, err: .ok)
+            send(connection, FinalProcessor.pingReply(zxid: database.lastProcessedZxid))
             return
         }
         let result = database.process(request, zxid: nextZxid, now: wallNow)
-        deliver(result.notifications)
-        connections[connection]?.lastZxid = result.replyZxid
-        reply(connection, xid: request.cxid, zxid: result.closeConnection ? -1 : result.replyZxid, err: result.err, body: result.response)
-        if result.closeConnection { close(connection) }
+        let answer = FinalProcessor.answer(result, xid: request.cxid, connectionOf: connectionServing, authIdsOf: authIds)
+        send(answer.notifications)
+        connections[connection]?.lastZxid = answer.lastZxid
+        send(connection, answer.reply)
+        if answer.close { close(connection) }
     }
 }

@@ -27,48 +27,37 @@ extension PipelineState {
 
     func readOnlyConnect(_ connection: UInt64, info: ConnectionInfo, request: ConnectRequest, timeout: Int32, sentReadOnly: Bool) {
         connections[connection] = info
-        guard request.readOnly else {
+        let id = request.sessionId
+        let answer = ReadOnlyHandshake.of(request, on: connection, localSessionsEnabled: configuration.localSessionsEnabled,
+                                          local: sessions.sessions[id], isGlobal: database.sessions[id] != nil,
+                                          passwordMatches: passwords.matches(request.passwd, sessionID: id))
+        switch answer {
+        case .refuseReadWriteClient:
             log.info("Refusing session request for not-read-only client /\(info.remote)")
             close(connection)
-            return
-        }
-        if request.sessionId == 0 {
-            guard configuration.localSessionsEnabled else {
-                // Apache's ReadOnlyRequestProcessor answers a global createSession NOTREADONLY, as a reply header
-                // where the client expects its ConnectResponse: no client gets a session (ReadOnlyModeTest's
-                // testGlobalSessionInRO). The same bytes here.
-                log.info("Refusing a new session in read-only mode (localSessionsEnabled=false) /\(info.remote)")
-                reply(connection, xid: 0, zxid: database.lastProcessedZxid, err: .notReadOnly)
-                return
+        case .refuseNewSession:
+            // The same bytes as Apache's ReadOnlyRequestProcessor: no client gets a session (ReadOnlyModeTest's
+            // testGlobalSessionInRO).
+            log.info("Refusing a new session in read-only mode (localSessionsEnabled=false) /\(info.remote)")
+            reply(connection, xid: 0, zxid: database.lastProcessedZxid, err: .notReadOnly)
+        case .createLocal:
+            let local = sessions.allocateSessionID()
+            sessions.add(id: local, timeout: timeout, now: monotonicNow)
+            admitReadOnly(local, connection: connection, timeout: timeout, sentReadOnly: sentReadOnly)
+        case .refuseGlobal:
+            log.info("Refusing global session reconnection in RO mode /\(info.remote)")
+            close(connection)
+        case .expired:
+            send(connection, FinalProcessor.expiredConnectResponse(sentReadOnly: sentReadOnly, readOnly: true))
+            close(connection)
+        case let .resume(movedFrom):
+            if let old = movedFrom {
+                connections[old]?.sessionID = nil
+                database.removeWatches(ofSession: id)
+                close(old)
             }
-            let id = sessions.allocateSessionID()
-            sessions.add(id: id, timeout: timeout, now: monotonicNow)
             admitReadOnly(id, connection: connection, timeout: timeout, sentReadOnly: sentReadOnly)
-            return
         }
-        let id = request.sessionId
-        guard let existing = sessions.sessions[id] else {
-            if database.sessions[id] != nil {
-                log.info("Refusing global session reconnection in RO mode /\(info.remote)")
-            } else {
-                send(connection, connectResponse(timeout: 0, session: 0, password: [UInt8](repeating: 0, count: 16),
-                                                 sentReadOnly: sentReadOnly, readOnly: true))
-            }
-            close(connection)
-            return
-        }
-        guard passwords.matches(request.passwd, sessionID: id) else {
-            send(connection, connectResponse(timeout: 0, session: 0, password: [UInt8](repeating: 0, count: 16),
-                                             sentReadOnly: sentReadOnly, readOnly: true))
-            close(connection)
-            return
-        }
-        if let old = existing.connectionID, old != connection {
-            connections[old]?.sessionID = nil
-            database.removeWatches(ofSession: id)
-            close(old)
-        }
-        admitReadOnly(id, connection: connection, timeout: timeout, sentReadOnly: sentReadOnly)
     }
 
     private func admitReadOnly(_ session: Int64, connection: UInt64, timeout: Int32, sentReadOnly: Bool) {

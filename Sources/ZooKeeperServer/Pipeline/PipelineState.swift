@@ -4,6 +4,16 @@ import ZooKeeperProtocol
 
 /// Everything the pipeline thread owns: the database, sessions, the log, per-connection facts, and the
 /// replies held back until the current batch is durable.
+///
+/// It is the driver of the request processors (Apache's chain), each a pure state machine in `Processors/`:
+/// - ``PrepProcessor`` routes a handshake or request from what the tables say (ping, auth, expired, apply,
+///   the member's commit queue…);
+/// - standalone, the database applies the request (prep and apply in one call) and its txn is appended to the
+///   log; on a member, ``CommitQueue`` (Apache's CommitProcessor) orders it per session, forwards writes to
+///   the leader and releases them as their commits come back;
+/// - ``FinalProcessor`` turns the result into frames: the watches it fired (READ-checked), then its reply;
+/// - ``SyncProcessor`` holds those frames until ``releaseBatch()`` has made the batch durable.
+/// The driver does the I/O: tables, log, network, clocks.
 final class PipelineState {
     let configuration: ServerConfiguration
     var database: ZooKeeperDatabase
@@ -23,10 +33,8 @@ final class PipelineState {
     let log: ServerLog
     let startedAt = ContinuousClock.now
     /// Replies and notifications of the current batch, released after the group commit.
-    private(set) var held: [NetworkCommand] = []
+    private(set) var sync = SyncProcessor()
     private var lastContainerCheck: Int64 = 0
-    /// Requests of the current batch and when they arrived: their latency ends when the batch is released.
-    var pendingLatencies: [(connection: UInt64, receivedAt: ContinuousClock.Instant)] = []
 
     init(configuration: ServerConfiguration, database: ZooKeeperDatabase, sessions: SessionTracker,
          passwords: SessionPasswords, persistence: PersistenceDriver?, log: ServerLog) {
@@ -47,15 +55,23 @@ final class PipelineState {
 
     var nextZxid: Int64 { database.lastProcessedZxid + 1 }
 
+    /// Commands of the current batch, not yet released.
+    var held: [NetworkCommand] { sync.held }
+
     func send(_ connection: UInt64, _ bytes: [UInt8]) {
-        held.append(.send(connection: connection, bytes: bytes))
+        sync.hold(.send(connection: connection, bytes: bytes))
         connections[connection]?.sent += 1
         statistics.packetsSent += 1
         statistics.responseSizes.record(Int64(bytes.count - 4))
     }
 
-    func close(_ connection: UInt64) { held.append(.close(connection: connection)) }
-    func abort(_ connection: UInt64) { held.append(.abort(connection: connection)) }
+    func close(_ connection: UInt64) { sync.hold(.close(connection: connection)) }
+    func abort(_ connection: UInt64) { sync.hold(.abort(connection: connection)) }
+
+    /// A request of this batch arrived: its latency ends when the batch is released.
+    func received(_ connection: UInt64, at instant: ContinuousClock.Instant) {
+        sync.received(connection: connection, at: instant)
+    }
 
     /// Appends a transaction to the log (made durable by the batch's commit).
     func logTransaction(_ txn: LoggedTxn) {
@@ -69,38 +85,35 @@ final class PipelineState {
                 try persistence.commit(database: database)
             } catch {
                 log.error("transaction log failure, shutting down: \(error)")
-                held = []
+                sync.discard()
                 return false
             }
         }
-        if !pendingLatencies.isEmpty { recordLatencies() }
-        guard !held.isEmpty else { return true }
-        let batch = held
-        held = []
+        let release = sync.release(now: .now)
+        if !release.latencies.isEmpty { record(release.latencies) }
+        guard !release.commands.isEmpty else { return true }
         if let delay = faults.replyDelay {
-            faults.delayed.append((monotonicNow + delay, batch))
+            sync.delay(release.commands, until: monotonicNow + delay)
         } else {
-            network?.submit(batch)
+            network?.submit(release.commands)
         }
         return true
     }
 
-    private func recordLatencies() {
-        let now = ContinuousClock.now
+    private func record(_ latencies: [SyncProcessor.Latency]) {
         let stamp = wallNow
-        for (connection, receivedAt) in pendingLatencies {
-            let milliseconds = receivedAt.duration(to: now).milliseconds
+        for latency in latencies {
+            let milliseconds = latency.milliseconds
             statistics.recordLatency(milliseconds)
-            guard var info = connections[connection] else { continue }
+            guard var info = connections[latency.connection] else { continue }
             info.lastLatency = milliseconds
             info.minLatency = min(info.minLatency, milliseconds)
             info.maxLatency = max(info.maxLatency, milliseconds)
             info.totalLatency += milliseconds
             info.latencyCount += 1
             info.lastResponseTime = stamp
-            connections[connection] = info
+            connections[latency.connection] = info
         }
-        pendingLatencies = []
     }
 
     /// Session expiry, container/TTL clean-up, delayed replies, end of a pause.
@@ -137,11 +150,7 @@ final class PipelineState {
                 }
             }
         }
-        if !faults.delayed.isEmpty {
-            let due = faults.delayed.filter { $0.at <= now }
-            faults.delayed.removeAll { $0.at <= now }
-            for (_, batch) in due { network?.submit(batch) }
-        }
+        for batch in sync.due(now: now) { network?.submit(batch) }
     }
 
     func timeUntilNextTimer() -> Duration {
@@ -149,23 +158,25 @@ final class PipelineState {
         var next = now + Int64(min(configuration.tickTime, 1000))
         if !isMember || isReadOnly, let expiry = sessions.nextExpiry { next = min(next, expiry) }
         if let until = faults.pausedUntil { next = min(next, until) }
-        if let delayed = faults.delayed.map(\.at).min() { next = min(next, delayed) }
+        if let due = sync.nextDue { next = min(next, due) }
         return .milliseconds(max(1, next - now))
     }
 
-    /// Sends watch notifications to the sessions' current connections (3.8 sends zxid -1), but only
-    /// where the connection may READ the node (3.8.4, CVE-2024-23944).
+    /// Sends watch notifications to the sessions' current connections, where they may READ the node
+    /// (``FinalProcessor/notifications(_:connectionOf:authIdsOf:)``).
     func deliver(_ notifications: [WatchNotification]) {
-        for notification in notifications {
-            guard let connection = sessions.sessions[notification.sessionId]?.connectionID else { continue }
-            if let acl = notification.acl,
-                !ACLPolicy.check(acl, perm: .read, ids: connections[connection]?.authIds ?? []) { continue }
-            var writer = JuteWriter(capacity: 64)
-            writer.write(ReplyHeader(xid: ReservedXid.notification, zxid: -1, err: 0))
-            writer.write(notification.event)
-            send(connection, Frame.encode(writer.bytes))
-        }
+        send(FinalProcessor.notifications(notifications, connectionOf: connectionServing, authIdsOf: authIds))
     }
+
+    func send(_ notifications: [FinalProcessor.Notification]) {
+        for notification in notifications { send(notification.connection, notification.frame) }
+    }
+
+    /// The connection serving `session` here, if any.
+    func connectionServing(_ session: Int64) -> UInt64? { sessions.sessions[session]?.connectionID }
+
+    /// What `connection` is authenticated as (none once it is gone).
+    func authIds(_ connection: UInt64) -> [Id] { connections[connection]?.authIds ?? [] }
 
     /// Closes a session: its ephemerals go (a closeSession txn), watchers are told, its connection closes.
     func endSession(_ id: Int64, closingConnection: Bool) {
@@ -186,8 +197,8 @@ final class PipelineState {
 struct FaultState: Sendable {
     var pausedUntil: Int64?
     var deferred: [NetworkEvent] = []
+    /// Every released batch is held back this long, in ms (``SyncProcessor/delay(_:until:)``).
     var replyDelay: Int64?
-    var delayed: [(at: Int64, batch: [NetworkCommand])] = []
     /// Apply the next matching request, then drop its reply and the connection.
     var loseNextReply: (@Sendable (OpCode, String?) -> Bool)?
     /// Sessions whose connections are refused (a partition as that client sees it).

@@ -5,7 +5,9 @@ import ZooKeeperProtocol
 /// the same session waits until they come back committed (or synced), so a client always reads its own
 /// writes. Requests of other sessions are not held up.
 ///
-/// Pure: the pipeline feeds it requests and commits and performs the actions it returns.
+/// The member chain's processor after ``PrepProcessor`` (route `.commitQueue`); Apache's Follower- and
+/// LeaderRequestProcessor's forwarding is its `.forward` action. Pure: the pipeline feeds it requests and
+/// commits and performs the actions it returns.
 struct CommitQueue<Request>: Sendable where Request: Sendable {
     enum Kind: Sendable, Equatable {
         /// Answered from the member's database.
