@@ -51,6 +51,16 @@ enum PartitionProbes {
 
     static func mode(_ server: String) -> String? { EnsemblePauseTests.mode(server) }
 
+    /// The leader's `zk_synced_followers` (mntr): the learners it still counts.
+    static func syncedFollowers(_ server: String) -> Int? {
+        let parts = server.split(separator: ":")
+        guard let port = Int(parts[1]),
+              let text = try? sendFourLetterWord("mntr", host: String(parts[0]), port: port, timeout: .seconds(1)),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("zk_synced_followers") })
+        else { return nil }
+        return line.split(whereSeparator: { $0 == "\t" || $0 == " " }).last.flatMap { Int($0) }
+    }
+
     /// Waits until `server`'s mode is not `mode` any more; returns how long that took.
     static func timeUntil(_ server: String, leaves mode: String, within: Duration) async throws -> Duration {
         let start = clock.now
