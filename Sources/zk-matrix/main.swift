@@ -15,8 +15,10 @@ mixed-ensemble-2 = nodes 1-2 zk-server, node 3 Apache (the leader moves between 
 servers run elsewhere (no process faults there: only none, session-expired and partition apply).
 Default: embedded,apache,ensemble,shepherd-ensemble, every suite, every fault.
 partition = the victim client's connections stalled both ways (per-client proxies) for 1.5 × the session timeout.
+peer-partition = the leader cut off from both other members (the script's ensembles, started with fault proxies
+between members when this fault is selected) until another member leads, then healed.
 Scenarios that touch only their own clients (none, session-expired, partition) run --parallel at a time
-(default 4); server kills and restarts run one at a time.
+(default 4); server kills, restarts and peer partitions run one at a time.
 Prints each suite's invariant, then one table per target (rows: suites, columns: faults), writes the report,
 and exits 1 if any cell failed.
 """
