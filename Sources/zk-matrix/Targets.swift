@@ -109,9 +109,14 @@ final class EnsembleTarget: MatrixTarget {
         let links = peerLinks ? try PeerPartitions.start() : nil
         // Every leader change starts a new transaction log: small preallocation keeps 40-odd kills cheap
         // (zk-server's restart reads each file's preallocated tail; 64 MiB files made it grow by seconds a kill).
+        // A silent leader is noticed after syncLimit (5) ticks. With peer partitions, 400 ms ticks: the cut-off
+        // leader steps down (2 s) and the others elect before any 4 s session can expire. At 1000 ms, the old
+        // leader would expire the sessions it no longer hears of and tell reconnecting clients so (see
+        // EnsemblePartitionTests), and clients left waiting on it would presume theirs expired.
         do {
             ensemble = try await ApacheEnsemble.start(
-                launcher: script, shepherdNodes: shepherdNodes, extraConfig: ["preAllocSize=1024"], peerLinks: links)
+                tickTime: peerLinks ? 400 : 1000, launcher: script, shepherdNodes: shepherdNodes,
+                extraConfig: ["preAllocSize=1024"], peerLinks: links)
         } catch {
             links?.stop()
             throw error
