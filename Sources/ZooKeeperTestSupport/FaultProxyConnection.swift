@@ -66,6 +66,8 @@ final class RelayConnection {
     var toServer = RelayBuffer()
     /// Bytes read from the upstream server, to be written to the client.
     var toClient = RelayBuffer()
+    /// The client's first bytes, held for the proxy's rewriter (nil: none, or decided).
+    var rewrite: FirstBytesRewrite?
 
     init(client: Socket) {
         self.client = client
@@ -91,5 +93,38 @@ final class RelayConnection {
             if reset { socket.reset() } else { socket.close() }
         }
         phase = .closed
+    }
+}
+
+/// A connection's first client bytes, held until a ``FaultProxy/FirstBytesRewriter`` says what to
+/// forward instead; everything after goes through untouched.
+struct FirstBytesRewrite {
+    /// Held bytes beyond which the rewriter is given up on and they pass as they are.
+    static let limit = 4096
+    let rewriter: FaultProxy.FirstBytesRewriter
+    private var held: [UInt8] = []
+    private var decided = false
+
+    init(rewriter: @escaping FaultProxy.FirstBytesRewriter) {
+        self.rewriter = rewriter
+    }
+
+    /// Takes bytes read from the client; returns what to forward now (nothing while undecided).
+    mutating func feed(_ bytes: [UInt8]) -> [UInt8] {
+        guard !decided else { return bytes }
+        held += bytes
+        if let (consumed, replacement) = rewriter(held) {
+            decided = true
+            defer { held = [] }
+            return replacement + held[min(consumed, held.count)...]
+        }
+        return held.count > Self.limit ? flush() : []
+    }
+
+    /// Gives up on the rewriter: returns the held bytes unchanged.
+    mutating func flush() -> [UInt8] {
+        decided = true
+        defer { held = [] }
+        return held
     }
 }

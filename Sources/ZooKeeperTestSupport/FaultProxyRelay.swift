@@ -13,16 +13,18 @@ struct FaultProxyRelay {
     private let listener: Socket
     private let upstream: SocketAddress
     private let control: FaultProxyControl
+    private let rewriter: FaultProxy.FirstBytesRewriter?
     private var connections: [RelayConnection] = []
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var lastResetGeneration = 0
     private var newlyAccepted = 0
     private let clock = ContinuousClock()
 
-    init(listener: Socket, upstream: SocketAddress, control: FaultProxyControl) {
+    init(listener: Socket, upstream: SocketAddress, control: FaultProxyControl, rewriter: FaultProxy.FirstBytesRewriter? = nil) {
         self.listener = listener
         self.upstream = upstream
         self.control = control
+        self.rewriter = rewriter
     }
 
     /// Runs until ``FaultProxyControl/Settings/stopping`` (or a failing `poll`), then closes
@@ -130,6 +132,7 @@ struct FaultProxyRelay {
             guard let client = try? listener.accept() else { return }
             newlyAccepted += 1
             let connection = RelayConnection(client: client)
+            connection.rewrite = rewriter.map { FirstBytesRewrite(rewriter: $0) }
             connections.append(connection)
             if !settings.bothStalled { connectUpstream(connection) }
         }
@@ -173,7 +176,9 @@ struct FaultProxyRelay {
             }
             do {
                 if !settings.stallClientToServer {
-                    try read(from: connection.client, into: &connection.toServer, events: clientEvents, settings, now: now)
+                    try read(
+                        from: connection.client, into: &connection.toServer, events: clientEvents, settings, now: now,
+                        rewrite: connection)
                 } else if clientEvents & Int16(POLLHUP) != 0 {
                     connection.close(reset: false)
                     return
@@ -194,16 +199,23 @@ struct FaultProxyRelay {
 
     /// Reads what `source` has (until it would block or the buffer is full), stamping each chunk
     /// with its release instant under the current delay.
+    /// `rewrite`: the client's first bytes, held until the proxy's rewriter decides (client side only).
     private mutating func read(
         from source: Socket, into buffer: inout RelayBuffer, events: Int16,
-        _ settings: FaultProxyControl.Settings, now: ContinuousClock.Instant
+        _ settings: FaultProxyControl.Settings, now: ContinuousClock.Instant, rewrite: RelayConnection? = nil
     ) throws {
         guard events & (Poller.readable | Int16(POLLHUP)) != 0 else { return }
         while !buffer.sourceClosed && buffer.hasRoom {
             switch try source.read(into: &readBuffer) {
             case .bytes(let count):
-                buffer.append(Array(readBuffer[0..<count]), releaseAt: now + Self.holdTime(settings))
+                var bytes = Array(readBuffer[0..<count])
+                if let forwarded = rewrite?.rewrite?.feed(bytes) { bytes = forwarded }
+                if !bytes.isEmpty { buffer.append(bytes, releaseAt: now + Self.holdTime(settings)) }
             case .endOfFile:
+                // Bytes still held for the rewriter go as they are.
+                if let held = rewrite?.rewrite?.flush(), !held.isEmpty {
+                    buffer.append(held, releaseAt: now + Self.holdTime(settings))
+                }
                 buffer.sourceClosed = true
             case .wouldBlock:
                 return

@@ -1,4 +1,6 @@
+import Synchronization
 import ZooKeeperPOSIX
+import ZooKeeperProtocol
 
 /// Fault proxies on the links *between* the members of a 3-node ``ApacheEnsemble`` (ours, Apache's or
 /// mixed), so a test can partition the network between members — not just stop a process — while every
@@ -18,12 +20,9 @@ import ZooKeeperPOSIX
 /// }
 /// ```
 ///
-/// - Important: Apache's election drops a connection from a smaller sid and dials it back at the address
-///   that sid *advertises* (its own `server.N` line), bypassing the proxy. So between two Apache members
-///   the bigger sid's election connection may be direct and a partition does not cut it; quorum traffic
-///   (learner to leader) and every link from or to one of our members always goes through a proxy.
-///   Such a leaking election link can exchange votes but cannot make a member follow or lead across the
-///   partition: that needs the quorum port.
+/// Apache's election drops a connection from a smaller sid and dials it back at the address that sid
+/// *advertises* in its first message (its own `server.N` line), which would bypass the proxies: the
+/// election proxies rewrite that address to the proxy for the way back, so the dial-back is cut too.
 public final class PeerPartitions: Sendable {
     /// Which of a member's peer ports a link reaches.
     public enum PortKind: Sendable, CaseIterable {
@@ -53,13 +52,17 @@ public final class PeerPartitions: Sendable {
     /// proxies only resolve their upstream now; they connect when a member connects to them).
     public static func start() throws -> PeerPartitions {
         let ports = try freePorts(9)
+        // Filled once every proxy listens; the election proxies' rewriters look the way back up in it.
+        let proxyPorts = Mutex<[Link: Int]>([:])
         var proxies: [Link: FaultProxy] = [:]
         do {
             for from in 1...3 {
                 for to in 1...3 where to != from {
                     for kind in PortKind.allCases {
                         let upstream = "127.0.0.1:\(port(of: to, kind, in: ports))"
-                        proxies[Link(from: from, to: to, kind: kind)] = try FaultProxy.start(upstream: upstream)
+                        let back = Link(from: to, to: from, kind: .election)
+                        let rewriter = kind == .election ? dialBackRewriter { proxyPorts.withLock { $0[back] } } : nil
+                        proxies[Link(from: from, to: to, kind: kind)] = try FaultProxy.start(upstream: upstream, rewritingFirstBytes: rewriter)
                     }
                 }
             }
@@ -67,7 +70,20 @@ public final class PeerPartitions: Sendable {
             proxies.values.forEach { $0.stop() }
             throw error
         }
+        proxyPorts.withLock { table in for (link, proxy) in proxies { table[link] = proxy.port } }
         return PeerPartitions(ports: ports, proxies: proxies)
+    }
+
+    /// Rewrites an election connection's initial message so the address it advertises is the proxy
+    /// back to its sender (`dialBack`'s port): Apache dials a smaller sid back there.
+    private static func dialBackRewriter(_ dialBack: @escaping @Sendable () -> Int?) -> FaultProxy.FirstBytesRewriter {
+        { held in
+            // Not an initial message we understand: pass it on untouched (the receiver judges it).
+            guard let decoded = try? ElectionInitialMessage.decode(held[...]) else { return (0, []) }
+            guard case .message(let message, let length) = decoded else { return nil }
+            guard !message.addresses.isEmpty, let port = dialBack() else { return (0, []) }
+            return (length, ElectionInitialMessage(sid: message.sid, addresses: ["127.0.0.1:\(port)"]).encoded())
+        }
     }
 
     /// The environment for `docker/local-ensemble.sh start`: the fixed ports (`ZK_PORTS`) and each node's

@@ -27,6 +27,8 @@ struct EnsemblePartitionTests {
         for follower in [1, 2, 3] where follower != leader {
             #expect(links.acceptedConnections(from: follower, to: leader, .quorum) >= 1, "follower \(follower) did not reach leader \(leader) through its proxy")
         }
+        let bypassing = await Probes.bypassingConnections(links)
+        #expect(bypassing?.isEmpty ?? true, "peer links around the proxies: \(bypassing ?? [])")
     }
 
     /// The leader cut off from both followers, its clients still on it; prints what it measured.
@@ -50,6 +52,8 @@ struct EnsemblePartitionTests {
             let stopped = try await stopping
             let newWrites = await Probes.createAll(majority, parent, prefix: "new", count: 20)
             let oldAcknowledged = await oldWrites.value
+            let bypassing = await Probes.bypassingConnections(links)
+            #expect(bypassing?.isEmpty ?? true, "peer links around the proxies during the partition: \(bypassing ?? [])")
             links.heal()
             await oldClient.close()
             await majority.close()
@@ -84,6 +88,12 @@ struct EnsemblePartitionTests {
     func aLeaderCutOffInAMixedEnsembleLedByApache() async throws {
         // Node 1 ours, 2-3 Apache: an Apache node (usually 3) leads, so the cut-off leader is Apache's.
         try await Self.isolateTheLeader(shepherdNodes: [1], label: "mixed, node 1 ours")
+    }
+
+    @Test(.enabled(if: ApacheEnsemble.isInstalled, Comment(rawValue: ApacheEnsemble.notInstalledMessage)))
+    func aLeaderCutOffInAnApacheEnsemble() async throws {
+        // The reference: three Apache nodes under the same partition.
+        try await Self.isolateTheLeader(shepherdNodes: [], label: "apache")
     }
 
     @Test func aFollowerCutOffCommitsNothingAndCatchesUp() async throws {

@@ -49,6 +49,29 @@ enum PartitionProbes {
         throw TimeoutError(duration: within, what: "no create acknowledged through the majority")
     }
 
+    /// Established connections to a member's quorum or election port opened by another process than this
+    /// one (whose proxies carry every peer link): links that bypass the proxies, as `ss` lists them. Nil
+    /// when `ss` is not there to ask (the check is skipped).
+    static func bypassingConnections(_ links: PeerPartitions) async -> [String]? {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ss"),
+              let run = try? await runTool("/usr/bin/ss", ["-tnpH", "state", "established"], timeout: .seconds(10)),
+              run.exitCode == 0
+        else { return nil }
+        var memberPorts: Set<Int> = []
+        for node in 0..<3 {
+            memberPorts.insert(links.ports[node * 3 + 1])
+            memberPorts.insert(links.ports[node * 3 + 2])
+        }
+        let me = "pid=\(getpid()),"
+        var bypassing: [String] = []
+        for line in run.output.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 5, let text = fields[3].split(separator: ":").last, let port = Int(text) else { continue }
+            if memberPorts.contains(port) && !line.contains(me) { bypassing.append(String(line)) }
+        }
+        return bypassing
+    }
+
     static func mode(_ server: String) -> String? { EnsemblePauseTests.mode(server) }
 
     /// The leader's `zk_synced_followers` (mntr): the learners it still counts.
