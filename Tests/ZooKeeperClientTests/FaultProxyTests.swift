@@ -311,6 +311,33 @@ struct FaultProxyTests {
         }
     }
 
+    @Test("a first-bytes rewriter sees the held bytes until it decides; the rest passes untouched")
+    func rewritesFirstBytes() async throws {
+        let upstream = try Socket.listen(host: "127.0.0.1", port: 0)
+        defer { upstream.close() }
+        let upstreamPort = try #require(upstream.localAddress?.port)
+        // Replaces a 4-byte "AAAA" greeting with "BB"; needs all four bytes to decide.
+        let proxy = try FaultProxy.start(upstream: "127.0.0.1:\(upstreamPort)") { held in
+            guard held.count >= 4 else { return nil }
+            return held.starts(with: Array("AAAA".utf8)) ? (4, Array("BB".utf8)) : (0, [])
+        }
+        defer { proxy.stop() }
+        let client = try RawConnection(port: proxy.port)
+        defer { client.reset() }
+        try client.write(Array("AA".utf8))  // half a greeting: held
+        #expect(try Poller.waitFor(fd: upstream.fd, events: Poller.readable, timeout: .seconds(10)))
+        let server = try #require(try upstream.accept())
+        defer { server.close() }
+        try client.write(Array("AAtail".utf8))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while received.count < 6, try Poller.waitFor(fd: server.fd, events: Poller.readable, timeout: .seconds(10)) {
+            guard case .bytes(let count) = try server.read(into: &buffer) else { continue }
+            received += buffer[0..<count]
+        }
+        #expect(String(decoding: received, as: UTF8.self) == "BBtail")
+    }
+
     @Test("FaultProxies: one proxy per server, controlled together")
     func proxies() async throws {
         try await withProxiedServer { first, _ in
