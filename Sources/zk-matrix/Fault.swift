@@ -13,6 +13,11 @@ enum Fault: String, CaseIterable, Sendable {
     /// the recipes' clients on the old leader must move. Ensembles started by the script only.
     case peerPartition = "peer-partition"
 
+    /// What runs without `--faults`: everything but ``peerPartition``, which starts the script's ensembles
+    /// with proxied peer links and 400 ms ticks (so the other faults would run under other conditions than
+    /// CI has measured them with) and adds about a minute per ensemble target. Ask for it by name.
+    static let defaultSet: [Fault] = allCases.filter { $0 != .peerPartition }
+
     /// Whether the fault acts on the servers (stops or restarts a process, cuts members apart): it then
     /// affects every scenario on the target, so such scenarios run one at a time; the others touch only
     /// their own clients.

@@ -136,30 +136,50 @@ struct EnsemblePartitionTests {
         }
     }
 
-    @Test func oneCutLinkLeavesAQuorumServingAndTheFollowerRejoins() async throws {
-        try await withPeerPartitionedEnsemble(tickTime: Self.tickTime, shepherdNodes: [1, 2, 3]) { ensemble, links in
+    /// One follower loses its link to the leader (`cut`), the other keeps it: the leader keeps its quorum and
+    /// its epoch, the cut follower leaves and, healed, rejoins.
+    static func cutOneFollower(label: String, _ cut: @Sendable (PeerPartitions, _ leader: Int, _ follower: Int) -> Void) async throws {
+        try await withPeerPartitionedEnsemble(tickTime: tickTime, shepherdNodes: [1, 2, 3]) { ensemble, links in
             let parent = "/one-link"
-            try await Self.checkHealthy(ensemble, links, parent: parent)
+            try await checkHealthy(ensemble, links, parent: parent)
             let leader = try await ensemble.leader()
-            let cut = try await ensemble.follower()
+            let follower = try await ensemble.follower()
             let epoch = try #require(EnsemblePauseTests.zxid(ensemble.servers[leader - 1])) >> 32
-            let client = try await Probes.client([ensemble.servers[leader - 1]], tickTime: Self.tickTime)
+            let client = try await Probes.client([ensemble.servers[leader - 1]], tickTime: tickTime)
 
-            links.sever(leader, cut)
-            let left = try await Probes.timeUntil(ensemble.servers[cut - 1], leaves: "follower", within: .seconds(15))
+            cut(links, leader, follower)
+            let left = try await Probes.timeUntil(ensemble.servers[follower - 1], leaves: "follower", within: .seconds(15))
             let during = await Probes.createAll(client, parent, prefix: "during", count: 20)
             let stillLeads = Probes.mode(ensemble.servers[leader - 1]) == "leader"
             links.heal()
             await client.close()
 
-            #expect(during.count == 20, "with one link cut, \(during.count)/20 acknowledged")
+            #expect(during.count == 20, "with \(label), \(during.count)/20 acknowledged")
             #expect(during.values.allSatisfy { $0 >> 32 == epoch }, "the leader changed though it kept a quorum")
             #expect(stillLeads)
             try await ensemble.waitHealthy()
             #expect(try await ensemble.leader() == leader)
-            let tree = try await Probes.converged(parent, servers: ensemble.servers, tickTime: Self.tickTime, within: .seconds(20))
+            let tree = try await Probes.converged(parent, servers: ensemble.servers, tickTime: tickTime, within: .seconds(20))
             #expect(Set(during.keys).isSubset(of: tree))
-            print("EnsemblePartitionTests[link]: link \(leader)<->\(cut) cut; follower \(cut) left after \(Probes.seconds(left)); \(during.count)/20 acknowledged in epoch \(epoch); rejoined, tree of \(tree.count) on all 3")
+            print("EnsemblePartitionTests[\(label)]: leader \(leader), follower \(follower) cut; the follower left after \(Probes.seconds(left)); \(during.count)/20 acknowledged in epoch \(epoch); rejoined, tree of \(tree.count) on all 3")
+        }
+    }
+
+    @Test func oneCutLinkLeavesAQuorumServingAndTheFollowerRejoins() async throws {
+        try await Self.cutOneFollower(label: "link") { links, leader, follower in links.sever(leader, follower) }
+    }
+
+    @Test func aOneWayCutFromTheLeaderLeavesAQuorumServingAndTheFollowerRejoins() async throws {
+        // The follower still reaches the leader (its acks, a new connection's first bytes) but hears nothing back.
+        try await Self.cutOneFollower(label: "one-way leader->follower") { links, leader, follower in
+            links.cut(from: leader, to: follower)
+        }
+    }
+
+    @Test func aOneWayCutToTheLeaderLeavesAQuorumServingAndTheFollowerRejoins() async throws {
+        // The follower hears the leader but its acks never arrive: the leader drops it after syncLimit.
+        try await Self.cutOneFollower(label: "one-way follower->leader") { links, leader, follower in
+            links.cut(from: follower, to: leader)
         }
     }
 }
