@@ -52,7 +52,13 @@ public final class FaultProxy: Sendable {
     /// Listens on 127.0.0.1, a free port; relays each accepted connection to `upstream`
     /// (`"host:port"`, resolved once here). `rewritingFirstBytes` may change what each connection's
     /// client sends first (e.g. the address in an election handshake, see ``PeerPartitions``).
-    public static func start(upstream: String, rewritingFirstBytes rewriter: FirstBytesRewriter? = nil) throws -> FaultProxy {
+    /// `upstreamRetryWindow`: when the upstream refuses a connection, keep the client (silent) and retry
+    /// every 20 ms for this long after its accept before closing it (`.zero`: close at once). A proxy
+    /// accepts before it knows whether its upstream listens; this keeps "not listening *yet*" from looking
+    /// like "connected, then closed" to a peer that would have retried a refused connect.
+    public static func start(
+        upstream: String, rewritingFirstBytes rewriter: FirstBytesRewriter? = nil, upstreamRetryWindow: Duration = .zero
+    ) throws -> FaultProxy {
         let (host, upstreamPort) = try parse(upstream)
         guard let address = try SocketAddress.resolve(host: host, port: upstreamPort).first else {
             throw TestSupportError("\(upstream) did not resolve")
@@ -70,7 +76,9 @@ public final class FaultProxy: Sendable {
             throw error
         }
         let thread = Thread {
-            var relay = FaultProxyRelay(listener: listener, upstream: address, control: control, rewriter: rewriter)
+            var relay = FaultProxyRelay(
+                listener: listener, upstream: address, control: control, rewriter: rewriter,
+                upstreamRetryWindow: upstreamRetryWindow)
             relay.run()
         }
         thread.name = "FaultProxy :\(port) -> \(upstream)"

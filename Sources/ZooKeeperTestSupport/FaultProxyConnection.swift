@@ -51,7 +51,8 @@ struct RelayBuffer {
 /// One client connection through the proxy. Confined to the relay thread.
 final class RelayConnection {
     enum Phase {
-        /// Accepted during a both-ways stall: not connected upstream until heal.
+        /// Accepted during a both-ways stall (not connected upstream until heal), or waiting to retry a
+        /// refused upstream connect (`retryAt`).
         case held
         /// Waiting for the non-blocking upstream connect.
         case connecting(Socket)
@@ -69,8 +70,14 @@ final class RelayConnection {
     /// The client's first bytes, held for the proxy's rewriter (nil: none, or decided).
     var rewrite: FirstBytesRewrite?
 
-    init(client: Socket) {
+    /// When the proxy accepted it (bounds the upstream retries).
+    let acceptedAt: ContinuousClock.Instant
+    /// When a held connection retries its refused upstream connect (nil: held by a stall, or never refused).
+    var retryAt: ContinuousClock.Instant?
+
+    init(client: Socket, acceptedAt: ContinuousClock.Instant) {
         self.client = client
+        self.acceptedAt = acceptedAt
     }
 
     var isClosed: Bool {

@@ -48,6 +48,12 @@ public final class PeerPartitions: Sendable {
         self.proxies = proxies
     }
 
+    /// A learner connects to its new leader's quorum port as soon as the election ends, often before that
+    /// leader listens: directly it would be refused and retry; through a proxy it is held and retried this
+    /// long (see ``FaultProxy/start(upstream:rewritingFirstBytes:upstreamRetryWindow:)``). Without it an Apache
+    /// learner takes the close for a failed leader, and the leader waits out initLimit for it (+4 s a time).
+    static let upstreamRetryWindow: Duration = .seconds(2)
+
     /// Picks nine free loopback ports for the nodes and starts the twelve proxies towards them (the
     /// proxies only resolve their upstream now; they connect when a member connects to them).
     public static func start() throws -> PeerPartitions {
@@ -62,7 +68,8 @@ public final class PeerPartitions: Sendable {
                         let upstream = "127.0.0.1:\(port(of: to, kind, in: ports))"
                         let back = Link(from: to, to: from, kind: .election)
                         let rewriter = kind == .election ? dialBackRewriter { proxyPorts.withLock { $0[back] } } : nil
-                        proxies[Link(from: from, to: to, kind: kind)] = try FaultProxy.start(upstream: upstream, rewritingFirstBytes: rewriter)
+                        proxies[Link(from: from, to: to, kind: kind)] = try FaultProxy.start(
+                            upstream: upstream, rewritingFirstBytes: rewriter, upstreamRetryWindow: upstreamRetryWindow)
                     }
                 }
             }
