@@ -40,7 +40,7 @@ struct MinorityLeaderSessionTests {
             var configuration = try ZooKeeperConfiguration(connectionString: ensemble.servers[follower - 1])
             configuration.sessionTimeout = .seconds(2)
             let owner = try await ZooKeeperClient.connect(configuration)
-            try await owner.create(try ZNodePath("/owned"), mode: .ephemeral)
+            try await owner.create(ZNodePath("/owned"), mode: .ephemeral)
             let session = try #require(owner.session)
 
             links.isolate(node: leader)
