@@ -20,6 +20,9 @@
 # ensemble: node 1 ours, 2 and 3 Apache's). Read at start and kept in the state dir for later commands.
 # ZK_EXTRA_CONFIG: space-separated key=value lines appended to every zoo.cfg (e.g. extendedTypesEnabled=true);
 # ZK_JAVA_OPTS: extra JVM options for Apache nodes (e.g. -Dznode.container.checkIntervalMs=100). Both kept like above.
+# Peer links through fault proxies (TestSupport's PeerPartitions): ZK_PORTS="c1 q1 e1 c2 q2 e2 c3 q3 e3" fixes the
+# ports instead of picking free ones, and ZK_SERVERS_N (N=1..3, space-separated server.M=host:q:e lines) replaces
+# node N's server lines, so it can keep its own line and reach the others at proxy addresses.
 set -euo pipefail
 
 ROOT="${SHEPHERD_ENSEMBLE_DIR:-/tmp/shepherd-ensemble-$(id -u)}"
@@ -124,7 +127,7 @@ start() {
   if [[ -f $ROOT/ports ]]; then for i in 1 2 3; do [[ -z $(live_pid "$i") ]] || running=1; done; fi
   ((running == 0)) || die "an ensemble from $ROOT is running; stop it first"
   rm -rf "$ROOT"; mkdir -p "$ROOT"
-  free_ports > "$ROOT/ports"
+  if [[ -n ${ZK_PORTS:-} ]]; then echo "$ZK_PORTS" > "$ROOT/ports"; else free_ports > "$ROOT/ports"; fi
   echo "${ZK_JAVA_OPTS:-}" > "$ROOT/java-opts"
   if [[ -n ${ZK_SHEPHERD_NODES:-} ]]; then
     [[ -x ${ZK_SERVER:-} ]] || die "ZK_SHEPHERD_NODES needs ZK_SERVER, the path to a built zk-server"
@@ -153,10 +156,14 @@ maxClientCnxns=0
 admin.enableServer=false
 4lw.commands.whitelist=*
 forceSync=no
-server.1=127.0.0.1:${p[1]}:${p[2]}
-server.2=127.0.0.1:${p[4]}:${p[5]}
-server.3=127.0.0.1:${p[7]}:${p[8]}
 CFG
+    local servers_var="ZK_SERVERS_$i" line
+    if [[ -n ${!servers_var:-} ]]; then
+      for line in ${!servers_var}; do echo "$line" >> "$dir/zoo.cfg"; done
+    else
+      printf '%s\n' "server.1=127.0.0.1:${p[1]}:${p[2]}" "server.2=127.0.0.1:${p[4]}:${p[5]}" \
+        "server.3=127.0.0.1:${p[7]}:${p[8]}" >> "$dir/zoo.cfg"
+    fi
     local extra
     for extra in ${ZK_EXTRA_CONFIG:-}; do echo "$extra" >> "$dir/zoo.cfg"; done
   done
@@ -222,5 +229,5 @@ case ${1:-} in
   kill) need_node "${2:-}"; kill_node "$2" ;;
   start-node) need_node "${2:-}"; launch "$2" ;;
   wait) if [[ ${2:-} == quorum ]]; then wait_ready 1; else wait_ready; fi ;;
-  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -87,8 +87,11 @@ public final class ApacheEnsemble: Sendable {
     ///   - extraConfig: `key=value` lines added to every node's zoo.cfg (the script's `ZK_EXTRA_CONFIG`),
     ///     e.g. `preAllocSize=1024`: every leader change starts a new transaction log, preallocated 64 MiB
     ///     ahead by default, so an ensemble whose leaders are killed many times keeps its logs small with it.
+    ///   - peerLinks: proxies the members reach each other through (fixed ports, per-node server lines);
+    ///     the caller stops them after the ensemble. See ``withPeerPartitionedEnsemble(tickTime:shepherdNodes:extraConfig:isolation:_:)``.
     public static func start(
-        tickTime: Int = 1000, launcher: String = scriptPath, shepherdNodes: [Int] = [], extraConfig: [String] = []
+        tickTime: Int = 1000, launcher: String = scriptPath, shepherdNodes: [Int] = [], extraConfig: [String] = [],
+        peerLinks: PeerPartitions? = nil
     ) async throws -> ApacheEnsemble {
         guard access(launcher, R_OK) == 0 else { throw TestSupportError("the ensemble script is missing: \(launcher)") }
         guard (shepherdNodes.count == 3 || ApacheZooKeeper.isInstalled) && access("/bin/bash", X_OK) == 0 else {
@@ -100,6 +103,7 @@ public final class ApacheEnsemble: Sendable {
             environment = ["ZK_SERVER=\(binary)", "ZK_SHEPHERD_NODES=\(shepherdNodes.map(String.init).joined(separator: " "))"]
         }
         if !extraConfig.isEmpty { environment.append("ZK_EXTRA_CONFIG=\(extraConfig.joined(separator: " "))") }
+        if let peerLinks { environment += peerLinks.environment }
         let directory = try makeTemporaryDirectory()
         let lifeline: Lifeline
         do {

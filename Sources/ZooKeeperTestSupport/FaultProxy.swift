@@ -27,6 +27,11 @@ public final class FaultProxy: Sendable {
         case both
     }
 
+    /// Decides how a connection's first client bytes are forwarded: given everything held so far,
+    /// nil while it needs more, else how many held bytes it consumed and what goes upstream instead
+    /// (`(0, [])` passes them through). Called on the relay thread, once per read until it decides.
+    public typealias FirstBytesRewriter = @Sendable ([UInt8]) -> (consumed: Int, replacement: [UInt8])?
+
     /// The proxy's listening port on 127.0.0.1.
     public let port: Int
     private let control: FaultProxyControl
@@ -45,8 +50,15 @@ public final class FaultProxy: Sendable {
     }
 
     /// Listens on 127.0.0.1, a free port; relays each accepted connection to `upstream`
-    /// (`"host:port"`, resolved once here).
-    public static func start(upstream: String) throws -> FaultProxy {
+    /// (`"host:port"`, resolved once here). `rewritingFirstBytes` may change what each connection's
+    /// client sends first (e.g. the address in an election handshake, see ``PeerPartitions``).
+    /// `upstreamRetryWindow`: when the upstream refuses a connection, keep the client (silent) and retry
+    /// every 20 ms for this long after its accept before closing it (`.zero`: close at once). A proxy
+    /// accepts before it knows whether its upstream listens; this keeps "not listening *yet*" from looking
+    /// like "connected, then closed" to a peer that would have retried a refused connect.
+    public static func start(
+        upstream: String, rewritingFirstBytes rewriter: FirstBytesRewriter? = nil, upstreamRetryWindow: Duration = .zero
+    ) throws -> FaultProxy {
         let (host, upstreamPort) = try parse(upstream)
         guard let address = try SocketAddress.resolve(host: host, port: upstreamPort).first else {
             throw TestSupportError("\(upstream) did not resolve")
@@ -64,7 +76,9 @@ public final class FaultProxy: Sendable {
             throw error
         }
         let thread = Thread {
-            var relay = FaultProxyRelay(listener: listener, upstream: address, control: control)
+            var relay = FaultProxyRelay(
+                listener: listener, upstream: address, control: control, rewriter: rewriter,
+                upstreamRetryWindow: upstreamRetryWindow)
             relay.run()
         }
         thread.name = "FaultProxy :\(port) -> \(upstream)"

@@ -51,7 +51,8 @@ struct RelayBuffer {
 /// One client connection through the proxy. Confined to the relay thread.
 final class RelayConnection {
     enum Phase {
-        /// Accepted during a both-ways stall: not connected upstream until heal.
+        /// Accepted during a both-ways stall (not connected upstream until heal), or waiting to retry a
+        /// refused upstream connect (`retryAt`).
         case held
         /// Waiting for the non-blocking upstream connect.
         case connecting(Socket)
@@ -66,9 +67,17 @@ final class RelayConnection {
     var toServer = RelayBuffer()
     /// Bytes read from the upstream server, to be written to the client.
     var toClient = RelayBuffer()
+    /// The client's first bytes, held for the proxy's rewriter (nil: none, or decided).
+    var rewrite: FirstBytesRewrite?
 
-    init(client: Socket) {
+    /// When the proxy accepted it (bounds the upstream retries).
+    let acceptedAt: ContinuousClock.Instant
+    /// When a held connection retries its refused upstream connect (nil: held by a stall, or never refused).
+    var retryAt: ContinuousClock.Instant?
+
+    init(client: Socket, acceptedAt: ContinuousClock.Instant) {
         self.client = client
+        self.acceptedAt = acceptedAt
     }
 
     var isClosed: Bool {
@@ -91,5 +100,38 @@ final class RelayConnection {
             if reset { socket.reset() } else { socket.close() }
         }
         phase = .closed
+    }
+}
+
+/// A connection's first client bytes, held until a ``FaultProxy/FirstBytesRewriter`` says what to
+/// forward instead; everything after goes through untouched.
+struct FirstBytesRewrite {
+    /// Held bytes beyond which the rewriter is given up on and they pass as they are.
+    static let limit = 4096
+    let rewriter: FaultProxy.FirstBytesRewriter
+    private var held: [UInt8] = []
+    private var decided = false
+
+    init(rewriter: @escaping FaultProxy.FirstBytesRewriter) {
+        self.rewriter = rewriter
+    }
+
+    /// Takes bytes read from the client; returns what to forward now (nothing while undecided).
+    mutating func feed(_ bytes: [UInt8]) -> [UInt8] {
+        guard !decided else { return bytes }
+        held += bytes
+        if let (consumed, replacement) = rewriter(held) {
+            decided = true
+            defer { held = [] }
+            return replacement + held[min(consumed, held.count)...]
+        }
+        return held.count > Self.limit ? flush() : []
+    }
+
+    /// Gives up on the rewriter: returns the held bytes unchanged.
+    mutating func flush() -> [UInt8] {
+        decided = true
+        defer { held = [] }
+        return held
     }
 }

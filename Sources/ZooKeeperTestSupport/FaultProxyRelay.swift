@@ -13,16 +13,24 @@ struct FaultProxyRelay {
     private let listener: Socket
     private let upstream: SocketAddress
     private let control: FaultProxyControl
+    private let rewriter: FaultProxy.FirstBytesRewriter?
+    /// How long after its accept a connection whose upstream refuses is held and retried.
+    private let upstreamRetryWindow: Duration
     private var connections: [RelayConnection] = []
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var lastResetGeneration = 0
     private var newlyAccepted = 0
     private let clock = ContinuousClock()
 
-    init(listener: Socket, upstream: SocketAddress, control: FaultProxyControl) {
+    init(
+        listener: Socket, upstream: SocketAddress, control: FaultProxyControl,
+        rewriter: FaultProxy.FirstBytesRewriter? = nil, upstreamRetryWindow: Duration = .zero
+    ) {
         self.listener = listener
         self.upstream = upstream
         self.control = control
+        self.rewriter = rewriter
+        self.upstreamRetryWindow = upstreamRetryWindow
     }
 
     /// Runs until ``FaultProxyControl/Settings/stopping`` (or a failing `poll`), then closes
@@ -52,7 +60,9 @@ struct FaultProxyRelay {
         }
         let now = clock.now
         for connection in connections {
-            if case .held = connection.phase, !settings.bothStalled { connectUpstream(connection) }
+            if case .held = connection.phase, !settings.bothStalled, (connection.retryAt ?? now) <= now {
+                connectUpstream(connection, now: now)
+            }
             progress(connection, settings, now: now)
         }
         connections.removeAll { $0.isClosed }
@@ -101,7 +111,10 @@ struct FaultProxyRelay {
         _ connection: RelayConnection, _ settings: FaultProxyControl.Settings, now: ContinuousClock.Instant
     ) -> (client: Int16, upstream: Int16, release: ContinuousClock.Instant?) {
         switch connection.phase {
-        case .held, .closed:
+        case .held:
+            // A connection waiting to retry its upstream wakes the loop when it is due.
+            return (0, 0, settings.bothStalled ? nil : connection.retryAt)
+        case .closed:
             return (0, 0, nil)
         case .connecting:
             return (0, Poller.writable, nil)
@@ -129,19 +142,36 @@ struct FaultProxyRelay {
         for _ in 0..<64 {
             guard let client = try? listener.accept() else { return }
             newlyAccepted += 1
-            let connection = RelayConnection(client: client)
+            let connection = RelayConnection(client: client, acceptedAt: clock.now)
+            connection.rewrite = rewriter.map { FirstBytesRewrite(rewriter: $0) }
             connections.append(connection)
-            if !settings.bothStalled { connectUpstream(connection) }
+            if !settings.bothStalled { connectUpstream(connection, now: clock.now) }
         }
     }
 
-    private func connectUpstream(_ connection: RelayConnection) {
+    private func connectUpstream(_ connection: RelayConnection, now: ContinuousClock.Instant) {
         do {
             let (socket, connected) = try Socket.startConnect(to: upstream)
             connection.phase = connected ? .relaying(socket) : .connecting(socket)
+            connection.retryAt = nil
         } catch {
-            connection.close(reset: false)  // upstream unreachable: the client sees its connection close
+            upstreamFailed(connection, now: now)
         }
+    }
+
+    /// The upstream refused (or could not be reached). Within the retry window the client is held and the
+    /// connect retried shortly: a peer that connects a moment before the server listens (a learner racing
+    /// its new leader's quorum port) then gets through late, where without a proxy its refused connect would
+    /// be retried — instead of being accepted and closed, which a ZooKeeper learner takes for a failed
+    /// leader. Past the window the client sees its connection close.
+    private func upstreamFailed(_ connection: RelayConnection, now: ContinuousClock.Instant) {
+        guard now < connection.acceptedAt + upstreamRetryWindow else {
+            connection.close(reset: false)
+            return
+        }
+        connection.upstream?.close()
+        connection.phase = .held
+        connection.retryAt = now + .milliseconds(20)
     }
 
     private mutating func handle(
@@ -163,7 +193,7 @@ struct FaultProxyRelay {
                     connection.phase = .relaying(socket)
                     progress(connection, settings, now: now)
                 } else {
-                    connection.close(reset: false)
+                    upstreamFailed(connection, now: now)
                 }
             }
         case .relaying(let socket):
@@ -173,7 +203,9 @@ struct FaultProxyRelay {
             }
             do {
                 if !settings.stallClientToServer {
-                    try read(from: connection.client, into: &connection.toServer, events: clientEvents, settings, now: now)
+                    try read(
+                        from: connection.client, into: &connection.toServer, events: clientEvents, settings, now: now,
+                        rewrite: connection)
                 } else if clientEvents & Int16(POLLHUP) != 0 {
                     connection.close(reset: false)
                     return
@@ -194,16 +226,23 @@ struct FaultProxyRelay {
 
     /// Reads what `source` has (until it would block or the buffer is full), stamping each chunk
     /// with its release instant under the current delay.
+    /// `rewrite`: the client's first bytes, held until the proxy's rewriter decides (client side only).
     private mutating func read(
         from source: Socket, into buffer: inout RelayBuffer, events: Int16,
-        _ settings: FaultProxyControl.Settings, now: ContinuousClock.Instant
+        _ settings: FaultProxyControl.Settings, now: ContinuousClock.Instant, rewrite: RelayConnection? = nil
     ) throws {
         guard events & (Poller.readable | Int16(POLLHUP)) != 0 else { return }
         while !buffer.sourceClosed && buffer.hasRoom {
             switch try source.read(into: &readBuffer) {
             case .bytes(let count):
-                buffer.append(Array(readBuffer[0..<count]), releaseAt: now + Self.holdTime(settings))
+                var bytes = Array(readBuffer[0..<count])
+                if let forwarded = rewrite?.rewrite?.feed(bytes) { bytes = forwarded }
+                if !bytes.isEmpty { buffer.append(bytes, releaseAt: now + Self.holdTime(settings)) }
             case .endOfFile:
+                // Bytes still held for the rewriter go as they are.
+                if let held = rewrite?.rewrite?.flush(), !held.isEmpty {
+                    buffer.append(held, releaseAt: now + Self.holdTime(settings))
+                }
                 buffer.sourceClosed = true
             case .wouldBlock:
                 return

@@ -23,14 +23,20 @@ struct Matrix {
         switch name {
         case "embedded": return try await EmbeddedTarget()
         case "apache": return try await ApacheStandaloneTarget()
-        case "ensemble": return try await EnsembleTarget(name: name, script: ensembleScript)
-        case "shepherd-ensemble": return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1, 2, 3])
-        case "mixed-ensemble": return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1])
-        case "mixed-ensemble-2": return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1, 2])
+        // Members reach each other through fault proxies only when a peer partition is to run.
+        case "ensemble": return try await EnsembleTarget(name: name, script: ensembleScript, peerLinks: peerLinks)
+        case "shepherd-ensemble":
+            return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1, 2, 3], peerLinks: peerLinks)
+        case "mixed-ensemble":
+            return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1], peerLinks: peerLinks)
+        case "mixed-ensemble-2":
+            return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1, 2], peerLinks: peerLinks)
         case "external": return try ExternalTarget(connectString: externalServers)
         default: throw MatrixError("unknown target \(name) (embedded, apache, ensemble, shepherd-ensemble, mixed-ensemble, mixed-ensemble-2, external)")
         }
     }
+
+    private var peerLinks: Bool { faults.contains(.peerPartition) }
 
     func run() async -> (Results, [String]) {
         var results: Results = [:]

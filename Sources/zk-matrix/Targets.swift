@@ -99,19 +99,40 @@ final class EnsembleTarget: MatrixTarget {
     let ensemble: ApacheEnsemble
     var connectString: String { ensemble.connectString }
     private let killed = Mutex<Set<Int>>([])
+    /// The links between members, through fault proxies, when ``Fault/peerPartition`` is to run.
+    private let links: PeerPartitions?
+    /// The background heal of a running peer partition.
+    private let partitionHeal = Mutex<Task<Void, Never>?>(nil)
 
-    init(name: String, script: String, shepherdNodes: [Int] = []) async throws {
+    init(name: String, script: String, shepherdNodes: [Int] = [], peerLinks: Bool = false) async throws {
         self.name = name
+        let links = peerLinks ? try PeerPartitions.start() : nil
         // Every leader change starts a new transaction log: small preallocation keeps 40-odd kills cheap
         // (zk-server's restart reads each file's preallocated tail; 64 MiB files made it grow by seconds a kill).
-        ensemble = try await ApacheEnsemble.start(launcher: script, shepherdNodes: shepherdNodes, extraConfig: ["preAllocSize=1024"])
+        // A silent leader is noticed after syncLimit (5) ticks. With peer partitions, 400 ms ticks: the cut-off
+        // leader steps down (2 s) and the others elect before any 4 s session can expire. At 1000 ms, the old
+        // leader would expire the sessions it no longer hears of and tell reconnecting clients so (see
+        // EnsemblePartitionTests), and clients left waiting on it would presume theirs expired.
+        do {
+            ensemble = try await ApacheEnsemble.start(
+                tickTime: peerLinks ? 400 : 1000, launcher: script, shepherdNodes: shepherdNodes,
+                extraConfig: ["preAllocSize=1024"], peerLinks: links)
+        } catch {
+            links?.stop()
+            throw error
+        }
+        self.links = links
     }
 
-    func supports(_ fault: Fault) -> Bool { true }
+    func supports(_ fault: Fault) -> Bool { fault != .peerPartition || links != nil }
 
     func inject(_ fault: Fault, victim: ZooKeeperClient) async throws {
         switch fault {
         case .none, .partition: return  // a partition is the scenario's proxies' doing, not the ensemble's
+        case .peerPartition:
+            guard let links else { throw MatrixError("\(name) was started without peer links") }
+            let heal = try await PeerPartitionFault(ensemble: ensemble, links: links).inject()
+            partitionHeal.withLock { $0 = heal }
         case .sessionExpired: try await expireByTakeover(victim, connectString: connectString)
         case .leaderKilled:
             let node = try await ensemble.leader()
@@ -131,11 +152,18 @@ final class EnsembleTarget: MatrixTarget {
     }
 
     func heal() async throws {
+        if let partition = partitionHeal.withLock({ task in defer { task = nil }; return task }) {
+            await partition.value  // bounded by the election wait
+        }
+        links?.heal()
         for node in killed.withLock({ nodes in defer { nodes = [] }; return nodes }) {
             try await ensemble.startNode(node)
         }
         try await ensemble.waitHealthy()
     }
 
-    func shutdown() async { await ensemble.stop() }
+    func shutdown() async {
+        await ensemble.stop()
+        links?.stop()
+    }
 }

@@ -311,6 +311,60 @@ struct FaultProxyTests {
         }
     }
 
+    @Test("with a retry window, a client that connects before its upstream listens gets through late")
+    func upstreamRetryWindow() async throws {
+        let probe = try Socket.listen(host: "127.0.0.1", port: 0)
+        let port = try #require(probe.localAddress?.port)
+        probe.close()  // nothing listens there yet
+        let proxy = try FaultProxy.start(upstream: "127.0.0.1:\(port)", upstreamRetryWindow: .seconds(5))
+        defer { proxy.stop() }
+        let client = try RawConnection(port: proxy.port)
+        defer { client.reset() }
+        try client.write(Array("hello".utf8))
+        try await proxy.waitForConnections(atLeast: 1, timeout: .seconds(5))
+        // The server comes up after the client connected (a scenario step: the refusals happen meanwhile).
+        try await Task.sleep(for: .milliseconds(200))
+        let upstream = try Socket.listen(host: "127.0.0.1", port: port)
+        defer { upstream.close() }
+        #expect(try Poller.waitFor(fd: upstream.fd, events: Poller.readable, timeout: .seconds(5)))
+        let server = try #require(try upstream.accept())
+        defer { server.close() }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while received.count < 5, try Poller.waitFor(fd: server.fd, events: Poller.readable, timeout: .seconds(5)) {
+            guard case .bytes(let count) = try server.read(into: &buffer) else { continue }
+            received += buffer[0..<count]
+        }
+        #expect(String(decoding: received, as: UTF8.self) == "hello")
+    }
+
+    @Test("a first-bytes rewriter sees the held bytes until it decides; the rest passes untouched")
+    func rewritesFirstBytes() async throws {
+        let upstream = try Socket.listen(host: "127.0.0.1", port: 0)
+        defer { upstream.close() }
+        let upstreamPort = try #require(upstream.localAddress?.port)
+        // Replaces a 4-byte "AAAA" greeting with "BB"; needs all four bytes to decide.
+        let proxy = try FaultProxy.start(upstream: "127.0.0.1:\(upstreamPort)") { held in
+            guard held.count >= 4 else { return nil }
+            return held.starts(with: Array("AAAA".utf8)) ? (4, Array("BB".utf8)) : (0, [])
+        }
+        defer { proxy.stop() }
+        let client = try RawConnection(port: proxy.port)
+        defer { client.reset() }
+        try client.write(Array("AA".utf8))  // half a greeting: held
+        #expect(try Poller.waitFor(fd: upstream.fd, events: Poller.readable, timeout: .seconds(10)))
+        let server = try #require(try upstream.accept())
+        defer { server.close() }
+        try client.write(Array("AAtail".utf8))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while received.count < 6, try Poller.waitFor(fd: server.fd, events: Poller.readable, timeout: .seconds(10)) {
+            guard case .bytes(let count) = try server.read(into: &buffer) else { continue }
+            received += buffer[0..<count]
+        }
+        #expect(String(decoding: received, as: UTF8.self) == "BBtail")
+    }
+
     @Test("FaultProxies: one proxy per server, controlled together")
     func proxies() async throws {
         try await withProxiedServer { first, _ in
