@@ -40,20 +40,26 @@ fourlw() {
 }
 mode_of() { fourlw "$1" srvr | sed -n 's/^Mode: //p'; }
 
-# Nine free loopback ports (client, quorum, election for each node), chosen by binding port 0.
+# Nine free loopback ports (client, quorum, election for each node), below the kernel's ephemeral range
+# (32768-): a port from that range could be given to some outgoing connection before its node binds it.
 free_ports() {
   if command -v python3 > /dev/null; then
     python3 - <<'PY'
-import socket
+import random, socket
 socks = []
-for _ in range(9):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+while len(socks) < 9:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", random.randrange(10000, 32768)))
+        socks.append(s)
+    except OSError:
+        s.close()
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
   else # bash fallback: probe random high ports with /dev/tcp (a refused connect = free)
     local out=() p
     while ((${#out[@]} < 9)); do
-      p=$((20000 + RANDOM % 30000))
+      p=$((10000 + RANDOM % 22768))
       if ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null && [[ " ${out[*]} " != *" $p "* ]]; then out+=("$p"); fi
     done
     echo "${out[*]}"

@@ -8,17 +8,22 @@ public enum JSONShape {
     ///   - subset: we may lack fields Apache has (e.g. `monitor`: Apache's metrics provider adds hundreds).
     ///   - dataKeyed: names of objects keyed by data (session ids, paths, server ids): their entry counts and
     ///     value shapes compare, not their keys.
+    ///   - timeKeyed: data-keyed objects whose entry counts depend on timing (e.g. session expiry buckets):
+    ///     only the shapes of their entries compare.
     public static func differences(
-        _ theirs: JSONValue, _ ours: JSONValue, at path: String, subset: Bool = false, dataKeyed: Set<String> = []
+        _ theirs: JSONValue, _ ours: JSONValue, at path: String, subset: Bool = false, dataKeyed: Set<String> = [],
+        timeKeyed: Set<String> = []
     ) -> [String] {
         switch (theirs, ours) {
         case let (.object(apacheFields), .object(ourFields)):
             let key = path.split(separator: ".").last.map(String.init) ?? path
-            if dataKeyed.contains(key) {
-                guard apacheFields.count == ourFields.count else {
+            if dataKeyed.contains(key) || timeKeyed.contains(key) {
+                guard apacheFields.count == ourFields.count || (timeKeyed.contains(key) && !apacheFields.isEmpty && !ourFields.isEmpty) else {
                     return ["\(path): Apache has \(apacheFields.count) entries, we have \(ourFields.count)"]
                 }
-                return zip(apacheFields, ourFields).flatMap { Self.differences($0.value, $1.value, at: path + ".<entry>", dataKeyed: dataKeyed) }
+                return zip(apacheFields, ourFields).flatMap {
+                    Self.differences($0.value, $1.value, at: path + ".<entry>", dataKeyed: dataKeyed, timeKeyed: timeKeyed)
+                }
             }
             var differences: [String] = []
             let apacheKeys = Set(apacheFields.map(\.key))
@@ -31,14 +36,14 @@ public enum JSONShape {
             }
             for (name, value) in ourFields {
                 guard let theirValue = theirs[name] else { continue }
-                differences += Self.differences(theirValue, value, at: path + "." + name, dataKeyed: dataKeyed)
+                differences += Self.differences(theirValue, value, at: path + "." + name, dataKeyed: dataKeyed, timeKeyed: timeKeyed)
             }
             return differences
         case let (.array(apacheItems), .array(ourItems)):
             guard let first = apacheItems.first, let mine = ourItems.first else {
                 return apacheItems.count == ourItems.count ? [] : ["\(path): Apache has \(apacheItems.count) items, we have \(ourItems.count)"]
             }
-            return Self.differences(first, mine, at: path + "[0]", dataKeyed: dataKeyed)
+            return Self.differences(first, mine, at: path + "[0]", dataKeyed: dataKeyed, timeKeyed: timeKeyed)
         default:
             return theirs.kind == ours.kind ? [] : ["\(path): Apache's is \(theirs.kind) (\(theirs.compact().prefix(60))), ours \(ours.kind) (\(ours.compact().prefix(60)))"]
         }

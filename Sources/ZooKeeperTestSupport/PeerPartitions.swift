@@ -167,16 +167,10 @@ public final class PeerPartitions: Sendable {
         ports[(node - 1) * 3 + (kind == .quorum ? 1 : 2)]
     }
 
-    /// Binds `count` loopback sockets to port 0 at once (so the ports differ), notes the ports and
-    /// closes them. Like the script's own choice, another process could take one before a node binds it.
+    /// `count` distinct free loopback ports (``SocketHelpers/freeLoopbackPort()``: below the ephemeral range,
+    /// so no outgoing connection takes one before its node binds it).
     private static func freePorts(_ count: Int) throws -> [Int] {
-        var sockets: [Socket] = []
-        defer { sockets.forEach { $0.close() } }
-        for _ in 0..<count { sockets.append(try Socket.listen(host: "127.0.0.1", port: 0)) }
-        return try sockets.map { socket in
-            guard let port = socket.localAddress?.port else { throw TestSupportError("a listening socket has no port") }
-            return port
-        }
+        try (0..<count).map { _ in try SocketHelpers.freeLoopbackPort() }
     }
 }
 

@@ -1,9 +1,29 @@
+import Foundation
+import Synchronization
 import ZooKeeperPOSIX
 
 public enum SocketHelpers {
-    /// A port that was free on 127.0.0.1 a moment ago (listen on port 0, read it, close). Another
-    /// process can take it before the caller binds it; callers must retry on "address in use".
+    /// Ports this process has handed out: never twice, so two fixtures choosing at once get different ones.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A port that was free on 127.0.0.1 a moment ago, for a server the caller starts next.
+    ///
+    /// Chosen below the kernel's ephemeral range (`ip_local_port_range`, 32768– on Linux): a port from
+    /// that range (what listening on port 0 gives) may be handed to any outgoing connection — another
+    /// test's client — between this choice and the server's bind, and the server then fails with
+    /// "address in use" (seen under parallel ensemble tests). Another process can still take the port;
+    /// callers that can should retry on "address in use".
     public static func freeLoopbackPort() throws(TestSupportError) -> Int {
+        let ceiling = min(ephemeralLow(), 32_768)
+        for _ in 0..<500 {
+            let candidate = Int.random(in: 10_000..<ceiling)
+            guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
+            if let socket = try? Socket.listen(host: "127.0.0.1", port: candidate, backlog: 1) {
+                socket.close()
+                return candidate
+            }
+        }
+        // Nothing free below the ephemeral range: one the kernel picks.
         let socket: Socket
         do {
             socket = try Socket.listen(host: "127.0.0.1", port: 0, backlog: 1)
@@ -15,5 +35,13 @@ public enum SocketHelpers {
             throw TestSupportError("the socket bound for a free port has no local port")
         }
         return port
+    }
+
+    /// The low end of the ephemeral port range (Linux; 32768 where it cannot be read).
+    private static func ephemeralLow() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8),
+              let low = text.split(whereSeparator: \.isWhitespace).first.flatMap({ Int($0) }), low > 11_000
+        else { return 32_768 }
+        return low
     }
 }

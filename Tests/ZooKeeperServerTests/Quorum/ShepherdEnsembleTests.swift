@@ -44,6 +44,21 @@ struct ShepherdEnsembleTests {
                 settings: settings, electionListener: election, quorumListener: quorum, database: database, epochs: epochs, storage: storage)
         }
 
+        /// Listens on a port this ensemble had: while it was free, another test's outgoing connection may have
+        /// been given it as its ephemeral port (seen under parallel tests), so a refused bind is retried for a
+        /// while — that connection ends soon.
+        static func listen(port: Int) async throws -> Socket {
+            let deadline = ContinuousClock.now + .seconds(15)
+            while true {
+                do {
+                    return try Socket.listen(host: "127.0.0.1", port: port)
+                } catch {
+                    guard ContinuousClock.now < deadline else { throw error }
+                    try await Task.sleep(for: .milliseconds(50))  // a retry interval, not a synchronisation
+                }
+            }
+        }
+
         var all: [Int64: QuorumPeer] { peers.withLock { $0 } }
 
         /// The serving leader, once one leads a quorum of serving followers.
@@ -58,15 +73,15 @@ struct ShepherdEnsembleTests {
         /// disk), from its data directory for a durable one.
         func kill(_ sid: Int64) async throws {
             await peers.withLock { $0[sid]! }.stop()
-            try revive(sid)
+            try await revive(sid)
         }
 
         /// A new peer `sid` on the same ports (and data directory), started.
-        private func revive(_ sid: Int64) throws {
+        private func revive(_ sid: Int64) async throws {
             let server = configuration.servers[sid]!
-            let revived = try Self.peer(
-                sid, configuration, try Socket.listen(host: "127.0.0.1", port: server.electionPort),
-                try Socket.listen(host: "127.0.0.1", port: server.quorumPort), directory: directories?[sid])
+            let election = try await Self.listen(port: server.electionPort)
+            let quorum = try await Self.listen(port: server.quorumPort)
+            let revived = try Self.peer(sid, configuration, election, quorum, directory: directories?[sid])
             peers.withLock { $0[sid] = revived }
             revived.start()
         }
@@ -79,7 +94,7 @@ struct ShepherdEnsembleTests {
         /// Stops every member, then starts each again from its data directory.
         func restartAll() async throws {
             for peer in all.values { await peer.stop() }
-            for sid in all.keys { try revive(sid) }
+            for sid in all.keys { try await revive(sid) }
         }
     }
 
