@@ -17,8 +17,19 @@ public enum JSONShape {
         switch (theirs, ours) {
         case let (.object(apacheFields), .object(ourFields)):
             let key = path.split(separator: ".").last.map(String.init) ?? path
-            if dataKeyed.contains(key) || timeKeyed.contains(key) {
-                guard apacheFields.count == ourFields.count || (timeKeyed.contains(key) && !apacheFields.isEmpty && !ourFields.isEmpty) else {
+            if timeKeyed.contains(key) {
+                // Only entries that hold something: Apache keeps emptied expiry buckets for a while.
+                let theirs = apacheFields.filter { !$0.value.isEmptyCollection }
+                let mine = ourFields.filter { !$0.value.isEmptyCollection }
+                guard theirs.isEmpty == mine.isEmpty else {
+                    return ["\(path): Apache has \(theirs.count) non-empty entries, we have \(mine.count)"]
+                }
+                return zip(theirs, mine).flatMap {
+                    Self.differences($0.value, $1.value, at: path + ".<entry>", dataKeyed: dataKeyed, timeKeyed: timeKeyed)
+                }
+            }
+            if dataKeyed.contains(key) {
+                guard apacheFields.count == ourFields.count else {
                     return ["\(path): Apache has \(apacheFields.count) entries, we have \(ourFields.count)"]
                 }
                 return zip(apacheFields, ourFields).flatMap {
@@ -46,6 +57,17 @@ public enum JSONShape {
             return Self.differences(first, mine, at: path + "[0]", dataKeyed: dataKeyed, timeKeyed: timeKeyed)
         default:
             return theirs.kind == ours.kind ? [] : ["\(path): Apache's is \(theirs.kind) (\(theirs.compact().prefix(60))), ours \(ours.kind) (\(ours.compact().prefix(60)))"]
+        }
+    }
+}
+
+extension JSONValue {
+    /// An empty array or object.
+    fileprivate var isEmptyCollection: Bool {
+        switch self {
+        case let .array(items): items.isEmpty
+        case let .object(fields): fields.isEmpty
+        default: false
         }
     }
 }
