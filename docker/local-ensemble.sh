@@ -41,7 +41,9 @@ fourlw() {
 mode_of() { fourlw "$1" srvr | sed -n 's/^Mode: //p'; }
 
 # Nine free loopback ports (client, quorum, election for each node), below the kernel's ephemeral range
-# (32768-): a port from that range could be given to some outgoing connection before its node binds it.
+# (32768-): a port from that range could be given to some outgoing connection before its node binds it (or
+# re-binds it after a restart). From 21384 up: TestSupport's own choices stay below, so a test never takes the
+# port of a node that is down for a restart.
 free_ports() {
   if command -v python3 > /dev/null; then
     python3 - <<'PY'
@@ -50,7 +52,7 @@ socks = []
 while len(socks) < 9:
     s = socket.socket()
     try:
-        s.bind(("127.0.0.1", random.randrange(10000, 32768)))
+        s.bind(("127.0.0.1", random.randrange(21384, 32768)))
         socks.append(s)
     except OSError:
         s.close()
@@ -59,7 +61,7 @@ PY
   else # bash fallback: probe random high ports with /dev/tcp (a refused connect = free)
     local out=() p
     while ((${#out[@]} < 9)); do
-      p=$((10000 + RANDOM % 22768))
+      p=$((21384 + RANDOM % 11384))
       if ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null && [[ " ${out[*]} " != *" $p "* ]]; then out+=("$p"); fi
     done
     echo "${out[*]}"

@@ -11,10 +11,11 @@ public enum SocketHelpers {
     /// Chosen below the kernel's ephemeral range (`ip_local_port_range`, 32768– on Linux): a port from
     /// that range (what listening on port 0 gives) may be handed to any outgoing connection — another
     /// test's client — between this choice and the server's bind, and the server then fails with
-    /// "address in use" (seen under parallel ensemble tests). Another process can still take the port;
-    /// callers that can should retry on "address in use".
+    /// "address in use" (seen under parallel ensemble tests). And below 21384: `docker/local-ensemble.sh`
+    /// takes its nodes' ports from 21384 up, so a port chosen here is never one of a node that is down for
+    /// a restart. Another process can still take the port; callers that can should retry on "address in use".
     public static func freeLoopbackPort() throws(TestSupportError) -> Int {
-        let ceiling = min(ephemeralLow(), 32_768)
+        let ceiling = min(ephemeralLow(), 21_384)
         for _ in 0..<500 {
             let candidate = Int.random(in: 10_000..<ceiling)
             guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
