@@ -104,8 +104,10 @@ final class RelayConnection {
 }
 
 /// A connection's first client bytes, held until a ``FaultProxy/FirstBytesRewriter`` says what to
-/// forward instead; everything after goes through untouched.
-struct FirstBytesRewrite {
+/// forward instead; everything after goes through untouched. A class: changed in place through the
+/// connection's optional property (as a struct, Swift 6.3's optimizer crashed on that access in release builds:
+/// "read-only scope invalidated by a local write"). Used on the relay thread only.
+final class FirstBytesRewrite {
     /// Held bytes beyond which the rewriter is given up on and they pass as they are.
     static let limit = 4096
     let rewriter: FaultProxy.FirstBytesRewriter
@@ -117,21 +119,23 @@ struct FirstBytesRewrite {
     }
 
     /// Takes bytes read from the client; returns what to forward now (nothing while undecided).
-    mutating func feed(_ bytes: [UInt8]) -> [UInt8] {
+    func feed(_ bytes: [UInt8]) -> [UInt8] {
         guard !decided else { return bytes }
         held += bytes
         if let (consumed, replacement) = rewriter(held) {
             decided = true
-            defer { held = [] }
-            return replacement + held[min(consumed, held.count)...]
+            let forwarded = replacement + held[min(consumed, held.count)...]
+            held = []
+            return forwarded
         }
         return held.count > Self.limit ? flush() : []
     }
 
     /// Gives up on the rewriter: returns the held bytes unchanged.
-    mutating func flush() -> [UInt8] {
+    func flush() -> [UInt8] {
         decided = true
-        defer { held = [] }
-        return held
+        let bytes = held
+        held = []
+        return bytes
     }
 }
