@@ -13,17 +13,7 @@ import ZooKeeperProtocol
     let connection: UInt64 = 7
 
     init() {
-        let configuration = ServerConfiguration()
-        state = PipelineState(
-            configuration: configuration, database: ZooKeeperDatabase(configuration: configuration),
-            sessions: SessionTracker(tickTime: configuration.tickTime, serverID: 1, now: 0),
-            passwords: .apache, persistence: nil, log: .silent)
-        state.member = MemberContext(link: link, activity: SessionActivity())
-        state.memberStartServing(state.database, state: .following, epoch: 1)
-        let connect = ConnectRequest(protocolVersion: 0, lastZxidSeen: 0, timeOut: 4000, sessionId: session,
-                                     passwd: state.passwords.password(for: session), readOnly: false)
-        state.handle(.connect(connection: connection, remote: "127.0.0.1:50000", request: connect, sentReadOnlyFlag: false))
-        state.memberRevalidated(session: session, valid: true)
+        state = MemberPipelineTests.servingFollower(link: link, session: session, connection: connection)
     }
 
     func request(xid: Int32, _ opCode: OpCode, _ body: [UInt8] = []) {

@@ -22,18 +22,24 @@ import ZooKeeperProtocol
     let connection: UInt64 = 7
 
     init() throws {
+        state = Self.servingFollower(link: link, session: session, connection: connection)
+    }
+
+    /// A follower's pipeline serving `session` on `connection`: the session moved here from another member
+    /// and the leader said it is alive.
+    static func servingFollower(link: RecordingLink, session: Int64, connection: UInt64) -> PipelineState {
         let configuration = ServerConfiguration()
-        state = PipelineState(
+        let state = PipelineState(
             configuration: configuration, database: ZooKeeperDatabase(configuration: configuration),
             sessions: SessionTracker(tickTime: configuration.tickTime, serverID: 1, now: 0),
             passwords: .apache, persistence: nil, log: .silent)
         state.member = MemberContext(link: link, activity: SessionActivity())
         state.memberStartServing(state.database, state: .following, epoch: 1)
-        // A session moving here from another member: the leader says it is alive.
         let connect = ConnectRequest(protocolVersion: 0, lastZxidSeen: 0, timeOut: 4000, sessionId: session,
                                      passwd: state.passwords.password(for: session), readOnly: false)
         state.handle(.connect(connection: connection, remote: "127.0.0.1:50000", request: connect, sentReadOnlyFlag: false))
         state.memberRevalidated(session: session, valid: true)
+        return state
     }
 
     func delete(xid: Int32) -> NetworkEvent {
