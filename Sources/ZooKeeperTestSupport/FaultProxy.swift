@@ -139,6 +139,9 @@ public final class FaultProxy: Sendable {
     /// Client connections accepted since ``start(upstream:)``.
     public var acceptedConnections: Int { control.acceptedConnections }
 
+    /// Connects to the upstream that were refused or failed (each retry within a retry window counts).
+    public var refusedUpstreamConnects: Int { control.refusedUpstreamConnects }
+
     /// Waits until ``acceptedConnections`` is at least `count`; throws ``TimeoutError`` after `timeout`.
     public func waitForConnections(atLeast count: Int, timeout: Duration) async throws {
         try await eventually(within: timeout, pollEvery: .milliseconds(10)) { acceptedConnections >= count }

@@ -30,6 +30,7 @@ final class FaultProxyControl: Sendable {
         var loopEnded = false
         var active = 0
         var accepted = 0
+        var refusedUpstream = 0
     }
 
     private let state = Mutex(State())
@@ -41,6 +42,10 @@ final class FaultProxyControl: Sendable {
 
     var activeConnections: Int { state.withLock { $0.active } }
     var acceptedConnections: Int { state.withLock { $0.accepted } }
+    var refusedUpstreamConnects: Int { state.withLock { $0.refusedUpstream } }
+
+    /// The relay's connect to the upstream was refused (or failed).
+    func noteRefusedUpstream() { state.withLock { $0.refusedUpstream += 1 } }
 
     /// Applies `change` and waits (bounded) until the relay thread has acted on it.
     func request(_ change: (inout Settings) -> Void) {

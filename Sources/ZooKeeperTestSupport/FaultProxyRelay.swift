@@ -165,6 +165,7 @@ struct FaultProxyRelay {
     /// be retried — instead of being accepted and closed, which a ZooKeeper learner takes for a failed
     /// leader. Past the window the client sees its connection close.
     private func upstreamFailed(_ connection: RelayConnection, now: ContinuousClock.Instant) {
+        control.noteRefusedUpstream()
         guard now < connection.acceptedAt + upstreamRetryWindow else {
             connection.close(reset: false)
             return

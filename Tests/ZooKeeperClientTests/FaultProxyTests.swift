@@ -322,8 +322,8 @@ struct FaultProxyTests {
         defer { client.reset() }
         try client.write(Array("hello".utf8))
         try await proxy.waitForConnections(atLeast: 1, timeout: .seconds(5))
-        // The server comes up after the client connected (a scenario step: the refusals happen meanwhile).
-        try await Task.sleep(for: .milliseconds(200))
+        // The server comes up only after the proxy's connects to it were refused (retried) a few times.
+        try await eventually(within: .seconds(5)) { proxy.refusedUpstreamConnects >= 3 }
         let upstream = try Socket.listen(host: "127.0.0.1", port: port)
         defer { upstream.close() }
         #expect(try Poller.waitFor(fd: upstream.fd, events: Poller.readable, timeout: .seconds(5)))
