@@ -206,7 +206,7 @@ struct FaultProxyRelay {
                 if !settings.stallClientToServer {
                     try read(
                         from: connection.client, into: &connection.toServer, events: clientEvents, settings, now: now,
-                        rewrite: connection)
+                        rewrite: connection.rewrite)
                 } else if clientEvents & Int16(POLLHUP) != 0 {
                     connection.close(reset: false)
                     return
@@ -230,18 +230,18 @@ struct FaultProxyRelay {
     /// `rewrite`: the client's first bytes, held until the proxy's rewriter decides (client side only).
     private mutating func read(
         from source: Socket, into buffer: inout RelayBuffer, events: Int16,
-        _ settings: FaultProxyControl.Settings, now: ContinuousClock.Instant, rewrite: RelayConnection? = nil
+        _ settings: FaultProxyControl.Settings, now: ContinuousClock.Instant, rewrite: FirstBytesRewrite? = nil
     ) throws {
         guard events & (Poller.readable | Int16(POLLHUP)) != 0 else { return }
         while !buffer.sourceClosed && buffer.hasRoom {
             switch try source.read(into: &readBuffer) {
             case .bytes(let count):
                 var bytes = Array(readBuffer[0..<count])
-                if let forwarded = rewrite?.rewrite?.feed(bytes) { bytes = forwarded }
+                if let forwarded = rewrite?.feed(bytes) { bytes = forwarded }
                 if !bytes.isEmpty { buffer.append(bytes, releaseAt: now + Self.holdTime(settings)) }
             case .endOfFile:
                 // Bytes still held for the rewriter go as they are.
-                if let held = rewrite?.rewrite?.flush(), !held.isEmpty {
+                if let held = rewrite?.flush(), !held.isEmpty {
                     buffer.append(held, releaseAt: now + Self.holdTime(settings))
                 }
                 buffer.sourceClosed = true

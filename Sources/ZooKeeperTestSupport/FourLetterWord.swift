@@ -14,3 +14,17 @@ public func sendFourLetterWord(_ word: String, host: String, port: Int, timeout:
         throw TestSupportError("\(what): read timed out")
     }
 }
+
+/// What `srvr` says after `Mode: ` (`leader`, `follower`, `observer`, `standalone`, `read-only`), or nil when
+/// the server does not answer within `timeout` or does not serve (no `Mode:` line).
+public func serverMode(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(2)) -> String? {
+    guard let text = try? sendFourLetterWord("srvr", host: host, port: port, timeout: timeout) else { return nil }
+    return text.split(separator: "\n").first { $0.hasPrefix("Mode: ") }.map { String($0.dropFirst("Mode: ".count)) }
+}
+
+/// ``serverMode(host:port:timeout:)`` of a `host:port` address (nil for a malformed one).
+public func serverMode(_ server: String, timeout: Duration = .seconds(2)) -> String? {
+    let parts = server.split(separator: ":")
+    guard parts.count == 2, let port = Int(parts[1]) else { return nil }
+    return serverMode(host: String(parts[0]), port: port, timeout: timeout)
+}

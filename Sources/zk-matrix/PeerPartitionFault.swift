@@ -31,18 +31,10 @@ struct PeerPartitionFault: Sendable {
     static func waitForLeader(among nodes: [Int], servers: [String], within bound: Duration) async throws -> Int {
         var leader: Int?
         try await eventually(within: bound, pollEvery: .milliseconds(100)) {
-            leader = nodes.first { mode(servers[$0 - 1]) == "leader" }
+            leader = nodes.first { serverMode(servers[$0 - 1], timeout: .seconds(1)) == "leader" }
             return leader != nil
         }
         guard let leader else { throw MatrixError("no leader among \(nodes)") }
         return leader
-    }
-
-    static func mode(_ server: String) -> String? {
-        let parts = server.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]),
-              let text = try? sendFourLetterWord("srvr", host: String(parts[0]), port: port, timeout: .seconds(1))
-        else { return nil }
-        return text.split(separator: "\n").first { $0.hasPrefix("Mode: ") }.map { String($0.dropFirst(6)) }
     }
 }

@@ -13,10 +13,7 @@ import ZooKeeperTestSupport
 struct ApacheFollowersInteropTests {
     typealias Mixed = ApacheElectionInteropTests.Mixed
 
-    static func mode(_ node: ApacheZooKeeper) -> String? {
-        guard let srvr = try? sendFourLetterWord("srvr", host: "127.0.0.1", port: node.port, timeout: .seconds(2)) else { return nil }
-        return srvr.split(separator: "\n").first { $0.hasPrefix("Mode: ") }.map { String($0.dropFirst(6)) }
-    }
+    static func mode(_ node: ApacheZooKeeper) -> String? { serverMode(port: node.port) }
 
     /// A raw session on `port` that creates an ephemeral and vanishes without closeSession (the
     /// connection closes when the `RawConnection` goes away).

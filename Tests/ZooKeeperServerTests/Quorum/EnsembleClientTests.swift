@@ -100,11 +100,7 @@ struct EnsembleClientTests {
         func port(_ sid: Int64) -> Int { configurations[sid]!.clientPort }
 
         /// `srvr`'s `Mode:` value, nil when the member does not answer or does not serve.
-        func mode(_ sid: Int64) -> String? {
-            guard let text = try? sendFourLetterWord("srvr", host: "127.0.0.1", port: port(sid), timeout: .seconds(2)) else { return nil }
-            let line = text.split(separator: "\n").first { $0.hasPrefix("Mode: ") }
-            return line.map { String($0.dropFirst("Mode: ".count)) }
-        }
+        func mode(_ sid: Int64) -> String? { serverMode(port: port(sid)) }
 
         /// Waits until one member leads and the other running members follow (or observe); returns the leader's id.
         func settled(within timeout: Duration = .seconds(20)) async throws -> Int64 {

@@ -19,11 +19,7 @@ struct EnsemblePauseTests {
     /// may be up to 20 ticks (8 s), so it waits out an election without dropping its connection.
     static let tickTime = 400
 
-    static func mode(_ server: String) -> String? {
-        let parts = server.split(separator: ":")
-        guard let text = try? sendFourLetterWord("srvr", host: String(parts[0]), port: Int(parts[1])!, timeout: .seconds(1)) else { return nil }
-        return text.split(separator: "\n").first { $0.hasPrefix("Mode: ") }.map { String($0.dropFirst(6)) }
-    }
+    static func mode(_ server: String) -> String? { serverMode(server, timeout: .seconds(1)) }
 
     static func signal(_ ensemble: ApacheEnsemble, node: Int, _ signal: Int32) throws {
         let text = try String(contentsOfFile: "\(ensemble.directory)/node\(node)/zk.pid", encoding: .utf8)

@@ -62,10 +62,7 @@ struct MixedEnsembleClientTests {
             }
         }
 
-        func ourMode() -> String? {
-            guard let text = try? sendFourLetterWord("srvr", host: "127.0.0.1", port: ourPort, timeout: .seconds(2)) else { return nil }
-            return text.split(separator: "\n").first { $0.hasPrefix("Mode: ") }.map { String($0.dropFirst(6)) }
-        }
+        func ourMode() -> String? { serverMode(port: ourPort) }
 
         func client(ports: [Int]) async throws -> ZooKeeperClient {
             var configuration = ZooKeeperConfiguration(servers: ports.map { ServerAddress(host: "127.0.0.1", port: $0) })

@@ -53,10 +53,7 @@ struct MixedObserverTests {
             }
         }
 
-        func ourMode() -> String? {
-            guard let text = try? sendFourLetterWord("srvr", host: "127.0.0.1", port: ourPort, timeout: .seconds(2)) else { return nil }
-            return text.split(separator: "\n").first { $0.hasPrefix("Mode: ") }.map { String($0.dropFirst(6)) }
-        }
+        func ourMode() -> String? { serverMode(port: ourPort) }
 
         func client(port: Int) async throws -> ZooKeeperClient {
             var configuration = ZooKeeperConfiguration(servers: [ServerAddress(host: "127.0.0.1", port: port)])
