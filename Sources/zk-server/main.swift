@@ -38,7 +38,10 @@ let mode = parsed.isEnsemble ? "ensemble member" : "standalone server"
 for key in parsed.ignoredKeys { FileHandle.standardError.write(Data("zk-server: ignoring \(key) (\(mode))\n".utf8)) }
 
 let log = ServerLog { level, message in
-    let stamp = ISO8601DateFormatter().string(from: Date())
+    // Milliseconds: an election or a failover is a few hundred of them.
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    let stamp = formatter.string(from: Date())
     FileHandle.standardError.write(Data("\(stamp) [\(level)] \(message)\n".utf8))
 }
 let server = ZooKeeperServer(configuration: parsed.configuration, log: log)

@@ -255,6 +255,7 @@ struct ElectorLoop {
 
     private mutating func deliver(_ notification: ElectionNotification, from sid: Int64) {
         guard var machine else { return }
+        settings.log.debug("election \(settings.myID): from \(sid): \(notification.state) for \(notification.leader), zxid 0x\(String(notification.zxid, radix: 16)), round \(notification.electionEpoch), epoch \(notification.peerEpoch)")
         let actions = machine.receive(from: sid, notification, now: ContinuousClock.now)
         self.machine = machine
         perform(actions)

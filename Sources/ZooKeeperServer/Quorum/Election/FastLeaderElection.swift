@@ -49,6 +49,10 @@ struct FastLeaderElection<Instant: InstantProtocol>: Sendable where Instant.Dura
     private var notificationInterval: Duration
     private var pollDeadline: Instant?
     private var finalizeDeadline: Instant?
+    /// LOOKING votes that reached us while we were not looking, each with when it came: a peer that noticed
+    /// the leader's death a moment before us has already sent its vote, and without these it would wait a
+    /// whole re-send interval (200 ms, often twice) to learn we are looking too. Apache drops them.
+    private var earlyVotes: [Int64: (notification: ElectionNotification, at: Instant)] = [:]
     private let configBytes: [UInt8]
 
     init(settings: Settings, lastLoggedZxid: Int64, currentEpoch: Int64) {
@@ -86,7 +90,14 @@ struct FastLeaderElection<Instant: InstantProtocol>: Sendable where Instant.Dura
             epoch: isParticipant ? currentEpoch : Int64.min
         )
         proposal = initial
-        return notifyAll()
+        var actions = notifyAll()
+        // Only votes sent within one re-send interval of now: older ones their senders have moved past.
+        let early = earlyVotes.filter { $0.value.at.duration(to: now) <= settings.minNotificationInterval }
+        earlyVotes = [:]
+        for (sid, vote) in early.sorted(by: { $0.key < $1.key }) {
+            actions += receive(from: sid, vote.notification, now: now)
+        }
+        return actions
     }
 
     /// After synchronisation the peer's vote carries the new epoch (`QuorumPeer.updateElectionVote`), which
@@ -105,6 +116,7 @@ struct FastLeaderElection<Instant: InstantProtocol>: Sendable where Instant.Dura
         }
         guard isLooking else {
             guard n.state == .looking else { return [] }
+            if sid != settings.myID { earlyVotes[sid] = (n, now) }
             // How a late joiner learns the established leader.
             return [.send(to: sid, message(state: state, leader: currentVote.leader, zxid: currentVote.zxid,
                                            round: currentVote.electionEpoch, epoch: currentVote.peerEpoch))]
