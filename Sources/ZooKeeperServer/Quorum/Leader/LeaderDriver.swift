@@ -308,6 +308,9 @@ final class LeaderDriver: Sendable {
                 while case let .packet(packet)? = try connection.input.next() {
                     try perform(loop.machine.receive(packet, from: handle, now: .now), &loop)
                 }
+                // A learner's ACKs made commits: they leave now rather than after the other learners' reads
+                // (a COMMIT is on every write's critical path; at most one extra write per learner per pass).
+                if !loop.unapplied.isEmpty { flushAll(&loop) }
             } catch let lost as LeadershipLost {
                 throw lost
             } catch {

@@ -48,8 +48,8 @@ final class FollowerDriver: Sendable {
     private let wakeup: WakeupPipe
     private let thread = ServiceThread()
     private let exit = Mutex<Exit?>(nil)
-    /// Packets from the client side (forwarded requests, REVALIDATE), sent by the follower thread.
-    private let outbox = Mutex<[QuorumPacket]?>([])
+    /// The leader connection's writers: this thread, and the client side's forwarded requests once serving.
+    private let wire = LeaderWire()
 
     /// `uncommitted`: proposals this peer logged (and acknowledged) earlier and never saw committed.
     /// `storage`: the member's disk (nil keeps everything in memory, for tests).
@@ -75,7 +75,6 @@ final class FollowerDriver: Sendable {
     func run() async -> Exit {
         thread.start(name: "zookeeper-follower-\(settings.myID)") { [self] in
             let reason = follow()
-            outbox.withLock { $0 = nil }
             exit.withLock { $0 = reason }
         }
         await thread.waitUntilFinished()
@@ -108,13 +107,9 @@ final class FollowerDriver: Sendable {
     }
 
     private func post(_ packet: QuorumPacket) -> Bool {
-        let accepted = outbox.withLock { outbox -> Bool in
-            guard outbox != nil else { return false }
-            outbox!.append(packet)
-            return true
-        }
-        if accepted { wakeup.wake() }
-        return accepted
+        let posted = wire.post(packet)
+        if posted == .left { wakeup.wake() }
+        return posted != .refused
     }
 
     // MARK: The follower thread
@@ -126,7 +121,11 @@ final class FollowerDriver: Sendable {
         } catch {
             return error
         }
-        defer { socket.close() }
+        wire.attach(socket)
+        defer {
+            wire.detach()  // posts are refused from now on, and nobody else writes to the descriptor
+            socket.close()
+        }
         let (acceptedEpoch, currentEpoch, lastZxid) = shared.withLock {
             ($0.epochs.acceptedEpoch, $0.epochs.currentEpoch, $0.tail.last?.zxid ?? $0.database.lastProcessedZxid)
         }
@@ -147,9 +146,7 @@ final class FollowerDriver: Sendable {
                     throw Exit(reason: "no packet from the leader within \(silence)")
                 }
                 if stopRequested.load(ordering: .acquiring) { throw Exit(reason: "stopped") }
-                if context.serving {
-                    try send(outbox.withLock({ outbox in defer { outbox = [] }; return outbox ?? [] }), context)
-                }
+                if context.serving { try wire.flush(timeout: settings.tickTime * settings.syncLimit) }
                 switch try socket.read(into: &scratch) {
                 case let .bytes(count):
                     reader.append(scratch[0..<count])
@@ -224,9 +221,7 @@ final class FollowerDriver: Sendable {
     /// Sends `packets` in one write (a send per packet was a fifth of a busy follower's time).
     private func send(_ packets: [QuorumPacket], _ context: Context) throws {
         guard !packets.isEmpty else { return }
-        var writer = JuteWriter()
-        for packet in packets { writer.write(packet) }
-        try context.socket.writeAll(writer.bytes, timeout: settings.tickTime * settings.syncLimit)
+        try wire.write(packets, timeout: settings.tickTime * settings.syncLimit)
     }
 
     private func perform(_ actions: [LearnerStateMachine.Action], _ context: inout Context) throws {
@@ -299,6 +294,7 @@ final class FollowerDriver: Sendable {
                 }
                 settings.log.info("follower \(settings.myID): following leader \(settings.leader.id) in epoch \(epoch)")
                 context.serving = true
+                try wire.startDirect(timeout: settings.tickTime * settings.syncLimit)
                 if let clientSide = settings.clientSide {
                     clientSide.startServing(database: shared.withLock { $0.database }, state: settings.isObserver ? .observing : .following, epoch: epoch)
                 }
