@@ -25,6 +25,24 @@ struct EnsemblePauseTests {
         let text = try String(contentsOfFile: "\(ensemble.directory)/node\(node)/zk.pid", encoding: .utf8)
         guard let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw TestSupportError("no pid for node \(node)") }
         guard kill(pid, signal) == 0 else { throw TestSupportError("kill(\(pid), \(signal)) failed: errno \(errno)") }
+        if signal == SIGSTOP { try waitUntilStopped(pid) }
+    }
+
+    /// kill(2) returns before every thread has stopped: writes sent "to a stopped leader" right after it were
+    /// once all acknowledged by a leader that was still running (seen in a loaded run).
+    static func waitUntilStopped(_ pid: pid_t) throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            let states = tasks.compactMap { task -> Character? in
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return nil }
+                return stat[close...].dropFirst(2).first  // the state field follows "(comm) "
+            }
+            if !states.isEmpty && states.allSatisfy({ $0 == "T" || $0 == "t" }) { return }
+            usleep(1_000)
+        }
+        throw TestSupportError("process \(pid) did not stop within 10 s of SIGSTOP")
     }
 
     static func client(_ server: String) async throws -> ZooKeeperClient {
