@@ -39,6 +39,12 @@ extension PipelineState {
             ("open_file_descriptor_count", .int(Int64(Self.openFileDescriptors()))),
             ("max_file_descriptor_count", .int(Int64(Self.maxFileDescriptors()))),
         ]
+        let responses = statistics.responseSizes  // ServerStats.clientResponseStats: -1 before the first reply
+        values += [
+            ("last_client_response_size", .int(responses.last)),
+            ("max_client_response_size", .int(responses.max)),
+            ("min_client_response_size", .int(responses.min)),
+        ]
         // ServerMetrics are the process's, whatever the role: Apache prints them after the server's keys.
         guard let member else { return values + metrics.current.monitorValues }
         if member.readOnly {
@@ -73,6 +79,15 @@ extension PipelineState {
             values.append(("leader_uptime", .int(leaderUptime)))
         }
         return values + metrics.current.monitorValues
+    }
+
+    /// ServerMetrics' counters and summaries in the Prometheus text format (Apache's provider registers them all).
+    func prometheusMetrics() -> String {
+        let values = metrics.current
+        var text = ""
+        for counter in values.counters { text += PrometheusText.renderCounter(name: counter.name, value: counter.value) }
+        for summary in values.summaries { text += PrometheusText.renderSummary(summary) }
+        return text
     }
 
     /// The gauges Apache's `ZooKeeperServer.registerMetrics` gives the Prometheus provider, those we compute.

@@ -6,6 +6,8 @@ struct MetricSummary: Sendable {
     static let reservoirSize = 4096
 
     let name: String
+    /// `mntr` prints the percentiles (Apache's ADVANCED summaries); the reservoir is kept either way, for
+    /// the quantiles of `/metrics`.
     let percentiles: Bool
     private(set) var count: Int64 = 0
     private(set) var sum: Int64 = 0
@@ -24,7 +26,6 @@ struct MetricSummary: Sendable {
         sum &+= value
         smallest = Swift.min(smallest, value)
         largest = Swift.max(largest, value)
-        guard percentiles else { return }
         if reservoir.count < Self.reservoirSize {
             reservoir.append(value)
         } else {
@@ -48,8 +49,13 @@ struct MetricSummary: Sendable {
 
     /// Dropwizard's `UniformSnapshot.getValue` over the reservoir, rounded as `Math.round`.
     func percentile(_ quantile: Double) -> Int64 {
+        quantileValue(quantile).map { Int64(($0 + 0.5).rounded(.down)) } ?? 0
+    }
+
+    /// The interpolated quantile of the reservoir, nil when it is empty.
+    func quantileValue(_ quantile: Double) -> Double? {
         let sorted = reservoir.sorted()
-        guard !sorted.isEmpty else { return 0 }
+        guard !sorted.isEmpty else { return nil }
         let position = quantile * Double(sorted.count + 1)
         let index = Int(position)
         let value: Double
@@ -62,7 +68,7 @@ struct MetricSummary: Sendable {
             let upper = Double(sorted[index])
             value = lower + (position - position.rounded(.down)) * (upper - lower)
         }
-        return Int64((value + 0.5).rounded(.down))
+        return value
     }
 
     /// The keys `mntr` prints, in Apache's order (without `zk_`).

@@ -40,22 +40,27 @@ final class ServerMetrics: Sendable {
         /// From proposing until a quorum acknowledged (ms), leader.
         var quorumAckLatency = MetricSummary("quorum_ack_latency", percentiles: true)
 
-        /// In `mntr`'s order: Apache's counters, then its summaries, the percentile ones last (as its
-        /// `MetricsProvider` dumps them).
-        var monitorValues: [(key: String, value: MonitorValue)] {
-            var values: [(key: String, value: MonitorValue)] = [
-                ("proposal_count", .int(proposalCount)),
-                ("looking_count", .int(lookingCount)),
-                ("learner_proposal_received_count", .int(learnerProposalReceivedCount)),
-                ("learner_commit_received_count", .int(learnerCommitReceivedCount)),
-                ("diff_count", .int(diffCount)),
-                ("snap_count", .int(snapCount)),
-                ("commit_count", .int(commitCount)),
+        /// Counters as `/metrics` names them.
+        var counters: [(name: String, value: Int64)] {
+            [
+                ("proposal_count", proposalCount), ("looking_count", lookingCount),
+                ("learner_proposal_received_count", learnerProposalReceivedCount),
+                ("learner_commit_received_count", learnerCommitReceivedCount),
+                ("diff_count", diffCount), ("snap_count", snapCount), ("commit_count", commitCount),
             ]
-            let summaries: [MetricSummary] = [
+        }
+
+        var summaries: [MetricSummary] {
+            [
                 leaderUnavailableTime, followerSyncTime, fsyncTime, snapshotTime, unavailableTime, dbInitTime,
                 electionTime, syncProcessorBatchSize, observerSyncTime, quorumAckLatency,
             ]
+        }
+
+        /// In `mntr`'s order: Apache's counters, then its summaries, the percentile ones last (as its
+        /// `MetricsProvider` dumps them).
+        var monitorValues: [(key: String, value: MonitorValue)] {
+            var values: [(key: String, value: MonitorValue)] = counters.map { ($0.name, .int($0.value)) }
             for summary in summaries { values += summary.monitorValues }
             return values
         }
