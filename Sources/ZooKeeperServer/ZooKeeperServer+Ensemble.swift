@@ -50,13 +50,14 @@ extension ZooKeeperServer {
             throw error
         }
 
+        let metrics = ServerMetrics()
         let storage: QuorumStorage?
         var database: ZooKeeperDatabase
         let epochs: EpochFiles
         if let dataDirectory = configuration.dataDirectory {
             (storage, database, epochs) = try QuorumStorage.open(
                 dataDirectory: dataDirectory, dataLogDirectory: configuration.dataLogDirectory, forceSync: configuration.forceSync,
-                preallocationSize: configuration.preAllocSizeKB * 1024, snapCount: configuration.snapCount, log: log)
+                preallocationSize: configuration.preAllocSizeKB * 1024, snapCount: configuration.snapCount, log: log, metrics: metrics)
         } else {
             (storage, database, epochs) = (nil, ZooKeeperDatabase(configuration: configuration), try EpochFiles(directory: nil, lastLoggedZxid: 0))
         }
@@ -69,12 +70,12 @@ extension ZooKeeperServer {
             settings: .init(myID: id, configuration: quorum, tickTime: .milliseconds(configuration.tickTime),
                             initLimit: configuration.initLimit, syncLimit: configuration.syncLimit, log: log,
                             clientSide: clientSide, activity: activity, readOnlyModeEnabled: configuration.readOnlyModeEnabled,
-                            snapshotSizeFactor: configuration.snapshotSizeFactor, committedLogCount: configuration.committedLogCount),
+                            snapshotSizeFactor: configuration.snapshotSizeFactor, committedLogCount: configuration.committedLogCount, metrics: metrics),
             electionListener: election, quorumListener: quorumListener, database: database, epochs: epochs, storage: storage)
         let state = PipelineState(
             configuration: configuration, database: database,
             sessions: SessionTracker(tickTime: configuration.tickTime, serverID: id, now: wallClockMilliseconds()),
-            passwords: .apache, persistence: nil, log: log)
+            passwords: .apache, persistence: nil, log: log, metrics: metrics)
         state.member = MemberContext(link: peer, activity: activity)
         let pipeline = try RequestPipeline(state: state)
         clientSide.bind(pipeline)

@@ -39,7 +39,8 @@ public final class ZooKeeperServer: Sendable {
             return
         }
         let wallNow = wallClockMilliseconds()
-        let recovered = try ServerRecovery.recover(configuration: configuration, log: log)
+        let metrics = ServerMetrics()
+        let recovered = try ServerRecovery.recover(configuration: configuration, log: log, metrics: metrics)
         var sessions = SessionTracker(tickTime: configuration.tickTime, now: wallNow)
         for (id, timeout) in recovered.database.sessions { sessions.add(id: id, timeout: timeout, now: 0) }
         let listener: Socket
@@ -51,7 +52,7 @@ public final class ZooKeeperServer: Sendable {
         }
         let state = PipelineState(
             configuration: configuration, database: recovered.database, sessions: sessions,
-            passwords: SessionPasswords(secret: recovered.secret), persistence: recovered.persistence, log: log)
+            passwords: SessionPasswords(secret: recovered.secret), persistence: recovered.persistence, log: log, metrics: metrics)
         let pipeline = try RequestPipeline(state: state)
         let network = try NetworkLoop(
             listener: listener,

@@ -91,6 +91,11 @@ struct AdminServerTests {
                          "open_file_descriptor_count", "min_client_response_size"] {
                 #expect(lines.contains { $0.hasPrefix(name + " ") }, "\(name)")
             }
+            // ServerMetrics: counters, and summaries with simpleclient's quantile lines (NaN while empty).
+            #expect(lines.contains("# TYPE commit_count counter") && lines.contains("commit_count 0.0"))
+            #expect(lines.contains("# TYPE fsynctime summary") && lines.contains("fsynctime_count 0.0") && lines.contains("fsynctime_sum 0.0"))
+            #expect(lines.contains("fsynctime{quantile=\"0.5\",} NaN"))
+            #expect(lines.contains("quorum_ack_latency{quantile=\"0.99\",} NaN"))
             #expect(try httpGet(port: port, path: "/other").status == 404)
         }
     }

@@ -90,7 +90,10 @@ struct ServerFourLetterWordTests {
             let core = ["zk_ephemerals_count", "zk_num_alive_connections", "zk_avg_latency", "zk_outstanding_requests",
                         "zk_znode_count", "zk_watch_count", "zk_approximate_data_size", "zk_open_file_descriptor_count",
                         "zk_max_file_descriptor_count", "zk_packets_sent", "zk_packets_received", "zk_uptime",
-                        "zk_global_sessions", "zk_local_sessions", "zk_min_latency", "zk_max_latency"]
+                        "zk_global_sessions", "zk_local_sessions", "zk_min_latency", "zk_max_latency",
+                        // ServerMetrics, printed whatever the role (standalone too), and the response sizes.
+                        "zk_commit_count", "zk_looking_count", "zk_cnt_fsynctime", "zk_avg_sync_processor_batch_size",
+                        "zk_p999_quorum_ack_latency", "zk_sum_dbinittime", "zk_last_client_response_size"]
             #expect(Set(core).subtracting(ourKeys).isEmpty, "missing from mntr: \(Set(core).subtracting(ourKeys))")
 
             for watches in ["wchs", "wchc", "wchp"] {

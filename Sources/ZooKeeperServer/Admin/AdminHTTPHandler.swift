@@ -38,7 +38,7 @@ struct AdminHTTPHandler: Sendable {
             return
         }
         let submitted = onPipeline { (state: PipelineState) in
-            responder.send(.text(PrometheusText.render(state.prometheusGauges()), contentType: PrometheusText.contentType))
+            responder.send(.text(PrometheusText.render(state.prometheusGauges()) + state.prometheusMetrics(), contentType: PrometheusText.contentType))
         }
         if !submitted { responder.send(.error(503, "the server is shutting down")) }
     }

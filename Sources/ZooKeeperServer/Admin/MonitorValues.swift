@@ -39,10 +39,18 @@ extension PipelineState {
             ("open_file_descriptor_count", .int(Int64(Self.openFileDescriptors()))),
             ("max_file_descriptor_count", .int(Int64(Self.maxFileDescriptors()))),
         ]
-        guard let member else { return values }
+        let responses = statistics.responseSizes  // ServerStats.clientResponseStats: -1 before the first reply
+        values += [
+            ("last_client_response_size", .int(responses.last)),
+            ("max_client_response_size", .int(responses.max)),
+            ("min_client_response_size", .int(responses.min)),
+        ]
+        // ServerMetrics are the process's, whatever the role: Apache prints them after the server's keys.
+        guard let member else { return values + metrics.current.monitorValues }
         if member.readOnly {
             // A ReadOnlyZooKeeperServer is a plain ZooKeeperServer to Apache: no quorum keys.
-            return values + [("digest_mismatches_count", .int(database.tree.digestStatistics.mismatches))]
+            values.append(("digest_mismatches_count", .int(database.tree.digestStatistics.mismatches)))
+            return values + metrics.current.monitorValues
         }
         let status = member.link.ensembleStatus
         values += [
@@ -59,7 +67,27 @@ extension PipelineState {
                 ("pending_syncs", .int(Int64(status.pendingSyncs))),
             ]
         }
-        return values
+        // LeaderZooKeeperServer's gauges: proposal sizes (-1 before the first) and time since it started leading.
+        if let sizes = status.proposalSizes {
+            values += [
+                ("last_proposal_size", .int(sizes.last)),
+                ("min_proposal_size", .int(sizes.min)),
+                ("max_proposal_size", .int(sizes.max)),
+            ]
+        }
+        if let leaderUptime = status.leaderUptime {
+            values.append(("leader_uptime", .int(leaderUptime)))
+        }
+        return values + metrics.current.monitorValues
+    }
+
+    /// ServerMetrics' counters and summaries in the Prometheus text format (Apache's provider registers them all).
+    func prometheusMetrics() -> String {
+        let values = metrics.current
+        var text = ""
+        for counter in values.counters { text += PrometheusText.renderCounter(name: counter.name, value: counter.value) }
+        for summary in values.summaries { text += PrometheusText.renderSummary(summary) }
+        return text
     }
 
     /// The gauges Apache's `ZooKeeperServer.registerMetrics` gives the Prometheus provider, those we compute.

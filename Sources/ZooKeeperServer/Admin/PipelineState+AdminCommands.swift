@@ -54,6 +54,7 @@ extension PipelineState {
             return serverStatsFields() + [("connections", .array(connectionsJSON(brief: true))), ("secure_connections", .array([]))]
         case "stat_reset":
             statistics.reset()
+            metrics.reset()  // ServerStats.reset → ServerMetrics.resetAll
             return []
         case "observers": return [("synced_observers", .int(0)), ("observers", .array([]))]
         case "system_properties": return systemProperties().map { ($0.key, .string($0.value)) }

@@ -31,6 +31,7 @@ extension PipelineState {
             return "Connection stats reset.\n"
         case "srst":
             statistics.reset()
+            metrics.reset()  // ServerStats.reset → ServerMetrics.resetAll
             return "Server stats reset.\n"
         case "conf": return configurationLines()
         case "envi": return environmentLines()

@@ -13,6 +13,8 @@ final class PersistenceDriver {
     let log: TxnLog
     let snapshots: SnapshotStore
     let serverLog: ServerLog
+    /// Where group commits, fsyncs and snapshots are counted.
+    let metrics: ServerMetrics
     private var appendError: PersistenceError?
     private var appended = 0
     private var sinceSnapshot = 0
@@ -20,8 +22,10 @@ final class PersistenceDriver {
     private let snapshotting = SnapshotFlag()
     private var lastPurge = ContinuousClock.now
 
-    init(configuration: ServerConfiguration, log: TxnLog, snapshots: SnapshotStore, serverLog: ServerLog) {
+    init(configuration: ServerConfiguration, log: TxnLog, snapshots: SnapshotStore, serverLog: ServerLog,
+         metrics: ServerMetrics = ServerMetrics()) {
         self.configuration = configuration
+        self.metrics = metrics
         self.log = log
         self.snapshots = snapshots
         self.serverLog = serverLog
@@ -50,6 +54,11 @@ final class PersistenceDriver {
         if let appendError { throw appendError }
         guard appended > 0 else { return }
         try log.commit()
+        let (entries, nanoseconds, forceSync) = (Int64(log.lastCommitEntries), log.lastSyncNanoseconds, log.forceSync)
+        metrics.record {
+            $0.syncProcessorBatchSize.add(entries)  // SyncRequestProcessor.flush: BATCH_SIZE
+            if forceSync { $0.fsyncTime.add(Int64(nanoseconds / 1_000_000)) }  // FileTxnLog.commit: FSYNC_TIME
+        }
         sinceSnapshot += appended
         appended = 0
         if sinceSnapshot >= snapshotThreshold, !snapshotting.busy.load(ordering: .acquiring) {
@@ -64,15 +73,19 @@ final class PersistenceDriver {
         // The next transaction starts a new log file, so recovery reads the snapshot plus the logs after it.
         try log.rollLog()
         let zxid = database.lastProcessedZxid
+        let started = ContinuousClock.now  // SNAPSHOT_TIME: serialising here plus writing on the thread
         let tree = database.snapshot()
         let digest = database.tree.snapshotDigest
         snapshotting.busy.store(true, ordering: .releasing)
         let store = snapshots
         let serverLog = self.serverLog
         let flag = snapshotting
+        let metrics = self.metrics
         let thread = Thread {
             do {
                 try store.write(zxid: zxid, tree: tree, digest: digest)
+                let elapsed = started.duration(to: .now).milliseconds
+                metrics.record { $0.snapshotTime.add(elapsed) }
                 serverLog.info("Snapshotting: 0x\(String(zxid, radix: 16)) to \(store.directory)")
             } catch {
                 // Not fatal: the log still holds every transaction; the next snapshot will retry.

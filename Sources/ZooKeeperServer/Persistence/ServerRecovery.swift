@@ -10,13 +10,14 @@ enum ServerRecovery {
         var secret: [UInt8]
     }
 
-    static func recover(configuration: ServerConfiguration, log: ServerLog) throws -> Recovered {
+    static func recover(configuration: ServerConfiguration, log: ServerLog, metrics: ServerMetrics = ServerMetrics()) throws -> Recovered {
         guard let dataDir = configuration.dataDirectory else {
             var generator = SystemRandomNumberGenerator()
             let secret = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
             return Recovered(database: ZooKeeperDatabase(configuration: configuration), persistence: nil, secret: secret)
         }
         let dataLogDir = configuration.dataLogDirectory ?? dataDir
+        let started = ContinuousClock.now  // ZKDatabase.loadDataBase: DB_INIT_TIME
         let state = try Recovery.recover(dataDir: dataDir, dataLogDir: dataLogDir)
         for warning in state.warnings { log.warning("recovery: \(warning)") }
         var database: ZooKeeperDatabase
@@ -34,12 +35,14 @@ enum ServerRecovery {
             database.replay(try LoggedTxn(decoding: entry.entry))
             replayed += 1
         }
+        let loadTime = started.duration(to: .now).milliseconds
+        metrics.record { $0.dbInitTime.add(loadTime) }
         log.info("recovered to zxid 0x\(String(database.lastProcessedZxid, radix: 16)) (snapshot \(state.snapshotZxid.map { "0x" + String($0, radix: 16) } ?? "none"), \(replayed) txns replayed)")
         let txnLog = try TxnLog(directory: dataLogDir, forceSync: configuration.forceSync,
                                 lastZxid: database.lastProcessedZxid,
                                 preallocationSize: configuration.preAllocSizeKB * 1024)
         let persistence = PersistenceDriver(configuration: configuration, log: txnLog,
-                                            snapshots: SnapshotStore(directory: dataDir), serverLog: log)
+                                            snapshots: SnapshotStore(directory: dataDir), serverLog: log, metrics: metrics)
         return Recovered(database: database, persistence: persistence, secret: try loadSecret(dataDir))
     }
 

@@ -47,6 +47,8 @@ package final class TxnLog {
     package private(set) var lastCommittedZxid: Int64
     /// Wall time of the most recent data sync in nanoseconds (0 before any).
     package private(set) var lastSyncNanoseconds: UInt64 = 0
+    /// Entries the most recent ``commit()`` made durable (its group commit's size, for the metrics).
+    package private(set) var lastCommitEntries = 0
 
     /// - Parameters:
     ///   - directory: `dataLogDir`; `version-2/` is created inside it.
@@ -99,6 +101,7 @@ package final class TxnLog {
     package func commit() throws(PersistenceError) {
         if let failed { throw failed }
         do throws(PersistenceError) {
+            lastCommitEntries = bufferedEntries
             try flushBuffer()
             let start = Self.now()
             let createdFiles = rolled.contains(where: \.isNew) || current?.isNew == true

@@ -23,6 +23,8 @@ final class PipelineState {
     var network: NetworkLoop?
     var connections: [UInt64: ConnectionInfo] = [:]
     var statistics = ServerStatistics()
+    /// Apache's ServerMetrics: the process's, shared with the quorum roles and the disk.
+    let metrics: ServerMetrics
     var faults = FaultState()
     /// The trace mask `stmk` sets and `gtmk` reports (no tracing is done with it).
     var traceMask: Int64 = 0
@@ -37,8 +39,9 @@ final class PipelineState {
     private var lastContainerCheck: Int64 = 0
 
     init(configuration: ServerConfiguration, database: ZooKeeperDatabase, sessions: SessionTracker,
-         passwords: SessionPasswords, persistence: PersistenceDriver?, log: ServerLog) {
+         passwords: SessionPasswords, persistence: PersistenceDriver?, log: ServerLog, metrics: ServerMetrics = ServerMetrics()) {
         self.configuration = configuration
+        self.metrics = metrics
         self.database = database
         self.sessions = sessions
         self.passwords = passwords

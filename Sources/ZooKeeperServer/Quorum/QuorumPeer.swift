@@ -35,6 +35,8 @@ final class QuorumPeer: Sendable {
         var snapshotSizeFactor = 0.33
         /// The leader's in-memory committed proposals (`zookeeper.commitLogCount`).
         var committedLogCount = 500
+        /// The server's metrics (election and unavailable times, counts the roles record).
+        var metrics = ServerMetrics()
     }
 
     /// What the peer is doing now.
@@ -62,6 +64,8 @@ final class QuorumPeer: Sendable {
         var role = Role()
         var stopped = false
         var readOnlyGate: ReadOnlyModeGate<ContinuousClock.Instant>
+        /// When the peer last started looking without serving since (Apache's `unavailableStartTime`).
+        var unavailableSince: ContinuousClock.Instant?
     }
 
     let settings: Settings
@@ -158,10 +162,13 @@ final class QuorumPeer: Sendable {
                 ($0.uncommitted.last?.zxid ?? $0.database.lastProcessedZxid, $0.epochs.currentEpoch)
             }
             let outcome: ElectionOutcome
+            let lookingSince = ContinuousClock.now
             state.withLock {
                 $0.role = Role()
-                $0.readOnlyGate.lookingStarted(at: .now)
+                $0.readOnlyGate.lookingStarted(at: lookingSince)
+                if $0.unavailableSince == nil { $0.unavailableSince = lookingSince }
             }
+            settings.metrics.record { $0.lookingCount += 1 }
             let readOnlyTimer = startReadOnlyTimer()
             do {
                 settings.log.debug("peer \(settings.myID): looking")
@@ -171,6 +178,11 @@ final class QuorumPeer: Sendable {
                 return  // Stopped.
             }
             await endReadOnly(readOnlyTimer)
+            if outcome.state != .looking {
+                // Leader.lead / Follower.followLeader: ELECTION_TIME, from looking to the role's start.
+                let electionTime = lookingSince.duration(to: .now).milliseconds
+                settings.metrics.record { $0.electionTime.add(electionTime) }
+            }
             do {
                 switch outcome.state {
                 case .leading: try await lead()
@@ -192,7 +204,8 @@ final class QuorumPeer: Sendable {
                 settings: .init(myID: settings.myID, configuration: settings.configuration, tickTime: settings.tickTime,
                                 initLimit: settings.initLimit, syncLimit: settings.syncLimit, log: settings.log,
                                 onServing: { [self] in serving(epoch: $0) }, clientSide: settings.clientSide, activity: settings.activity,
-                                snapshotSizeFactor: settings.snapshotSizeFactor, committedLogCount: settings.committedLogCount),
+                                snapshotSizeFactor: settings.snapshotSizeFactor, committedLogCount: settings.committedLogCount,
+                                metrics: settings.metrics),
                 listener: quorumListener, database: state.database, epochs: state.epochs, storage: storage)
             state.current = .leading(leader)
             state.role = Role(state: .leading, leader: settings.myID)
@@ -232,7 +245,8 @@ final class QuorumPeer: Sendable {
                 settings: .init(myID: settings.myID, isObserver: !settings.configuration.isVoter(settings.myID), leader: server,
                                 tickTime: settings.tickTime, initLimit: settings.initLimit,
                                 syncLimit: settings.syncLimit, configString: settings.configuration.configString, log: settings.log,
-                                onServing: { [self] in serving(epoch: $0) }, clientSide: settings.clientSide, activity: settings.activity),
+                                onServing: { [self] in serving(epoch: $0) }, clientSide: settings.clientSide, activity: settings.activity,
+                                metrics: settings.metrics),
                 database: state.database, uncommitted: state.uncommitted, epochs: state.epochs, storage: storage)
             state.current = .following(follower)
             state.role = Role(state: follower.settings.isObserver ? .observing : .following, leader: leaderID)
@@ -282,9 +296,19 @@ final class QuorumPeer: Sendable {
     /// the new epoch (`updateElectionVote`).
     private func serving(epoch: Int64) {
         elector.updateElectionVote(peerEpoch: epoch)
-        state.withLock {
-            $0.role.epoch = epoch
-            $0.role.isServing = true
+        let (unavailableSince, leading) = state.withLock { state in
+            state.role.epoch = epoch
+            state.role.isServing = true
+            defer { state.unavailableSince = nil }
+            return (state.unavailableSince, state.role.state == .leading)
+        }
+        // QuorumPeer.setZabState(BROADCAST): UNAVAILABLE_TIME (and LEADER_UNAVAILABLE_TIME) since looking began.
+        if let unavailableSince {
+            let unavailable = unavailableSince.duration(to: .now).milliseconds
+            settings.metrics.record {
+                $0.unavailableTime.add(unavailable)
+                if leading { $0.leaderUnavailableTime.add(unavailable) }
+            }
         }
     }
 }
@@ -297,6 +321,7 @@ extension QuorumPeer: QuorumRoleLink {
             status.learners = leader.learners
             status.syncedFollowers = leader.syncedFollowers
             status.proposalSizes = leader.proposalSizes
+            status.leaderUptime = leader.establishedAt.map { $0.duration(to: .now).milliseconds }
         }
         return status
     }

@@ -25,12 +25,15 @@ final class QuorumStorage: Sendable {
     /// The zxid the history was loaded at (the snapshot recovery started from) or last received at (a SNAP):
     /// log entries below it may be proposals that history discarded, so learners are never synced from them.
     private let historyBase: Mutex<Int64>
+    /// Where group commits, fsyncs and snapshots are counted (the server's, across roles).
+    let metrics: ServerMetrics
 
     private init(
         dataDirectory: String, dataLogDirectory: String, forceSync: Bool, preallocationSize: Int, snapCount: Int, lastZxid: Int64,
-        historyBase: Int64, log: ServerLog
+        historyBase: Int64, log: ServerLog, metrics: ServerMetrics
     ) throws(PersistenceError) {
         self.historyBase = Mutex(historyBase)
+        self.metrics = metrics
         self.snapCount = snapCount
         self.schedule = Mutex((0, PersistenceDriver.randomThreshold(snapCount), false))
         self.dataDirectory = dataDirectory
@@ -45,15 +48,18 @@ final class QuorumStorage: Sendable {
     /// Recovers the member's history and epochs from `dataDirectory` (and `dataLogDirectory`).
     static func open(
         dataDirectory: String, dataLogDirectory: String? = nil, forceSync: Bool = true, preallocationSize: Int = 64 << 20,
-        snapCount: Int = 100_000, log: ServerLog = .silent
+        snapCount: Int = 100_000, log: ServerLog = .silent, metrics: ServerMetrics = ServerMetrics()
     ) throws -> (storage: QuorumStorage, database: ZooKeeperDatabase, epochs: EpochFiles) {
         let logDirectory = dataLogDirectory ?? dataDirectory
+        let started = ContinuousClock.now
         let (database, historyBase) = try load(dataDirectory: dataDirectory, dataLogDirectory: logDirectory, log: log)
+        let loadTime = started.duration(to: .now).milliseconds
+        metrics.record { $0.dbInitTime.add(loadTime) }  // ZKDatabase.loadDataBase
         let epochs = try EpochFiles(directory: PersistenceLayout.versionDirectory(of: dataDirectory), lastLoggedZxid: database.lastProcessedZxid)
         let storage = try QuorumStorage(
             dataDirectory: dataDirectory, dataLogDirectory: logDirectory, forceSync: forceSync,
             preallocationSize: preallocationSize, snapCount: snapCount, lastZxid: database.lastProcessedZxid,
-            historyBase: historyBase, log: log)
+            historyBase: historyBase, log: log, metrics: metrics)
         return (storage, database, epochs)
     }
 
@@ -89,7 +95,16 @@ final class QuorumStorage: Sendable {
 
     /// Makes everything written durable (one fdatasync: the group commit).
     func sync() throws(PersistenceError) {
-        try log.withLock { log throws(PersistenceError) in try log.commit() }
+        let (entries, nanoseconds) = try log.withLock { log throws(PersistenceError) in
+            try log.commit()
+            return (log.lastCommitEntries, log.lastSyncNanoseconds)
+        }
+        guard entries > 0 else { return }
+        let forceSync = self.forceSync
+        metrics.record {
+            $0.syncProcessorBatchSize.add(Int64(entries))  // SyncRequestProcessor.flush: BATCH_SIZE
+            if forceSync { $0.fsyncTime.add(Int64(nanoseconds / 1_000_000)) }  // FileTxnLog.commit: FSYNC_TIME
+        }
     }
 
     /// Counts one committed transaction; every `snapCount` or so (randomised) writes a snapshot of `database`
@@ -112,7 +127,10 @@ final class QuorumStorage: Sendable {
         let thread = Thread { [self] in
             let zxid = database.lastProcessedZxid
             do {
+                let started = ContinuousClock.now
                 try store.write(zxid: zxid, tree: database.snapshot(), digest: database.tree.snapshotDigest)
+                let elapsed = started.duration(to: .now).milliseconds
+                metrics.record { $0.snapshotTime.add(elapsed) }  // ZooKeeperServer.takeSnapshot: SNAPSHOT_TIME
                 serverLog.info("Snapshotting: 0x\(String(zxid, radix: 16)) to \(store.directory)")
             } catch {
                 // Not fatal: the log still holds every transaction; the next snapshot will retry.
@@ -129,7 +147,10 @@ final class QuorumStorage: Sendable {
 
     /// Writes a snapshot of `database` (at its last processed zxid).
     func snapshot(_ database: ZooKeeperDatabase) throws(PersistenceError) {
+        let started = ContinuousClock.now
         try snapshots.write(zxid: database.lastProcessedZxid, tree: database.snapshot(), digest: database.tree.snapshotDigest)
+        let elapsed = started.duration(to: .now).milliseconds
+        metrics.record { $0.snapshotTime.add(elapsed) }
     }
 
     /// After a SNAP: the leader's tree replaces ours; later appends continue after its zxid.

@@ -21,6 +21,8 @@ struct EnsembleStatus: Sendable {
     var pendingSyncs = 0
     /// Leader only: the sizes of its proposals.
     var proposalSizes: BufferStats?
+    /// Leader only: milliseconds since this leadership began (`zk_leader_uptime`).
+    var leaderUptime: Int64?
 }
 
 /// A client request held by the member pipeline: the request and the connection that sent it.

@@ -33,6 +33,8 @@ final class LeaderDriver: Sendable {
         var snapshotSizeFactor = 0.33
         /// `zookeeper.commitLogCount` (tests lower it below Apache's minimum of 500).
         var committedLogCount = 500
+        /// The server's metrics (proposals, commits, syncs, quorum ACK latency are added once per loop turn).
+        var metrics = ServerMetrics()
     }
 
     struct Status: Sendable {
@@ -43,6 +45,8 @@ final class LeaderDriver: Sendable {
         var proposalSizes = BufferStats()
         /// Syncs chosen by mode since this leadership began.
         var syncCounts = LeaderStateMachine<ContinuousClock.Instant>.SyncCounts()
+        /// When the leadership was established (Apache's `leaderStartTime`, for `zk_leader_uptime`).
+        var establishedAt: ContinuousClock.Instant?
     }
 
     typealias Exit = QuorumRoleExit
@@ -175,6 +179,7 @@ final class LeaderDriver: Sendable {
         /// Global sessions: the leader alone expires them (learners report their clients' activity).
         var sessions: SessionTracker
         let startedAt = ContinuousClock.now
+        var establishedAt: ContinuousClock.Instant?
 
         /// Monotonic milliseconds for the session tracker.
         var monotonicNow: Int64 {
@@ -205,6 +210,7 @@ final class LeaderDriver: Sendable {
         defer {
             // Committed is committed: applied to the database the next role starts from, whatever ended this one.
             applyCommitted(&loop)
+            publish(&loop)  // what this leadership counted in its last turn goes to the server's metrics too
             // From now on submits fail at once instead of waiting for a thread that is gone.
             shared.withLock { $0.stopped = true }
             for connection in loop.connections.values { connection.socket.close() }
@@ -249,7 +255,7 @@ final class LeaderDriver: Sendable {
                 try expireSessions(&loop)
                 flushAll(&loop)
                 try logProposals(&loop)
-                publish(loop)
+                publish(&loop)
             }
         } catch let lost as LeadershipLost {
             settings.log.info("leader \(settings.myID): \(lost.reason)")
@@ -260,12 +266,21 @@ final class LeaderDriver: Sendable {
         }
     }
 
-    private func publish(_ loop: Loop) {
+    private func publish(_ loop: inout Loop) {
         let status = Status(
             phase: loop.machine.phase, epoch: loop.machine.epoch, learners: loop.machine.learnerCount,
             syncedFollowers: loop.machine.syncedParticipants.count - 1, proposalSizes: loop.machine.proposalSizes,
-            syncCounts: loop.machine.syncCounts)
+            syncCounts: loop.machine.syncCounts, establishedAt: loop.establishedAt)
         shared.withLock { $0.status = status }
+        if let counted = loop.machine.takeMetrics() {
+            settings.metrics.record { metrics in
+                metrics.proposalCount += counted.proposals
+                metrics.commitCount += counted.commits
+                metrics.diffCount += counted.diffs
+                metrics.snapCount += counted.snaps
+                metrics.quorumAckLatency.add(contentsOf: counted.quorumAckLatencies)
+            }
+        }
     }
 
     private func pollOnce(_ loop: inout Loop, scratch: inout [UInt8]) throws {
@@ -585,6 +600,7 @@ final class LeaderDriver: Sendable {
                 try durably { try shared.withLock { shared throws(PersistenceError) in try shared.epochs.setCurrentEpoch(epoch) } }
             case let .established(epoch):
                 settings.log.info("leader \(settings.myID): leading epoch \(epoch)")
+                loop.establishedAt = .now
                 applyCommitted(&loop)
                 if let clientSide = settings.clientSide {
                     clientSide.startServing(database: shared.withLock { $0.database }, state: .leading, epoch: epoch)

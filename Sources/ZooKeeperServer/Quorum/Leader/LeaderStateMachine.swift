@@ -287,6 +287,7 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         case .trunc: syncCounts.trunc += 1
         case .snap: syncCounts.snap += 1
         }
+        if case .snap = plan.mode { metrics.snaps += 1 } else { metrics.diffs += 1 }  // LearnerHandler.syncFollower
         if fromTxnLog && plan.mode != .snap { syncCounts.fromTxnLog += 1 }
         switch plan.mode {
         case let .diff(zxid): actions.append(.send(handle, QuorumPacket(.diff, zxid: zxid)))
@@ -359,6 +360,26 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
     /// The sizes of the proposals made (`srvr`'s "Proposal sizes", the admin server's `proposal_stats`).
     private(set) var proposalSizes = BufferStats()
 
+    /// What Apache's ServerMetrics count here since the driver last took them (``takeMetrics()``): the driver
+    /// adds them to the server's metrics once per loop turn, not once per packet.
+    struct Metrics: Sendable, Equatable {
+        var proposals: Int64 = 0
+        var commits: Int64 = 0
+        /// DIFF and TRUNC syncs (Apache's DIFF_COUNT counts every sync that is not a SNAP), and SNAPs.
+        var diffs: Int64 = 0
+        var snaps: Int64 = 0
+        /// Milliseconds from each proposal to its quorum of ACKs, in commit order.
+        var quorumAckLatencies: [Int64] = []
+    }
+    private var metrics = Metrics()
+
+    /// The metrics counted since the last call (nil: nothing happened).
+    mutating func takeMetrics() -> Metrics? {
+        guard metrics != Metrics() else { return nil }
+        defer { metrics = Metrics() }
+        return metrics
+    }
+
     /// Proposes `txn` (its zxid must be ``nextZxid``) to every participant that is synced or syncing.
     mutating func propose(_ txn: LoggedTxn, now: Instant) -> [Action] {
         guard phase == .broadcast else { return [] }
@@ -372,6 +393,7 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         var actions: [Action] = [.log(txn)]
         let data = txn.encode()
         proposalSizes.record(Int64(data.count))  // Apache's Leader.propose: proposalStats
+        metrics.proposals += 1  // PROPOSAL_COUNT
         let packet = QuorumPacket(.proposal, zxid: txn.zxid, data: data)
         for (handle, learner) in learners.sorted(by: { $0.key < $1.key }) where learner.isParticipant && isForwarding(learner.stage) {
             actions.append(.send(handle, packet))
@@ -400,6 +422,8 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
         // Commit strictly in order: only the oldest outstanding proposal may commit.
         while let first = outstanding.first, configuration.isQuorum(first.acks) {
             _ = outstanding.popFirst()
+            metrics.commits += 1  // Leader.commit: COMMIT_COUNT
+            metrics.quorumAckLatencies.append(first.proposedAt.duration(to: now).milliseconds)  // QUORUM_ACK_LATENCY
             lastCommitted = first.txn.zxid
             committedHistory.append(first.txn)
             if committedHistory.count > 2 * settings.committedLogCount {

@@ -29,6 +29,8 @@ final class FollowerDriver: Sendable {
         var clientSide: (any QuorumClientSide)? = nil
         /// Client activity reported to the leader with each PING reply.
         var activity: SessionActivity? = nil
+        /// The server's metrics (packets received are added once per read, the sync time once synchronised).
+        var metrics = ServerMetrics()
     }
 
     typealias Exit = QuorumRoleExit
@@ -157,6 +159,7 @@ final class FollowerDriver: Sendable {
                 while let item = try reader.next() {
                     switch item {
                     case let .packet(packet):
+                        if machine.phase == .broadcast, let kind = packet.kind { context.count(kind) }
                         let actions = machine.receive(packet)
                         if actions.contains(where: { if case .loadSnapshot = $0 { true } else { false } }) { reader.expectSnapshot() }
                         try perform(actions, &context)
@@ -165,8 +168,10 @@ final class FollowerDriver: Sendable {
                     }
                 }
                 try syncLogged(&context)
+                publishMetrics(&context)
             }
         } catch let exit as Exit {
+            publishMetrics(&context)
             settings.log.info("follower \(settings.myID): \(exit.reason)")
             return exit
         } catch {
@@ -184,6 +189,32 @@ final class FollowerDriver: Sendable {
         /// arrived in one read (group commit), before the thread waits again.
         var unsynced: [Int64] = []
         var needsSync = false
+        /// When this connection to the leader began: the sync time ends when we serve.
+        let connectedAt = ContinuousClock.now
+        /// PROPOSALs and COMMITs (INFORMs for an observer) received in broadcast, not yet in the metrics.
+        var proposalsReceived: Int64 = 0
+        var commitsReceived: Int64 = 0
+
+        /// Follower/Observer.processPacket: LEARNER_PROPOSAL_RECEIVED_COUNT, LEARNER_COMMIT_RECEIVED_COUNT.
+        mutating func count(_ kind: QuorumPacketType) {
+            switch kind {
+            case .proposal: proposalsReceived += 1
+            case .commit, .inform: commitsReceived += 1
+            default: break
+            }
+        }
+    }
+
+    /// Adds what the follower counted since the last call to the server's metrics (once per read).
+    private func publishMetrics(_ context: inout Context) {
+        guard context.proposalsReceived != 0 || context.commitsReceived != 0 else { return }
+        let (proposals, commits) = (context.proposalsReceived, context.commitsReceived)
+        context.proposalsReceived = 0
+        context.commitsReceived = 0
+        settings.metrics.record {
+            $0.learnerProposalReceivedCount += proposals
+            $0.learnerCommitReceivedCount += commits
+        }
     }
 
     /// Connects to the leader's quorum port: up to 5 tries, as `Learner.connectToLeader`.
@@ -295,6 +326,13 @@ final class FollowerDriver: Sendable {
                 settings.log.info("follower \(settings.myID): following leader \(settings.leader.id) in epoch \(epoch)")
                 context.serving = true
                 try wire.startDirect(timeout: settings.tickTime * settings.syncLimit)
+                // Follower.followLeader: FOLLOWER_SYNC_TIME (Apache's starts after the epoch handshake, ours at connect).
+                let syncTime = context.connectedAt.duration(to: .now).milliseconds
+                if settings.isObserver {
+                    settings.metrics.record { $0.observerSyncTime.add(syncTime) }
+                } else {
+                    settings.metrics.record { $0.followerSyncTime.add(syncTime) }
+                }
                 if let clientSide = settings.clientSide {
                     clientSide.startServing(database: shared.withLock { $0.database }, state: settings.isObserver ? .observing : .following, epoch: epoch)
                 }
