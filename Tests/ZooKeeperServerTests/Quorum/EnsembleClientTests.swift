@@ -19,16 +19,17 @@ struct EnsembleClientTests {
         /// Where members log, tagged with their sid (nil: silent, or printed with ENSEMBLE_LOG).
         private let log: (@Sendable (Int64, ServerLog.Level, String) -> Void)?
 
-        /// Three voting members (sids 1–3), plus `observers` observers (sids 4…), on free ports, started; the
+        /// `participants` voting members (sids 1…, three by default), plus `observers` observers (the sids after
+        /// them), on free ports, started; the
         /// ports are chosen again (up to 5 times) when one was taken before a member could bind it.
         /// `configure` adjusts each member's configuration (by sid) before it starts; `log` receives every line.
-        static func start(observers: Int = 0, readOnlyMode: Bool = false,
+        static func start(participants: Int = 3, observers: Int = 0, readOnlyMode: Bool = false,
                           configure: (@Sendable (Int64, inout ServerConfiguration) -> Void)? = nil,
                           log: (@Sendable (Int64, ServerLog.Level, String) -> Void)? = nil) async throws -> Members {
             var attempt = 0
             while true {
                 attempt += 1
-                var configurations = try configurations(observers: observers, readOnlyMode: readOnlyMode)
+                var configurations = try configurations(participants: participants, observers: observers, readOnlyMode: readOnlyMode)
                 if let configure { for sid in configurations.keys { configure(sid, &configurations[sid]!) } }
                 let members = Members(configurations: configurations, log: log)
                 do {
@@ -46,12 +47,12 @@ struct EnsembleClientTests {
             servers = Mutex([:])
         }
 
-        static func configurations(observers: Int, readOnlyMode: Bool = false) throws -> [Int64: ServerConfiguration] {
+        static func configurations(participants: Int = 3, observers: Int, readOnlyMode: Bool = false) throws -> [Int64: ServerConfiguration] {
             var lines: [QuorumServer] = []
-            for sid in Int64(1)...Int64(3 + observers) {
+            for sid in Int64(1)...Int64(participants + observers) {
                 lines.append(QuorumServer(
                     id: sid, host: "127.0.0.1", quorumPort: try SocketHelpers.freeLoopbackPort(),
-                    electionPort: try SocketHelpers.freeLoopbackPort(), type: sid > 3 ? .observer : .participant,
+                    electionPort: try SocketHelpers.freeLoopbackPort(), type: sid > participants ? .observer : .participant,
                     clientPort: try SocketHelpers.freeLoopbackPort()))
             }
             let quorum = try QuorumConfiguration(servers: lines)
