@@ -12,91 +12,58 @@ import ZooKeeperTestSupport
 /// the leader alone expires, and clients moving to another member when theirs goes.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct EnsembleClientTests {
-    /// Three `ZooKeeperServer` members with client ports; members can be stopped and started again.
+    /// The public ``EmbeddedEnsemble`` with what these tests add: 100 ms ticks, in memory unless `configure`
+    /// gives a member a data directory, `srvr`-based modes, and clients pinned to chosen members.
     final class Members: Sendable {
-        let configurations: [Int64: ServerConfiguration]
-        private let servers: Mutex<[Int64: ZooKeeperServer]>
-        /// Where members log, tagged with their sid (nil: silent, or printed with ENSEMBLE_LOG).
-        private let log: (@Sendable (Int64, ServerLog.Level, String) -> Void)?
+        let ensemble: EmbeddedEnsemble
+        var configurations: [Int64: ServerConfiguration] { ensemble.configurations }
+
+        private init(_ ensemble: EmbeddedEnsemble) { self.ensemble = ensemble }
 
         /// `participants` voting members (sids 1…, three by default), plus `observers` observers (the sids after
-        /// them), on free ports, started; the
-        /// ports are chosen again (up to 5 times) when one was taken before a member could bind it.
-        /// `configure` adjusts each member's configuration (by sid) before it starts; `log` receives every line.
+        /// them), on free ports, started. `configure` adjusts each member's configuration (by sid) before it
+        /// starts; `log` receives every line (nil: silent, or printed with ENSEMBLE_LOG).
         static func start(participants: Int = 3, observers: Int = 0, readOnlyMode: Bool = false,
                           configure: (@Sendable (Int64, inout ServerConfiguration) -> Void)? = nil,
                           log: (@Sendable (Int64, ServerLog.Level, String) -> Void)? = nil) async throws -> Members {
-            var attempt = 0
-            while true {
-                attempt += 1
-                var configurations = try configurations(participants: participants, observers: observers, readOnlyMode: readOnlyMode)
-                if let configure { for sid in configurations.keys { configure(sid, &configurations[sid]!) } }
-                let members = Members(configurations: configurations, log: log)
-                do {
-                    for sid in members.configurations.keys.sorted() { try await members.start(sid) }
-                    return members
-                } catch is SocketError where attempt < 5 {
-                    await members.stopAll()  // a port was taken meanwhile: new ports
-                }
-            }
+            let printing = ProcessInfo.processInfo.environment["ENSEMBLE_LOG"] != nil
+            let ensemble = try await EmbeddedEnsemble.start(
+                participants: participants, observers: observers, configuration: Self.baseConfiguration, inMemory: true,
+                configure: { sid, configuration in
+                    configuration.readOnlyModeEnabled = readOnlyMode
+                    configuration.localSessionsEnabled = readOnlyMode  // new sessions on a read-only member
+                    configure?(sid, &configuration)
+                },
+                log: { sid in
+                    if let log { return ServerLog { level, message in log(sid, level, message) } }
+                    return printing ? ServerLog { level, message in print("[\(sid)] \(level) \(message)") } : .silent
+                })
+            return Members(ensemble)
         }
 
-        private init(configurations: [Int64: ServerConfiguration], log: (@Sendable (Int64, ServerLog.Level, String) -> Void)? = nil) {
-            self.configurations = configurations
-            self.log = log
-            servers = Mutex([:])
-        }
-
-        static func configurations(participants: Int = 3, observers: Int, readOnlyMode: Bool = false) throws -> [Int64: ServerConfiguration] {
-            var lines: [QuorumServer] = []
-            for sid in Int64(1)...Int64(participants + observers) {
-                lines.append(QuorumServer(
-                    id: sid, host: "127.0.0.1", quorumPort: try SocketHelpers.freeLoopbackPort(),
-                    electionPort: try SocketHelpers.freeLoopbackPort(), type: sid > participants ? .observer : .participant,
-                    clientPort: try SocketHelpers.freeLoopbackPort()))
-            }
-            let quorum = try QuorumConfiguration(servers: lines)
-            var configurations: [Int64: ServerConfiguration] = [:]
-            for line in lines {
-                configurations[line.id] = Self.configuration(line, quorum)
-                configurations[line.id]?.readOnlyModeEnabled = readOnlyMode
-                configurations[line.id]?.localSessionsEnabled = readOnlyMode  // new sessions on a read-only member
-            }
-            return configurations
-        }
-
-        static func configuration(_ line: QuorumServer, _ quorum: QuorumConfiguration) -> ServerConfiguration {
+        static var baseConfiguration: ServerConfiguration {
             var configuration = ServerConfiguration()
             configuration.tickTime = 100
             configuration.initLimit = 10
             configuration.syncLimit = 5
-            configuration.quorum = quorum
-            configuration.serverID = line.id
-            configuration.clientPort = line.clientPort ?? 0
             configuration.fourLetterWordWhitelist = ["*"]
             return configuration
         }
 
-        func start(_ sid: Int64) async throws {
-            let serverLog: ServerLog
-            if let log {
-                serverLog = ServerLog { (level: ServerLog.Level, message: String) in log(sid, level, message) }
-            } else {
-                serverLog = ProcessInfo.processInfo.environment["ENSEMBLE_LOG"] == nil ? .silent : ServerLog { level, message in print("[\(sid)] \(level) \(message)") }
-            }
-            let server = ZooKeeperServer(configuration: configurations[sid]!, log: serverLog)
-            try await server.start()
-            servers.withLock { $0[sid] = server }
+        /// A member's configuration as these tests start one (for tests that start members themselves).
+        static func configuration(_ line: QuorumServer, _ quorum: QuorumConfiguration) -> ServerConfiguration {
+            var configuration = baseConfiguration
+            configuration.quorum = quorum
+            configuration.serverID = line.id
+            configuration.clientPort = line.clientPort ?? 0
+            return configuration
         }
 
-        func stop(_ sid: Int64) async {
-            let server = servers.withLock { $0.removeValue(forKey: sid) }
-            await server?.stop()
-        }
+        func start(_ sid: Int64) async throws { try await ensemble.start(member: sid) }
 
-        func stopAll() async {
-            for sid in configurations.keys { await stop(sid) }
-        }
+        func stop(_ sid: Int64) async { await ensemble.stop(member: sid) }
+
+        func stopAll() async { await ensemble.stop() }
 
         func port(_ sid: Int64) -> Int { configurations[sid]!.clientPort }
 
@@ -105,7 +72,7 @@ struct EnsembleClientTests {
 
         /// Waits until one member leads and the other running members follow (or observe); returns the leader's id.
         func settled(within timeout: Duration = .seconds(20)) async throws -> Int64 {
-            let running = servers.withLock { Array($0.keys) }
+            let running = configurations.keys.filter { ensemble.member($0) != nil }
             var leader: Int64 = 0
             try await eventually(within: timeout) {
                 let modes = running.map { mode($0) }
