@@ -8,29 +8,20 @@ import ZooKeeperTestSupport
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct AdminEnsembleTests {
     @Test func membersReportTheirRolesAndTheVotingView() async throws {
-        var lines: [QuorumServer] = []
-        for sid in Int64(1)...3 {
-            lines.append(QuorumServer(
-                id: sid, host: "127.0.0.1", quorumPort: try SocketHelpers.freeLoopbackPort(),
-                electionPort: try SocketHelpers.freeLoopbackPort(), clientPort: try SocketHelpers.freeLoopbackPort()))
-        }
-        let quorum = try QuorumConfiguration(servers: lines)
-        var servers: [Int64: ZooKeeperServer] = [:]
-        for line in lines {
-            var configuration = EnsembleClientTests.Members.configuration(line, quorum)
+        let members = try await EnsembleClientTests.Members.start(configure: { _, configuration in
             configuration.admin.enabled = true
             configuration.admin.port = 0
-            let server = ZooKeeperServer(configuration: configuration)
-            try await server.start()
-            servers[line.id] = server
-        }
+        })
         do {
+            let servers = Dictionary(uniqueKeysWithValues: members.ensemble.ids.compactMap { sid in
+                members.ensemble.member(sid).map { (sid, $0.server) }
+            })
             try await check(servers)
         } catch {
-            for server in servers.values { await server.stop() }
+            await members.stopAll()
             throw error
         }
-        for server in servers.values { await server.stop() }
+        await members.stopAll()
     }
 
     private func check(_ servers: [Int64: ZooKeeperServer]) async throws {

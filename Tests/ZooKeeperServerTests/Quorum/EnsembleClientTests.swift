@@ -50,15 +50,6 @@ struct EnsembleClientTests {
             return configuration
         }
 
-        /// A member's configuration as these tests start one (for tests that start members themselves).
-        static func configuration(_ line: QuorumServer, _ quorum: QuorumConfiguration) -> ServerConfiguration {
-            var configuration = baseConfiguration
-            configuration.quorum = quorum
-            configuration.serverID = line.id
-            configuration.clientPort = line.clientPort ?? 0
-            return configuration
-        }
-
         func start(_ sid: Int64) async throws { try await ensemble.start(member: sid) }
 
         func stop(_ sid: Int64) async { await ensemble.stop(member: sid) }
