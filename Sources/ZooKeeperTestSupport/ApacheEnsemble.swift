@@ -245,9 +245,10 @@ public final class ApacheEnsemble: Sendable {
 public func withApacheEnsemble<Result>(
     tickTime: Int = 1000,
     shepherdNodes: [Int] = [],
+    extraConfig: [String] = [],
     isolation: isolated (any Actor)? = #isolation,
     _ body: (ApacheEnsemble) async throws -> Result
 ) async throws -> Result {
-    let ensemble = try await ApacheEnsemble.start(tickTime: tickTime, shepherdNodes: shepherdNodes)
+    let ensemble = try await ApacheEnsemble.start(tickTime: tickTime, shepherdNodes: shepherdNodes, extraConfig: extraConfig)
     return try await withCleanup({ await ensemble.stop() }) { try await body(ensemble) }
 }

@@ -131,7 +131,7 @@ extension PipelineState {
         case .ping:
             send(connection, FinalProcessor.pingReply(zxid: database.lastProcessedZxid))
         case .auth:
-            handleAuth(connection, body: body)
+            handleAuth(connection, xid: header.xid, body: body)
         case let .closeSession(session):
             let zxid = nextZxid
             endSession(session, closingConnection: false)
@@ -177,19 +177,20 @@ extension PipelineState {
         if answer.close { close(connection) }
     }
 
-    private func handleAuth(_ connection: UInt64, body: [UInt8]) {
+    /// Answered with the packet's own xid (`ReplyHeader(h.getXid(), …)`), -4 from every real client.
+    private func handleAuth(_ connection: UInt64, xid: Int32, body: [UInt8]) {
         switch PrepProcessor.authenticate(body, remoteHost: connections[connection]?.remoteHost,
                                           superDigest: configuration.superDigest) {
         case .malformed:
             abort(connection)
         case let .granted(ids):
             for id in ids { connections[connection]?.addAuthId(id) }
-            reply(connection, xid: ReservedXid.auth, zxid: 0, err: .ok)
+            reply(connection, xid: xid, zxid: 0, err: .ok)
         case .ignored:
             break
         case .failed:
             // Apache answers AUTHFAILED and then closes the connection.
-            reply(connection, xid: ReservedXid.auth, zxid: 0, err: .authFailed)
+            reply(connection, xid: xid, zxid: 0, err: .authFailed)
             close(connection)
         }
     }

@@ -201,7 +201,7 @@ extension PipelineState {
     func answerLocally(_ held: MemberRequest) {
         let connection = held.connection
         let request = held.request
-        if request.cxid == ReservedXid.ping {
+        if request.opCode == .ping {  // answered with the ping xid whatever xid it came with, as Apache
             send(connection, FinalProcessor.pingReply(zxid: database.lastProcessedZxid))
             return
         }

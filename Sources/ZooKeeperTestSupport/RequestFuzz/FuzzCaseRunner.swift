@@ -5,11 +5,16 @@ public struct FuzzCaseRunner: Sendable {
     public let port: Int
     /// How long any one awaited answer (a frame, or the server's close) may take.
     public let timeout: Duration
+    /// Accept a session's replies in any order. An ensemble member answers auth packets and unknown opcodes
+    /// at once while the writes before them wait for the quorum — Apache's members do the same — so only
+    /// a standalone server answers strictly in request order.
+    public let anyReplyOrder: Bool
 
-    public init(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(10)) {
+    public init(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(10), anyReplyOrder: Bool = false) {
         self.host = host
         self.port = port
         self.timeout = timeout
+        self.anyReplyOrder = anyReplyOrder
     }
 
     /// Runs `fuzzCase`; nil if the server did what it must, else what went wrong.
@@ -45,8 +50,17 @@ public struct FuzzCaseRunner: Sendable {
             guard fuzzCase.bytes.starts(with: FuzzCaseGenerator.handshake) else { return nil }
             return Self.checkFraming(received)
         case let .frames(expected, thenClosed):
-            for frame in expected {
-                if let problem = expect(frame, on: connection) { return problem }
+            var pending = expected[...]
+            while let frame = pending.first {
+                if anyReplyOrder, case .reply = frame {
+                    // This reply and those right after it, in whatever order they come.
+                    let replies = pending.prefix { if case .reply = $0 { true } else { false } }
+                    if let problem = expectInAnyOrder(Array(replies), closes: thenClosed, on: connection) { return problem }
+                    pending = pending.dropFirst(replies.count)
+                } else {
+                    if let problem = expect(frame, on: connection) { return problem }
+                    pending = pending.dropFirst()
+                }
             }
             guard thenClosed else { return nil }
             do {
@@ -89,6 +103,35 @@ public struct FuzzCaseRunner: Sendable {
                 return nil
             }
         }
+    }
+
+    /// Reads until every one of `replies` arrived, matched by xid, in any order (notifications skipped).
+    /// With `closes` (a request in the case makes the server close), the close may come first: a member
+    /// answers such a request at once, and the replies of writes still waiting for the quorum are lost with
+    /// the connection, as on Apache's members (`UnimplementedRequestProcessor` then `sendCloseSession`).
+    private func expectInAnyOrder(_ replies: [FuzzExpectedFrame], closes: Bool, on connection: RawConnection) -> String? {
+        var waiting = replies
+        while !waiting.isEmpty {
+            let frame: [UInt8]
+            switch (try? connection.readFrame(within: timeout)) ?? .closed {
+            case let .frame(bytes): frame = bytes
+            case .closed: return closes ? nil : "the server closed the connection before sending \(waiting[0])"
+            case .timedOut: return "no answer within \(timeout) while waiting for \(waiting[0]) (hang)"
+            }
+            guard let got = RawConnection.replyXid(frame), let err = RawConnection.replyError(frame) else {
+                return "a reply of \(frame.count) bytes (shorter than a ReplyHeader)"
+            }
+            let index = waiting.firstIndex { if case let .reply(xid, _, _) = $0 { xid == got } else { false } }
+            guard let index else {
+                if got == -1 { continue }  // a watch notification
+                return "a reply to xid \(got) (err \(err)) while waiting for \(waiting)"
+            }
+            if case let .reply(xid, errors, request) = waiting[index], !errors.contains(err) {
+                return "xid \(xid) (\(request)): err \(err) is not among the allowed \(Self.describe(errors))"
+            }
+            waiting.remove(at: index)
+        }
+        return nil
     }
 
     /// Error sets, short: "any failure" instead of a hundred codes.

@@ -70,19 +70,15 @@ enum FuzzHostileRequests {
     static func xids(_ random: inout FuzzRandom) -> ([[UInt8]], FuzzExpectation) {
         var request = FuzzRequests.opening(&random, xid: 1)
         let xid = random.pick([0, Int32.max, Int32.min, -8, -3, -1_000, -2, -1, -4])
-        switch xid {
-        case -1, -4:
-            // -1 is the notification xid (the reply cannot be told apart); -4 reads the body as an auth packet.
+        if xid == -1 {
+            // The notification xid: the reply cannot be told apart from a watch event.
             request.xid = xid
             return ([FuzzCaseGenerator.handshake + request.frame], .closesAfterEOF)
-        case -2:
-            // Whatever the opcode, the ping xid is answered as a ping.
-            request.xid = xid
-            request.errors = [FuzzErr.ok]
-            request.closes = false
-        default:
-            if request.xid != ReservedXid.auth { request.xid = xid }
         }
+        // Any other, the ping's (-2) and auth's (-4) included: the request is what its type says — Apache
+        // decides pings and auth packets by type, not xid (a create sent with xid -2 creates) — and is
+        // answered under its own xid.
+        request.xid = xid
         return FuzzCaseGenerator.session([request])
     }
 }

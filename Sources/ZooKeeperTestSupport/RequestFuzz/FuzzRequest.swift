@@ -21,7 +21,11 @@ struct FuzzRequest {
         return writer.bytes
     }
 
-    var expected: FuzzExpectedFrame { .reply(xid: xid, errors: errors, request: "\(OpCode(rawValue: opCode)) \(Self.describe(body))") }
+    /// A ping is answered under the ping xid whatever xid it came with (Apache's `FinalRequestProcessor`).
+    var expected: FuzzExpectedFrame {
+        .reply(xid: opCode == OpCode.ping.rawValue ? ReservedXid.ping : xid, errors: errors,
+               request: "\(OpCode(rawValue: opCode)) \(Self.describe(body))")
+    }
 
     /// The start of a record, readable: its first string (the path, for most requests) or its first bytes.
     static func describe(_ body: [UInt8]) -> String {

@@ -18,6 +18,8 @@ public struct FuzzRun: Sendable {
         public var caseTimeout: Duration = .seconds(10)
         /// Kill -9, restart and check the tree at the end.
         public var restartCheck = true
+        /// Accept each session's replies in any order (an ensemble member: ``FuzzCaseRunner/anyReplyOrder``).
+        public var anyReplyOrder = false
         public var maxFailures = 20
         /// Told after every batch (progress lines).
         public var progress: (@Sendable (FuzzReport) -> Void)?
@@ -55,7 +57,23 @@ public struct FuzzRun: Sendable {
     /// Runs against `server` (started, with ``serverConfig``).
     public func run(on server: ShepherdServerProcess) async throws -> FuzzReport {
         let started = ContinuousClock.now
+        var report = try await run(port: server.port)
         let checks = FuzzServerChecks(port: server.port, superPassword: Self.superPassword)
+        if report.serverFailure == nil && options.restartCheck {
+            report.connections += 8
+            do { try await restartCheck(server, checks: checks, report: &report) } catch {
+                report.serverFailure = "kill -9 and restart: \(error)"
+            }
+        }
+        report.seconds = started.duration(to: .now).seconds
+        return report
+    }
+
+    /// Runs the cases against whatever serves on `port` (a member of an ensemble, say), checking it between
+    /// batches; no kill -9 at the end.
+    public func run(port: Int) async throws -> FuzzReport {
+        let started = ContinuousClock.now
+        let checks = FuzzServerChecks(port: port, superPassword: Self.superPassword)
         var report = FuzzReport(seed: options.seed)
         try await checks.prepare(seed: options.seed)
         report.connections += 1
@@ -63,7 +81,7 @@ public struct FuzzRun: Sendable {
         let end = options.firstIndex + UInt64(options.cases)
         while next < end {
             let batchEnd = min(end, next + UInt64(options.batchSize))
-            let results = await runBatch(next..<batchEnd, port: server.port)
+            let results = await runBatch(next..<batchEnd, port: port)
             for (fuzzCase, problem) in results {
                 report.cases += 1
                 report.connections += 1
@@ -83,19 +101,13 @@ public struct FuzzRun: Sendable {
             report.seconds = started.duration(to: .now).seconds
             options.progress?(report)
         }
-        if report.serverFailure == nil && options.restartCheck {
-            report.connections += 8
-            do { try await restartCheck(server, checks: checks, report: &report) } catch {
-                report.serverFailure = "kill -9 and restart: \(error)"
-            }
-        }
         report.seconds = started.duration(to: .now).seconds
         return report
     }
 
     /// Runs one batch's cases on `connections` threads; returns each case with its problem (nil: passed).
     private func runBatch(_ indices: Range<UInt64>, port: Int) async -> [(FuzzCase, String?)] {
-        let runner = FuzzCaseRunner(port: port, timeout: options.caseTimeout)
+        let runner = FuzzCaseRunner(port: port, timeout: options.caseTimeout, anyReplyOrder: options.anyReplyOrder)
         let seed = options.seed
         let shared = BatchState(first: indices.lowerBound)
         let workers = max(1, min(options.connections, indices.count))

@@ -24,9 +24,16 @@ struct PrepProcessorTests {
         #expect(route(xid: ReservedXid.auth, .auth, from: .gone(session), .member) == .drop)
     }
 
-    @Test func standaloneRoutesByXidThenOpcode() {
+    /// Apache 3.8 decides by type (checked against a live server): a create sent with the ping xid creates,
+    /// a ping or auth packet under any xid is one, a create under the auth xid is a create.
+    @Test func standaloneRoutesByOpcodeNotByReservedXids() {
         #expect(route(xid: ReservedXid.ping, .ping, .standalone) == .ping)
+        #expect(route(xid: 9, .ping, .standalone) == .ping)
         #expect(route(xid: ReservedXid.auth, .auth, .standalone) == .auth)
+        #expect(route(xid: 7, .auth, .standalone) == .auth)
+        #expect(route(xid: ReservedXid.ping, .create, .standalone) == .apply(session: session))
+        #expect(route(xid: ReservedXid.ping, .exists, .standalone) == .apply(session: session))
+        #expect(route(xid: ReservedXid.auth, .create, .standalone) == .apply(session: session))
         #expect(route(.closeSession, .standalone) == .closeSession(session))
         #expect(route(.getData, .standalone) == .apply(session: session))
         #expect(route(.setData, .standalone) == .apply(session: session))
@@ -46,6 +53,8 @@ struct PrepProcessorTests {
     @Test func aMemberOrdersEverythingButAuthPerSession() {
         #expect(route(xid: ReservedXid.ping, .ping, .member) == .commitQueue(session: session), "pings wait their turn")
         #expect(route(xid: ReservedXid.auth, .auth, .member) == .auth)
+        #expect(route(xid: 7, .auth, .member) == .auth)
+        #expect(route(xid: ReservedXid.auth, .setData, .member) == .commitQueue(session: session))
         for opCode in [OpCode.getData, .create, .setData, .sync, .closeSession, .multi, .setWatches2] {
             #expect(route(opCode, .member) == .commitQueue(session: session))
         }

@@ -58,10 +58,12 @@ enum PrepProcessor {
         }
         let opCode = OpCode(rawValue: header.type)
         let internalOp = opCode == .deleteContainer || opCode == .createSession
-        if mode == .member, header.xid != ReservedXid.auth, !internalOp { return .commitQueue(session: id) }
-        switch header.xid {
-        case ReservedXid.ping: return .ping
-        case ReservedXid.auth: return .auth
+        // By type, as Apache's `ZooKeeperServer.processPacket` and `FinalRequestProcessor` decide: an auth
+        // packet is one of type auth whatever its xid, a create sent with the ping xid is a create.
+        if mode == .member, opCode != .auth, !internalOp { return .commitQueue(session: id) }
+        switch opCode {
+        case .ping: return .ping
+        case .auth: return .auth
         default: break
         }
         if opCode == .closeSession { return .closeSession(id) }
