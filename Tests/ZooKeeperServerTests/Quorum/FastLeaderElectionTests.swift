@@ -124,15 +124,21 @@ typealias Election = FastLeaderElection<ManualInstant>
         #expect(peer.receive(from: 2, chatter, now: .at(501)).isEmpty)
     }
 
-    /// Both followers see the leader die; the first to look sends its vote while the other is still
-    /// following. Apache's peer drops that vote and the two wait a re-send interval (or two) for each other:
-    /// the slow failovers (~600 ms instead of ~200) zk-bench measured. Ours keeps it for its own round.
-    @Test func aLookingVoteThatCameJustBeforeWeLookedCountsInOurRound() {
+    /// Peer 1, having elected 2 in round 1 (at 202 ms) and following it.
+    static func followingTwoAfterRoundOne() -> Election {
         var peer = Self.peer(1)
         _ = peer.startLooking(lastLoggedZxid: 0, currentEpoch: 0, now: .at(0))
         _ = peer.receive(from: 2, Self.looking(leader: 2), now: .at(1))
         _ = peer.receive(from: 1, Self.looking(leader: 2), now: .at(2))
         #expect(Self.decision(peer.tick(now: .at(202)))?.0 == .following)
+        return peer
+    }
+
+    /// Both followers see the leader die; the first to look sends its vote while the other is still
+    /// following. Apache's peer drops that vote and the two wait a re-send interval (or two) for each other:
+    /// the slow failovers (~600 ms instead of ~200) zk-bench measured. Ours keeps it for its own round.
+    @Test func aLookingVoteThatCameJustBeforeWeLookedCountsInOurRound() {
+        var peer = Self.followingTwoAfterRoundOne()
         // Leader 2 dies; peer 3 looks first. While following we answer with our vote, as Apache does.
         let early = Self.looking(leader: 3, round: 2)
         #expect(Self.sends(peer.receive(from: 3, early, now: .at(5000))).map(\.1.state) == [.following])
@@ -146,11 +152,7 @@ typealias Election = FastLeaderElection<ManualInstant>
     }
 
     @Test func aLookingVoteFromLongBeforeWeLookedIsForgotten() {
-        var peer = Self.peer(1)
-        _ = peer.startLooking(lastLoggedZxid: 0, currentEpoch: 0, now: .at(0))
-        _ = peer.receive(from: 2, Self.looking(leader: 2), now: .at(1))
-        _ = peer.receive(from: 1, Self.looking(leader: 2), now: .at(2))
-        #expect(Self.decision(peer.tick(now: .at(202)))?.0 == .following)
+        var peer = Self.followingTwoAfterRoundOne()
         // More than one re-send interval old: its sender has re-sent since if it still stands by it.
         _ = peer.receive(from: 3, Self.looking(leader: 3, round: 2), now: .at(5000))
         let sent = Self.sends(peer.startLooking(lastLoggedZxid: 0, currentEpoch: 0, now: .at(5201)))

@@ -54,10 +54,7 @@ extension MixedEnsembleClientTests {
     @Test func ourLeadersMetricKeysAreApachesLeaders() async throws {
         let mixed = try Mixed(ours: 3, apacheReady: ["follower"])
         do {
-            try await mixed.server.start()
-            try await mixed.startApache()
-            try await eventually(within: .seconds(30)) { mixed.ourMode() == "leader" }
-            let apachePorts = mixed.apache.keys.sorted().map { mixed.apache[$0]!.port }
+            let apachePorts = try await mixed.startLedByOurs()
             let client = try await mixed.client(ports: apachePorts)
             let writes = 5
             for index in 0..<writes { try await client.create(ZNodePath("/l\(index)")) }

@@ -64,6 +64,15 @@ struct MixedEnsembleClientTests {
 
         func ourMode() -> String? { serverMode(port: ourPort) }
 
+        /// Starts ours first (the largest sid when `ours` is 3), then Apache's, and waits until ours leads;
+        /// returns Apache's members' client ports.
+        func startLedByOurs() async throws -> [Int] {
+            try await server.start()
+            try await startApache()
+            try await eventually(within: .seconds(30)) { ourMode() == "leader" }
+            return apache.keys.sorted().map { apache[$0]!.port }
+        }
+
         func client(ports: [Int]) async throws -> ZooKeeperClient {
             var configuration = ZooKeeperConfiguration(servers: ports.map { ServerAddress(host: "127.0.0.1", port: $0) })
             configuration.sessionTimeout = .seconds(6)
@@ -120,10 +129,7 @@ struct MixedEnsembleClientTests {
     @Test func apacheFollowersServeClientsUnderOurLeader() async throws {
         let mixed = try Mixed(ours: 3, apacheReady: ["follower"])
         do {
-            try await mixed.server.start()
-            try await mixed.startApache()
-            try await eventually(within: .seconds(30)) { mixed.ourMode() == "leader" }
-            let apachePorts = mixed.apache.keys.sorted().map { mixed.apache[$0]!.port }
+            let apachePorts = try await mixed.startLedByOurs()
             let onApache = try await mixed.client(ports: [apachePorts[0]])
             let onOurs = try await mixed.client(ports: [mixed.ourPort])
 

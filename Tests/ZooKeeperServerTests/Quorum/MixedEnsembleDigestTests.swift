@@ -85,10 +85,7 @@ struct MixedEnsembleDigestTests {
     @Test func apacheFollowersFindOurDigestsRight() async throws {
         let mixed = try Mixed(ours: 3, apacheReady: ["follower"])
         do {
-            try await mixed.server.start()
-            try await mixed.startApache()
-            try await eventually(within: .seconds(30)) { mixed.ourMode() == "leader" }
-            let apachePorts = mixed.apache.keys.sorted().map { mixed.apache[$0]!.port }
+            let apachePorts = try await mixed.startLedByOurs()
             let onApache = try await mixed.client(ports: [apachePorts[0]])
             let onOurs = try await mixed.client(ports: [mixed.ourPort])
             let onOther = try await mixed.client(ports: [apachePorts[1]])
