@@ -26,8 +26,9 @@ extension PipelineState {
             ("avg_latency", .double((statistics.averageLatency * 10_000).rounded() / 10_000)),
             ("outstanding_requests", .int(0)),
             ("znode_count", .int(Int64(database.nodeCount))),
-            // A read-only member's sessions are local; the global ones are those its database knows.
-            ("global_sessions", .int(Int64(isReadOnly ? database.sessions.count : sessions.sessions.count))),
+            // Apache's gauge is `zkdb::getSessionCount`: every session the replicated database holds — on a
+            // member, the whole ensemble's, not only those connected here (a read-only member's are local).
+            ("global_sessions", .int(Int64(database.sessions.count))),
             ("local_sessions", .int(Int64(isReadOnly ? sessions.sessions.count : 0))),
             ("packets_sent", .int(statistics.packetsSent)),
             ("packets_received", .int(statistics.packetsReceived)),

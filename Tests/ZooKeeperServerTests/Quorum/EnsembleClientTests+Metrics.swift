@@ -90,3 +90,33 @@ extension EnsembleClientTests {
         await members.stopAll()
     }
 }
+
+extension EnsembleClientTests {
+    /// `zk_global_sessions` is Apache's `zkdb::getSessionCount`: every member counts the ensemble's sessions,
+    /// not only those connected to it.
+    @Test func everyMemberCountsTheEnsemblesGlobalSessions() async throws {
+        let members = try await Members.start()
+        do {
+            let leader = try await members.settled()
+            let followers = [Int64(1), 2, 3].filter { $0 != leader }
+            let clients = [
+                try await members.client([followers[0]]), try await members.client([followers[0]]),
+                try await members.client([followers[1]]),
+            ]
+            for client in clients { _ = try await client.sync("/") }  // each member has applied every createSession
+            for sid in [leader] + followers {
+                #expect(Self.number(try Self.monitor(members.port(sid)), "zk_global_sessions") == 3, "member \(sid)")
+            }
+            for client in clients { await client.close() }
+            try await eventually(within: .seconds(10)) {
+                [leader, followers[0], followers[1]].allSatisfy { sid in
+                    (try? Self.number(Self.monitor(members.port(sid)), "zk_global_sessions")) == 0
+                }
+            }
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+}
