@@ -5,7 +5,8 @@ import ZooKeeperTestSupport
 /// `zk-bench ensembles`: a 3-member Shepherd ensemble (three `zk-server` processes) against a 3-member
 /// Apache ZooKeeper 3.8 ensemble, both on loopback from docker/local-ensemble.sh with fsync on, one after the
 /// other; the same load from our client connected to a follower (writes are forwarded to the leader and
-/// committed by a quorum; reads are the follower's). Every figure as a ratio Shepherd ÷ Apache.
+/// committed by a quorum; reads are the follower's), then pipelined writes from a client on the leader. Every
+/// figure as a ratio Shepherd ÷ Apache.
 struct EnsemblesMode {
     struct Options {
         var load = StandardLoad.Parameters(latencyOps: 1000, warmupOps: 100, size: 100, outstanding: [1, 16, 256], seconds: 3, warmup: 1)
@@ -25,6 +26,8 @@ struct EnsemblesMode {
 
     struct EnsembleResult {
         var load: StandardLoad.Measured
+        /// Pipelined sets and creates from a client on the leader.
+        var writesOnLeader: [ThroughputMode.LevelResult]
         var failover: Failover.Result?
     }
 
@@ -41,14 +44,15 @@ struct EnsemblesMode {
 
         static func json(_ measured: EnsembleResult) -> [String: Any] {
             ["latency": measured.load.latency?.json as Any, "throughput": measured.load.throughput.map(\.json),
-             "failover": measured.failover?.json as Any]
+             "throughput_client_on_leader": measured.writesOnLeader.map(\.json), "failover": measured.failover?.json as Any]
         }
 
         func print() {
             Output.line(RatioTable.render(rows, shepherdTitle: "Shepherd ensemble", referenceTitle: "Apache 3.8 ensemble", goalColumn: true))
             Output.line("""
                 ratio = Shepherd ÷ Apache; goal: ≥ 1 on throughput, ≤ 1 on latency. Three members each on this machine, \
-                fsync on, our client on a follower; the ensembles run one at a time. Failover: the leader SIGKILLed, \
+                fsync on, our client on a follower (on the leader where the row says so); the ensembles run one at a time. \
+                Failover: the leader SIGKILLed, \
                 until the first write sent after the kill is acknowledged (client on the two survivors), tickTime 2000.
                 """)
         }
@@ -73,10 +77,13 @@ struct EnsemblesMode {
             let follower = ensemble.servers[try await ensemble.follower() - 1]
             Output.progress("\(title): our client on follower \(follower)")
             let load = try await StandardLoad.run(options.load, connect: follower, title: title)
+            let leader = ensemble.servers[try await ensemble.leader() - 1]
+            Output.progress("\(title): pipelined writes from a client on the leader \(leader)")
+            let writesOnLeader = try await StandardLoad.throughput(options.load, connect: leader, operations: [.create, .set])
             let failover = options.failovers > 0
                 ? try await Failover.measure(ensemble, rounds: options.failovers, title: title) : nil
             await ensemble.stop()
-            return EnsembleResult(load: load, failover: failover)
+            return EnsembleResult(load: load, writesOnLeader: writesOnLeader, failover: failover)
         } catch {
             await ensemble.stop()
             throw error
@@ -85,6 +92,8 @@ struct EnsemblesMode {
 
     private func rows(_ ours: EnsembleResult, _ theirs: EnsembleResult) -> [RatioRow] {
         StandardLoad.throughputRows(ours.load.throughput, theirs.load.throughput, outstanding: options.load.outstanding)
+            + StandardLoad.throughputRows(ours.writesOnLeader, theirs.writesOnLeader, outstanding: options.load.outstanding,
+                                          operations: [.set, .create], suffix: ", client on the leader")
             + StandardLoad.latencyRows(ours.load.latency, theirs.load.latency)
             + failoverRows(ours.failover, theirs.failover)
     }

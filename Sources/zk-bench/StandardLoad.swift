@@ -45,22 +45,29 @@ enum StandardLoad {
         Output.progress("\(title): sequential latency (\(parameters.latencyOps) ops per operation)")
         var measured = Measured()
         measured.latency = try await LatencyMode(options: latency).run()
-        var throughput = ThroughputMode.Options(connect: connect)
-        throughput.operations = [.create, .get, .set]
-        throughput.outstanding = parameters.outstanding
-        throughput.budget = .timed(warmup: parameters.warmup, seconds: parameters.seconds)
-        throughput.size = parameters.size
-        measured.throughput = try await ThroughputMode(options: throughput).run()
+        measured.throughput = try await throughput(parameters, connect: connect, operations: [.create, .get, .set])
         return measured
     }
 
+    /// Pipelined throughput only, of `operations`, at each outstanding level.
+    static func throughput(_ parameters: Parameters, connect: String, operations: [ThroughputMode.Operation]) async throws -> [ThroughputMode.LevelResult] {
+        var throughput = ThroughputMode.Options(connect: connect)
+        throughput.operations = operations
+        throughput.outstanding = parameters.outstanding
+        throughput.budget = .timed(warmup: parameters.warmup, seconds: parameters.seconds)
+        throughput.size = parameters.size
+        return try await ThroughputMode(options: throughput).run()
+    }
+
     /// Pipelined reads, sets and creates per outstanding level (higher is better).
-    static func throughputRows(_ ours: [ThroughputMode.LevelResult], _ theirs: [ThroughputMode.LevelResult], outstanding: [Int]) -> [RatioRow] {
+    /// `suffix` qualifies the metric (e.g. where the client is); `operations` limits the rows.
+    static func throughputRows(_ ours: [ThroughputMode.LevelResult], _ theirs: [ThroughputMode.LevelResult], outstanding: [Int],
+                               operations: [ThroughputMode.Operation] = [.get, .set, .create], suffix: String = "") -> [RatioRow] {
         var rows: [RatioRow] = []
         for (index, depth) in outstanding.enumerated() {
-            for operation in [ThroughputMode.Operation.get, .set, .create] {
+            for operation in operations {
                 let label = operation == .get ? "reads" : operation == .set ? "writes (set)" : "writes (create)"
-                rows.append(RatioRow(metric: "\(label) ops/s, \(depth) outstanding",
+                rows.append(RatioRow(metric: "\(label) ops/s, \(depth) outstanding\(suffix)",
                                      shepherd: ours[safe: index]?.phase(operation)?.opsPerSecond,
                                      reference: theirs[safe: index]?.phase(operation)?.opsPerSecond,
                                      lowerIsBetter: false, decimals: 0))

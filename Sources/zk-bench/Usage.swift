@@ -31,7 +31,8 @@ enum Usage {
           ensembles   a 3-member Shepherd ensemble (three zk-server processes) against a 3-member Apache 3.8
                       ensemble (docker/local-ensemble.sh), one after the other, fsync on, our client on a
                       follower (writes forwarded and committed by a quorum): pipelined get/set/create ops/s and
-                      sequential p50/p99 as ratios; then failover: the leader SIGKILLed, time until the first
+                      sequential p50/p99 as ratios, pipelined set/create ops/s from a client on the leader;
+                      then failover: the leader SIGKILLed, time until the first
                       write sent after the kill is acknowledged (median and max over --failovers rounds)
                       --outstanding 1,16,256 --seconds 3 --warmup 1 --ops 1000 --warmup-ops 100 --size 100
                       --failovers 5
