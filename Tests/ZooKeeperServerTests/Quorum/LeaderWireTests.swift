@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 import ZooKeeperPOSIX
 import ZooKeeperProtocol
@@ -52,7 +54,7 @@ import ZooKeeperProtocol
         #expect(packets.map(\.zxid) == [7, 1, 2, 8], "the handshake's own writes first, then posts in order")
     }
 
-    @Test func aFullSocketLeavesTheRestToTheFollowerThread() async throws {
+    @Test func aFullSocketLeavesTheRestToTheFollowerThread() throws {
         let (ours, leader) = try Self.connectedPair()
         defer { ours.close(); leader.close() }
         let wire = LeaderWire()
@@ -64,12 +66,20 @@ import ZooKeeperProtocol
         while posted < 400, wire.post(big) == .written { posted += 1 }
         #expect(posted < 400, "the socket never filled")
         #expect(wire.post(Self.request(99)) == .left, "behind what is pending, in order")
-        // The follower thread's flush finishes once the leader reads.
-        let flushed = Task.detached { try wire.flush(timeout: .seconds(20)) }
+        // The follower thread's flush finishes once the leader reads. A thread of its own: this test blocks
+        // its own thread reading, and a task could wait for a pool thread that loaded runs never free.
+        let flushed = DispatchSemaphore(value: 0)
+        let failure = Mutex<String?>(nil)
+        let follower = Thread {
+            do { try wire.flush(timeout: .seconds(20)) } catch { failure.withLock { $0 = "\(error)" } }
+            flushed.signal()
+        }
+        follower.start()
         let packets = try Self.read(posted + 2, from: leader)
         try #require(packets.count == posted + 2)
         #expect(packets.last?.zxid == 99)
-        try await flushed.value  // bounded by its own timeout
+        #expect(flushed.wait(timeout: .now() + 20) == .success, "the follower thread's flush never returned")
+        #expect(failure.withLock { $0 } == nil)
     }
 
     @Test func afterDetachPostsAreRefused() throws {
