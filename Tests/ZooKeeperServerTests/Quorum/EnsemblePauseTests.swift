@@ -21,28 +21,26 @@ struct EnsemblePauseTests {
 
     static func mode(_ server: String) -> String? { serverMode(server, timeout: .seconds(1)) }
 
-    static func signal(_ ensemble: ApacheEnsemble, node: Int, _ signal: Int32) throws {
+    static func signal(_ ensemble: ApacheEnsemble, node: Int, _ signal: Int32) async throws {
         let text = try String(contentsOfFile: "\(ensemble.directory)/node\(node)/zk.pid", encoding: .utf8)
         guard let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw TestSupportError("no pid for node \(node)") }
         guard kill(pid, signal) == 0 else { throw TestSupportError("kill(\(pid), \(signal)) failed: errno \(errno)") }
-        if signal == SIGSTOP { try waitUntilStopped(pid) }
+        // kill(2) returns before every thread has stopped: writes sent "to a stopped leader" right after it were
+        // once all acknowledged by a leader that was still running (seen in a loaded run).
+        if signal == SIGSTOP {
+            try await eventually(within: .seconds(10), pollEvery: .milliseconds(1)) { Self.isStopped(pid) }
+        }
     }
 
-    /// kill(2) returns before every thread has stopped: writes sent "to a stopped leader" right after it were
-    /// once all acknowledged by a leader that was still running (seen in a loaded run).
-    static func waitUntilStopped(_ pid: pid_t) throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-            let states = tasks.compactMap { task -> Character? in
-                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
-                      let close = stat.lastIndex(of: ")") else { return nil }
-                return stat[close...].dropFirst(2).first  // the state field follows "(comm) "
-            }
-            if !states.isEmpty && states.allSatisfy({ $0 == "T" || $0 == "t" }) { return }
-            usleep(1_000)
+    /// Whether every thread of `pid` is stopped (state T or t in /proc).
+    static func isStopped(_ pid: pid_t) -> Bool {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        let states = tasks.compactMap { task -> Character? in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            return stat[close...].dropFirst(2).first  // the state field follows "(comm) "
         }
-        throw TestSupportError("process \(pid) did not stop within 10 s of SIGSTOP")
+        return !states.isEmpty && states.allSatisfy { $0 == "T" || $0 == "t" }
     }
 
     static func client(_ server: String) async throws -> ZooKeeperClient {
@@ -84,7 +82,7 @@ struct EnsemblePauseTests {
             let followers = [1, 2, 3].filter { $0 != leader }
             let client = try await Self.client(ensemble.servers[leader - 1])
             try await client.create("/minority")
-            for node in followers { try Self.signal(ensemble, node: node, SIGSTOP) }
+            for node in followers { try await Self.signal(ensemble, node: node, SIGSTOP) }
             let acknowledged: [String: Int64]
             do {
                 // Queued to the leader while its followers are silent: it can get no quorum of acks.
@@ -92,10 +90,10 @@ struct EnsemblePauseTests {
                 // It stops leading within syncLimit ticks of losing its quorum.
                 try await eventually(within: .seconds(10)) { Self.mode(ensemble.servers[leader - 1]) != "leader" }
             } catch {
-                for node in followers { try? Self.signal(ensemble, node: node, SIGCONT) }
+                for node in followers { try? await Self.signal(ensemble, node: node, SIGCONT) }
                 throw error
             }
-            for node in followers { try Self.signal(ensemble, node: node, SIGCONT) }
+            for node in followers { try await Self.signal(ensemble, node: node, SIGCONT) }
             #expect(acknowledged.isEmpty, "a minority leader acknowledged \(acknowledged.keys.sorted())")
             await client.close()
             try await ensemble.waitHealthy()
@@ -112,7 +110,7 @@ struct EnsemblePauseTests {
             let client = try await Self.client(ensemble.servers[old - 1])
             try await client.create("/stale")
             let oldEpoch = try #require(Self.zxid(ensemble.servers[old - 1])) >> 32
-            try Self.signal(ensemble, node: old, SIGSTOP)
+            try await Self.signal(ensemble, node: old, SIGSTOP)
             // Writes to the old leader while it is stopped: they wait in its socket (the election below takes
             // seconds, the requests leave the client at once) and it reads them when it wakes, still thinking
             // it leads. The checks below hold whatever the interleaving.
@@ -123,10 +121,10 @@ struct EnsemblePauseTests {
                     others.contains { Self.mode(ensemble.servers[$0 - 1]) == "leader" }
                 }
             } catch {
-                try? Self.signal(ensemble, node: old, SIGCONT)
+                try? await Self.signal(ensemble, node: old, SIGCONT)
                 throw error
             }
-            try Self.signal(ensemble, node: old, SIGCONT)
+            try await Self.signal(ensemble, node: old, SIGCONT)
             let acknowledged = await pending.value
             await client.close()
             // Whatever was acknowledged was committed by a later leader, never by the woken one.
