@@ -129,10 +129,7 @@ public final class EmbeddedEnsemble: Sendable {
     /// What a member is doing; nil while it is stopped.
     public func role(of id: Int64) async -> Role? {
         guard let server = member(id) else { return nil }
-        let mode = await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
-            let submitted = server.server.onPipeline { state in continuation.resume(returning: state.member?.mode) }
-            if !submitted { continuation.resume(returning: nil) }
-        }
+        let mode = await server.onPipeline(fallback: nil) { state in state.member?.mode }
         return mode.flatMap(Role.init(rawValue:))
     }
 

@@ -84,7 +84,7 @@ public final class EmbeddedServer: Sendable {
     // MARK: - Fault injection
 
     /// Runs `job` on the pipeline thread; `fallback` if the server is not running.
-    private func onPipeline<T: Sendable>(
+    func onPipeline<T: Sendable>(
         fallback: T, _ job: @escaping @Sendable (PipelineState) -> T
     ) async -> T {
         await withCheckedContinuation { continuation in

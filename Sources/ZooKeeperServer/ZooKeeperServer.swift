@@ -116,6 +116,9 @@ public final class ZooKeeperServer: Sendable {
         await stop()
     }
 
+    /// The ensemble role of a running member (nil standalone or stopped), for tests' introspection.
+    var peer: QuorumPeer? { running.withLock { $0?.peer } }
+
     /// Runs a job on the pipeline thread (fault injection, introspection); false if not running.
     @discardableResult
     func onPipeline(_ job: @escaping @Sendable (PipelineState) -> Void) -> Bool {

@@ -87,10 +87,13 @@ extension PipelineState {
 
     // MARK: What the role reports
 
-    func memberStartServing(_ database: ZooKeeperDatabase, state: QuorumPeerState, epoch: Int64) {
+    /// From now until ``memberStopServing()`` this side owns the member's committed database: it applies each
+    /// commit (the role keeps no copy of its own) and counts them toward `storage`'s snapshots.
+    func memberStartServing(_ database: ZooKeeperDatabase, state: QuorumPeerState, epoch: Int64, storage: QuorumStorage? = nil) {
         memberStopReadOnly()  // Normally stopped already, when the election ended.
         self.database = database
         member?.serving = (state, epoch)
+        member?.storage = storage
         reportDigestMismatches()
         log.info("serving clients as \(member?.mode ?? "?") in epoch \(epoch) at zxid 0x\(String(database.lastProcessedZxid, radix: 16))")
     }
@@ -105,9 +108,13 @@ extension PipelineState {
         }
     }
 
-    func memberStopServing() {
-        guard member?.serving != nil else { return }
+    /// Returns the committed database, with every commit reported before, to the role that ends (nil if no
+    /// role served); this side keeps none, so the next role's sync does not copy the tree a second time.
+    @discardableResult
+    func memberStopServing() -> ZooKeeperDatabase? {
+        guard member?.serving != nil else { return nil }
         member?.serving = nil
+        member?.storage = nil
         member?.queue.reset()
         member?.connecting = [:]
         member?.revalidating = [:]
@@ -116,11 +123,21 @@ extension PipelineState {
         for connection in connections.keys { close(connection) }
         sessions = SessionTracker(tickTime: configuration.tickTime, serverID: configuration.serverID ?? 0, now: wallNow)
         log.info("stopped serving clients: the role ended")
+        return releaseDatabase()
+    }
+
+    /// Hands the database over and keeps an empty one with the same settings (what the four-letter words
+    /// see between roles, where they answer "not currently serving").
+    func releaseDatabase() -> ZooKeeperDatabase {
+        let released = database
+        database = released.carryingSettings(to: ZooKeeperDatabase())
+        return released
     }
 
     func memberCommitted(_ txn: LoggedTxn) {
         guard member?.serving != nil else { return }
         let result = database.applyCommitted(txn)
+        member?.storage?.committed(database)
         if txn.digest != nil { reportDigestMismatches() }
         let session = txn.header.clientId
         deliver(result.notifications)

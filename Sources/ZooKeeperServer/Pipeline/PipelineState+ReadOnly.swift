@@ -19,6 +19,7 @@ extension PipelineState {
     func memberStopReadOnly() {
         guard member?.readOnly == true else { return }
         member?.readOnly = false
+        _ = releaseDatabase()  // the peer's own copy; holding it would make the next sync copy the tree
         // Apache's `roZk.shutdown()`: every connection closes; the clients look for a read-write server.
         for connection in connections.keys { close(connection) }
         sessions = SessionTracker(tickTime: configuration.tickTime, serverID: configuration.serverID ?? 0, now: wallNow)

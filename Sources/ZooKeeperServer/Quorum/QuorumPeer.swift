@@ -212,9 +212,9 @@ final class QuorumPeer: Sendable {
             return leader
         }
         let exit = await leader.run()
-        settings.clientSide?.stopServing()
+        let returned = await settings.clientSide?.stopServing()
         settings.log.info("peer \(settings.myID): stopped leading: \(exit.reason)")
-        let (database, epochs) = leader.state
+        guard let (database, epochs) = leader.finalState(returned: returned) else { return lostDatabase() }
         dropUncommittedTail(after: database.lastProcessedZxid)
         state.withLock {
             $0.database = database
@@ -253,14 +253,24 @@ final class QuorumPeer: Sendable {
             return follower
         }
         let exit = await follower.run()
-        settings.clientSide?.stopServing()
+        let returned = await settings.clientSide?.stopServing()
         settings.log.info("peer \(settings.myID): stopped following \(leaderID): \(exit.reason)")
-        let (database, epochs) = follower.state
+        guard let (database, epochs) = follower.finalState(returned: returned) else { return lostDatabase() }
         let uncommitted = follower.uncommitted
         state.withLock {
             $0.database = database
             $0.uncommitted = uncommitted
             $0.epochs = epochs
+            $0.current = .none
+        }
+    }
+
+    /// The client side did not give back the database a role lent it (its pipeline was never bound): with no
+    /// history this member must not vote, so it stops rather than join an election with an empty tree.
+    private func lostDatabase() {
+        settings.log.error("peer \(settings.myID): the client side kept the committed database; this member stops taking part")
+        state.withLock {
+            $0.stopped = true
             $0.current = .none
         }
     }

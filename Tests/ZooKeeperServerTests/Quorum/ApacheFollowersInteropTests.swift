@@ -48,6 +48,7 @@ struct ApacheFollowersInteropTests {
                 settings: .init(myID: 3, configuration: mixed.configuration, tickTime: .milliseconds(500), initLimit: 10, syncLimit: 5),
                 listener: mixed.ourQuorumListener, database: database, epochs: try EpochFiles(directory: nil, lastLoggedZxid: 1))
             let run = Task { [leader] in await leader.run() }
+            defer { leader.stop() }  // on every path (the thread would otherwise outlive the test)
             try await mixed.apache[2]!.start()
             try await eventually(within: .seconds(20)) {
                 mixed.apache.values.allSatisfy { Self.mode($0) == "follower" }

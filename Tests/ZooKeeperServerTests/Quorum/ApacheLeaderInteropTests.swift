@@ -42,6 +42,7 @@ struct ApacheLeaderInteropTests {
 
             let follower = try await Self.follow(mixed, elector, database: ZooKeeperDatabase(), epochs: try EpochFiles(directory: nil, lastLoggedZxid: 0))
             let run = Task { [follower] in await follower.run() }
+            defer { follower.stop() }  // on every path (the thread would otherwise outlive the test)
             try await eventually(within: .seconds(20)) { follower.status.phase == .broadcast }
             #expect(follower.status.syncMode == .snap && follower.status.epoch == 1)
             #expect(Self.node(follower, "/before4") == Array("b4".utf8))
@@ -66,6 +67,7 @@ struct ApacheLeaderInteropTests {
             try await client.create(ZNodePath("/whileAway"), data: Array("w".utf8))
             let rejoined = try await Self.follow(mixed, elector, database: database, epochs: epochs)
             let rerun = Task { [rejoined] in await rejoined.run() }
+            defer { rejoined.stop() }
             try await eventually(within: .seconds(20)) { rejoined.status.phase == .broadcast }
             #expect(rejoined.status.syncMode == .diff)
             #expect(Self.node(rejoined, "/whileAway") == Array("w".utf8))

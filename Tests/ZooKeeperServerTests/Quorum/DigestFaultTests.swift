@@ -36,6 +36,21 @@ struct DigestFaultTests {
             database: ZooKeeperDatabase(), epochs: try EpochFiles(directory: nil, lastLoggedZxid: 0))
         let leading = Task { [leader] in await leader.run() }
         let following = Task { [follower] in await follower.run() }
+        // Both threads stop however the checks end (a thread left polling keeps the test process alive).
+        var failure: (any Error)?
+        do {
+            try await Self.checkMismatches(leader, follower)
+        } catch {
+            failure = error
+        }
+        leader.stop()
+        follower.stop()
+        _ = await leading.value
+        _ = await following.value
+        if let failure { throw failure }
+    }
+
+    static func checkMismatches(_ leader: LeaderDriver, _ follower: FollowerDriver) async throws {
         try await eventually(within: .seconds(20)) { leader.status.phase == .broadcast && follower.status.phase == .broadcast }
 
         let writes = 5
@@ -51,11 +66,6 @@ struct DigestFaultTests {
         // Nothing else happens: the trees agree.
         #expect(follower.withDatabase { $0.tree.nodes } == leader.withDatabase { $0.tree.nodes })
         #expect(follower.withDatabase { $0.tree.digestSum } == leader.withDatabase { $0.tree.digestSum })
-
-        leader.stop()
-        follower.stop()
-        _ = await leading.value
-        _ = await following.value
     }
 
     /// The same fault with Apache 3.8 followers: their `mntr` counts the mismatches.
@@ -73,6 +83,7 @@ struct DigestFaultTests {
             let leader = try LeaderDriver(settings: settings, listener: mixed.ourQuorumListener, database: ZooKeeperDatabase(),
                                           epochs: try EpochFiles(directory: nil, lastLoggedZxid: 0))
             let run = Task { [leader] in await leader.run() }
+            defer { leader.stop() }  // on every path (the thread would otherwise outlive the test)
             try await eventually(within: .seconds(20)) { leader.status.phase == .broadcast && leader.status.syncedFollowers >= 1 }
             elector.updateElectionVote(peerEpoch: leader.status.epoch)
             for index in 0..<3 {

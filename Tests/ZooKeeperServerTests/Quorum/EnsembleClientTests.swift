@@ -164,7 +164,8 @@ struct EnsembleClientTests {
             try await alive.create("/alive", mode: .ephemeral)
 
             let vanishing = try RawConnection(port: members.port(follower))
-            _ = try vanishing.handshake(timeoutMilliseconds: 600)
+            // Long enough for the observer below to connect and look first on a loaded machine.
+            _ = try vanishing.handshake(timeoutMilliseconds: 1500)
             var request = JuteWriter()
             request.write(RequestHeader(xid: 1, type: OpCode.create.rawValue))
             request.write(CreateRequest(path: "/vanishing", data: [], acl: .openACLUnsafe, flags: 1))
@@ -174,8 +175,8 @@ struct EnsembleClientTests {
 
             let observer = try await members.client([leader])
             #expect(try await observer.exists("/vanishing") != nil)
-            // The raw client never pings: its 600 ms session ends on the leader, and with it the node.
-            try await eventually(within: .seconds(5)) { try await observer.exists("/vanishing") == nil }
+            // The raw client never pings: its session ends on the leader, and with it the node.
+            try await eventually(within: .seconds(10)) { try await observer.exists("/vanishing") == nil }
             #expect(try await observer.exists("/alive") != nil, "a pinging client's session outlives several timeouts")
             withExtendedLifetime(vanishing) {}
             await alive.close()

@@ -45,6 +45,9 @@ struct MemberContext: Sendable {
     let activity: SessionActivity
     /// Set while a role serves: whether this member leads or follows, and the epoch.
     var serving: (state: QuorumPeerState, epoch: Int64)?
+    /// The member's disk while serving: committed transactions count toward its next snapshot here, where
+    /// the committed database lives (nil in memory).
+    var storage: QuorumStorage?
     /// Set while the read-only service runs (looking, no quorum, `readonlymode.enabled`).
     var readOnly = false
     var queue = CommitQueue<MemberRequest>()

@@ -70,6 +70,9 @@ final class LeaderDriver: Sendable {
 
     private struct Shared {
         var database: ZooKeeperDatabase
+        /// The client side holds the committed database since this leader serves (``QuorumClientSide``);
+        /// `database` is an empty stand-in until ``finalState(returned:)`` gets it back.
+        var lent = false
         var epochs: EpochFiles
         var storage: QuorumStorage?
         var status = Status()
@@ -97,6 +100,19 @@ final class LeaderDriver: Sendable {
 
     var status: Status { shared.withLock { $0.status } }
     var state: (database: ZooKeeperDatabase, epochs: EpochFiles) { shared.withLock { ($0.database, $0.epochs) } }
+
+    /// Once the role ended: the database and epochs for the next role. `returned` is what the client side's
+    /// `stopServing` gave back — the database itself if this leader had lent it. Nil if it was lent and never
+    /// came back (no history to go on: the caller must not take part in another election).
+    func finalState(returned: ZooKeeperDatabase?) -> (database: ZooKeeperDatabase, epochs: EpochFiles)? {
+        shared.withLock { shared in
+            guard shared.lent else { return (shared.database, shared.epochs) }
+            guard let returned else { return nil }
+            shared.database = returned
+            shared.lent = false
+            return (returned, shared.epochs)
+        }
+    }
 
     /// Leads until the quorum is lost or ``stop()``; returns why it ended. The listener stays open.
     func run() async -> Exit {
@@ -346,8 +362,9 @@ final class LeaderDriver: Sendable {
         applyCommitted(&loop)
     }
 
-    /// The client side learns of each commit (and of the syncs they complete) in order, our own writes'
-    /// callers get their results, and the role's copy of the database catches up.
+    /// The client side learns of each commit (and of the syncs they complete) in order and applies it (the
+    /// role applies it itself only while it holds the database: before serving, or with no client side),
+    /// and our own writes' callers get their results.
     private func applyCommitted(_ loop: inout Loop) {
         guard !loop.unapplied.isEmpty else { return }
         let completions = loop.unapplied
@@ -355,9 +372,9 @@ final class LeaderDriver: Sendable {
         for completion in completions {
             switch completion {
             case let .commit(txn):
-                // The client side first: its thread answers while this one applies the txn to the role's copy.
                 settings.clientSide?.committed(txn)
                 shared.withLock { shared in
+                    guard !shared.lent else { return }
                     _ = shared.database.replay(txn)
                     shared.storage?.committed(shared.database)
                 }
@@ -415,11 +432,15 @@ final class LeaderDriver: Sendable {
     private func sendSnapshot(to handle: Int, _ loop: inout Loop) {
         guard let connection = loop.connections[handle] else { return }
         applyCommitted(&loop)  // the snapshot must hold everything committed so far
-        let database = shared.withLock { $0.database }
         connection.awaitingSnapshot = true
-        Task.detached(priority: .utility) { [self] in
-            let bytes = SnapshotStream.encode(database)
-            _ = post(.snapshotReady(handle: handle, bytes: bytes))
+        let encode: @Sendable (ZooKeeperDatabase) -> Void = { [self] database in
+            _ = post(.snapshotReady(handle: handle, bytes: SnapshotStream.encode(database)))
+        }
+        let (database, lent) = shared.withLock { ($0.database, $0.lent) }
+        if lent, let clientSide = settings.clientSide {
+            clientSide.withCommittedDatabase(encode)  // after the commits just reported: at the plan's zxid
+        } else {
+            Task.detached(priority: .utility) { encode(database) }
         }
     }
 
@@ -603,7 +624,14 @@ final class LeaderDriver: Sendable {
                 loop.establishedAt = .now
                 applyCommitted(&loop)
                 if let clientSide = settings.clientSide {
-                    clientSide.startServing(database: shared.withLock { $0.database }, state: .leading, epoch: epoch)
+                    let (database, storage) = shared.withLock { shared in
+                        defer {
+                            shared.database = shared.database.carryingSettings(to: ZooKeeperDatabase())
+                            shared.lent = true
+                        }
+                        return (shared.database, shared.storage)
+                    }
+                    clientSide.startServing(database: database, storage: storage, state: .leading, epoch: epoch)
                 }
                 settings.onServing?(epoch)
             case let .log(txn):

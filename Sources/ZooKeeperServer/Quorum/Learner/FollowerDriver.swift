@@ -44,8 +44,10 @@ final class FollowerDriver: Sendable {
 
     let settings: Settings
     /// The database (committed history), the proposals logged after it and not yet committed (kept across
-    /// leader connections: they were acknowledged), the epochs, and what tests observe.
-    private let shared: Mutex<(database: ZooKeeperDatabase, tail: FIFO<LoggedTxn>, epochs: EpochFiles, status: Status, storage: QuorumStorage?)>
+    /// leader connections: they were acknowledged), the epochs, and what tests observe. `lent`: the client
+    /// side holds the database since this follower serves (``QuorumClientSide``); `database` is an empty
+    /// stand-in until ``finalState(returned:)`` gets it back.
+    private let shared: Mutex<(database: ZooKeeperDatabase, tail: FIFO<LoggedTxn>, epochs: EpochFiles, status: Status, storage: QuorumStorage?, lent: Bool)>
     private let stopRequested = Atomic<Bool>(false)
     private let wakeup: WakeupPipe
     private let thread = ServiceThread()
@@ -58,17 +60,30 @@ final class FollowerDriver: Sendable {
     init(settings: Settings, database: ZooKeeperDatabase, uncommitted: [LoggedTxn] = [], epochs: EpochFiles,
          storage: QuorumStorage? = nil) throws(SocketError) {
         self.settings = settings
-        self.shared = Mutex((database, FIFO(uncommitted), epochs, Status(), storage))
+        self.shared = Mutex((database, FIFO(uncommitted), epochs, Status(), storage, false))
         self.wakeup = try WakeupPipe()
     }
 
-    /// Reads the replicated database.
+    /// Reads the replicated database (a member with a client side lends it there while serving).
     func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T { shared.withLock { body($0.database) } }
     var status: Status { shared.withLock { $0.status } }
     var epochs: EpochFiles { shared.withLock { $0.epochs } }
 
     /// The database and epochs as they stand (for the next election, or the next leader).
     var state: (database: ZooKeeperDatabase, epochs: EpochFiles) { shared.withLock { ($0.database, $0.epochs) } }
+
+    /// Once the role ended: the database and epochs for the next role. `returned` is what the client side's
+    /// `stopServing` gave back — the database itself if this follower had lent it. Nil if it was lent and
+    /// never came back (no history to go on: the caller must not take part in another election).
+    func finalState(returned: ZooKeeperDatabase?) -> (database: ZooKeeperDatabase, epochs: EpochFiles)? {
+        shared.withLock { state in
+            guard state.lent else { return (state.database, state.epochs) }
+            guard let returned else { return nil }
+            state.database = returned
+            state.lent = false
+            return (returned, state.epochs)
+        }
+    }
     /// Proposals logged (acknowledged) and not yet committed.
     var uncommitted: [LoggedTxn] { shared.withLock { Array($0.tail) } }
 
@@ -245,12 +260,12 @@ final class FollowerDriver: Sendable {
         return true
     }
 
-    private func send(_ packet: QuorumPacket, _ context: Context) throws {
-        try send([packet], context)
+    private func send(_ packet: QuorumPacket) throws {
+        try send([packet])
     }
 
     /// Sends `packets` in one write (a send per packet was a fifth of a busy follower's time).
-    private func send(_ packets: [QuorumPacket], _ context: Context) throws {
+    private func send(_ packets: [QuorumPacket]) throws {
         guard !packets.isEmpty else { return }
         try wire.write(packets, timeout: settings.tickTime * settings.syncLimit)
     }
@@ -263,7 +278,7 @@ final class FollowerDriver: Sendable {
             }
             switch action {
             case let .send(packet):
-                try send(packet, context)
+                try send(packet)
             case let .persistAcceptedEpoch(epoch):
                 try shared.withLock { state throws(PersistenceError) in try state.epochs.setAcceptedEpoch(epoch) }
             case let .persistCurrentEpoch(epoch):
@@ -309,14 +324,14 @@ final class FollowerDriver: Sendable {
                     }
                     return first
                 }
-                // The client side first: its thread answers the client while this one applies the same txn to
-                // the role's copy (nothing a client sees reads that copy).
-                if context.serving { settings.clientSide?.committed(txn) }
                 shared.withLock { state in
                     _ = state.tail.popFirst()
+                    guard !state.lent else { return }
                     _ = state.database.replay(txn)
                     state.storage?.committed(state.database)
                 }
+                // Applied (and counted toward snapshots) there from now on.
+                if context.serving { settings.clientSide?.committed(txn) }
             case let .startServing(epoch):
                 shared.withLock {
                     $0.status.phase = .broadcast
@@ -334,7 +349,14 @@ final class FollowerDriver: Sendable {
                     settings.metrics.record { $0.followerSyncTime.add(syncTime) }
                 }
                 if let clientSide = settings.clientSide {
-                    clientSide.startServing(database: shared.withLock { $0.database }, state: settings.isObserver ? .observing : .following, epoch: epoch)
+                    let (database, storage) = shared.withLock { state in
+                        defer {
+                            state.database = state.database.carryingSettings(to: ZooKeeperDatabase())
+                            state.lent = true
+                        }
+                        return (state.database, state.storage)
+                    }
+                    clientSide.startServing(database: database, storage: storage, state: settings.isObserver ? .observing : .following, epoch: epoch)
                 }
                 settings.onServing?(epoch)
             case let .answerPing(zxid):
@@ -344,7 +366,7 @@ final class FollowerDriver: Sendable {
                     table.write(session)
                     table.write(timeout)
                 }
-                try send(QuorumPacket(.ping, zxid: zxid, data: table.bytes), context)
+                try send(QuorumPacket(.ping, zxid: zxid, data: table.bytes))
             case let .revalidated(session, valid):
                 settings.clientSide?.revalidated(session: session, valid: valid)
             case .syncCompleted:
@@ -362,7 +384,7 @@ final class FollowerDriver: Sendable {
         context.needsSync = false
         let acks = context.unsynced
         context.unsynced = []
-        try send(acks.map { QuorumPacket(.ack, zxid: $0) }, context)  // one write for the batch's ACKs
+        try send(acks.map { QuorumPacket(.ack, zxid: $0) })  // one write for the batch's ACKs
     }
 
     /// Replaces the database with the leader's snapshot; `/zookeeper/config` gets our own view, as Apache's

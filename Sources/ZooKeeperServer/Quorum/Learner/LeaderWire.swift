@@ -70,11 +70,7 @@ final class LeaderWire: Sendable {
 
     /// Follower thread, once serving: what was queued goes first, then other threads write directly.
     func startDirect(timeout: Duration) throws(SocketError) {
-        let queued = state.withLock { state -> [QuorumPacket] in
-            defer { state.queued = [] }
-            return state.queued ?? []
-        }
-        try write(queued, timeout: timeout)
+        try flush(timeout: timeout)
         state.withLock { $0.direct = true }
     }
 

@@ -15,14 +15,28 @@ final class PipelineClientSide: QuorumClientSide {
         pipeline.withLock { $0 }?.perform(job)
     }
 
-    func startServing(database: ZooKeeperDatabase, state: QuorumPeerState, epoch: Int64) {
-        run { $0.memberStartServing(database, state: state, epoch: epoch) }
+    func startServing(database: ZooKeeperDatabase, storage: QuorumStorage?, state: QuorumPeerState, epoch: Int64) {
+        run { $0.memberStartServing(database, state: state, epoch: epoch, storage: storage) }
     }
 
     func committed(_ txn: LoggedTxn) { run { $0.memberCommitted(txn) } }
+
+    func withCommittedDatabase(_ body: @escaping @Sendable (ZooKeeperDatabase) -> Void) {
+        // A copy (copy-on-write) taken in commit order; the work on it leaves the pipeline thread.
+        run { state in
+            let database = state.database
+            Task.detached(priority: .utility) { body(database) }
+        }
+    }
     func syncCompleted() { run { $0.memberSyncCompleted() } }
     func revalidated(session: Int64, valid: Bool) { run { $0.memberRevalidated(session: session, valid: valid) } }
-    func stopServing() { run { $0.memberStopServing() } }
+    func stopServing() async -> ZooKeeperDatabase? {
+        guard let pipeline = pipeline.withLock({ $0 }) else { return nil }
+        // `perform` runs the job at once if the pipeline thread has stopped, so this always resumes.
+        return await withCheckedContinuation { continuation in
+            pipeline.perform { continuation.resume(returning: $0.memberStopServing()) }
+        }
+    }
     func startReadOnly(database: ZooKeeperDatabase) { run { $0.memberStartReadOnly(database) } }
     func stopReadOnly() { run { $0.memberStopReadOnly() } }
 }
