@@ -71,7 +71,8 @@ final class QuorumPeer: Sendable {
     let settings: Settings
     private let elector: LeaderElector
     private let quorumListener: Socket
-    private let storage: QuorumStorage?
+    /// The member's disk (nil in memory); internal for tests' fault injection.
+    let storage: QuorumStorage?
     private let state: Mutex<State>
     private let task = Mutex<Task<Void, Never>?>(nil)
 

@@ -27,6 +27,10 @@ final class QuorumStorage: Sendable {
     private let historyBase: Mutex<Int64>
     /// Where group commits, fsyncs and snapshots are counted (the server's, across roles).
     let metrics: ServerMetrics
+    /// Fault injection for tests (a slow disk): each group commit first waits this many milliseconds, and
+    /// `stalledSyncs` counts the commits that have begun waiting.
+    let syncStall = Atomic<Int>(0)
+    let stalledSyncs = Atomic<Int>(0)
 
     private init(
         dataDirectory: String, dataLogDirectory: String, forceSync: Bool, preallocationSize: Int, snapCount: Int, lastZxid: Int64,
@@ -95,6 +99,11 @@ final class QuorumStorage: Sendable {
 
     /// Makes everything written durable (one fdatasync: the group commit).
     func sync() throws(PersistenceError) {
+        let stall = syncStall.load(ordering: .relaxed)
+        if stall > 0 {
+            stalledSyncs.add(1, ordering: .relaxed)
+            Thread.sleep(forTimeInterval: Double(stall) / 1000)  // the injected slow disk itself, not a wait for an event
+        }
         let (entries, nanoseconds) = try log.withLock { log throws(PersistenceError) in
             try log.commit()
             return (log.lastCommitEntries, log.lastSyncNanoseconds)

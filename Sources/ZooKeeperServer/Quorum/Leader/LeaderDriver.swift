@@ -74,7 +74,6 @@ final class LeaderDriver: Sendable {
         /// `database` is an empty stand-in until ``finalState(returned:)`` gets it back.
         var lent = false
         var epochs: EpochFiles
-        var storage: QuorumStorage?
         var status = Status()
         var commands: [Command] = []
         var stopped = false
@@ -83,6 +82,10 @@ final class LeaderDriver: Sendable {
     let settings: Settings
     private let listener: Socket
     private let shared: Mutex<Shared>
+    /// The member's disk, outside `shared`: its fsyncs must not hold the lock the client side takes to submit
+    /// a write or read the status (the pipeline stalled behind every group commit, and for seconds behind one
+    /// on a loaded disk). `QuorumStorage` locks its own state.
+    private let storage: QuorumStorage?
     private let wakeup: WakeupPipe
     private let thread = ServiceThread()
     private let exit = Mutex<Exit?>(nil)
@@ -92,7 +95,8 @@ final class LeaderDriver: Sendable {
          storage: QuorumStorage? = nil) throws(SocketError) {
         self.settings = settings
         self.listener = listener
-        self.shared = Mutex(Shared(database: database, epochs: epochs, storage: storage))
+        self.storage = storage
+        self.shared = Mutex(Shared(database: database, epochs: epochs))
         self.wakeup = try WakeupPipe()
     }
 
@@ -210,7 +214,7 @@ final class LeaderDriver: Sendable {
 
     private func lead() -> Exit {
         let (database, epochs) = state
-        let hasLog = shared.withLock { $0.storage != nil }
+        let hasLog = storage != nil
         var loop = Loop(
             machine: Machine(
                 settings: .init(myID: settings.myID, configuration: settings.configuration, tickTime: settings.tickTime,
@@ -376,7 +380,7 @@ final class LeaderDriver: Sendable {
                 shared.withLock { shared in
                     guard !shared.lent else { return }
                     _ = shared.database.replay(txn)
-                    shared.storage?.committed(shared.database)
+                    storage?.committed(shared.database)
                 }
                 if let (continuation, result) = loop.waiting.removeValue(forKey: txn.zxid) { continuation.resume(returning: result) }
             case .syncCompleted:
@@ -420,7 +424,7 @@ final class LeaderDriver: Sendable {
         guard !loop.unlogged.isEmpty else { return }
         let batch = loop.unlogged
         loop.unlogged = []
-        try durably { try shared.withLock { shared throws(PersistenceError) in try shared.storage?.append(batch) } }
+        try durably { try storage?.append(batch) }
         for txn in batch { try perform(loop.machine.logged(txn.zxid, now: .now), &loop) }
     }
 
@@ -448,7 +452,6 @@ final class LeaderDriver: Sendable {
     /// read may be large, and other learners must keep getting PINGs and COMMITs meanwhile. Nothing is sent
     /// to this learner until ``txnLogRead`` makes its plan.
     private func readTxnLog(for handle: Int, peerLastZxid: Int64, through: Int64) {
-        let storage = shared.withLock { $0.storage }
         let factor = settings.snapshotSizeFactor
         Task.detached(priority: .utility) { [self] in
             let read = storage?.txnLogForSync(peerLastZxid: peerLastZxid, through: through, snapshotSizeFactor: factor)
@@ -624,12 +627,12 @@ final class LeaderDriver: Sendable {
                 loop.establishedAt = .now
                 applyCommitted(&loop)
                 if let clientSide = settings.clientSide {
-                    let (database, storage) = shared.withLock { shared in
+                    let database = shared.withLock { shared in
                         defer {
                             shared.database = shared.database.carryingSettings(to: ZooKeeperDatabase())
                             shared.lent = true
                         }
-                        return (shared.database, shared.storage)
+                        return shared.database
                     }
                     clientSide.startServing(database: database, storage: storage, state: .leading, epoch: epoch)
                 }
