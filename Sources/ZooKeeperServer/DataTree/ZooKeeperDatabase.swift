@@ -153,6 +153,13 @@ package struct ZooKeeperDatabase: Sendable {
         JavaHashSetOrder.ordered(tree.ephemerals(of: sessionId)) { tree.node($0)?.stat.czxid ?? 0 }
     }
 
+    /// Drops every watch (they belong to connections: a member hands its tree back when all of its
+    /// connections close).
+    package mutating func removeAllWatches() {
+        tree.dataWatches = WatchTable()
+        tree.childWatches = WatchTable()
+    }
+
     /// Drops every watch of a session. Apache does this when a *connection* closes (watches belong
     /// to the connection; a reconnecting client restores them with SetWatches), and on session close.
     package mutating func removeWatches(ofSession sessionId: Int64) {

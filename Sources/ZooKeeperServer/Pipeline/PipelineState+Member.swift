@@ -127,10 +127,12 @@ extension PipelineState {
     }
 
     /// Hands the database over and keeps an empty one with the same settings (what the four-letter words
-    /// see between roles, where they answer "not currently serving").
+    /// see between roles, where they answer "not currently serving"). The watches stay behind: they belong
+    /// to this side's connections, which are closing (their own cleanup will only find the empty one).
     func releaseDatabase() -> ZooKeeperDatabase {
-        let released = database
+        var released = database
         database = released.carryingSettings(to: ZooKeeperDatabase())
+        released.removeAllWatches()
         return released
     }
 

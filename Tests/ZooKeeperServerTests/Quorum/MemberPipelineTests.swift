@@ -64,6 +64,18 @@ import ZooKeeperProtocol
         #expect(link.forwarded.withLock { $0.map(\.cxid) } == [1])
     }
 
+    @Test func theTreeGoesBackToTheRoleWithoutTheConnectionsWatches() throws {
+        var get = JuteWriter(capacity: 32)
+        get.write(RequestHeader(xid: 1, type: OpCode.getData.rawValue))
+        GetDataRequest(path: "/zookeeper", watch: true).encode(to: &get)
+        state.handle(.request(connection: connection, header: RequestHeader(xid: 1, type: OpCode.getData.rawValue),
+                              body: Array(get.bytes[8...]), receivedAt: .now))
+        #expect(state.database.watchCount == 1)
+        let returned = try #require(state.memberStopServing())
+        #expect(returned.watchCount == 0, "a watch of a closed connection would travel to the next role")
+        #expect(state.memberStopServing() == nil, "nothing to give back once stopped")
+    }
+
     @Test func aRequestArrivingAfterTheRoleEndedIsNotToldItsSessionExpired() throws {
         let before = state.held.count
         state.memberStopServing()

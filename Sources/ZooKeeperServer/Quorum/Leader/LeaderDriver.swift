@@ -100,6 +100,8 @@ final class LeaderDriver: Sendable {
         self.wakeup = try WakeupPipe()
     }
 
+    /// Reads the committed database (a member with a client side lends it there while serving: an empty
+    /// stand-in here meanwhile).
     func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T { shared.withLock { body($0.database) } }
 
     var status: Status { shared.withLock { $0.status } }

@@ -64,7 +64,8 @@ final class FollowerDriver: Sendable {
         self.wakeup = try WakeupPipe()
     }
 
-    /// Reads the replicated database (a member with a client side lends it there while serving).
+    /// Reads the replicated database (a member with a client side lends it there while serving: an empty
+    /// stand-in here meanwhile).
     func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T { shared.withLock { body($0.database) } }
     var status: Status { shared.withLock { $0.status } }
     var epochs: EpochFiles { shared.withLock { $0.epochs } }
