@@ -30,10 +30,12 @@ package final class WakeupPipe: Sendable {
         _ = write(writeFD, &byte, 1)
     }
 
-    /// Empties the pipe after a wake-up.
+    /// Empties the pipe after a wake-up: one read, unless it filled the buffer (a second read only to be
+    /// told EAGAIN was half of a busy member's read calls).
     package func drain() {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while read(readFD, &buffer, buffer.count) > 0 {}
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+            while read(readFD, buffer.baseAddress, buffer.count) == buffer.count {}
+        }
     }
 
     deinit {

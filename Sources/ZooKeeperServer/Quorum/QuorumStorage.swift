@@ -117,8 +117,9 @@ final class QuorumStorage: Sendable {
     }
 
     /// Counts one committed transaction; every `snapCount` or so (randomised) writes a snapshot of `database`
-    /// on a thread of its own and starts a new log file, so a restart replays a bounded log. The role's
-    /// thread pays for a copy of the database (copy-on-write), not for the serialisation.
+    /// on a thread of its own and starts a new log file, so a restart replays a bounded log. The caller (the
+    /// thread that owns the committed tree: the client side while a role serves, else the role) pays for a
+    /// copy of the database (copy-on-write), not for the serialisation.
     func committed(_ database: ZooKeeperDatabase) {
         let due = schedule.withLock { schedule -> Bool in
             schedule.since += 1

@@ -12,7 +12,8 @@ import Darwin
 /// ``LeaderStateMachine`` and performs its actions. Writes — our own (``submit(_:)``) and those learners
 /// forward as REQUEST — are prepared against a speculative copy of the database that already holds every
 /// outstanding proposal (what Apache's PrepRequestProcessor keeps as `outstandingChanges`), proposed, and
-/// applied to the committed database once a quorum holds them.
+/// applied to the committed database once a quorum holds them (by the client side, which holds that tree
+/// while this leader serves).
 final class LeaderDriver: Sendable {
     struct Settings: Sendable {
         var myID: Int64
