@@ -113,11 +113,7 @@ final class LeaderDriver: Sendable {
     /// came back (no history to go on: the caller must not take part in another election).
     func finalState(returned: ZooKeeperDatabase?) -> (database: ZooKeeperDatabase, epochs: EpochFiles)? {
         shared.withLock { shared in
-            guard shared.lent else { return (shared.database, shared.epochs) }
-            guard let returned else { return nil }
-            shared.database = returned
-            shared.lent = false
-            return (returned, shared.epochs)
+            DatabaseLoan.reclaim(&shared.database, lent: &shared.lent, returned: returned).map { ($0, shared.epochs) }
         }
     }
 
@@ -630,13 +626,7 @@ final class LeaderDriver: Sendable {
                 loop.establishedAt = .now
                 applyCommitted(&loop)
                 if let clientSide = settings.clientSide {
-                    let database = shared.withLock { shared in
-                        defer {
-                            shared.database = shared.database.carryingSettings(to: ZooKeeperDatabase())
-                            shared.lent = true
-                        }
-                        return shared.database
-                    }
+                    let database = shared.withLock { DatabaseLoan.lend(&$0.database, lent: &$0.lent) }
                     clientSide.startServing(database: database, storage: storage, state: .leading, epoch: epoch)
                 }
                 settings.onServing?(epoch)

@@ -78,11 +78,7 @@ final class FollowerDriver: Sendable {
     /// never came back (no history to go on: the caller must not take part in another election).
     func finalState(returned: ZooKeeperDatabase?) -> (database: ZooKeeperDatabase, epochs: EpochFiles)? {
         shared.withLock { state in
-            guard state.lent else { return (state.database, state.epochs) }
-            guard let returned else { return nil }
-            state.database = returned
-            state.lent = false
-            return (returned, state.epochs)
+            DatabaseLoan.reclaim(&state.database, lent: &state.lent, returned: returned).map { ($0, state.epochs) }
         }
     }
     /// Proposals logged (acknowledged) and not yet committed.
@@ -351,11 +347,7 @@ final class FollowerDriver: Sendable {
                 }
                 if let clientSide = settings.clientSide {
                     let (database, storage) = shared.withLock { state in
-                        defer {
-                            state.database = state.database.carryingSettings(to: ZooKeeperDatabase())
-                            state.lent = true
-                        }
-                        return (state.database, state.storage)
+                        (DatabaseLoan.lend(&state.database, lent: &state.lent), state.storage)
                     }
                     clientSide.startServing(database: database, storage: storage, state: settings.isObserver ? .observing : .following, epoch: epoch)
                 }
