@@ -70,7 +70,7 @@ struct MinorityLeaderSessionTests {
                 // problem — a leader that steps down early commits nothing more — but not Apache's timing either;
                 // kept visible as a known issue, with the old leader's log. Seen again on 2026-12-05 with the log
                 // showing the leader leading until its syncLimit: it had stopped *answering*, not leading — its
-                // closeSession proposal was being fsynced under the lock its client side needs for `srvr` and
+                // closeSession proposal was most likely being fsynced under the lock its client side needs for `srvr` and
                 // handshakes, on a disk loaded by a parallel run. That lock no longer covers the fsync
                 // (LeaderSlowDiskTests); the known issue stays until runs show it gone.
                 let log = (try? String(contentsOfFile: "\(ensemble.directory)/node\(leader)/log/zookeeper.out", encoding: .utf8)) ?? ""
