@@ -92,9 +92,9 @@ final class QuorumPeer: Sendable {
 
     var role: Role { state.withLock { $0.role } }
 
-    /// Reads the committed database of the current role (or the one held between roles). For peers without
-    /// a client side (tests): a serving member's tree is its client side's.
-    func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T {
+    /// Reads the committed database of the current role (or the one held between roles); nil while the role
+    /// lends it to the member's client side (a serving member's tree is read there).
+    func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T? {
         let current = state.withLock { $0.current }
         switch current {
         case let .leading(leader): return leader.withDatabase(body)

@@ -63,14 +63,14 @@ struct ApacheFollowersInteropTests {
             try await onFollower.create(ZNodePath("/through/child"), mode: .ephemeral)
             _ = try await onFollower.setData(ZNodePath("/through"), data: Array("again".utf8))
             #expect(leader.withDatabase { $0.tree.node("/through")?.data } == Array("again".utf8))
-            #expect(leader.withDatabase { $0.tree.node("/through/child") != nil })
+            #expect(leader.withDatabase { $0.tree.node("/through/child") != nil } == true)
             // The other Apache follower sees it too, after a sync.
             let onOther = try await ZooKeeperClient.connect(try ZooKeeperConfiguration(connectionString: mixed.apache[2]!.connectString))
             _ = try await onOther.sync(ZNodePath("/through"))
             #expect(try await onOther.getData(ZNodePath("/through")).data == Array("again".utf8))
             // Closing the session removes its ephemeral everywhere (closeSession through our leader).
             await onFollower.close()
-            try await eventually(within: .seconds(10)) { leader.withDatabase { $0.tree.node("/through/child") == nil } }
+            try await eventually(within: .seconds(10)) { leader.withDatabase { $0.tree.node("/through/child") == nil } == true }
             _ = try await onOther.sync(ZNodePath("/through"))
             #expect(try await onOther.exists(ZNodePath("/through/child")) == nil)
             await onOther.close()
@@ -92,9 +92,9 @@ struct ApacheFollowersInteropTests {
             let live = try await ZooKeeperClient.connect(liveConfiguration)
             try await live.create(ZNodePath("/alive"), mode: .ephemeral)
             try Self.createOrphan("/orphan", port: mixed.apache[1]!.port)
-            #expect(leader.withDatabase { $0.tree.node("/orphan") != nil })
-            try await eventually(within: .seconds(10)) { leader.withDatabase { $0.tree.node("/orphan") == nil } }
-            #expect(await neverHappens(within: .seconds(3)) { leader.withDatabase { $0.tree.node("/alive") == nil } },
+            #expect(leader.withDatabase { $0.tree.node("/orphan") != nil } == true)
+            try await eventually(within: .seconds(10)) { leader.withDatabase { $0.tree.node("/orphan") == nil } == true }
+            #expect(await neverHappens(within: .seconds(3)) { leader.withDatabase { $0.tree.node("/alive") == nil } == true },
                     "a live client's session is kept alive by its follower's touches")
             await live.close()
             // Every proposal carried our digest, after a SNAP of our seeded history, expiry closes included.

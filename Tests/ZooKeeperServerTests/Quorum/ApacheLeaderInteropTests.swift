@@ -26,7 +26,7 @@ struct ApacheLeaderInteropTests {
     }
 
     static func node(_ follower: FollowerDriver, _ path: String) -> [UInt8]? {
-        follower.withDatabase { $0.tree.node(path)?.data }
+        follower.withDatabase { $0.tree.node(path)?.data } ?? nil
     }
 
     @Test func weFollowAnApacheLeaderThroughSnapDiffAndBroadcast() async throws {
@@ -63,7 +63,7 @@ struct ApacheLeaderInteropTests {
             // Leave, miss some writes, come back: a DIFF brings exactly those.
             follower.stop()
             _ = await run.value
-            let (database, epochs) = follower.state
+            let (database, epochs) = try #require(follower.finalState(returned: nil))
             try await client.create(ZNodePath("/whileAway"), data: Array("w".utf8))
             let rejoined = try await Self.follow(mixed, elector, database: database, epochs: epochs)
             let rerun = Task { [rejoined] in await rejoined.run() }
@@ -74,7 +74,7 @@ struct ApacheLeaderInteropTests {
             let lastZxid = try await client.getData(ZNodePath("/whileAway")).stat.mzxid
             #expect(rejoined.withDatabase { $0.lastProcessedZxid } == lastZxid)
             // The Apache leader's digests, checked after the SNAP, in broadcast and after the DIFF: all right.
-            let digests = rejoined.withDatabase { $0.tree.digestStatistics }
+            let digests = try #require(rejoined.withDatabase { $0.tree.digestStatistics })
             #expect(digests.checked >= 4 && digests.mismatches == 0, "\(digests)")
             rejoined.stop()
             _ = await rerun.value

@@ -58,8 +58,8 @@ struct DigestFaultTests {
             let result = try await leader.submit(Self.createRequest("/bad\(index)", cxid: Int32(index + 1)))
             #expect(result.err == .ok)
         }
-        try await eventually(within: .seconds(10)) { follower.withDatabase { $0.tree.node("/bad\(writes - 1)") != nil } }
-        let statistics = follower.withDatabase { $0.tree.digestStatistics }
+        try await eventually(within: .seconds(10)) { follower.withDatabase { $0.tree.node("/bad\(writes - 1)") != nil } == true }
+        let statistics = try #require(follower.withDatabase { $0.tree.digestStatistics })
         #expect(statistics.checked == Int64(writes))
         #expect(statistics.mismatches == Int64(writes), "\(statistics)")
         #expect(statistics.lastMismatch.map { $0.expected &- $0.actual } == 1)

@@ -113,7 +113,7 @@ struct ShepherdEnsembleTests {
             let leader = try #require(ensemble.leader)
             #expect(leader.role.epoch == 2, "a new epoch after the restart")
             try await eventually(within: .seconds(10)) {
-                ensemble.all.values.allSatisfy { peer in peer.role.isServing && peer.withDatabase { db in acknowledged.allSatisfy { db.tree.node($0) != nil } } }
+                ensemble.all.values.allSatisfy { peer in peer.role.isServing && peer.withDatabase { db in acknowledged.allSatisfy { db.tree.node($0) != nil } } == true }
             }
             #expect(try await leader.submit(Self.create("/after", cxid: 99)).err == .ok)
             Self.expectDigestsRight(ensemble)
@@ -133,7 +133,10 @@ struct ShepherdEnsembleTests {
     static func expectDigestsRight(_ ensemble: Ensemble) {
         var checked: Int64 = 0
         for (sid, peer) in ensemble.all {
-            let digests = peer.withDatabase { $0.tree.digestStatistics }
+            guard let digests = peer.withDatabase({ $0.tree.digestStatistics }) else {
+                Issue.record("member \(sid) has no client side here, yet lends its tree")
+                continue
+            }
             #expect(digests.mismatches == 0, "member \(sid): \(digests)")
             checked += digests.checked
         }
@@ -185,7 +188,7 @@ struct ShepherdEnsembleTests {
                 // Everyone (the revived peer included) ends up holding every acknowledged write.
                 let expected = acknowledged.withLock { $0 }
                 try await eventually(within: .seconds(20)) {
-                    ensemble.all.values.allSatisfy { peer in peer.role.isServing && peer.withDatabase { db in expected.allSatisfy { db.tree.node($0) != nil } } }
+                    ensemble.all.values.allSatisfy { peer in peer.role.isServing && peer.withDatabase { db in expected.allSatisfy { db.tree.node($0) != nil } } == true }
                 }
             }
             writing.store(false, ordering: .releasing)

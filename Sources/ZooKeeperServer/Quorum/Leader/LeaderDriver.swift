@@ -70,10 +70,9 @@ final class LeaderDriver: Sendable {
     private static let localHandle = 0
 
     private struct Shared {
-        var database: ZooKeeperDatabase
-        /// The client side holds the committed database since this leader serves (``QuorumClientSide``);
-        /// `database` is an empty stand-in until ``finalState(returned:)`` gets it back.
-        var lent = false
+        /// The committed database; nil while it is lent to the client side, which holds it since this leader
+        /// serves (``QuorumClientSide``), until ``finalState(returned:)`` gets it back.
+        var database: ZooKeeperDatabase?
         var epochs: EpochFiles
         var status = Status()
         var commands: [Command] = []
@@ -101,19 +100,23 @@ final class LeaderDriver: Sendable {
         self.wakeup = try WakeupPipe()
     }
 
-    /// Reads the committed database (a member with a client side lends it there while serving: an empty
-    /// stand-in here meanwhile).
-    func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T { shared.withLock { body($0.database) } }
+    /// Reads the committed database; nil while it is lent to the member's client side (read it there).
+    func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T? {
+        shared.withLock { shared -> T? in
+            guard let database = shared.database else { return nil }
+            return body(database)
+        }
+    }
 
     var status: Status { shared.withLock { $0.status } }
-    var state: (database: ZooKeeperDatabase, epochs: EpochFiles) { shared.withLock { ($0.database, $0.epochs) } }
 
     /// Once the role ended: the database and epochs for the next role. `returned` is what the client side's
     /// `stopServing` gave back — the database itself if this leader had lent it. Nil if it was lent and never
     /// came back (no history to go on: the caller must not take part in another election).
     func finalState(returned: ZooKeeperDatabase?) -> (database: ZooKeeperDatabase, epochs: EpochFiles)? {
         shared.withLock { shared in
-            DatabaseLoan.reclaim(&shared.database, lent: &shared.lent, returned: returned).map { ($0, shared.epochs) }
+            if shared.database == nil { shared.database = returned }
+            return shared.database.map { ($0, shared.epochs) }
         }
     }
 
@@ -212,7 +215,10 @@ final class LeaderDriver: Sendable {
     }
 
     private func lead() -> Exit {
-        let (database, epochs) = state
+        // Held: a driver leads once, and lends its database only once it leads.
+        guard let (database, epochs) = shared.withLock({ shared in shared.database.map { ($0, shared.epochs) } }) else {
+            return Exit(reason: "the database is lent to the client side")
+        }
         let hasLog = storage != nil
         var loop = Loop(
             machine: Machine(
@@ -377,9 +383,8 @@ final class LeaderDriver: Sendable {
             case let .commit(txn):
                 settings.clientSide?.committed(txn)
                 shared.withLock { shared in
-                    guard !shared.lent else { return }
-                    _ = shared.database.replay(txn)
-                    storage?.committed(shared.database)
+                    _ = shared.database?.replay(txn)
+                    if let database = shared.database { storage?.committed(database) }
                 }
                 if let (continuation, result) = loop.waiting.removeValue(forKey: txn.zxid) { continuation.resume(returning: result) }
             case .syncCompleted:
@@ -439,11 +444,11 @@ final class LeaderDriver: Sendable {
         let encode: @Sendable (ZooKeeperDatabase) -> Void = { [self] database in
             _ = post(.snapshotReady(handle: handle, bytes: SnapshotStream.encode(database)))
         }
-        let (database, lent) = shared.withLock { ($0.database, $0.lent) }
-        if lent, let clientSide = settings.clientSide {
-            clientSide.withCommittedDatabase(encode)  // after the commits just reported: at the plan's zxid
-        } else {
+        if let database = shared.withLock({ $0.database }) {
             Task.detached(priority: .utility) { encode(database) }
+        } else {
+            // Lent: after the commits just reported, so at the plan's zxid.
+            settings.clientSide?.withCommittedDatabase(encode)
         }
     }
 
@@ -626,8 +631,9 @@ final class LeaderDriver: Sendable {
                 loop.establishedAt = .now
                 applyCommitted(&loop)
                 if let clientSide = settings.clientSide {
-                    let database = shared.withLock { DatabaseLoan.lend(&$0.database, lent: &$0.lent) }
-                    clientSide.startServing(database: database, storage: storage, state: .leading, epoch: epoch)
+                    if let database = shared.withLock({ $0.database.take() }) {
+                        clientSide.startServing(database: database, storage: storage, state: .leading, epoch: epoch)
+                    }
                 }
                 settings.onServing?(epoch)
             case let .log(txn):

@@ -43,11 +43,27 @@ final class FollowerDriver: Sendable {
     }
 
     let settings: Settings
-    /// The database (committed history), the proposals logged after it and not yet committed (kept across
-    /// leader connections: they were acknowledged), the epochs, and what tests observe. `lent`: the client
-    /// side holds the database since this follower serves (``QuorumClientSide``); `database` is an empty
-    /// stand-in until ``finalState(returned:)`` gets it back.
-    private let shared: Mutex<(database: ZooKeeperDatabase, tail: FIFO<LoggedTxn>, epochs: EpochFiles, status: Status, storage: QuorumStorage?, lent: Bool)>
+    private struct Shared {
+        /// The committed history; nil while it is lent to the client side, which holds it since this follower
+        /// serves (``QuorumClientSide``), until ``finalState(returned:)`` gets it back.
+        var database: ZooKeeperDatabase?
+        /// Proposals logged after it and not yet committed (they were acknowledged).
+        var tail: FIFO<LoggedTxn>
+        var epochs: EpochFiles
+        var status = Status()
+
+        /// The database during the sync phase, which ends before it is lent.
+        mutating func held<T>(_ body: (inout ZooKeeperDatabase) throws -> T) throws -> T {
+            guard database != nil else { throw Exit(reason: "the database is lent to the client side") }
+            return try body(&database!)
+        }
+    }
+
+    /// Shared with readers (status, tests) and ``finalState(returned:)``.
+    private let shared: Mutex<Shared>
+    /// The member's disk, outside `shared` as on the leader: `QuorumStorage` locks its own state, and its
+    /// fsyncs must not hold up a status reader.
+    private let storage: QuorumStorage?
     private let stopRequested = Atomic<Bool>(false)
     private let wakeup: WakeupPipe
     private let thread = ServiceThread()
@@ -60,25 +76,28 @@ final class FollowerDriver: Sendable {
     init(settings: Settings, database: ZooKeeperDatabase, uncommitted: [LoggedTxn] = [], epochs: EpochFiles,
          storage: QuorumStorage? = nil) throws(SocketError) {
         self.settings = settings
-        self.shared = Mutex((database, FIFO(uncommitted), epochs, Status(), storage, false))
+        self.shared = Mutex(Shared(database: database, tail: FIFO(uncommitted), epochs: epochs))
+        self.storage = storage
         self.wakeup = try WakeupPipe()
     }
 
-    /// Reads the replicated database (a member with a client side lends it there while serving: an empty
-    /// stand-in here meanwhile).
-    func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T { shared.withLock { body($0.database) } }
+    /// Reads the replicated database; nil while it is lent to the member's client side (read it there).
+    func withDatabase<T>(_ body: (ZooKeeperDatabase) -> T) -> T? {
+        shared.withLock { shared -> T? in
+            guard let database = shared.database else { return nil }
+            return body(database)
+        }
+    }
     var status: Status { shared.withLock { $0.status } }
     var epochs: EpochFiles { shared.withLock { $0.epochs } }
-
-    /// The database and epochs as they stand (for the next election, or the next leader).
-    var state: (database: ZooKeeperDatabase, epochs: EpochFiles) { shared.withLock { ($0.database, $0.epochs) } }
 
     /// Once the role ended: the database and epochs for the next role. `returned` is what the client side's
     /// `stopServing` gave back — the database itself if this follower had lent it. Nil if it was lent and
     /// never came back (no history to go on: the caller must not take part in another election).
     func finalState(returned: ZooKeeperDatabase?) -> (database: ZooKeeperDatabase, epochs: EpochFiles)? {
         shared.withLock { state in
-            DatabaseLoan.reclaim(&state.database, lent: &state.lent, returned: returned).map { ($0, state.epochs) }
+            if state.database == nil { state.database = returned }
+            return state.database.map { ($0, state.epochs) }
         }
     }
     /// Proposals logged (acknowledged) and not yet committed.
@@ -140,9 +159,11 @@ final class FollowerDriver: Sendable {
             wire.detach()  // posts are refused from now on, and nobody else writes to the descriptor
             socket.close()
         }
-        let (acceptedEpoch, currentEpoch, lastZxid) = shared.withLock {
-            ($0.epochs.acceptedEpoch, $0.epochs.currentEpoch, $0.tail.last?.zxid ?? $0.database.lastProcessedZxid)
+        let held = shared.withLock { state in
+            state.database.map { (state.epochs.acceptedEpoch, state.epochs.currentEpoch, state.tail.last?.zxid ?? $0.lastProcessedZxid) }
         }
+        // Held: a driver follows one leader connection, and lends its database only once it serves.
+        guard let (acceptedEpoch, currentEpoch, lastZxid) = held else { return Exit(reason: "the database is lent to the client side") }
         var machine = LearnerStateMachine(myID: settings.myID, isObserver: settings.isObserver, acceptedEpoch: acceptedEpoch, currentEpoch: currentEpoch, lastLoggedZxid: lastZxid)
         var context = Context(socket: socket)
         do {
@@ -288,30 +309,31 @@ final class FollowerDriver: Sendable {
                 }
             case let .useLoggedHistory(zxid):
                 try shared.withLock { state throws in
-                    if let storage = state.storage {
-                        // The disk holds every logged proposal: cut it at the leader's point if needed.
-                        if zxid < (state.tail.last?.zxid ?? state.database.lastProcessedZxid) {
-                            state.database = state.database.carryingSettings(to: try storage.truncate(after: zxid))
-                            state.tail = []
-                            return
-                        }
-                    } else if zxid < state.database.lastProcessedZxid {
-                        // Without a transaction log the committed part cannot be cut back.
-                        throw Exit(reason: "TRUNC to \(Zxid.hex(zxid)) below our committed \(Zxid.hex(state.database.lastProcessedZxid)) needs a transaction log (this member keeps none)")
-                    }
-                    for txn in state.tail where txn.zxid <= zxid { _ = state.database.replay(txn) }
+                    let tail = state.tail
                     state.tail = []
+                    try state.held { database in
+                        if let storage {
+                            // The disk holds every logged proposal: cut it at the leader's point if needed.
+                            if zxid < (tail.last?.zxid ?? database.lastProcessedZxid) {
+                                database = database.carryingSettings(to: try storage.truncate(after: zxid))
+                                return
+                            }
+                        } else if zxid < database.lastProcessedZxid {
+                            // Without a transaction log the committed part cannot be cut back.
+                            throw Exit(reason: "TRUNC to \(Zxid.hex(zxid)) below our committed \(Zxid.hex(database.lastProcessedZxid)) needs a transaction log (this member keeps none)")
+                        }
+                        for txn in tail where txn.zxid <= zxid { _ = database.replay(txn) }
+                    }
                 }
             case let .applyUnlogged(txn):
-                shared.withLock { _ = $0.database.replay(txn) }
+                try shared.withLock { state throws in try state.held { _ = $0.replay(txn) } }
             case .takeSnapshot:
-                try shared.withLock { state throws(PersistenceError) in try state.storage?.snapshot(state.database) }
+                let database = try shared.withLock { state throws in try state.held { $0 } }
+                try storage?.snapshot(database)
             case let .log(txns, acknowledge):
                 // Durable before acknowledged: written now, fsynced and acknowledged in `syncLogged`.
-                try shared.withLock { state throws(PersistenceError) in
-                    try state.storage?.write(txns)
-                    state.tail.append(contentsOf: txns)
-                }
+                try storage?.write(txns)
+                shared.withLock { $0.tail.append(contentsOf: txns) }
                 context.needsSync = true
                 if acknowledge { context.unsynced += txns.map(\.zxid) }
             case let .commit(zxid):
@@ -323,9 +345,8 @@ final class FollowerDriver: Sendable {
                 }
                 shared.withLock { state in
                     _ = state.tail.popFirst()
-                    guard !state.lent else { return }
-                    _ = state.database.replay(txn)
-                    state.storage?.committed(state.database)
+                    _ = state.database?.replay(txn)
+                    if let database = state.database { storage?.committed(database) }
                 }
                 // Applied (and counted toward snapshots) there from now on.
                 if context.serving { settings.clientSide?.committed(txn) }
@@ -346,10 +367,9 @@ final class FollowerDriver: Sendable {
                     settings.metrics.record { $0.followerSyncTime.add(syncTime) }
                 }
                 if let clientSide = settings.clientSide {
-                    let (database, storage) = shared.withLock { state in
-                        (DatabaseLoan.lend(&state.database, lent: &state.lent), state.storage)
+                    if let database = shared.withLock({ $0.database.take() }) {
+                        clientSide.startServing(database: database, storage: storage, state: settings.isObserver ? .observing : .following, epoch: epoch)
                     }
-                    clientSide.startServing(database: database, storage: storage, state: settings.isObserver ? .observing : .following, epoch: epoch)
                 }
                 settings.onServing?(epoch)
             case let .answerPing(zxid):
@@ -373,7 +393,7 @@ final class FollowerDriver: Sendable {
     /// The group commit: one fsync for the proposals written since the last one, then their ACKs.
     private func syncLogged(_ context: inout Context) throws {
         guard context.needsSync else { return }
-        try shared.withLock { state throws(PersistenceError) in try state.storage?.sync() }
+        try storage?.sync()
         context.needsSync = false
         let acks = context.unsynced
         context.unsynced = []
@@ -385,11 +405,9 @@ final class FollowerDriver: Sendable {
     private func load(_ snapshot: SnapshotStreamReader, at zxid: Int64) throws {
         var database = try ZooKeeperDatabase(restoring: snapshot, lastProcessedZxid: zxid, extendedTypesEnabled: false, enforceQuota: false)
         database.setConfigNode(Array(settings.configString.utf8))
-        try shared.withLock { state throws(PersistenceError) in
-            state.database = state.database.carryingSettings(to: database)
-            // Our old log continues from the snapshot on (it is written at NEWLEADER).
-            try state.storage?.restart(after: zxid)
-        }
+        try shared.withLock { state throws in try state.held { $0 = $0.carryingSettings(to: database) } }
+        // Our old log continues from the snapshot on (it is written at NEWLEADER).
+        try storage?.restart(after: zxid)
         settings.log.info("follower \(settings.myID): loaded the leader's snapshot at \(Zxid.hex(zxid))")
     }
 }
