@@ -11,7 +11,8 @@ import Darwin
 
 /// The server's network thread: accepts connections, cuts input into frames for the pipeline, and
 /// writes the pipeline's replies. One thread, `poll(2)` over the listener, the connections and a
-/// wake-up pipe; sockets are touched by this thread only.
+/// wake-up pipe. Sockets are read and closed by this thread only; a small release of replies is written
+/// by the pipeline itself (``submit(_:)``, ``ConnectionOutput``).
 final class NetworkLoop: Sendable {
     struct Limits: Sendable {
         var maxFrameLength: Int
@@ -27,6 +28,14 @@ final class NetworkLoop: Sendable {
     private let deliver: @Sendable ([NetworkEvent]) -> Void
     private let wakeup: WakeupPipe
     private let mailbox = Mutex<(commands: [NetworkCommand], stop: Bool)>(([], false))
+    /// The open connections' outputs, for ``submit(_:)`` on the pipeline's thread.
+    private let outputs = Mutex<[UInt64: ConnectionOutput]>([:])
+    /// A release of replies for at most this many connections and bytes is written by the caller of
+    /// ``submit(_:)`` (the pipeline) when their sockets have nothing queued; a larger one is left to this
+    /// thread, so the pipeline does not spend its time in `send` when clients are busy (measured: 8%
+    /// fewer pipelined sets at 256 outstanding when the pipeline wrote every release itself).
+    static let directWriteConnections = 2
+    static let directWriteBytes = 4096
     private let thread = ServiceThread()
     /// Listening port (resolved when bound to port 0).
     let port: Int
@@ -45,10 +54,44 @@ final class NetworkLoop: Sendable {
         thread.start(name: "zookeeper-server-network") { [self] in run() }
     }
 
-    /// Queues commands for the network thread (any thread).
+    /// Queues replies and closes (any thread). The replies of one call leave in one write per connection;
+    /// for a few connections that write is done here, at once, when nothing is queued before it (a
+    /// reply after a commit would otherwise wait for this thread to wake up: one more context switch per
+    /// write). This thread is woken only for what is left: closes, aborts, bytes the kernel did not take.
     func submit(_ commands: [NetworkCommand]) {
         guard !commands.isEmpty else { return }
-        mailbox.withLock { $0.commands.append(contentsOf: commands) }
+        var order: [UInt64] = []
+        var bytes: [UInt64: [UInt8]] = [:]
+        var others: [NetworkCommand] = []
+        var aborted: Set<UInt64> = []
+        for command in commands {
+            guard case let .send(id, reply) = command else {
+                if case let .abort(id) = command { aborted.insert(id) }
+                others.append(command)
+                continue
+            }
+            // An abort drops what the same release queued for the connection (a lost reply, a black hole).
+            guard !aborted.contains(id) else { continue }
+            if bytes[id] == nil {
+                order.append(id)
+                bytes[id] = reply
+            } else {
+                bytes[id]! += reply
+            }
+        }
+        order.removeAll { aborted.contains($0) }
+        let writeNow = order.count <= Self.directWriteConnections
+            && order.reduce(0) { $0 + bytes[$1]!.count } <= Self.directWriteBytes
+        var wake = !others.isEmpty
+        if !order.isEmpty {
+            let targets = outputs.withLock { outputs in order.map { outputs[$0] } }
+            for (id, output) in zip(order, targets) {
+                // A connection already gone drops its replies, as the network thread did.
+                if output?.enqueue(bytes[id]!, writeNow: writeNow) == .pending { wake = true }
+            }
+        }
+        guard wake else { return }
+        if !others.isEmpty { mailbox.withLock { $0.commands.append(contentsOf: others) } }
         wakeup.wake()
     }
 
@@ -68,7 +111,8 @@ final class NetworkLoop: Sendable {
 
         func close(_ connection: ServerConnection, notify: Bool, events: inout [NetworkEvent]) {
             guard connections.removeValue(forKey: connection.id) != nil else { return }
-            connection.socket.close()
+            outputs.withLock { _ = $0.removeValue(forKey: connection.id) }
+            connection.output.close()
             if let host = connection.remote?.host {
                 perHost[host, default: 1] -= 1
                 if perHost[host] == 0 { perHost[host] = nil }
@@ -86,7 +130,7 @@ final class NetworkLoop: Sendable {
             for command in commands {
                 switch command {
                 case let .send(id, bytes):
-                    connections[id]?.enqueue(bytes)
+                    _ = connections[id]?.output.enqueue(bytes, writeNow: false)
                 case let .close(id):
                     if let connection = connections[id] {
                         connection.closeAfterFlush = true
@@ -96,10 +140,10 @@ final class NetworkLoop: Sendable {
                     if let connection = connections[id] { close(connection, notify: true, events: &events) }
                 }
             }
-            for connection in Array(connections.values) where connection.hasPendingOutput || connection.closeAfterFlush {
-                if !connection.flush() {
+            for connection in Array(connections.values) where connection.closeAfterFlush || connection.output.pending > 0 {
+                if !connection.output.flush() {
                     close(connection, notify: true, events: &events)
-                } else if connection.closeAfterFlush && !connection.hasPendingOutput {
+                } else if connection.closeAfterFlush && connection.output.pending == 0 {
                     connection.socket.shutdown()
                     close(connection, notify: true, events: &events)
                 }
@@ -115,9 +159,9 @@ final class NetworkLoop: Sendable {
             for connection in order {
                 // Backpressure: a client that does not read its replies stops being read, so its
                 // pipelined requests wait in its own socket buffers instead of our memory.
-                let backlogged = connection.outbound.count - connection.outboundOffset > Self.maxPendingOutput
-                var interest: Int16 = connection.readClosed || backlogged ? 0 : Poller.readable
-                if connection.hasPendingOutput { interest |= Poller.writable }
+                let pending = connection.output.pending
+                var interest: Int16 = connection.readClosed || pending > Self.maxPendingOutput ? 0 : Poller.readable
+                if pending > 0 { interest |= Poller.writable }
                 fds.append(pollfd(fd: connection.socket.fd, events: interest, revents: 0))
             }
             let wait = acceptResting ? acceptResumesAt.map { ContinuousClock.now.duration(to: $0) } : nil
@@ -141,12 +185,13 @@ final class NetworkLoop: Sendable {
                     let connection = ServerConnection(id: nextID, socket: socket, maxFrameLength: limits.maxFrameLength)
                     nextID += 1
                     connections[connection.id] = connection
+                    outputs.withLock { $0[connection.id] = connection.output }
                 }
             }
             for (index, connection) in order.enumerated() {
                 let revents = fds[index + 2].revents
                 guard revents != 0, connections[connection.id] != nil else { continue }
-                if revents & Poller.writable != 0, !connection.flush() {
+                if revents & Poller.writable != 0, !connection.output.flush() {
                     close(connection, notify: true, events: &events)
                     continue
                 }
