@@ -309,8 +309,8 @@ final class FollowerDriver: Sendable {
                 }
             case let .useLoggedHistory(zxid):
                 try shared.withLock { state throws in
+                    // The tail is dropped only once the history holds it (acknowledged proposals are never forgotten).
                     let tail = state.tail
-                    state.tail = []
                     try state.held { database in
                         if let storage {
                             // The disk holds every logged proposal: cut it at the leader's point if needed.
@@ -324,6 +324,7 @@ final class FollowerDriver: Sendable {
                         }
                         for txn in tail where txn.zxid <= zxid { _ = database.replay(txn) }
                     }
+                    state.tail = []
                 }
             case let .applyUnlogged(txn):
                 try shared.withLock { state throws in try state.held { _ = $0.replay(txn) } }
