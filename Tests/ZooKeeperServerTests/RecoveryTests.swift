@@ -90,6 +90,31 @@ import Testing
         }
     }
 
+    /// The same tear with zeros after it (pages that never reached the disk): still a header cut short,
+    /// not an unsupported version or a bad magic number, in strict mode too. From 8 bytes on, what is left
+    /// is our whole header (its dbid is 0) over a zero-filled log: an empty log, nothing to warn about.
+    @Test func tornFileHeaderFollowedByZerosAtEveryOffset() throws {
+        for cut in 1..<16 {
+            let dir = try TemporaryDirectory()
+            defer { dir.remove() }
+            try writeLog(dir, zxids: [1])
+            let path = dir.logDirectory + "/log.1"
+            try writeFile(path, Array(try readFile(path).prefix(cut)) + [UInt8](repeating: 0, count: 512))
+            let state = try dir.recover(strict: true)
+            #expect(state.entries.isEmpty && state.lastZxid == 0, "cut at \(cut)")
+            #expect(state.warnings.map(\.kind) == (cut < 8 ? [.tornTail] : []), "cut at \(cut)")
+        }
+        // A header that is not ours (another version) is still refused, zeros after it or not.
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try writeLog(dir, zxids: [1])
+        let path = dir.logDirectory + "/log.1"
+        var bytes = Array(try readFile(path).prefix(16))
+        bytes[7] = 3  // version 3
+        try writeFile(path, bytes + [UInt8](repeating: 0, count: 512))
+        #expect(throws: (any Error).self) { try dir.recover(strict: true) }
+    }
+
     /// Damage followed by more data is corruption, not a torn write: replay stops before it, says
     /// so, keeps a copy of the damaged file, and the log continues cleanly after the last good record.
     @Test func corruptChecksumInTheMiddleStopsReplay() throws {

@@ -38,6 +38,15 @@ package struct TxnLogScanner {
         package var fileSize: Int
     }
 
+    /// A crash while the header itself was written: what reached the disk is the start of the header we write
+    /// (``PersistenceLayout/fileHeader(magic:)``), then only zeros to the end of the file.
+    private static func isTornHeader(_ header: [UInt8], _ reader: BufferedFileReader) throws(PersistenceError) -> Bool {
+        let written = PersistenceLayout.fileHeader(magic: PersistenceLayout.logMagic)
+        guard header != written, let last = header.lastIndex(where: { $0 != 0 }),
+              header[...last].elementsEqual(written[...last]) else { return false }
+        return try reader.onlyZeros(from: PersistenceLayout.fileHeaderSize)
+    }
+
     /// Scans `path`. Throws only for I/O errors (a missing or unreadable file).
     package static func scan(_ path: String) throws(PersistenceError) -> Result {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -48,7 +57,9 @@ package struct TxnLogScanner {
         var result = Result(records: [], validEnd: 0, ending: .clean, fileSize: fileSize)
 
         let header = try reader.read(PersistenceLayout.fileHeaderSize)
-        if header.count < PersistenceLayout.fileHeaderSize || header.allSatisfy({ $0 == 0 }) {
+        var incomplete = header.count < PersistenceLayout.fileHeaderSize || header.allSatisfy({ $0 == 0 })
+        if !incomplete { incomplete = try isTornHeader(header, reader) }
+        if incomplete {
             result.ending = .incompleteHeader
             return result
         }
