@@ -63,7 +63,7 @@ enum StandardLoad {
     /// `suffix` qualifies the metric (e.g. where the client is); `operations` limits the rows.
     static func throughputRows(_ ours: [ThroughputMode.LevelResult], _ theirs: [ThroughputMode.LevelResult], outstanding: [Int],
                                operations: [ThroughputMode.Operation] = [.get, .set, .create], suffix: String = "",
-                               goal: (ThroughputMode.Operation) -> Double? = { _ in nil }) -> [RatioRow] {
+                               goal: (ThroughputMode.Operation) -> Double = { _ in 1 }) -> [RatioRow] {
         var rows: [RatioRow] = []
         for (index, depth) in outstanding.enumerated() {
             for operation in operations {
@@ -71,7 +71,7 @@ enum StandardLoad {
                 rows.append(RatioRow(metric: "\(label) ops/s, \(depth) outstanding\(suffix)",
                                      shepherd: ours[safe: index]?.phase(operation)?.opsPerSecond,
                                      reference: theirs[safe: index]?.phase(operation)?.opsPerSecond,
-                                     lowerIsBetter: false, decimals: 0, goal: goal(operation) ?? 1))
+                                     lowerIsBetter: false, decimals: 0, goal: goal(operation)))
             }
         }
         return rows
@@ -80,14 +80,14 @@ enum StandardLoad {
     /// Sequential get/set/create p50 and p99 (lower is better).
     /// `goal(operation, percentile)`: a target ratio other than "at least as good as the reference".
     static func latencyRows(_ ours: LatencyMode.Result?, _ theirs: LatencyMode.Result?,
-                            goal: (_ operation: String, _ percentile: String) -> Double? = { _, _ in nil }) -> [RatioRow] {
+                            goal: (_ operation: String, _ percentile: String) -> Double = { _, _ in 1 }) -> [RatioRow] {
         var rows: [RatioRow] = []
         for operation in ["get", "set", "create"] {
             for (name, value) in [("p50", \Summary.p50Micros), ("p99", \Summary.p99Micros)] {
                 rows.append(RatioRow(metric: "\(operation) \(name) µs (sequential)",
                                      shepherd: ours?.summaries[operation]?[keyPath: value],
                                      reference: theirs?.summaries[operation]?[keyPath: value], lowerIsBetter: true,
-                                     goal: goal(operation, name) ?? 1))
+                                     goal: goal(operation, name)))
             }
         }
         return rows
