@@ -27,7 +27,14 @@ final class NetworkLoop: Sendable {
     private let limits: Limits
     private let deliver: @Sendable ([NetworkEvent]) -> Void
     private let wakeup: WakeupPipe
-    private let mailbox = Mutex<(commands: [NetworkCommand], stop: Bool)>(([], false))
+    /// What ``submit(_:)`` leaves to this thread: closes (replies go straight to ``ConnectionOutput``).
+    private enum Closing {
+        /// Close once the queued output is written.
+        case afterFlush(UInt64)
+        /// Drop at once, queued output discarded.
+        case now(UInt64)
+    }
+    private let mailbox = Mutex<(closes: [Closing], stop: Bool)>(([], false))
     /// The open connections' outputs, for ``submit(_:)`` on the pipeline's thread.
     private let outputs = Mutex<[UInt64: ConnectionOutput]>([:])
     /// A release of replies for at most this many connections and bytes is written by the caller of
@@ -62,12 +69,19 @@ final class NetworkLoop: Sendable {
         guard !commands.isEmpty else { return }
         var order: [UInt64] = []
         var bytes: [UInt64: [UInt8]] = [:]
-        var others: [NetworkCommand] = []
+        var closes: [Closing] = []
         var aborted: Set<UInt64> = []
         for command in commands {
-            guard case let .send(id, reply) = command else {
-                if case let .abort(id) = command { aborted.insert(id) }
-                others.append(command)
+            let id: UInt64, reply: [UInt8]
+            switch command {
+            case let .send(connection, bytes):
+                (id, reply) = (connection, bytes)
+            case let .close(connection):
+                closes.append(.afterFlush(connection))
+                continue
+            case let .abort(connection):
+                aborted.insert(connection)
+                closes.append(.now(connection))
                 continue
             }
             // An abort drops what the same release queued for the connection (a lost reply, a black hole).
@@ -82,7 +96,7 @@ final class NetworkLoop: Sendable {
         order.removeAll { aborted.contains($0) }
         let writeNow = order.count <= Self.directWriteConnections
             && order.reduce(0) { $0 + bytes[$1]!.count } <= Self.directWriteBytes
-        var wake = !others.isEmpty
+        var wake = !closes.isEmpty
         if !order.isEmpty {
             let targets = outputs.withLock { outputs in order.map { outputs[$0] } }
             for (id, output) in zip(order, targets) {
@@ -91,7 +105,7 @@ final class NetworkLoop: Sendable {
             }
         }
         guard wake else { return }
-        if !others.isEmpty { mailbox.withLock { $0.commands.append(contentsOf: others) } }
+        if !closes.isEmpty { mailbox.withLock { $0.closes.append(contentsOf: closes) } }
         wakeup.wake()
     }
 
@@ -122,21 +136,19 @@ final class NetworkLoop: Sendable {
 
         while true {
             var events: [NetworkEvent] = []
-            let (commands, stopping) = mailbox.withLock { box -> ([NetworkCommand], Bool) in
-                defer { box.commands = [] }
-                return (box.commands, box.stop)
+            let (closes, stopping) = mailbox.withLock { box -> ([Closing], Bool) in
+                defer { box.closes = [] }
+                return (box.closes, box.stop)
             }
             if stopping { break }
-            for command in commands {
-                switch command {
-                case let .send(id, bytes):
-                    _ = connections[id]?.output.enqueue(bytes, writeNow: false)
-                case let .close(id):
+            for closing in closes {
+                switch closing {
+                case let .afterFlush(id):
                     if let connection = connections[id] {
                         connection.closeAfterFlush = true
                         connection.readClosed = true
                     }
-                case let .abort(id):
+                case let .now(id):
                     if let connection = connections[id] { close(connection, notify: true, events: &events) }
                 }
             }
