@@ -71,12 +71,14 @@ final class NetworkLoop: Sendable {
         var bytes: [UInt64: [UInt8]] = [:]
         var closes: [Closing] = []
         var aborted: Set<UInt64> = []
+        var closing: Set<UInt64> = []
         for command in commands {
             let id: UInt64, reply: [UInt8]
             switch command {
             case let .send(connection, bytes):
                 (id, reply) = (connection, bytes)
             case let .close(connection):
+                closing.insert(connection)
                 closes.append(.afterFlush(connection))
                 continue
             case let .abort(connection):
@@ -101,7 +103,9 @@ final class NetworkLoop: Sendable {
             let targets = outputs.withLock { outputs in order.map { outputs[$0] } }
             for (id, output) in zip(order, targets) {
                 // A connection already gone drops its replies, as the network thread did.
-                if output?.enqueue(bytes[id]!, writeNow: writeNow) == .pending { wake = true }
+                // A connection closing with this release gets its last bytes from this thread, after it stopped
+                // reading it: written here, they could bring the client's next request in before the close.
+                if output?.enqueue(bytes[id]!, writeNow: writeNow && !closing.contains(id)) == .pending { wake = true }
             }
         }
         guard wake else { return }
