@@ -94,8 +94,12 @@ struct KazooLockInteropTests {
                 let lease = try await DistributedMutex(client: zk, path: path).acquire(timeout: .seconds(10))
                 let kazoo = Task { try await KazooToolchain.contend(server.connectString, mode: "subclass", path: path) }
                 try await eventually(within: .seconds(45)) { (try? await zk.exists("/signal/tried")) != nil }
-                try await lease.release()
                 try await zk.create("/signal/go")
+                // Released only once kazoo waits behind us again: released before, the lock directory (a
+                // container) would be empty, Apache would reap it, and kazoo — which ensures the parent path
+                // once per Lock — would fail its create with NoNode (seen once in CI).
+                try await eventually(within: .seconds(20)) { (try? await zk.getChildren(path).count) == 2 }
+                try await lease.release()
                 let run = try await kazoo.value
                 #expect(run.exitCode == 0, "\(run)")
                 #expect(run.output.contains("first:False"), "kazoo must not take a lock we hold: \(run)")
