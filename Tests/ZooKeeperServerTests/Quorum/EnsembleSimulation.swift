@@ -27,6 +27,8 @@ struct EnsembleSimulation {
         var partitionRate = 0.0
         /// Chance per fault check that one member is cut from all the others for a while.
         var isolationRate = 0.0
+        /// Chance that an fsync takes 0.2–1.5 s (a slow disk: longer than syncLimit, 0.5 s, at worst).
+        var slowDiskRate = 0.0
     }
 
     enum Message {
@@ -784,6 +786,10 @@ struct EnsembleSimulation {
     }
 
     private mutating func fsyncDelay() -> Duration {
-        .microseconds(Int64(100 + rng.next() % 3_000))
+        if faultsActive && chance(faults.slowDiskRate) {
+            count("slow fsyncs")
+            return .milliseconds(Int64(200 + rng.next() % 1_300))
+        }
+        return .microseconds(Int64(100 + rng.next() % 3_000))
     }
 }
