@@ -192,6 +192,18 @@ final class QuorumStorage: Sendable {
             try FileIO.remove(snapshot.path)
         }
         serverLog.info("truncated the transaction log after \(Zxid.hex(zxid))")
+        return try reopen()
+    }
+
+    /// The history the disk holds, as a restart would recover it; the log continues after it. For a learner
+    /// whose sync ended while its in-memory database was ahead of the disk (see `FollowerDriver`).
+    func reload() throws -> ZooKeeperDatabase {
+        try log.withLock { log throws(PersistenceError) in try log.close() }
+        return try reopen()
+    }
+
+    /// Recovers the history from the files and reopens the log after it (the log must be closed).
+    private func reopen() throws -> ZooKeeperDatabase {
         let (database, base) = try Self.load(dataDirectory: dataDirectory, dataLogDirectory: dataLogDirectory, log: serverLog)
         historyBase.withLock { $0 = base }
         let lastZxid = database.lastProcessedZxid

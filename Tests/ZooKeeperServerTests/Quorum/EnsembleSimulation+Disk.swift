@@ -61,6 +61,13 @@ extension EnsembleSimulation {
             return try recover()
         }
 
+        /// `QuorumStorage.reload()`: the history on disk; later appends open a new file.
+        mutating func reload() throws(RecoveryFailure) -> [LoggedTxn] {
+            sync()
+            startNewFile = true
+            return try recover()
+        }
+
         /// `Recovery.recover` + `QuorumStorage.load`: the newest snapshot, then every log entry after it from
         /// the newest file named at or before it onwards. An entry that goes back ends the replay (a torn or
         /// stale tail); a gap is what recovery refuses.

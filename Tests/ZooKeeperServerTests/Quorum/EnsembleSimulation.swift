@@ -95,6 +95,8 @@ struct EnsembleSimulation {
         var owedAcks: [Int64] = []
         var needsSync = false
         var fsyncScheduled = false
+        /// A SNAP or commits applied in memory the disk does not hold yet (until NEWLEADER's snapshot).
+        var aheadOfDisk = false
 
         init(machine: LearnerStateMachine, leader: Int64, history: [LoggedTxn], tail: [LoggedTxn], lastHeard: ManualInstant) {
             self.machine = machine
@@ -150,6 +152,9 @@ struct EnsembleSimulation {
     private(set) var stats: [String: Int] = [:]
     var faultsActive = true
     var writesActive = true
+    /// Records what each member does (`trace`), to read the story of a failing seed.
+    var tracing = false
+    private(set) var trace: [String] = []
 
     init(size: Int, seed: UInt64, faults: Faults) throws {
         configuration = try QuorumConfiguration(servers: (1...size).map {
@@ -245,6 +250,11 @@ struct EnsembleSimulation {
     }
 
     private mutating func count(_ key: String) { stats[key, default: 0] += 1 }
+
+    /// Call only `if tracing` (the text costs more than the step).
+    private mutating func note(_ sid: Int64, _ text: String) {
+        trace.append("\(now.offset) \(sid): \(text)")
+    }
 
     private mutating func handle(_ event: Event) {
         switch event {
@@ -343,6 +353,7 @@ struct EnsembleSimulation {
     }
 
     private mutating func setRole(_ sid: Int64, _ role: Role) {
+        if tracing { note(sid, "role \(role) history ..\(members[sid]!.history.last.map { Zxid.hex($0.zxid) } ?? "-") files \(members[sid]!.disk.files.map { $0.map { Zxid.hex($0.zxid) } }) snaps \(members[sid]!.disk.snapshots.map { $0.last.map { Zxid.hex($0.zxid) } ?? "-" })") }
         members[sid]!.role = role
         members[sid]!.generation += 1
     }
@@ -371,6 +382,7 @@ struct EnsembleSimulation {
     }
 
     private mutating func crash(_ sid: Int64) {
+        if tracing { note(sid, "crash, unsynced \(members[sid]!.disk.unsynced.map { Zxid.hex($0.zxid) })") }
         closeConnections(of: sid)
         let unsynced = members[sid]!.disk.unsynced.count
         members[sid]!.disk.crash(keeping: Int(rng.next() % UInt64(unsynced + 1)))
@@ -416,6 +428,7 @@ struct EnsembleSimulation {
             performFollower(sid, actions, machine: role.machine)
         case let .snapshot(history):
             guard case let .following(role) = members[sid]!.role else { return }
+            if tracing { note(sid, "snapshot loaded ..\(history.last.map { Zxid.hex($0.zxid) } ?? "-")") }
             role.history = history
             role.tail = []
             members[sid]!.role = .following(role)
@@ -470,6 +483,7 @@ struct EnsembleSimulation {
             switch action {
             case let .send(handle, packet):
                 if packet.kind == .trunc { count("TRUNC") } else if packet.kind == .diff { count("DIFF") }
+                if tracing && [.trunc, .diff, .snap, .newLeader].contains(packet.kind) { note(sid, "to \(connections[handle]?.learner ?? -1): \(packet.summary)") }
                 send(.packet(packet), on: handle, toLeader: false)
             case let .sendSnapshot(handle):
                 count("snaps")
@@ -616,9 +630,11 @@ struct EnsembleSimulation {
             case let .persistCurrentEpoch(epoch):
                 members[sid]!.disk.currentEpoch = epoch
             case .loadSnapshot:
+                role.aheadOfDisk = true
                 role.tail = []
                 members[sid]!.role = .following(role)
             case let .useLoggedHistory(zxid):
+                if tracing { note(sid, "useLoggedHistory \(Zxid.hex(zxid)) tail \(role.tail.map { Zxid.hex($0.zxid) }) history ..\(role.history.last.map { Zxid.hex($0.zxid) } ?? "-")") }
                 if zxid < (role.tail.last?.zxid ?? role.history.last?.zxid ?? 0) {
                     count("truncs")
                     do {
@@ -633,10 +649,13 @@ struct EnsembleSimulation {
                 role.tail = []
                 members[sid]!.role = .following(role)
             case let .applyUnlogged(txn):
+                role.aheadOfDisk = true
                 role.history.append(txn)
                 members[sid]!.role = .following(role)
             case .takeSnapshot:
+                if tracing { note(sid, "takeSnapshot at \(role.history.last.map { Zxid.hex($0.zxid) } ?? "-")") }
                 members[sid]!.disk.takeSnapshot(role.history)
+                role.aheadOfDisk = false
             case let .log(txns, acknowledge):
                 members[sid]!.disk.write(txns)
                 role.tail += txns
@@ -695,6 +714,15 @@ struct EnsembleSimulation {
         if let handle = role.handle { close(handle, byLeader: false) }
         members[sid]!.history = role.history
         members[sid]!.uncommitted = role.tail
+        if role.aheadOfDisk {
+            // FollowerDriver.restoreDiskHistory: the next role starts from what the disk holds.
+            do {
+                members[sid]!.history = try members[sid]!.disk.reload()
+                members[sid]!.uncommitted = []
+            } catch {
+                violations.append("at \(now): member \(sid) cannot reload its disk: \(error.reason)")
+            }
+        }
         count("follower exits")
         lookAgain(sid)
     }
