@@ -44,6 +44,34 @@ struct PipelineTests {
         }
     }
 
+    @Test("large and small requests from many tasks at once arrive intact, however the socket splits them")
+    func largeRequestsFromManyTasks() async throws {
+        try await withTestClient("pipe-large") { zk, _ in
+            try await zk.create("/big")
+            // 16 × 2 × 400 kB at once is more than a loopback socket takes: callers' frames are split between
+            // what a caller writes itself and what the I/O thread sends, and must still arrive whole and in order.
+            let size = 400_000
+            let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+                for task in 0..<16 {
+                    group.addTask {
+                        let path = try ZNodePath("/big/\(task)")
+                        let first = [UInt8](repeating: UInt8(task), count: size)
+                        let second = [UInt8](repeating: UInt8(task + 100), count: size)
+                        _ = try await zk.create(path, data: first)
+                        async let small = zk.exists(path)
+                        let stat = try await zk.setData(path, data: second)
+                        let (data, _) = try await zk.getData(path)
+                        let seen = try await small
+                        return stat.version == 1 && data == second && seen != nil ? 0 : 1
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(failures == 0)
+            #expect(zk.connectionState == .connected)
+        }
+    }
+
     @Test("calls started one after another in one task reach the server in call order")
     func callOrder() async throws {
         try await withTestClient("pipe-order") { zk, _ in

@@ -382,6 +382,7 @@ enum ConnectionDriver {
         var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
         var probe: ReadWriteProbe?
         var probeCursor = 0
+        defer { core.revokeSocket() }  // before the caller closes it
         while true {
             if core.isTerminated { return .ended }
             if let asked = probe, let found = asked.found {
@@ -389,7 +390,8 @@ enum ConnectionDriver {
                 if found { return .readWriteServerFound(asked.server) }
                 machine.probeFailed(now: .now)
             }
-            let more = core.takeOutbound()
+            let (more, lastDirectSend) = core.takeOutbound(lending: offset == pending.count ? socket : nil)
+            if let lastDirectSend, machine.lastSend.map({ lastDirectSend > $0 }) ?? true { machine.sent(now: lastDirectSend) }
             if !more.isEmpty {
                 if offset == pending.count { pending = more; offset = 0 } else { pending.append(contentsOf: more) }
             }
@@ -404,6 +406,7 @@ enum ConnectionDriver {
                 if offset == pending.count {
                     pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
                     offset = 0
+                    core.lend(socket)
                 }
             }
             let wantWrite = offset < pending.count
