@@ -166,11 +166,11 @@ struct EnsembleSimulation {
         // The members start from different prefixes of one epoch-1 history, as after the old leader crashed;
         // the majority's common prefix was committed.
         let base = (1...6).map { Self.txn(zxid: Zxid.make(epoch: 1, counter: Int64($0)), write: -$0) }
-        let lengths = configuration.votingMembers.map { _ in 2 + Int(rng.next() % 5) }
+        let lengths = sids.map { _ in 2 + Int(rng.next() % 5) }
         let agreed = lengths.sorted()[size / 2]
         for txn in base.prefix(agreed) { record(txn, as: "initial history") }
         acknowledged = base.prefix(agreed).map(\.zxid)
-        for (index, sid) in configuration.votingMembers.sorted().enumerated() {
+        for (index, sid) in sids.enumerated() {
             let disk = Disk(files: [Array(base.prefix(lengths[index]))], acceptedEpoch: 1, currentEpoch: 1)
             members[sid] = Member(disk: disk, election: Self.election(sid, configuration, lastZxid: 0, epoch: 1), history: [])
             schedule(after: .milliseconds(Int64(rng.next() % 300)), .restart(sid))
