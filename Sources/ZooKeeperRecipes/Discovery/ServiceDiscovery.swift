@@ -263,9 +263,18 @@ public final class ServiceDiscovery<Payload: Codable & Sendable>: LongLivedRecip
     }
 
     /// After a reconnection: recreate instances whose node is gone or owned by another session.
+    ///
+    /// Each check is a `sync` then an `exists`: the client may have reconnected to a member that has not yet
+    /// applied a delete made meanwhile through another member (a read there may be older than the delete:
+    /// ZooKeeper only promises a client never reads older than what it has itself seen), and a stale "it
+    /// exists, we own it" would leave the instance unregistered. CI caught it on a mixed ensemble.
     private func verifyAll(on client: ZooKeeperClient) async throws {
         for instance in state.withLock({ Array($0.registered.values) }) {
-            let stat = try await retrying(retryPolicy, client) { try await client.exists(try instancePath(instance)) }
+            let stat = try await retrying(retryPolicy, client) {
+                let path = try instancePath(instance)
+                _ = try await client.sync(path)
+                return try await client.exists(path)
+            }
             let owned = stat.map { !instance.serviceType.isEphemeral || $0.ephemeralOwner == client.session?.id } ?? false
             if !owned { try await internalRegister(instance, client: client, replaceExisting: stat != nil) }
         }
