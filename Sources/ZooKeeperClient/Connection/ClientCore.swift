@@ -177,9 +177,10 @@ final class ClientCore: Sendable {
 
     /// Writes the queued bytes to the lent socket, if the I/O thread lent it: a request then leaves from the
     /// caller's thread instead of waking the I/O thread to send it (a context switch per request, ~10–30 µs of
-    /// a round trip on a small machine). Bytes queued before (an `addAuth`) go first, in order. Returns whether the I/O thread must still send something: what the
-    /// kernel did not take goes to it, in order, and the socket is no longer lent. A failed write is left
-    /// for the I/O thread, which meets the same failure on the socket and reconnects.
+    /// a round trip on a small machine). Bytes queued before (an `addAuth`) go first, in order. Returns
+    /// whether the I/O thread must still send something: what the kernel did not take goes to it, in order,
+    /// and the socket is no longer lent. A failed write is left for the I/O thread, which meets the same
+    /// failure on the socket and reconnects.
     private static func writeDirectly(_ state: inout State) -> Bool {
         guard let socket = state.directSocket else { return true }
         do {
