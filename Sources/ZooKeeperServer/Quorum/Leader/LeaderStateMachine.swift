@@ -203,7 +203,7 @@ struct LeaderStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dura
             acceptedEpoch = epoch
             phase = .awaitingEpochAcks
             var actions: [Action] = [.persistAcceptedEpoch(epoch)]
-            for (other, peer) in learners where peer.stage == .awaitingEpoch { actions += sendLeaderInfo(other) }
+            for (other, peer) in learners.sorted(by: { $0.key < $1.key }) where peer.stage == .awaitingEpoch { actions += sendLeaderInfo(other) }
             return actions
         }
         return sendLeaderInfo(handle)
