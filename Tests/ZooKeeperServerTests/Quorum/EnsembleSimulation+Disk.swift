@@ -63,14 +63,14 @@ extension EnsembleSimulation {
 
         /// `QuorumStorage.reload()`: the history on disk; later appends open a new file.
         mutating func reload() throws(RecoveryFailure) -> [LoggedTxn] {
-            sync()
-            startNewFile = true
+            restart()
             return try recover()
         }
 
         /// `Recovery.recover` + `QuorumStorage.load`: the newest snapshot, then every log entry after it from
         /// the newest file named at or before it onwards. An entry that goes back ends the replay (a torn or
-        /// stale tail); a gap is what recovery refuses.
+        /// stale tail). A gap is a failure here, stricter than `Recovery`, which warns and replays across it:
+        /// a member would come back missing the transactions in between.
         func recover() throws(RecoveryFailure) -> [LoggedTxn] {
             var history = snapshots.last ?? []
             let snapshotZxid = history.last?.zxid ?? 0

@@ -270,11 +270,9 @@ struct EnsembleSimulation {
             let batch = role.unlogged
             role.unlogged = []
             role.fsyncScheduled = false
-            members[sid]!.role = .leading(role)
             for txn in batch {
                 guard case let .leading(role) = members[sid]!.role else { return }
                 let actions = role.machine.logged(txn.zxid, now: now)
-                members[sid]!.role = .leading(role)
                 performLeader(sid, actions)
             }
         case let .followerFsync(sid, generation):
@@ -287,7 +285,6 @@ struct EnsembleSimulation {
             let logged = role.history.filter { $0.zxid > snapshotZxid && $0.zxid <= max(through, peerLastZxid) }
             let source = logged.isEmpty ? nil : TxnLogSyncSource(firstZxid: logged.first?.zxid, storageSize: 0, txns: logged)
             let actions = role.machine.txnLogRead(handle, peerLastZxid: peerLastZxid, source: source, lastSnapshotSize: 0)
-            members[sid]!.role = .leading(role)
             performLeader(sid, actions)
         case let .followerCheck(sid, generation):
             guard members[sid]!.generation == generation, case let .following(role) = members[sid]!.role else { return }
@@ -321,7 +318,6 @@ struct EnsembleSimulation {
         }
         if let at = leaderDeadline(sid), at <= now, case let .leading(role) = members[sid]!.role {
             let actions = role.machine.tick(now: now)
-            members[sid]!.role = .leading(role)
             performLeader(sid, actions)
         }
     }
@@ -410,28 +406,23 @@ struct EnsembleSimulation {
             guard case let .leading(role) = members[sid]!.role else { return }
             if case let .packet(packet) = message {
                 let actions = role.machine.receive(packet, from: handle, now: now)
-                members[sid]!.role = .leading(role)
                 performLeader(sid, actions)
             } else {
                 connections[handle]!.leaderOpen = false
                 role.machine.disconnected(handle)
-                members[sid]!.role = .leading(role)
             }
             return
         }
         guard case let .following(role) = members[sid]!.role else { return }
         role.lastHeard = now
-        members[sid]!.role = .following(role)
         switch message {
         case let .packet(packet):
-            let actions = role.machine.receive(packet)
-            performFollower(sid, actions, machine: role.machine)
+            performFollower(sid, role.machine.receive(packet))
         case let .snapshot(history):
             guard case let .following(role) = members[sid]!.role else { return }
             if tracing { note(sid, "snapshot loaded ..\(history.last.map { Zxid.hex($0.zxid) } ?? "-")") }
             role.history = history
             role.tail = []
-            members[sid]!.role = .following(role)
             members[sid]!.disk.restart()
         case .closed:
             connections[handle]!.learnerOpen = false
@@ -506,14 +497,12 @@ struct EnsembleSimulation {
                     role.fsyncScheduled = true
                     schedule(after: fsyncDelay(), .leaderFsync(sid, generation: members[sid]!.generation))
                 }
-                members[sid]!.role = .leading(role)
             case let .commit(zxid):
                 guard let txn = role.proposed.removeValue(forKey: zxid) else {
                     violations.append("at \(now): leader \(sid) committed \(Zxid.hex(zxid)), which it never proposed")
                     return
                 }
                 role.history.append(txn)
-                members[sid]!.role = .leading(role)
                 if committed[zxid] == nil, let last = committedOrder.last, zxid < last {
                     violations.append("at \(now): leader \(sid) committed \(Zxid.hex(zxid)) after \(Zxid.hex(last)) was committed")
                 }
@@ -569,7 +558,6 @@ struct EnsembleSimulation {
             let txn = Self.txn(zxid: role.machine.nextZxid, write: nextWrite)
             nextWrite += 1
             let actions = role.machine.propose(txn, now: now)
-            members[sid]!.role = .leading(role)
             performLeader(sid, actions)
         }
     }
@@ -602,20 +590,14 @@ struct EnsembleSimulation {
         connections[handle] = Connection(leader: leader, learner: sid, leaderGeneration: members[leader]!.generation,
                                          learnerGeneration: members[sid]!.generation)
         leading.machine.connected(handle, now: now)
-        members[leader]!.role = .leading(leading)
         role.handle = handle
         role.lastHeard = now
         let start = role.machine.start()
-        members[sid]!.role = .following(role)
         schedule(after: tickTime, .followerCheck(sid, generation: members[sid]!.generation))
-        performFollower(sid, start, machine: role.machine)
+        performFollower(sid, start)
     }
 
-    /// Performs `actions`, which `machine` (a copy of the role's, already advanced) produced.
-    private mutating func performFollower(_ sid: Int64, _ actions: [LearnerStateMachine.Action], machine: LearnerStateMachine) {
-        guard case let .following(role) = members[sid]!.role else { return }
-        role.machine = machine
-        members[sid]!.role = .following(role)
+    private mutating func performFollower(_ sid: Int64, _ actions: [LearnerStateMachine.Action]) {
         for action in actions {
             switch action {
             case .log, .commit: break
@@ -632,7 +614,6 @@ struct EnsembleSimulation {
             case .loadSnapshot:
                 role.aheadOfDisk = true
                 role.tail = []
-                members[sid]!.role = .following(role)
             case let .useLoggedHistory(zxid):
                 if tracing { note(sid, "useLoggedHistory \(Zxid.hex(zxid)) tail \(role.tail.map { Zxid.hex($0.zxid) }) history ..\(role.history.last.map { Zxid.hex($0.zxid) } ?? "-")") }
                 if zxid < (role.tail.last?.zxid ?? role.history.last?.zxid ?? 0) {
@@ -647,11 +628,9 @@ struct EnsembleSimulation {
                     role.history += role.tail.filter { $0.zxid <= zxid }
                 }
                 role.tail = []
-                members[sid]!.role = .following(role)
             case let .applyUnlogged(txn):
                 role.aheadOfDisk = true
                 role.history.append(txn)
-                members[sid]!.role = .following(role)
             case .takeSnapshot:
                 if tracing { note(sid, "takeSnapshot at \(role.history.last.map { Zxid.hex($0.zxid) } ?? "-")") }
                 members[sid]!.disk.takeSnapshot(role.history)
@@ -665,7 +644,6 @@ struct EnsembleSimulation {
                     role.fsyncScheduled = true
                     schedule(after: fsyncDelay(), .followerFsync(sid, generation: members[sid]!.generation))
                 }
-                members[sid]!.role = .following(role)
             case let .commit(zxid):
                 guard let first = role.tail.first, first.zxid == zxid else {
                     endFollowing(sid, "COMMIT \(Zxid.hex(zxid)) for a transaction that was never logged")
@@ -673,11 +651,9 @@ struct EnsembleSimulation {
                 }
                 role.tail.removeFirst()
                 role.history.append(first)
-                members[sid]!.role = .following(role)
                 if role.serving { checkPrefix(sid, role.history, "follower", from: role.history.count - 1) }
             case let .startServing(epoch):
                 role.serving = true
-                members[sid]!.role = .following(role)
                 members[sid]!.election.updateElectionVote(peerEpoch: epoch)
                 checkPrefix(sid, role.history, "follower starting to serve")
             case let .answerPing(zxid):
@@ -696,14 +672,12 @@ struct EnsembleSimulation {
         guard case let .following(role) = members[sid]!.role else { return }
         role.fsyncScheduled = false
         guard role.needsSync else {
-            members[sid]!.role = .following(role)
             return
         }
         members[sid]!.disk.sync()
         role.needsSync = false
         let acks = role.owedAcks
         role.owedAcks = []
-        members[sid]!.role = .following(role)
         if let handle = role.handle {
             for zxid in acks { send(.packet(QuorumPacket(.ack, zxid: zxid)), on: handle, toLeader: true) }
         }
