@@ -11,15 +11,15 @@ final class PipelineClientSide: QuorumClientSide {
 
     func bind(_ pipeline: RequestPipeline) { self.pipeline.withLock { $0 = pipeline } }
 
-    private func run(_ job: @escaping @Sendable (PipelineState) -> Void) {
-        pipeline.withLock { $0 }?.perform(job)
+    private func run(inlineIfIdle: Bool = false, _ job: @escaping @Sendable (PipelineState) -> Void) {
+        pipeline.withLock { $0 }?.perform(job, inlineIfIdle: inlineIfIdle)
     }
 
     func startServing(database: ZooKeeperDatabase, storage: QuorumStorage?, state: QuorumPeerState, epoch: Int64) {
         run { $0.memberStartServing(database, state: state, epoch: epoch, storage: storage) }
     }
 
-    func committed(_ txn: LoggedTxn) { run { $0.memberCommitted(txn) } }
+    func committed(_ txn: LoggedTxn) { run(inlineIfIdle: true) { $0.memberCommitted(txn) } }
 
     func withCommittedDatabase(_ body: @escaping @Sendable (ZooKeeperDatabase) -> Void) {
         // A copy (copy-on-write) taken in commit order; the work on it leaves the pipeline thread.
