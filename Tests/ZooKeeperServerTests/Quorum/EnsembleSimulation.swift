@@ -8,6 +8,7 @@ import ZooKeeperTestSupport
 /// crash partly loses, epoch files). A seeded scheduler delays, reorders, duplicates and drops election
 /// messages, delays quorum packets (each connection stays FIFO, as TCP), crashes and restarts members, cuts
 /// links silently (both sides find out by their timeouts) and has whoever leads propose client writes.
+/// Observers (optional) learn the leader by election, sync as learners and get INFORMs; they never vote or ack.
 ///
 /// Checked at every step: at most one leader is established per epoch; an established leader's history
 /// holds everything committed before (so no acknowledged write is ever lost); every zxid committed names one
@@ -50,6 +51,7 @@ struct EnsembleSimulation {
         case faults
         case restart(Int64)
         case heal(Int64, Int64)
+        case stopWrites
     }
 
     struct Connection {
@@ -156,18 +158,20 @@ struct EnsembleSimulation {
     var tracing = false
     private(set) var trace: [String] = []
 
-    init(size: Int, seed: UInt64, faults: Faults) throws {
-        configuration = try QuorumConfiguration(servers: (1...size).map {
-            QuorumServer(id: Int64($0), host: "127.0.0.1", quorumPort: 1, electionPort: 2)
+    /// `size` voting members (sids 1...size), then `observers` observers.
+    init(size: Int, observers: Int = 0, seed: UInt64, faults: Faults) throws {
+        configuration = try QuorumConfiguration(servers: (1...(size + observers)).map {
+            QuorumServer(id: Int64($0), host: "127.0.0.1", quorumPort: 1, electionPort: 2, type: $0 > size ? .observer : .participant)
         })
         self.faults = faults
-        sids = configuration.votingMembers.sorted()
+        sids = configuration.servers.keys.sorted()
         rng = SplitMix64(seed: seed)
-        // The members start from different prefixes of one epoch-1 history, as after the old leader crashed;
-        // the majority's common prefix was committed.
+        // The voters start from different prefixes of one epoch-1 history, as after the old leader crashed;
+        // the majority's common prefix was committed. Observers log only what was committed (INFORMs).
         let base = (1...6).map { Self.txn(zxid: Zxid.make(epoch: 1, counter: Int64($0)), write: -$0) }
-        let lengths = sids.map { _ in 2 + Int(rng.next() % 5) }
+        var lengths = (0..<size).map { _ in 2 + Int(rng.next() % 5) }
         let agreed = lengths.sorted()[size / 2]
+        lengths += (0..<observers).map { _ in 1 + Int(rng.next() % UInt64(agreed)) }
         for txn in base.prefix(agreed) { record(txn, as: "initial history") }
         acknowledged = base.prefix(agreed).map(\.zxid)
         for (index, sid) in sids.enumerated() {
@@ -233,10 +237,11 @@ struct EnsembleSimulation {
         }
     }
 
-    /// Stops faults and writes, heals every link and restarts every crashed member.
-    mutating func heal() {
+    /// Stops faults, heals every link and restarts every crashed member; writes go on for `writing` more (a
+    /// member that missed some while connected would then lag, rather than be resynchronised by a reconnection).
+    mutating func heal(writing: Duration = .seconds(3)) {
         faultsActive = false
-        writesActive = false
+        schedule(after: writing, .stopWrites)
         cut = []
         for sid in sids where !members[sid]!.alive { schedule(after: .zero, .restart(sid)) }
     }
@@ -308,6 +313,8 @@ struct EnsembleSimulation {
             restart(sid)
         case let .heal(a, b):
             cut.remove([a, b].sorted())
+        case .stopWrites:
+            writesActive = false
         }
     }
 
@@ -454,6 +461,7 @@ struct EnsembleSimulation {
     // MARK: Leading (LeaderDriver)
 
     private mutating func lead(_ sid: Int64) {
+        if !configuration.isVoter(sid) { violations.append("at \(now): observer \(sid) decided to lead") }
         var member = members[sid]!
         // QuorumPeer.lead: everything we logged is our history now.
         member.history += member.uncommitted
@@ -473,7 +481,7 @@ struct EnsembleSimulation {
             guard case let .leading(role) = members[sid]!.role else { return }
             switch action {
             case let .send(handle, packet):
-                if packet.kind == .trunc { count("TRUNC") } else if packet.kind == .diff { count("DIFF") }
+                if packet.kind == .trunc { count("TRUNC") } else if packet.kind == .diff { count("DIFF") } else if packet.kind == .inform { count("INFORM") }
                 if tracing && [.trunc, .diff, .snap, .newLeader].contains(packet.kind) { note(sid, "to \(connections[handle]?.learner ?? -1): \(packet.summary)") }
                 send(.packet(packet), on: handle, toLeader: false)
             case let .sendSnapshot(handle):
@@ -567,7 +575,7 @@ struct EnsembleSimulation {
     private mutating func follow(_ sid: Int64, leader: Int64) {
         let member = members[sid]!
         let machine = LearnerStateMachine(
-            myID: sid, acceptedEpoch: member.disk.acceptedEpoch, currentEpoch: member.disk.currentEpoch,
+            myID: sid, isObserver: !configuration.isVoter(sid), acceptedEpoch: member.disk.acceptedEpoch, currentEpoch: member.disk.currentEpoch,
             lastLoggedZxid: member.uncommitted.last?.zxid ?? member.history.last?.zxid ?? 0)
         setRole(sid, .following(FollowerRole(machine: machine, leader: leader, history: member.history, tail: member.uncommitted, lastHeard: now)))
         connect(sid, attempt: 1)

@@ -4,7 +4,7 @@ import ZooKeeperTestSupport
 @testable import ZooKeeperServer
 
 /// Seeded runs of the whole protocol — election, discovery, sync, broadcast — under faults (see
-/// ``EnsembleSimulation``). A failing seed reproduces exactly: `EnsembleSimulation(size:seed:faults:)` with
+/// ``EnsembleSimulation``). A failing seed reproduces exactly: `EnsembleSimulation(size:observers:seed:faults:)` with
 /// it. `SHEPHERD_SIMULATION_SEEDS=N` runs N seeds per case instead of the default (a soak).
 @Suite struct EnsembleSimulationTests {
     static let seeds: UInt64 = ProcessInfo.processInfo.environment["SHEPHERD_SIMULATION_SEEDS"].flatMap { UInt64($0) } ?? 150
@@ -12,11 +12,12 @@ import ZooKeeperTestSupport
     static let faults = EnsembleSimulation.Faults(
         maxDelay: .milliseconds(20), dropRate: 0.05, duplicateRate: 0.05, crashRate: 0.04, partitionRate: 0.04, isolationRate: 0.02, slowDiskRate: 0.002)
 
-    @Test(arguments: [3, 5])
-    func noAcknowledgedWriteIsLostAndEveryMemberConverges(size: Int) throws {
+    /// Voters and observers.
+    @Test(arguments: [(3, 0), (5, 0), (3, 2)])
+    func noAcknowledgedWriteIsLostAndEveryMemberConverges(size: Int, observers: Int) throws {
         var totals: [String: Int] = [:]
         for seed in 1...Self.seeds {
-            var simulation = try EnsembleSimulation(size: size, seed: seed, faults: Self.faults)
+            var simulation = try EnsembleSimulation(size: size, observers: observers, seed: seed, faults: Self.faults)
             let safe = simulation.run(until: .at(15_000))
             let violations = simulation.violations
             #expect(safe, "seed \(seed): \(violations)")
@@ -39,6 +40,7 @@ import ZooKeeperTestSupport
         }
         #expect(totals["commits", default: 0] > 50 * Int(Self.seeds), "\(totals)")
         #expect(Self.seeds < 100 || totals["TRUNC", default: 0] > 0, "\(totals)")
+        if observers > 0 { #expect(totals["INFORM", default: 0] > 50 * Int(Self.seeds), "\(totals)") }
     }
 
     @Test func aSeedReproducesExactly() throws {
