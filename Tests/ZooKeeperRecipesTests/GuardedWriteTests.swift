@@ -83,6 +83,7 @@ struct GuardedWriteTests {
                 }
                 try await second.waitForLeadership(timeout: .seconds(10))
                 try await second.guardedMulti([.setData("/state", data: Array("b".utf8))])
+                _ = try await clients[0].sync("/state")  // maybe another member: read what the second leader wrote
                 #expect(try await clients[0].getData("/state").data == Array("b".utf8))
                 await first.close()
                 await second.close()

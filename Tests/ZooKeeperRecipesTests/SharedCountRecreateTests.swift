@@ -26,6 +26,7 @@ struct SharedCountRecreateTests {
                     #expect(seen == 42)
                     // Compare-and-set works against the new node.
                     #expect(try await shared.trySetCount(expected: shared.versionedValue!, newValue: 43))
+                    _ = try await clients[1].sync(path)  // maybe another member: read what clients[0] wrote
                     #expect(try await clients[1].getData(path).data == CounterCoding.bytes(of: Int32(43)))
                 }
             }
