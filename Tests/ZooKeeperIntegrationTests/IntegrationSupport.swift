@@ -26,11 +26,19 @@ struct TestContext: Sendable {
     let chroot: String
     let configuration: ZooKeeperConfiguration
 
-    /// Another client on the same chroot (its own session). The caller closes it.
+    /// Another client on the same chroot (its own session), caught up with everything committed before (on an
+    /// ensemble it may be on another member than the test's client). The caller closes it.
     func newClient(_ adjust: (inout ZooKeeperConfiguration) -> Void = { _ in }) async throws -> ZooKeeperClient {
         var configuration = configuration
         adjust(&configuration)
-        return try await ZooKeeperClient.connect(configuration)
+        let client = try await ZooKeeperClient.connect(configuration)
+        do {
+            _ = try await client.sync("/")
+        } catch {
+            await client.close()
+            throw error
+        }
+        return client
     }
 }
 

@@ -86,6 +86,7 @@ struct MultiTests {
         try await withTestClient("multi-eph") { zk, context in
             let results = try await withOtherClient(context) { other in
                 let results = try await other.multi([.create("/p"), .create("/p/e", mode: .ephemeral)])
+                _ = try await zk.sync("/")  // maybe another member: read what `other` did
                 let stat = try #require(try await zk.exists("/p/e"))
                 #expect(stat.ephemeralOwner == other.session?.id)
                 #expect(try await other.getEphemerals() == ["/p/e"])
@@ -93,6 +94,7 @@ struct MultiTests {
             }
             guard case .create("/p/e", _) = results[1] else { Issue.record("\(results)"); return }
             // Closing the session removed the ephemeral but not its persistent sibling.
+            _ = try await zk.sync("/")
             #expect(try await zk.exists("/p/e") == nil)
             #expect(try await zk.exists("/p") != nil)
         }
