@@ -42,18 +42,20 @@ final class RequestPipeline: Sendable {
     private let inbox = Mutex(Inbox())
     private let wakeup: WakeupPipe
     private let thread = ServiceThread()
-    /// Whether a submitter may step (set after each step: an ensemble member's pipeline, which never fsyncs).
-    private let inlineAllowed = Atomic<Bool>(false)
+    /// Whether a submitter may step: on an ensemble member's pipeline, which never fsyncs (its role logs).
+    /// Both facts are fixed before the pipeline is made.
+    private let stepsInline: Bool
     let state: PipelineStateBox
 
     init(state: PipelineState) throws {
         self.wakeup = try WakeupPipe()
         self.state = PipelineStateBox(state)
+        self.stepsInline = state.isMember && state.persistence == nil
     }
 
     func submit(_ events: [NetworkEvent]) {
         guard !events.isEmpty else { return }
-        let inline = events.count <= Self.inlineEvents && inlineAllowed.load(ordering: .relaxed)
+        let inline = stepsInline && events.count <= Self.inlineEvents
         let stepping = inbox.withLock { box -> Bool in
             if inline && box.idle {
                 box.busy = true
@@ -70,7 +72,7 @@ final class RequestPipeline: Sendable {
     /// is never left hanging.
     func perform(_ job: @escaping Job, inlineIfIdle: Bool = false) {
         enum Decision { case queued, inline, stopped }
-        let inline = inlineIfIdle && inlineAllowed.load(ordering: .relaxed)
+        let inline = stepsInline && inlineIfIdle
         let decision = inbox.withLock { box -> Decision in
             guard box.jobs != nil else { return .stopped }
             if inline && box.idle {
@@ -102,9 +104,7 @@ final class RequestPipeline: Sendable {
         for job in jobs { job(state) }
         for event in events { state.handle(event) }
         state.runTimers()
-        let released = state.releaseBatch()
-        inlineAllowed.store(state.isMember && state.persistence == nil, ordering: .relaxed)
-        return released
+        return state.releaseBatch()
     }
 
     /// A submitter's step, holding the baton; the thread is woken if anything is left for it, or if this

@@ -679,9 +679,7 @@ struct EnsembleSimulation {
     private mutating func syncLogged(_ sid: Int64) {
         guard case let .following(role) = members[sid]!.role else { return }
         role.fsyncScheduled = false
-        guard role.needsSync else {
-            return
-        }
+        guard role.needsSync else { return }
         members[sid]!.disk.sync()
         role.needsSync = false
         let acks = role.owedAcks
