@@ -49,7 +49,7 @@ public enum SessionTakeover {
     }
 
     /// A ConnectRequest resuming `session` (lastZxidSeen 0, so no server refuses it as ahead).
-    static func connectRequest(_ session: SessionInfo) -> [UInt8] {
+    public static func connectRequest(_ session: SessionInfo) -> [UInt8] {
         RawConnection.int32(0) + RawConnection.int64(0) + RawConnection.int32(session.timeoutMilliseconds)
             + RawConnection.int64(session.id) + RawConnection.int32(Int32(session.password.count)) + session.password + [0]
     }

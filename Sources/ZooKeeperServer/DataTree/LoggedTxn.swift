@@ -38,6 +38,16 @@ package indirect enum TxnBody: Sendable, Hashable {
         }
     }
 
+    /// Whether the leader refused the request because its session is served by another member now
+    /// (an error txn, or a multi's error sub-txn, carrying SESSIONMOVED).
+    package var isSessionMoved: Bool {
+        switch self {
+        case let .error(txn): return txn.err == ZooKeeperErrorCode.sessionMoved.rawValue
+        case let .multi(bodies): return bodies.contains { $0.isSessionMoved }
+        default: return false
+        }
+    }
+
     package func encode(to writer: inout JuteWriter) {
         switch self {
         case let .create(txn), let .create2(txn): writer.write(txn)

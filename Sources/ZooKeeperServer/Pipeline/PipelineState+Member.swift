@@ -151,7 +151,8 @@ extension PipelineState {
         default:
             break
         }
-        perform(member?.queue.committed(session: session, cxid: txn.header.cxid) ?? [], result: result)
+        perform(member?.queue.committed(session: session, cxid: txn.header.cxid) ?? [], result: result,
+                sessionMoved: txn.body.isSessionMoved)
         if case .closeSession = txn.body {
             // Expired by the leader, or closed from another member: its connection here (if any) goes too.
             if let connection = sessions.sessions[session]?.connectionID { close(connection) }
@@ -197,7 +198,9 @@ extension PipelineState {
 
     // MARK: Actions
 
-    private func perform(_ actions: [CommitQueue<MemberRequest>.Action], result: ProcessResult? = nil) {
+    /// `sessionMoved`: the completed write was refused because the leader counts its session as another
+    /// member's (see ``memberCommitted(_:)``).
+    private func perform(_ actions: [CommitQueue<MemberRequest>.Action], result: ProcessResult? = nil, sessionMoved: Bool = false) {
         for action in actions {
             switch action {
             case let .read(entry), let .synced(entry):
@@ -207,6 +210,15 @@ extension PipelineState {
             case let .complete(entry):
                 guard let result else { continue }
                 let connection = entry.request.connection
+                if sessionMoved {
+                    // A connection-level error, as Apache's FinalRequestProcessor treats it (ZOOKEEPER-710): closed,
+                    // not answered. The client reconnects, and its REVALIDATE makes the member it lands on the
+                    // session's owner again. Answering instead left a client whose takeover raced its own
+                    // reconnection refused on every write, for as long as it stayed.
+                    log.info("closing the connection of session 0x\(String(UInt64(bitPattern: entry.session), radix: 16)): the leader counts it as another member's (session moved)")
+                    close(connection)
+                    continue
+                }
                 connections[connection]?.lastZxid = result.replyZxid
                 reply(connection, xid: entry.cxid, zxid: result.replyZxid, err: result.err, body: result.response)
                 if entry.request.request.opCode == .closeSession { close(connection) }

@@ -239,8 +239,9 @@ struct EnsembleClientTests {
         await members.stopAll()
     }
 
-    /// A session that moved to another member: a write still sent through its old member is refused with
-    /// SESSIONMOVED (Apache's `checkSession`), so it cannot land after the session's writes through the new one.
+    /// A session that moved to another member: a write still sent through its old member is refused
+    /// (Apache's `checkSession`), so it cannot land after the session's writes through the new one. The refusal,
+    /// SESSIONMOVED, ends the old connection unanswered, as Apache's FinalRequestProcessor does (ZOOKEEPER-710).
     @Test func aWriteThroughTheSessionsOldMemberIsRefused() async throws {
         let members = try await Members.start()
         do {
@@ -274,8 +275,7 @@ struct EnsembleClientTests {
             create.write(RequestHeader(xid: 1, type: OpCode.create.rawValue))
             create.write(CreateRequest(path: "/late", data: [], acl: .openACLUnsafe, flags: 0))
             try old.writeFrame(create.bytes)
-            guard case let .frame(reply) = try old.readFrame() else { throw TestSupportError("no reply on the old member") }
-            #expect(RawConnection.replyError(reply) == ZooKeeperErrorCode.sessionMoved.rawValue)
+            #expect(try old.readFrame() == .closed, "refused: the old member closes the connection without an answer")
             // The next xid, as a real client's (members match commits to requests by session and cxid).
             var again = JuteWriter()
             again.write(RequestHeader(xid: 2, type: OpCode.create.rawValue))
@@ -283,6 +283,47 @@ struct EnsembleClientTests {
             try new.writeFrame(again.bytes)
             guard case let .frame(accepted) = try new.readFrame() else { throw TestSupportError("no reply on the new member") }
             #expect(RawConnection.replyError(accepted) == 0, "the same write through the session's member succeeds")
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+
+    /// The leader counts the session as another member's while its client stays where it was: a takeover's
+    /// REVALIDATE reached the leader after the client's own (an Apache member closes the old connection before it
+    /// revalidates, so the two race). The client's next write must not be refused for as long as it stays: its
+    /// connection closes, it reconnects, its REVALIDATE makes its member the owner again, and a retry succeeds.
+    /// Answering SESSIONMOVED instead kept a queue's take retrying its multi forever (ZOOKEEPER-2886).
+    @Test func aClientWhoseSessionTheLeaderGaveToAnotherMemberRecovers() async throws {
+        let members = try await Members.start()
+        do {
+            let leader = try await members.settled()
+            let followers = [Int64(1), 2, 3].filter { $0 != leader }
+            let client = try await members.client([followers[0]])
+            try await client.create("/moved")
+            let session = try #require(client.session)
+            let states = client.connectionStates()
+
+            // The takeover's REVALIDATE goes last: the leader now counts followers[1] as the session's member.
+            let takeover = try RawConnection(port: members.port(followers[1]))
+            try takeover.writeFrame(SessionTakeover.connectRequest(session))
+            guard case let .frame(response) = try takeover.readFrame(), response.count >= 16 else {
+                throw TestSupportError("no ConnectResponse to the takeover")
+            }
+
+            do {
+                try await client.setData("/moved", data: Self.bytes("1"))
+                Issue.record("a write through the member the leader no longer counts as the session's was applied")
+            } catch let error as ZooKeeperError {
+                #expect(error.code == .connectionLoss, "the connection closes; SESSIONMOVED would repeat on every retry")
+            }
+            try await withTimeout(.seconds(10)) {
+                for await state in states where state == .reconnected { return }
+            }
+            try await client.setData("/moved", data: Self.bytes("2"))
+            #expect(try await client.getData("/moved").data == Self.bytes("2"))
+            await client.close()
         } catch {
             await members.stopAll()
             throw error

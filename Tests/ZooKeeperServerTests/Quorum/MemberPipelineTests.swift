@@ -96,3 +96,60 @@ import ZooKeeperProtocol
         #expect(after.contains { if case .abort(connection) = $0 { true } else { false } })
     }
 }
+
+/// A write the leader refused with SESSIONMOVED (the client's takeover of its own session raced its
+/// reconnection, and the leader counts another member as the owner): the connection closes unanswered, as
+/// Apache's FinalRequestProcessor does (ZOOKEEPER-710), so the client's reconnection revalidates it here.
+@Suite struct MemberSessionMovedTests {
+    let link = MemberPipelineTests.RecordingLink()
+    let state: PipelineState
+    let session: Int64 = 0x1A24_43DE_ACC0_0002
+    let connection: UInt64 = 9
+
+    init() throws {
+        state = MemberPipelineTests.servingFollower(link: link, session: session, connection: connection)
+    }
+
+    /// Forwards a delete with `xid`, then applies the leader's commit of it with `body`; the commands that
+    /// followed the commit.
+    func forwardThenCommit(xid: Int32, _ body: TxnBody, type: OpCode) -> [NetworkCommand] {
+        var writer = JuteWriter(capacity: 64)
+        DeleteRequest(path: "/queue/item-0000000001", version: -1).encode(to: &writer)
+        state.handle(.request(connection: connection, header: RequestHeader(xid: xid, type: OpCode.delete.rawValue),
+                              body: writer.bytes, receivedAt: .now))
+        let before = state.held.count
+        state.memberCommitted(LoggedTxn(
+            header: TxnHeader(clientId: session, cxid: xid, zxid: 0x1_0000_0005, time: 0, type: type.rawValue), body: body))
+        return Array(state.held[before...])
+    }
+
+    func closes(_ commands: [NetworkCommand]) -> Bool {
+        commands.contains { if case .close(connection) = $0 { true } else { false } }
+    }
+
+    func replies(_ commands: [NetworkCommand]) -> Int {
+        commands.filter { if case .send(connection, _) = $0 { true } else { false } }.count
+    }
+
+    @Test func aWriteRefusedAsSessionMovedClosesTheConnectionUnanswered() throws {
+        let after = forwardThenCommit(xid: 4, .error(ErrorTxn(err: ZooKeeperErrorCode.sessionMoved.rawValue)), type: .error)
+        #expect(link.forwarded.withLock { $0.map(\.cxid) } == [4])
+        #expect(closes(after))
+        #expect(replies(after) == 0)
+    }
+
+    @Test func aMultiWhoseFirstOpWasRefusedAsSessionMovedClosesItToo() throws {
+        // Apache's leader refuses a multi op by op: SESSIONMOVED, then RUNTIMEINCONSISTENCY for the rest.
+        let body = TxnBody.multi([.error(ErrorTxn(err: ZooKeeperErrorCode.sessionMoved.rawValue)),
+                                  .error(ErrorTxn(err: ZooKeeperErrorCode.runtimeInconsistency.rawValue))])
+        let after = forwardThenCommit(xid: 5, body, type: .multi)
+        #expect(closes(after))
+        #expect(replies(after) == 0)
+    }
+
+    @Test func anOrdinaryErrorIsAnsweredAndTheConnectionKept() throws {
+        let after = forwardThenCommit(xid: 6, .error(ErrorTxn(err: ZooKeeperErrorCode.noNode.rawValue)), type: .error)
+        #expect(!closes(after))
+        #expect(replies(after) == 1)
+    }
+}
