@@ -134,6 +134,19 @@ public final class EmbeddedServer: Sendable {
         await onPipeline { state in state.faults.loseNextReply = matches }
     }
 
+    /// Answers every request that matches (opcode, path) with `error`, without applying it, until called
+    /// again with `nil`: a server that keeps refusing (e.g. SESSIONMOVED, which
+    /// clients retry), to prove a retry loop stays within its policy.
+    public func refuseRequests(with error: ZooKeeperErrorCode, where matches: (@Sendable (OpCode, String?) -> Bool)?) async {
+        await onPipeline { state in
+            guard let matches else {
+                state.faults.refuse = nil
+                return
+            }
+            state.faults.refuse = { @Sendable opCode, path in matches(opCode, path) ? error : nil }
+        }
+    }
+
     /// Partitions a session's client away: drops its connection and leaves its reconnect handshakes
     /// unanswered (a black hole, not a refusal) until healed.
     public func partition(session sessionID: Int64) async {

@@ -203,6 +203,36 @@ struct DistributedQueueTests {
         }
     }
 
+    @Test("a server that refuses every take with a retryable error: take retries within its policy, then throws", .enabled(if: RecipeServer.targetIsEmbedded, "needs the embedded server's fault injection"))
+    func takeRefusedOverAndOver() async throws {
+        try await withRecipeServer { server in
+            try await withClients(1, on: server) { clients in
+                let queue = DistributedQueue<Int>(client: clients[0], path: "/queues/refused",
+                                                  retryPolicy: .boundedTimes(3, delay: .milliseconds(10)))
+                try await queue.put(7)
+                let attempts = AwaitableLog<OpCode>()
+                // SESSIONMOVED, as a member answered when its leader counted the session as another member's.
+                await (try server.faults).refuseRequests(with: .sessionMoved) { opCode, _ in
+                    guard opCode == .multi else { return false }
+                    attempts.append(opCode)
+                    return true
+                }
+                let error = try await withTimeout(.seconds(20)) { () async throws -> ZooKeeperError? in
+                    do {
+                        _ = try await queue.take(timeout: .seconds(10))
+                        return nil
+                    } catch let error as ZooKeeperError {
+                        return error
+                    }
+                }
+                #expect(error?.code == .sessionMoved)
+                #expect(attempts.count == 4, "the first attempt and the policy's 3 retries")
+                await (try server.faults).refuseRequests(with: .sessionMoved, where: nil)
+                #expect(try await queue.take(timeout: .seconds(10)) == 7, "the item was never taken")
+            }
+        }
+    }
+
     @Test("delay queue: Curator's |%08X| naming; items come out when due, in due order, not before")
     func delayQueue() async throws {
         #expect(DistributedDelayQueue<Int>.epochText(0x1234) == "|00001234|")

@@ -30,6 +30,9 @@ extension DistributedQueue {
         let node = try path.appending(child)
         let receipt = try path.appending(Self.receiptsNodeName).appending(child)
         var madeDirectories = 0
+        let clock = ContinuousClock()
+        let start = clock.now
+        var retries = 0
         while true {
             do {
                 _ = try await client.multi([.delete(node), .create(receipt, mode: .ephemeral)] + extra)
@@ -44,8 +47,14 @@ extension DistributedQueue {
             } catch let error as ZooKeeperError where error.code == .nodeExists {
                 return false  // a processing consumer has claimed it (its claim is this receipt's name)
             } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                // nil: not committed and the item is still there — try again.
-                guard let committed = try await outcome(ofTaking: node, receipt: receipt, after: error) else { continue }
+                // nil: not committed and the item is still there — try again, as the policy allows (a server
+                // refusing every attempt must not make this loop spin).
+                guard let committed = try await outcome(ofTaking: node, receipt: receipt, after: error) else {
+                    guard retryPolicy.allowsRetry(after: retries, elapsed: clock.now - start) else { throw error }
+                    try await Task.sleep(for: retryPolicy.delay(beforeRetry: retries))
+                    retries += 1
+                    continue
+                }
                 if !committed { return false }
                 break
             }

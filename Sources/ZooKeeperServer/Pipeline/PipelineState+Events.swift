@@ -159,6 +159,10 @@ extension PipelineState {
 
     /// A standalone request: applied to the database, its txn logged, answered (``FinalProcessor``).
     private func apply(_ connection: UInt64, session: Int64, header: RequestHeader, opCode: OpCode, body: [UInt8]) {
+        if let refuse = faults.refuse, let code = refuse(opCode, PrepProcessor.path(of: opCode, body: body)) {
+            reply(connection, xid: header.xid, zxid: database.lastProcessedZxid, err: code)
+            return
+        }
         let request = ClientRequest(sessionId: session, cxid: header.xid, opCode: opCode, body: body,
                                     authIds: authIds(connection))
         let result = database.process(request, zxid: nextZxid, now: wallNow)

@@ -204,6 +204,8 @@ struct FaultState: Sendable {
     var replyDelay: Int64?
     /// Apply the next matching request, then drop its reply and the connection.
     var loseNextReply: (@Sendable (OpCode, String?) -> Bool)?
+    /// Answer matching requests with this error, unapplied (nil from the closure: serve normally).
+    var refuse: (@Sendable (OpCode, String?) -> ZooKeeperErrorCode?)?
     /// Sessions whose connections are refused (a partition as that client sees it).
     var partitioned: Set<Int64> = []
     /// How often containers and TTL nodes are checked, in ms (Apache: 60 s).
