@@ -152,6 +152,7 @@ struct PersistentNodeTests {
                                               reconnect: { try await made.connect() })
                 try await node.start()
                 try await node.waitForInitialCreate(timeout: .seconds(10))
+                _ = try await observer.sync("/alive/me")  // maybe another member: read what the node's client created
                 let oldSession = try #require(try await observer.exists("/alive/me")).ephemeralOwner
                 try await server.expireSession(made.clients[0].session)
                 try await eventually(within: .seconds(10)) {
@@ -162,6 +163,7 @@ struct PersistentNodeTests {
                 #expect(node.client === made.clients[1])
                 #expect(try await observer.getData("/alive/me").data == Array("p".utf8))
                 await node.close()
+                _ = try await observer.sync("/alive/me")
                 #expect(try await observer.exists("/alive/me") == nil)
                 for client in made.clients { await client.close() }
             }

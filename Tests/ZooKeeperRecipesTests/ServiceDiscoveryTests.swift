@@ -192,6 +192,7 @@ struct ServiceDiscoveryTests {
                                                          reconnect: { try await made.connect() })
                 try await discovery.start()
                 try await discovery.register(ServiceInstance(name: "web", id: "me"))
+                _ = try await observer.sync("/svc/web/me")  // maybe another member: read what the discovery registered
                 let oldSession = try #require(try await observer.exists("/svc/web/me")).ephemeralOwner
                 try await server.expireSession(made.clients.first?.session)
                 try await eventually(within: .seconds(10)) {
