@@ -134,9 +134,9 @@ public final class EmbeddedServer: Sendable {
         await onPipeline { state in state.faults.loseNextReply = matches }
     }
 
-    /// Answers every request that matches (opcode, path) with `error`, without applying it, until called
-    /// again with `nil`: a server that keeps refusing (e.g. SESSIONMOVED, which
-    /// clients retry), to prove a retry loop stays within its policy.
+    /// Answers every request that matches (opcode, path) with `error`, without applying it, until called again
+    /// with `nil`: a server that keeps refusing (e.g. SESSIONMOVED, which clients retry), to prove that a retry
+    /// loop stays within its policy.
     public func refuseRequests(with error: ZooKeeperErrorCode, where matches: (@Sendable (OpCode, String?) -> Bool)?) async {
         await onPipeline { state in
             guard let matches else {
