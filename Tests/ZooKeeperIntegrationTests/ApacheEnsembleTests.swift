@@ -68,6 +68,7 @@ struct ApacheEnsembleTests {
             try await withClient(ensemble.connectString, session: .seconds(4)) { observer in  // not proxied
                 try await withClient(proxies.connectString, session: .milliseconds(1500)) { victim in
                     try await victim.create("/partitioned", mode: .ephemeral)
+                    _ = try await observer.sync("/partitioned")  // maybe another member: see the node before waiting for it to go
                     let states = victim.connectionStates()
                     proxies.stall()
                     // The ensemble expires the session (its ephemeral node goes) while the victim hears nothing.

@@ -16,6 +16,7 @@ struct BarrierTests {
                 try await coordinator.setBarrier()
                 try await coordinator.setBarrier()  // idempotent
                 #expect(try await coordinator.isSet())
+                for client in clients.dropFirst() { _ = try await client.sync(path) }  // maybe other members: read the barrier clients[0] set
 
                 let removed = Box(false)
                 let released = Box<[Bool]>([])
@@ -112,6 +113,7 @@ struct BarrierTests {
                 let path: ZNodePath = "/barriers/drop"
                 let coordinator = DistributedBarrier(client: clients[0], path: path)
                 try await coordinator.setBarrier()
+                _ = try await clients[1].sync(path)  // maybe another member: read the barrier clients[0] set
                 let waiter = Task { try await DistributedBarrier(client: clients[1], path: path).waitForRelease(timeout: .seconds(20)) }
                 let states = clients[1].connectionStates()
                 try await server.dropConnection(of: clients[1])

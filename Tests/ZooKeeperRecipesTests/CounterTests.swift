@@ -43,6 +43,7 @@ struct CounterTests {
                     return try await group.reduce(into: [Int64]()) { $0 += $1 }
                 }
                 #expect(posts.sorted() == Array(1...400), "every increment landed once, each post value unique")
+                _ = try await clients[0].sync(path)  // maybe another member: read what the other clients wrote last
                 let (data, _) = try await clients[0].getData(path)
                 #expect(data == [0, 0, 0, 0, 0, 0, 0x01, 0x90])
                 let counter = DistributedAtomicLong(client: clients[0], path: path)
@@ -155,6 +156,7 @@ struct CounterTests {
                     }
                     return try await group.reduce(into: (posts: [Int64](), unknown: 0)) { $0.posts += $1.posts; $0.unknown += $1.unknown }
                 }
+                _ = try await clients[2].sync(path)  // maybe another member: read what clients[0] and clients[1] wrote
                 let final = try await DistributedAtomicLong(client: clients[2], path: path).get().postValue
                 #expect(Set(outcome.posts).count == outcome.posts.count, "no post value handed out twice")
                 #expect(final >= Int64(outcome.posts.count))

@@ -74,6 +74,7 @@ struct DistributedMutexTests {
                 await #expect(throws: LockError.timedOut) {
                     _ = try await DistributedMutex(client: clients[1], path: path).acquire(timeout: .milliseconds(300))
                 }
+                _ = try await clients[0].sync(path)  // maybe another member: read what clients[1] deleted
                 let children = try await clients[0].getChildren(path)
                 #expect(children == [holder.path.name])
                 try await holder.release()
@@ -93,6 +94,7 @@ struct DistributedMutexTests {
                 waiter.cancel()
                 let outcome = await waiter.result
                 #expect(throws: CancellationError.self) { try outcome.get() }
+                _ = try await clients[0].sync(path)  // maybe another member: read what the waiter's client deleted
                 #expect(try await clients[0].getChildren(path).count == 1)
                 try await holder.release()
                 #expect(try await leftovers(clients[0], path).isEmpty)

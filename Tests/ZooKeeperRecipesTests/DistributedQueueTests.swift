@@ -94,6 +94,7 @@ struct DistributedQueueTests {
                         #expect(indices == indices.sorted(), "per-producer FIFO")
                     }
                 }
+                _ = try await clients[0].sync(path)  // maybe another member: read what the consumers took
                 let left = try await clients[0].getChildren(path)
                 #expect(left == ["receipts"], "no items left")
                 #expect(try await leftovers(clients[0], "/queues/contended/receipts").isEmpty, "no receipts left")
@@ -123,6 +124,7 @@ struct DistributedQueueTests {
 
                 // Nothing was lost: another consumer gets the rest, in order.
                 let survivor = DistributedQueue<Int>(client: clients[2], path: path)
+                _ = try await clients[2].sync(path)  // maybe another member: read what the producer and consumer did
                 var rest: [Int] = []
                 while let value = try await survivor.poll() { rest.append(value) }
                 #expect(rest == [2, 3, 4])
@@ -251,6 +253,7 @@ struct DistributedQueueTests {
                 try await producer.put("soon", delay: .milliseconds(200))
                 let node = try await producer.put("now", dueAtEpochMilliseconds: 0)
                 #expect(node == "/queues/delay/queue-|00000000|0000000002")
+                _ = try await clients[1].sync(path)  // maybe another member: read what the producer put
                 #expect(try await consumer.poll() == "now")
                 // Nothing else is due yet — unless this (loaded) machine took 200 ms since the puts: then
                 // "soon" (never "late") may already come out.

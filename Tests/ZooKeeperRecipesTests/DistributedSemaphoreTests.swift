@@ -74,6 +74,7 @@ struct DistributedSemaphoreTests {
                 let semaphores = clients.map { DistributedSemaphore(client: $0, path: path, maxLeases: 3) }
                 var leases: [LockLease] = []
                 for index in 0..<3 { leases.append(try await semaphores[index].acquire(timeout: .seconds(5))) }
+                _ = try await clients[0].sync(semaphores[0].leasesPath)  // maybe another member: read what clients[1] and clients[2] created
                 #expect(try await clients[0].getChildren(semaphores[0].leasesPath).count == 3)
                 let fourth = Task { try await semaphores[3].acquire(timeout: .seconds(20)) }
                 // The fourth holds the internal mutex and waits on the leases directory.
@@ -118,6 +119,7 @@ struct DistributedSemaphoreTests {
                 try await admitted.get[1].release()
                 try await eventually(within: .seconds(5)) { admitted.get.count == 4 }
                 for waiter in waiters { try await waiter.value }
+                _ = try await clients[0].sync(semaphores[0].leasesPath)  // maybe another member: read what the waiters' clients did
                 #expect(try await clients[0].getChildren(semaphores[0].leasesPath).count == 2)
                 for lease in admitted.get[2...] { try await lease.release() }
                 #expect(try await leftovers(clients[0], semaphores[0].leasesPath).isEmpty)
@@ -134,6 +136,7 @@ struct DistributedSemaphoreTests {
                 let semaphores = clients.map { DistributedSemaphore(client: $0, path: path, maxLeases: 1) }
                 let holder = try await semaphores[0].acquire()
                 await #expect(throws: LockError.timedOut) { _ = try await semaphores[1].acquire(timeout: .milliseconds(300)) }
+                _ = try await clients[0].sync(semaphores[0].leasesPath)  // maybe another member: read what clients[1] deleted
                 #expect(try await clients[0].getChildren(semaphores[0].leasesPath).count == 1)
                 #expect(try await leftovers(clients[0], semaphores[0].locksPath).isEmpty)
 
@@ -145,6 +148,7 @@ struct DistributedSemaphoreTests {
                 await #expect(throws: CancellationError.self) { _ = try await waiter.value }
                 try await holder.release()
                 let lease = try await queued.value
+                _ = try await clients[0].sync(semaphores[0].leasesPath)  // maybe another member: read what clients[1] and clients[2] did
                 #expect(try await clients[0].getChildren(semaphores[0].leasesPath) == [lease.path.name])
                 try await lease.release()
                 #expect(try await leftovers(clients[0], semaphores[0].leasesPath).isEmpty)
@@ -209,6 +213,7 @@ struct DistributedSemaphoreTests {
                 }
                 try await holder.release()
                 let lease = try await third.value
+                _ = try await clients[0].sync(semaphores[0].leasesPath)  // maybe another member: read the expiry and what clients[2] did
                 #expect(try await clients[0].getChildren(semaphores[0].leasesPath).count == 1)
                 try await lease.release()
                 #expect(try await leftovers(clients[0], semaphores[0].leasesPath).isEmpty)

@@ -151,6 +151,7 @@ struct GroupMemberTests {
                 try await phoenix.start()
                 try await other.start()
                 try await eventually(within: .seconds(10)) { phoenix.currentMembers().keys.sorted() == ["other", "phoenix"] }
+                _ = try await clients[1].sync(group)  // maybe another member: read what phoenix's client created
                 let oldSession = try #require(try await clients[1].exists(try group.appending("phoenix"))).ephemeralOwner
                 try await server.expireSession(made.clients[0].session)
                 try await eventually(within: .seconds(10)) {

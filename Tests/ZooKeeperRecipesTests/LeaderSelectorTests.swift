@@ -64,6 +64,7 @@ struct LeaderSelectorTests {
                 try await eventually(within: .seconds(10)) { leading.get == ["a", "b"] }
                 #expect(cancelled.get == 1)
                 #expect(!selectors[0].hasLeadership)
+                _ = try await clients[2].sync(path)  // maybe another member: read what clients[0] deleted
                 #expect(try await selectors[2].participants().map(\.id) == ["b", "c"], "without autoRequeue a stays out")
                 #expect(try selectors[0].requeue())
                 #expect(try selectors[0].requeue() == false, "already queued")
@@ -222,10 +223,12 @@ struct LeaderSelectorTests {
                 try await waitForChildren(clients[0], path, count: 3)
 
                 await waiter.close()  // cancels a waiting participant: its node goes before close returns
+                _ = try await clients[0].sync(path)  // maybe another member: read what the waiter's client deleted
                 #expect(try await leader.participants().map(\.id) == ["leader", "next"])
                 await leader.close()
                 #expect(cancelled.get == 1, "the body was cancelled")
                 #expect(!leader.hasLeadership)
+                _ = try await clients[2].sync(path)  // maybe another member: read what the leader's client deleted
                 #expect(try await next.participants().map(\.id) == ["next"], "released before close returned")
                 try await eventually(within: .seconds(10)) { next.hasLeadership }
                 await #expect(throws: RecipeLifecycleError.closed) { try await leader.start { _ in } }

@@ -23,23 +23,27 @@ struct PersistentNodeTests {
                 try await node.start()
                 try await node.waitForInitialCreate(timeout: .seconds(10))
                 #expect(node.actualPath == path.string)
+                _ = try await clients[1].sync(path)  // maybe another member: read what the node's client created
                 let (data, stat) = try await clients[1].getData(path)
                 #expect(data == Array("v1".utf8))
                 #expect(stat.ephemeralOwner == clients[0].session!.id)
 
                 try await node.setData(Array("v2".utf8))
+                _ = try await clients[1].sync(path)  // maybe another member: read what the node's client wrote
                 #expect(try await clients[1].getData(path).data == Array("v2".utf8))
 
                 let created = node.createdPaths()
                 #expect(try await next(created) == path.string, "the current node first")
                 try await clients[1].delete(path)
                 #expect(try await next(created) == path.string, "recreated")
+                _ = try await clients[1].sync(path)  // maybe another member: read what the node's client recreated
                 let again = try #require(try await clients[1].getData(path) as ([UInt8], Stat)?)
                 #expect(again.0 == Array("v2".utf8))
                 #expect(again.1.ephemeralOwner == clients[0].session!.id)
                 #expect(again.1.czxid > stat.czxid)
 
                 await node.close()
+                _ = try await clients[1].sync(path)  // maybe another member: read what the node's client deleted
                 #expect(try await clients[1].exists(path) == nil)
                 #expect(node.actualPath == nil)
             }
@@ -66,6 +70,7 @@ struct PersistentNodeTests {
                 let second = try await next(created)
                 #expect(second != first)
                 #expect(second.hasPrefix(String(first.prefix(first.count - 10))), "same protected prefix, new sequence")
+                _ = try await clients[1].sync("/seq")  // maybe another member: read what the node's client recreated
                 #expect(try await clients[1].getChildren("/seq").count == 1)
                 await node.close()
                 #expect(try await leftovers(clients[1], "/seq").isEmpty)
@@ -107,6 +112,7 @@ struct PersistentNodeTests {
                 let states = clients[0].connectionStates()
                 try await server.dropConnection(of: clients[0])
                 try await waitForState(states) { $0 == .reconnected }
+                _ = try await clients[1].sync("/drop")  // maybe another member: read what the node's client created
                 #expect(try await clients[1].getChildren("/drop").count == 1)
                 #expect(node.actualPath == before)
                 await node.close()
@@ -182,6 +188,7 @@ struct PersistentNodeTests {
                 #expect(try await clients[1].getData("/held/x").data == Array("theirs".utf8))
                 try await clients[1].delete("/held/x")
                 try await node.waitForInitialCreate(timeout: .seconds(10))
+                _ = try await clients[1].sync("/held/x")  // maybe another member: read what clients[0] created
                 let (data, stat) = try await clients[1].getData("/held/x")
                 #expect(data == Array("ours".utf8))
                 #expect(stat.ephemeralOwner == clients[0].session!.id)
@@ -200,10 +207,12 @@ struct PersistentNodeTests {
                                               data: Array("new".utf8))
                 try await node.start()
                 try await node.waitForInitialCreate(timeout: .seconds(10))
+                _ = try await clients[1].sync("/config/flag")  // maybe another member: read what clients[0] wrote
                 let (data, stat) = try await clients[1].getData("/config/flag")
                 #expect(data == Array("new".utf8))
                 #expect(stat.ephemeralOwner == 0)
                 await node.close()
+                _ = try await clients[1].sync("/config/flag")  // maybe another member: read what clients[0] deleted
                 #expect(try await clients[1].exists("/config/flag") == nil)
             }
         }

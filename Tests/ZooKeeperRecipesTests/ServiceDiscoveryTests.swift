@@ -75,6 +75,7 @@ struct ServiceDiscoveryTests {
                 try await discovery.register(ServiceInstance(name: "db", id: "x", payload: nil))
 
                 let reader = ServiceDiscovery<InstanceDetails>(client: clients[1], basePath: "/services")
+                _ = try await clients[1].sync("/services")  // maybe another member: read what the discovery registered
                 #expect(try await reader.queryForNames() == ["api", "db"])
                 let found = try await reader.queryForInstances(named: "api")
                 #expect(found == instances)
@@ -88,12 +89,15 @@ struct ServiceDiscoveryTests {
                 var changed = instances[2]
                 changed.port = 9999
                 try await discovery.update(changed)
+                _ = try await clients[1].sync("/services/api")  // maybe another member: read what the discovery wrote
                 #expect(try await reader.queryForInstance(named: "api", id: "id-2")?.port == 9999)
 
                 // registering again replaces (delete + recreate)
                 try await discovery.register(changed)
+                _ = try await clients[1].sync("/services/api")  // maybe another member: read what the discovery recreated
                 #expect(try await reader.queryForInstances(named: "api").count == 3)
                 await discovery.close()
+                _ = try await clients[1].sync("/services/api")  // maybe another member: read what the discovery deleted
                 #expect(try await reader.queryForInstances(named: "api").isEmpty)
             }
         }
@@ -168,6 +172,7 @@ struct ServiceDiscoveryTests {
                 let second = ServiceDiscovery<String>(client: clients[1], basePath: "/svc")
                 try await first.register(ServiceInstance(name: "web", id: "one"))
                 try await second.register(ServiceInstance(name: "web", id: "two"))
+                _ = try await clients[2].sync("/svc/web")  // maybe another member: read what clients[0] and clients[1] registered
                 let cache = ServiceCache<String>(client: clients[2], path: "/svc/web")
                 try await cache.start()
                 #expect(cache.instances.map(\.id) == ["one", "two"])
