@@ -172,6 +172,7 @@ struct CuratorMutexInteropTests {
                 let lines = output.split(separator: "\n")
                 #expect(lines.filter { $0.hasPrefix("enter ") }.count == javaIterations, "\(output)")
                 #expect(lines.contains("done \(javaIterations)"))
+                _ = try await clients[0].sync(counter.path)  // maybe another member: read the Java process's last increments
                 let final = try await counter.read(clients[0])
                 #expect(final == javaIterations + swiftAcquisitions.get,
                         "every read-modify-write ran under the lock (Java \(javaIterations), Swift \(swiftAcquisitions.get))")
@@ -234,6 +235,7 @@ struct CuratorMutexInteropTests {
                     #expect(status == 0, "a Curator contender failed (exit 5: a writer got in during its read hold): \(output)")
                 }
                 #expect(tornReads.get == 0, "no Swift read hold saw a write")
+                _ = try await clients[0].sync(counter.path)  // maybe another member: read the Java process's last increments
                 let final = try await counter.read(clients[0])
                 #expect(final == javaIterations + swiftWrites.get, "no lost update (Java \(javaIterations), Swift \(swiftWrites.get))")
                 #expect(mixedQueues.get, "the Java and Swift contenders were queued on the lock together")
@@ -344,6 +346,7 @@ struct CuratorMutexInteropTests {
                 let (status, output) = try await java.value
                 #expect(status == 0, "the Curator latch participant failed: \(output)")
                 #expect(output.split(separator: "\n").contains("done \(javaIterations)"), "\(output)")
+                _ = try await clients[0].sync(counter.path)  // maybe another member: read the Java process's last increments
                 let final = try await counter.read(clients[0])
                 #expect(final == javaIterations + swiftTerms.get,
                         "every read-modify-write ran while leading (Java \(javaIterations), Swift \(swiftTerms.get))")

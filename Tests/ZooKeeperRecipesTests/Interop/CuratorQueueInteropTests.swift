@@ -44,10 +44,12 @@ struct CuratorQueueInteropTests {
                 #expect(consumed.status == 0, "\(consumed.output)")
                 let items = consumed.output.split(separator: "\n").filter { $0.hasPrefix("item ") }.map { $0.dropFirst(5) }
                 #expect(items == (0..<5).map { "swift-\($0)"[...] }, "\(consumed.output)")
+                _ = try await clients[0].sync(path)  // maybe another member: read what the Curator consumer took
                 #expect(try await queue.count() == 0)
 
                 let produced = try await Self.curator(classes, server.connectString, path, "produce", 5)
                 #expect(produced.status == 0, "\(produced.output)")
+                _ = try await clients[0].sync(path)  // maybe another member: read what the Curator producer put
                 var taken: [String] = []
                 while let item = try await queue.poll() { taken.append(item) }
                 #expect(taken == (0..<5).map { "java-\($0)" })
