@@ -126,6 +126,44 @@ struct MixedEnsembleClientTests {
     }
 
     /// We lead (sid 3, started first); Apache's members follow; clients of Apache's members write through us.
+    /// CI's hang: a takeover through Apache's follower revalidates after the client's own reconnection to our
+    /// leader, so our leader counts the session as that follower's while the client stays here. The client's
+    /// next multi (a queue's take) must not be refused for as long as it stays: our leader closes the connection
+    /// (as Apache's FinalRequestProcessor would), the client comes back, and the retry commits.
+    @Test func aClientOnOurLeaderWhoseSessionApachesFollowerRevalidatedRecovers() async throws {
+        let mixed = try Mixed(ours: 3, apacheReady: ["follower"])
+        do {
+            let apachePorts = try await mixed.startLedByOurs()
+            let client = try await mixed.client(ports: [mixed.ourPort])
+            try await client.create("/queue")
+            try await client.create("/queue/item")
+            let session = try #require(client.session)
+            let states = client.connectionStates()
+
+            let takeover = try RawConnection(port: apachePorts[0])
+            try takeover.writeFrame(SessionTakeover.connectRequest(session))
+            guard case let .frame(response) = try takeover.readFrame(within: .seconds(10)), response.count >= 16 else {
+                throw TestSupportError("Apache's follower did not answer the takeover")
+            }
+            do {
+                _ = try await client.multi([.delete("/queue/item"), .create("/queue/receipt", mode: .ephemeral)])
+                Issue.record("a multi of a session our leader counts as Apache's follower's was applied")
+            } catch let error as ZooKeeperError {
+                #expect(error.code == .connectionLoss, "closed unanswered; SESSIONMOVED would repeat on every retry")
+            }
+            try await withTimeout(.seconds(15)) {
+                for await state in states where state == .reconnected { return }
+            }
+            let results = try await client.multi([.delete("/queue/item"), .create("/queue/receipt", mode: .ephemeral)])
+            #expect(results.count == 2)
+            #expect(client.session?.id == session.id)
+            await client.close()
+        } catch {
+            Issue.record("\(error)\n\(mixed.logs())")
+        }
+        await mixed.cleanup()
+    }
+
     @Test func apacheFollowersServeClientsUnderOurLeader() async throws {
         let mixed = try Mixed(ours: 3, apacheReady: ["follower"])
         do {
