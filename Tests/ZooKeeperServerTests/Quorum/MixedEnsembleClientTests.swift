@@ -125,7 +125,6 @@ struct MixedEnsembleClientTests {
         await mixed.cleanup()
     }
 
-    /// We lead (sid 3, started first); Apache's members follow; clients of Apache's members write through us.
     /// CI's hang: a takeover through Apache's follower revalidates after the client's own reconnection to our
     /// leader, so our leader counts the session as that follower's while the client stays here. The client's
     /// next multi (a queue's take) must not be refused for as long as it stays: our leader closes the connection
@@ -164,6 +163,7 @@ struct MixedEnsembleClientTests {
         await mixed.cleanup()
     }
 
+    /// We lead (sid 3, started first); Apache's members follow; clients of Apache's members write through us.
     @Test func apacheFollowersServeClientsUnderOurLeader() async throws {
         let mixed = try Mixed(ours: 3, apacheReady: ["follower"])
         do {
