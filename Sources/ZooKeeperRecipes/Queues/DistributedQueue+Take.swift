@@ -30,12 +30,21 @@ extension DistributedQueue {
         let node = try path.appending(child)
         let receipt = try path.appending(Self.receiptsNodeName).appending(child)
         var madeDirectories = 0
-        let clock = ContinuousClock()
-        let start = clock.now
-        var retries = 0
         while true {
             do {
-                _ = try await client.multi([.delete(node), .create(receipt, mode: .ephemeral)] + extra)
+                // The recipes' one retry loop: a lost reply whose take did not commit (the item still there,
+                // no receipt) goes back to it as the error, so a server refusing every attempt cannot make
+                // this spin.
+                let committed = try await retrying(retryPolicy, client) { () async throws -> Bool in
+                    do {
+                        _ = try await client.multi([.delete(node), .create(receipt, mode: .ephemeral)] + extra)
+                        return true
+                    } catch let error as ZooKeeperError where error.isRecipeRetryable {
+                        guard let committed = try await outcome(ofTaking: node, receipt: receipt, after: error) else { throw error }
+                        return committed
+                    }
+                }
+                if !committed { return false }
                 break
             } catch let error as ZooKeeperError where error.code == .noNode {
                 // Either the item is gone (another consumer won) or a directory we create into is missing.
@@ -46,17 +55,6 @@ extension DistributedQueue {
                 return false
             } catch let error as ZooKeeperError where error.code == .nodeExists {
                 return false  // a processing consumer has claimed it (its claim is this receipt's name)
-            } catch let error as ZooKeeperError where error.isRecipeRetryable {
-                // nil: not committed and the item is still there — try again, as the policy allows (a server
-                // refusing every attempt must not make this loop spin).
-                guard let committed = try await outcome(ofTaking: node, receipt: receipt, after: error) else {
-                    guard retryPolicy.allowsRetry(after: retries, elapsed: clock.now - start) else { throw error }
-                    try await Task.sleep(for: retryPolicy.delay(beforeRetry: retries))
-                    retries += 1
-                    continue
-                }
-                if !committed { return false }
-                break
             }
         }
         await GuaranteedDelete.run(client: client, path: receipt)
