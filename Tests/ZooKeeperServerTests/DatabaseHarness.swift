@@ -15,14 +15,15 @@ struct DatabaseHarness {
     }
 
     @discardableResult
-    mutating func send(_ opCode: OpCode, _ record: some JuteEncodable, session: Int64 = 1, ids: [Id] = []) -> ProcessResult {
-        send(opCode, bytes: record.juteBytes(), session: session, ids: ids)
+    mutating func send(_ opCode: OpCode, _ record: some JuteEncodable, session: Int64 = 1, ids: [Id] = [], sessionMoved: Bool = false) -> ProcessResult {
+        send(opCode, bytes: record.juteBytes(), session: session, ids: ids, sessionMoved: sessionMoved)
     }
 
+    /// `sessionMoved`: as an ensemble leader that counts the session as another member's.
     @discardableResult
-    mutating func send(_ opCode: OpCode, bytes: [UInt8], session: Int64 = 1, ids: [Id] = []) -> ProcessResult {
+    mutating func send(_ opCode: OpCode, bytes: [UInt8], session: Int64 = 1, ids: [Id] = [], sessionMoved: Bool = false) -> ProcessResult {
         let request = ClientRequest(sessionId: session, cxid: 7, opCode: opCode, body: bytes, authIds: ids)
-        let result = db.process(request, zxid: nextZxid, now: now)
+        let result = db.process(request, zxid: nextZxid, now: now, sessionMoved: sessionMoved)
         if let txn = result.txn {
             #expect(txn.header.zxid == nextZxid)
             log.append(txn)

@@ -28,6 +28,9 @@ struct RequestPreparer {
     let zxid: Int64
     let time: Int64
     let enforceQuota: Bool
+    /// The leader counts the session as another member's (Apache's `checkSession` throws SESSIONMOVED): each
+    /// write op fails with it where Apache checks, so a moved multi is logged as Apache's leader logs it.
+    var sessionMoved = false
     /// Pending changes by path; `.some(nil)` is a pending delete.
     var pending: [String: ChangeRecord?] = [:]
     var quotaWarnings: [String] = []
@@ -77,6 +80,11 @@ struct RequestPreparer {
         return String(repeating: "0", count: max(0, 10 - digits.count)) + digits
     }
 
+    /// `sessionTracker.checkSession(sessionId, owner)` for a session the leader tracks.
+    func checkSession() throws(DataTreeError) {
+        if sessionMoved { throw DataTreeError(.sessionMoved) }
+    }
+
     mutating func prepare(_ op: WriteOp) throws(DataTreeError) -> TxnBody {
         switch op {
         case let .create(request, type):
@@ -84,6 +92,7 @@ struct RequestPreparer {
         case let .createTTL(request):
             return try prepareCreate(type: .createTTL, path: request.path, data: request.data, acl: request.acl, flags: request.flags, ttl: request.ttl)
         case let .delete(request):
+            try checkSession()
             let parentPath = try Self.parentForDelete(request.path)
             var parent = try record(parentPath)
             try checkACL(parent.acl, .delete)
@@ -109,6 +118,7 @@ struct RequestPreparer {
             setRecord(path, nil)
             return .deleteContainer(DeleteTxn(path: path))
         case let .setData(request):
+            try checkSession()
             try Self.validatePath(request.path)
             var node = try record(request.path)
             try checkACL(node.acl, .write)
@@ -125,6 +135,7 @@ struct RequestPreparer {
             setRecord(request.path, node)
             return .setData(SetDataTxn(path: request.path, data: request.data, version: version))
         case let .setACL(request):
+            try checkSession()
             try Self.validatePath(request.path)
             let acl = try ACLPolicy.fixup(request.acl, ids: ids)
             var node = try record(request.path)
@@ -134,6 +145,7 @@ struct RequestPreparer {
             setRecord(request.path, node)
             return .setACL(SetACLTxn(path: request.path, acl: acl, version: version))
         case let .check(request):
+            try checkSession()
             try Self.validatePath(request.path)
             let node = try record(request.path)
             try checkACL(node.acl, .read)
@@ -149,6 +161,7 @@ struct RequestPreparer {
         guard let mode = CreateMode(rawValue: flags) else { throw DataTreeError(.badArguments) }
         if mode.isTTL && !tree.extendedTypesEnabled { throw DataTreeError(.unimplemented) }
         if mode.isTTL ? EphemeralKind.ttlOwner(ttl) == nil : ttl >= 0 { throw DataTreeError(.badArguments) }
+        try checkSession()  // validateCreateRequest: after the TTL checks, before the path's
         guard let parentPath = javaParentPath(requestPath), !requestPath.contains("\0") else {
             throw DataTreeError(.badArguments)
         }

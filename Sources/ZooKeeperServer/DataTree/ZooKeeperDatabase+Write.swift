@@ -3,10 +3,10 @@ import ZooKeeperProtocol
 // The write path: PrepRequestProcessor (request → txn), DataTree.processTxn (apply) and the
 // FinalRequestProcessor reply for writes.
 extension ZooKeeperDatabase {
-    mutating func processWrite(_ request: ClientRequest, zxid: Int64, now: Int64) -> ProcessResult {
+    mutating func processWrite(_ request: ClientRequest, zxid: Int64, now: Int64, sessionMoved: Bool = false) -> ProcessResult {
         // The preparer reads a copy of the tree; it must be gone before the txn is applied, or the
         // tree's storage is shared and every write copies the whole node map.
-        let (body, quotaWarnings) = prepare(request, zxid: zxid, now: now)
+        let (body, quotaWarnings) = prepare(request, zxid: zxid, now: now, sessionMoved: sessionMoved)
         let header = TxnHeader(
             clientId: request.sessionId, cxid: request.cxid, zxid: zxid, time: now, type: body.type.rawValue)
         var result = applyCommitted(LoggedTxn(header: header, body: body))
@@ -51,10 +51,10 @@ extension ZooKeeperDatabase {
     }
 
     /// PrepRequestProcessor: the txn a write request becomes (an ErrorTxn when it fails).
-    private func prepare(_ request: ClientRequest, zxid: Int64, now: Int64) -> (TxnBody, [String]) {
+    private func prepare(_ request: ClientRequest, zxid: Int64, now: Int64, sessionMoved: Bool) -> (TxnBody, [String]) {
         var preparer = RequestPreparer(
             tree: tree, sessionId: request.sessionId, ids: request.authIds, zxid: zxid, time: now,
-            enforceQuota: enforceQuota)
+            enforceQuota: enforceQuota, sessionMoved: sessionMoved)
         if request.opCode == .multi {
             return (prepareMulti(request.body, preparer: &preparer), preparer.quotaWarnings)
         }

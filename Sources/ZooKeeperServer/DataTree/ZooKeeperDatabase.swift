@@ -104,13 +104,15 @@ package struct ZooKeeperDatabase: Sendable {
     /// `deleteContainer` (from ``expiredContainersAndTTLs(now:maxNeverUsedIntervalMs:)``) takes the
     /// path's UTF-8 bytes as its body, as Apache's ContainerManager sends it. Ping answers an empty
     /// reply. auth, sasl and createSession belong to the connection layer and answer `.unimplemented`.
-    package mutating func process(_ request: ClientRequest, zxid: Int64, now: Int64) -> ProcessResult {
+    /// `sessionMoved`: an ensemble leader counts the session as another member's; its writes fail with
+    /// SESSIONMOVED where Apache's prep checks the session (see ``RequestPreparer/sessionMoved``).
+    package mutating func process(_ request: ClientRequest, zxid: Int64, now: Int64, sessionMoved: Bool = false) -> ProcessResult {
         switch request.opCode {
         case .closeSession:
             return closeSession(sessionId: request.sessionId, cxid: request.cxid, zxid: zxid, now: now)
         case .create, .create2, .createTTL, .createContainer, .delete, .deleteContainer, .setData, .setACL,
             .multi, .reconfig:
-            return processWrite(request, zxid: zxid, now: now)
+            return processWrite(request, zxid: zxid, now: now, sessionMoved: sessionMoved)
         case .check:
             // Only inside a multi. Alone it is refused like an unknown opcode and logs nothing, as in
             // Apache 3.9 (ZOOKEEPER-2623: 3.8.0 logs a txn that its own restart cannot replay).

@@ -529,18 +529,13 @@ final class LeaderDriver: Sendable {
             guard let logged = loop.speculative.process(request, zxid: zxid, now: now).txn else { return }
             txn = logged
         default:
-            if let current = loop.owners[request.sessionId], current != member {
-                // A member that no longer serves the session (its client moved on): refused, so a late write from
-                // the old connection cannot land after the session's writes through its new member.
-                txn = LoggedTxn(
-                    header: TxnHeader(clientId: request.sessionId, cxid: request.cxid, zxid: zxid, time: now, type: OpCode.error.rawValue),
-                    body: .error(ErrorTxn(err: ZooKeeperErrorCode.sessionMoved.rawValue)))
-                loop.speculative.replay(txn)
-            } else {
-                loop.owners[request.sessionId] = member  // the first to use a session inherited from an old epoch owns it
-                guard let logged = loop.speculative.process(request, zxid: zxid, now: now).txn else { return }
-                txn = logged
-            }
+            // A member that no longer serves the session (its client moved on) is refused, so a late write from
+            // the old connection cannot land after the session's writes through its new member: SESSIONMOVED
+            // where Apache's prep checks the session (a multi: its first op, the others RUNTIMEINCONSISTENCY).
+            let moved = loop.owners[request.sessionId].map { $0 != member } ?? false
+            if !moved { loop.owners[request.sessionId] = member }  // the first to use a session inherited from an old epoch owns it
+            guard let logged = loop.speculative.process(request, zxid: zxid, now: now, sessionMoved: moved).txn else { return }
+            txn = logged
         }
         try propose(txn, &loop)
     }
