@@ -63,6 +63,12 @@ extension PipelineState {
         member?.activity.touch(session, timeout: timeout)
         let request = ClientRequest(sessionId: session, cxid: header.xid, opCode: opCode, body: body, authIds: authIds)
         let kind: CommitQueue<MemberRequest>.Kind = opCode == .sync ? .sync : (ZooKeeperDatabase.logsTxn(opCode) ? .write : .read)
+        if kind != .write, member?.movedAway.contains(session) == true {
+            // SESSIONMOVED is a connection-level error (ZOOKEEPER-710): closed unanswered, as the refused write.
+            log.info("closing the connection of session 0x\(String(UInt64(bitPattern: session), radix: 16)): another member serves it now (session moved)")
+            close(connection)
+            return
+        }
         let entry = CommitQueue.Entry(session: session, cxid: header.xid, kind: kind, request: MemberRequest(connection: connection, request: request))
         perform(member?.queue.submit(entry) ?? [])
     }
@@ -119,6 +125,7 @@ extension PipelineState {
         member?.connecting = [:]
         member?.revalidating = [:]
         member?.held = [:]
+        member?.movedAway = []
         // Apache shuts its ZooKeeperServer down: every client connection closes and reconnects elsewhere.
         for connection in connections.keys { close(connection) }
         sessions = SessionTracker(tickTime: configuration.tickTime, serverID: configuration.serverID ?? 0, now: wallNow)
@@ -158,6 +165,7 @@ extension PipelineState {
             if let connection = sessions.sessions[session]?.connectionID { close(connection) }
             sessions.remove(session)
             member?.queue.drop(session)
+            member?.movedAway.remove(session)
         }
     }
 
@@ -165,7 +173,13 @@ extension PipelineState {
         perform(member?.queue.syncCompleted() ?? [])
     }
 
+    func memberSessionMovedAway(_ session: Int64) {
+        guard member?.serving?.state == .leading else { return }
+        member?.movedAway.insert(session)
+    }
+
     func memberRevalidated(session: Int64, valid: Bool) {
+        member?.movedAway.remove(session)  // the leader's answer to our own REVALIDATE: ours again (or gone)
         guard let handshake = member?.revalidating.removeValue(forKey: session), connections[handshake.connection] != nil else { return }
         guard valid else {
             member?.held[handshake.connection] = nil

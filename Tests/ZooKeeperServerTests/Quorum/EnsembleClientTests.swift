@@ -331,6 +331,45 @@ struct EnsembleClientTests {
         await members.stopAll()
     }
 
+    /// A client on the leader whose session a takeover revalidated on a follower: Apache's leader checks the
+    /// owner of its own clients' reads too (`checkSession` in prep), so the client's next read closes its
+    /// connection unanswered; the client reconnects, its REVALIDATE makes the leader the owner again, and it
+    /// reads on. Before: the leader answered the moved session's reads for as long as it stayed.
+    @Test func aReadOnTheLeaderOfASessionAnotherMemberServesClosesTheConnection() async throws {
+        let members = try await Members.start()
+        do {
+            let leader = try await members.settled()
+            let follower = try #require([Int64(1), 2, 3].first { $0 != leader })
+            let client = try await members.client([leader])
+            try await client.create("/moved-read", data: Self.bytes("a"))
+            let session = try #require(client.session)
+            let states = client.connectionStates()
+
+            let takeover = try RawConnection(port: members.port(follower))
+            try takeover.writeFrame(SessionTakeover.connectRequest(session))
+            guard case let .frame(response) = try takeover.readFrame(), response.count >= 16 else {
+                throw TestSupportError("no ConnectResponse to the takeover")
+            }
+
+            do {
+                _ = try await client.getData("/moved-read")
+                Issue.record("the leader answered a read of a session it counts as another member's")
+            } catch let error as ZooKeeperError {
+                #expect(error.code == .connectionLoss)
+            }
+            try await withTimeout(.seconds(10)) {
+                for await state in states where state == .reconnected { return }
+            }
+            #expect(client.session?.id == session.id)
+            #expect(try await client.getData("/moved-read").data == Self.bytes("a"))
+            await client.close()
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+
     /// The member a client uses goes away: the client moves to another with the same session (REVALIDATE),
     /// keeps its ephemeral, and carries on — also when the member that went was the leader.
     @Test func clientsMoveWhenTheirMemberGoes() async throws {

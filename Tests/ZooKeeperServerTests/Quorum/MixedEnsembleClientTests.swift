@@ -163,6 +163,44 @@ struct MixedEnsembleClientTests {
         await mixed.cleanup()
     }
 
+    /// The reference for our leader's read check (`EnsembleClientTests`): a client on Apache's leader whose
+    /// session a takeover revalidated through our follower. Apache's leader closes the client's connection on
+    /// its next read (`checkSession` in prep for reads too); the client reconnects and reads on.
+    @Test func apachesLeaderClosesAReadOfASessionOurFollowerServesNow() async throws {
+        let mixed = try Mixed(ours: 1, apacheReady: ["leader", "follower"])
+        do {
+            try await mixed.startApache()
+            try await mixed.server.start()
+            try await eventually(within: .seconds(30)) { mixed.ourMode() == "follower" }
+            let leaderPort = try #require(mixed.apache.values.map(\.port).first { serverMode(port: $0) == "leader" })
+            let client = try await mixed.client(ports: [leaderPort])
+            try await client.create("/apache-moved-read", data: Self.bytes("a"))
+            let session = try #require(client.session)
+            let states = client.connectionStates()
+
+            let takeover = try RawConnection(port: mixed.ourPort)
+            try takeover.writeFrame(SessionTakeover.connectRequest(session))
+            guard case let .frame(response) = try takeover.readFrame(within: .seconds(10)), response.count >= 16 else {
+                throw TestSupportError("our follower did not answer the takeover")
+            }
+            do {
+                _ = try await client.getData("/apache-moved-read")
+                Issue.record("Apache's leader answered a read of a session it counts as our follower's")
+            } catch let error as ZooKeeperError {
+                #expect(error.code == .connectionLoss)
+            }
+            try await withTimeout(.seconds(15)) {
+                for await state in states where state == .reconnected { return }
+            }
+            #expect(client.session?.id == session.id)
+            #expect(try await client.getData("/apache-moved-read").data == Self.bytes("a"))
+            await client.close()
+        } catch {
+            Issue.record("\(error)\n\(mixed.logs())")
+        }
+        await mixed.cleanup()
+    }
+
     /// We lead (sid 3, started first); Apache's members follow; clients of Apache's members write through us.
     @Test func apacheFollowersServeClientsUnderOurLeader() async throws {
         let mixed = try Mixed(ours: 3, apacheReady: ["follower"])

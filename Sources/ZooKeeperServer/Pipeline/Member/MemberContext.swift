@@ -55,6 +55,10 @@ struct MemberContext: Sendable {
     var connecting: [Int64: PendingHandshake] = [:]
     /// Sessions moving here, waiting for the leader's answer.
     var revalidating: [Int64: PendingHandshake] = [:]
+    /// Leader only: sessions this member served that another member serves now. The next read, `sync` or ping
+    /// of one here closes its connection, as Apache's leader's `checkSession` (writes go to the leader, which
+    /// refuses them). Until the session revalidates here, or closes.
+    var movedAway: Set<Int64> = []
     /// Requests a client pipelined behind its handshake, by connection, until the handshake is answered
     /// (Apache stops reading such a connection until then: `disableRecv`).
     var held: [UInt64: [NetworkEvent]] = [:]

@@ -651,7 +651,10 @@ final class LeaderDriver: Sendable {
             case let .revalidate(handle, session, _):
                 // A session moving to another member: alive if we track it (and that counts as a touch).
                 let valid = loop.sessions.touch(session, now: loop.monotonicNow)
-                if valid { loop.owners[session] = owner(handle, loop) }
+                let member = owner(handle, loop)
+                if valid, loop.owners.updateValue(member, forKey: session) == settings.myID, member != settings.myID {
+                    settings.clientSide?.sessionMovedAway(session)  // our own client's reads are refused from now on
+                }
                 var data = JuteWriter()
                 data.write(session)
                 data.write(valid)

@@ -30,6 +30,7 @@ final class PipelineClientSide: QuorumClientSide {
     }
     func syncCompleted() { run { $0.memberSyncCompleted() } }
     func revalidated(session: Int64, valid: Bool) { run { $0.memberRevalidated(session: session, valid: valid) } }
+    func sessionMovedAway(_ session: Int64) { run { $0.memberSessionMovedAway(session) } }
     func stopServing() async -> ZooKeeperDatabase? {
         guard let pipeline = pipeline.withLock({ $0 }) else { return nil }
         // `perform` runs the job at once if the pipeline thread has stopped, so this always resumes.

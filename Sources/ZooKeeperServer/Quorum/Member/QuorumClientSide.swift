@@ -24,6 +24,9 @@ protocol QuorumClientSide: Sendable {
     func syncCompleted()
     /// The leader's answer to a session that reconnected here (REVALIDATE).
     func revalidated(session: Int64, valid: Bool)
+    /// Leader only: another member serves `session` now (its REVALIDATE came after ours). Apache's leader checks
+    /// the owner of its own clients' reads too: the session's next read or ping here closes its connection.
+    func sessionMovedAway(_ session: Int64)
     /// The role ended: every client connection goes (Apache shuts its ZooKeeperServer down). Returns the
     /// committed database with every commit reported before, if a role had handed it over.
     func stopServing() async -> ZooKeeperDatabase?
