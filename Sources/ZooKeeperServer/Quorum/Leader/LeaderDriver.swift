@@ -188,9 +188,8 @@ final class LeaderDriver: Sendable {
         var proposed: [Int64: LoggedTxn] = [:]
         /// Learners' `sync` requests: answered once everything proposed before them is committed.
         var syncs: [(handle: Int, after: Int64)] = []
-        /// Which member serves each session (the sid that created or last revalidated it): writes of a session
-        /// forwarded by another member are refused with SESSIONMOVED, as Apache's `checkSession`.
-        var owners: [Int64: Int64] = [:]
+        /// Which member serves each session: writes forwarded by another are refused with SESSIONMOVED.
+        var owners: SessionOwners
         /// Our proposals not yet on our disk: logged together, with one fsync, before the thread waits
         /// again (group commit, as Apache's SyncRequestProcessor).
         var unlogged: [LoggedTxn] = []
@@ -229,6 +228,7 @@ final class LeaderDriver: Sendable {
                 acceptedEpoch: epochs.acceptedEpoch, currentEpoch: epochs.currentEpoch,
                 lastProcessedZxid: database.lastProcessedZxid, committedLog: [], now: .now),
             speculative: database,
+            owners: SessionOwners(leader: settings.myID),
             sessions: SessionTracker(tickTime: Int(settings.tickTime.milliseconds), serverID: settings.myID, now: 0))
         // Every session in the history gets a full timeout from now (Apache's new leader does the same).
         for (id, timeout) in database.sessions { loop.sessions.add(id: id, timeout: timeout, now: 0) }
@@ -264,7 +264,7 @@ final class LeaderDriver: Sendable {
                     case let .forward(request): try propose(request, from: Self.localHandle, &loop)
                     case let .revalidate(session):
                         let valid = loop.sessions.touch(session, now: loop.monotonicNow)
-                        if valid { loop.owners[session] = settings.myID }
+                        if valid { _ = loop.owners.revalidated(session, at: settings.myID) }
                         settings.clientSide?.revalidated(session: session, valid: valid)
                     case let .snapshotReady(handle, bytes):
                         snapshotReady(bytes, for: handle, &loop)
@@ -519,7 +519,7 @@ final class LeaderDriver: Sendable {
             var timeoutReader = JuteReader(request.body)
             guard let timeout = try? timeoutReader.readInt32() else { return }
             txn = loop.speculative.createSession(sessionId: request.sessionId, timeout: timeout, zxid: zxid, now: now)
-            loop.owners[request.sessionId] = member
+            loop.owners.created(request.sessionId, through: member)
         case .sync:
             loop.syncs.append((handle: handle, after: loop.machine.lastProposed))
             try answerSyncs(upTo: loop.machine.lastCommitted, &loop)
@@ -529,11 +529,9 @@ final class LeaderDriver: Sendable {
             guard let logged = loop.speculative.process(request, zxid: zxid, now: now).txn else { return }
             txn = logged
         default:
-            // A member that no longer serves the session (its client moved on) is refused, so a late write from
-            // the old connection cannot land after the session's writes through its new member: SESSIONMOVED
-            // where Apache's prep checks the session (a multi: its first op, the others RUNTIMEINCONSISTENCY).
-            let moved = loop.owners[request.sessionId].map { $0 != member } ?? false
-            if !moved { loop.owners[request.sessionId] = member }  // the first to use a session inherited from an old epoch owns it
+            // SESSIONMOVED where Apache's prep checks the session (a multi: its first op, the others
+            // RUNTIMEINCONSISTENCY).
+            let moved = loop.owners.isMoved(request.sessionId, writingThrough: member)
             guard let logged = loop.speculative.process(request, zxid: zxid, now: now, sessionMoved: moved).txn else { return }
             txn = logged
         }
@@ -640,7 +638,7 @@ final class LeaderDriver: Sendable {
                 case let .createSession(body): loop.sessions.add(id: txn.header.clientId, timeout: body.timeOut, now: loop.monotonicNow)
                 case .closeSession:
                     loop.sessions.remove(txn.header.clientId)
-                    loop.owners[txn.header.clientId] = nil
+                    loop.owners.closed(txn.header.clientId)
                 default: loop.sessions.touch(txn.header.clientId, now: loop.monotonicNow)
                 }
                 try answerSyncs(upTo: zxid, &loop)
@@ -651,8 +649,7 @@ final class LeaderDriver: Sendable {
             case let .revalidate(handle, session, _):
                 // A session moving to another member: alive if we track it (and that counts as a touch).
                 let valid = loop.sessions.touch(session, now: loop.monotonicNow)
-                let member = owner(handle, loop)
-                if valid, loop.owners.updateValue(member, forKey: session) == settings.myID, member != settings.myID {
+                if valid, loop.owners.revalidated(session, at: owner(handle, loop)) {
                     settings.clientSide?.sessionMovedAway(session)  // our own client's reads are refused from now on
                 }
                 var data = JuteWriter()
