@@ -48,6 +48,19 @@ public enum SessionTakeover {
         throw TestSupportError("could not expire \(session) in \(attempts) takeovers")
     }
 
+    /// Resumes `session` from a second connection to the server at `host:port` and keeps that connection:
+    /// on an ensemble member this is a REVALIDATE, after which the leader counts that member as the session's
+    /// (while the session's own client may still be on another). Returns once the server answered.
+    @discardableResult
+    public static func resume(_ session: SessionInfo, host: String = "127.0.0.1", port: Int, within timeout: Duration = .seconds(10)) throws -> RawConnection {
+        let connection = try RawConnection(host: host, port: port)
+        try connection.writeFrame(connectRequest(session))
+        guard case let .frame(response) = try connection.readFrame(within: timeout), response.count >= 16 else {
+            throw TestSupportError("no ConnectResponse to the takeover of \(session) at \(host):\(port)")
+        }
+        return connection
+    }
+
     /// A ConnectRequest resuming `session` (lastZxidSeen 0, so no server refuses it as ahead).
     public static func connectRequest(_ session: SessionInfo) -> [UInt8] {
         RawConnection.int32(0) + RawConnection.int64(0) + RawConnection.int32(session.timeoutMilliseconds)

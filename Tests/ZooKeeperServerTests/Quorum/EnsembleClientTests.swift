@@ -306,11 +306,8 @@ struct EnsembleClientTests {
             let states = client.connectionStates()
 
             // The takeover's REVALIDATE goes last: the leader now counts followers[1] as the session's member.
-            let takeover = try RawConnection(port: members.port(followers[1]))
-            try takeover.writeFrame(SessionTakeover.connectRequest(session))
-            guard case let .frame(response) = try takeover.readFrame(), response.count >= 16 else {
-                throw TestSupportError("no ConnectResponse to the takeover")
-            }
+            let takeover = try SessionTakeover.resume(session, port: members.port(followers[1]))
+            defer { _ = takeover }  // the takeover's connection stays open for the whole test
 
             do {
                 try await client.setData("/moved", data: Self.bytes("1"))
@@ -345,11 +342,8 @@ struct EnsembleClientTests {
             let session = try #require(client.session)
             let states = client.connectionStates()
 
-            let takeover = try RawConnection(port: members.port(follower))
-            try takeover.writeFrame(SessionTakeover.connectRequest(session))
-            guard case let .frame(response) = try takeover.readFrame(), response.count >= 16 else {
-                throw TestSupportError("no ConnectResponse to the takeover")
-            }
+            let takeover = try SessionTakeover.resume(session, port: members.port(follower))
+            defer { _ = takeover }  // the takeover's connection stays open for the whole test
 
             do {
                 _ = try await client.getData("/moved-read")

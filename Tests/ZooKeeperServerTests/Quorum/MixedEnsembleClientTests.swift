@@ -139,11 +139,8 @@ struct MixedEnsembleClientTests {
             let session = try #require(client.session)
             let states = client.connectionStates()
 
-            let takeover = try RawConnection(port: apachePorts[0])
-            try takeover.writeFrame(SessionTakeover.connectRequest(session))
-            guard case let .frame(response) = try takeover.readFrame(within: .seconds(10)), response.count >= 16 else {
-                throw TestSupportError("Apache's follower did not answer the takeover")
-            }
+            let takeover = try SessionTakeover.resume(session, port: apachePorts[0])
+            defer { _ = takeover }  // the takeover's connection stays open for the whole test
             do {
                 _ = try await client.multi([.delete("/queue/item"), .create("/queue/receipt", mode: .ephemeral)])
                 Issue.record("a multi of a session our leader counts as Apache's follower's was applied")
@@ -178,11 +175,8 @@ struct MixedEnsembleClientTests {
             let session = try #require(client.session)
             let states = client.connectionStates()
 
-            let takeover = try RawConnection(port: mixed.ourPort)
-            try takeover.writeFrame(SessionTakeover.connectRequest(session))
-            guard case let .frame(response) = try takeover.readFrame(within: .seconds(10)), response.count >= 16 else {
-                throw TestSupportError("our follower did not answer the takeover")
-            }
+            let takeover = try SessionTakeover.resume(session, port: mixed.ourPort)
+            defer { _ = takeover }  // the takeover's connection stays open for the whole test
             do {
                 _ = try await client.getData("/apache-moved-read")
                 Issue.record("Apache's leader answered a read of a session it counts as our follower's")
