@@ -34,7 +34,8 @@ extension EnsembleClientTests {
                     // the leader then counts that member as the session's, and the client must still get through.
                     let member = sids.randomElement(using: &random)!
                     let session = try #require(client.session)
-                    _ = try SessionTakeover.resume(session, port: members.port(member))
+                    // Unanswered when the client, dropped by an earlier takeover, gets back first: part of the churn.
+                    _ = try? SessionTakeover.resume(session, port: members.port(member))
                 case 1:
                     let expected = counts[index]
                     try await Self.completes("read \(round)") {
