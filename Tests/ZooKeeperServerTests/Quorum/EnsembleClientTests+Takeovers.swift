@@ -13,63 +13,63 @@ extension EnsembleClientTests {
         let members = try await Members.start()
         do {
             _ = try await members.settled()
-            let sids: [Int64] = [1, 2, 3]
-            var clients: [ZooKeeperClient] = []
-            for index in 0..<3 {
-                // Each client starts on another member, and may move to the others.
-                clients.append(try await members.client((0..<3).map { sids[($0 + index) % 3] }))
-            }
-            let sessions = clients.map { $0.session?.id }
-            try await clients[0].create("/churn")
-            var counts = [Int32](repeating: 0, count: clients.count)
-            for index in clients.indices { try await clients[index].create(Self.counter(index), data: Self.bytes("0")) }
-
-            var random = SplitMix64(seed: seed)
-            for round in 0..<45 {
-                let index = Int.random(in: 0..<clients.count, using: &random)
-                let client = clients[index]
-                switch Int.random(in: 0..<4, using: &random) {
-                case 0:
-                    // A takeover through any member: on the client's own it drops the connection; on another
-                    // the leader then counts that member as the session's, and the client must still get through.
-                    let member = sids.randomElement(using: &random)!
-                    let session = try #require(client.session)
-                    // Unanswered when the client, dropped by an earlier takeover, gets back first: part of the churn.
-                    _ = try? SessionTakeover.resume(session, port: members.port(member))
-                case 1:
-                    let expected = counts[index]
-                    try await Self.completes("read \(round)") {
-                        try await client.getData(Self.counter(index)).stat.version >= expected
-                    }
-                case 2:
-                    let version = counts[index]
-                    try await Self.completes("write \(round)") {
-                        try await Self.applied(version) { try await client.setData(Self.counter(index), data: Self.bytes("\(version + 1)"), version: version) }
-                    }
-                    counts[index] += 1
-                default:
-                    let version = counts[index]
-                    try await Self.completes("multi \(round)") {
-                        try await Self.applied(version) {
-                            _ = try await client.multi([.check(Self.counter(index), version: version),
-                                                        .setData(Self.counter(index), data: Self.bytes("\(version + 1)"), version: version)])
-                        }
-                    }
-                    counts[index] += 1
-                }
-            }
-            #expect(clients.map { $0.session?.id } == sessions, "no session expired or was replaced")
-            for index in clients.indices {
-                try await Self.completes("final sync") { _ = try await clients[0].sync(Self.counter(index)); return true }
-                let (data, stat) = try await clients[0].getData(Self.counter(index))
-                #expect(stat.version == counts[index] && data == Self.bytes("\(counts[index])"), "client \(index)'s acknowledged writes, once each")
-            }
-            for client in clients { await client.close() }
+            let ports = [Int64(1), 2, 3].map { members.port($0) }
+            try await Self.takeoverChurn(seed: seed, ports: ports) { try await members.client(ports: $0) }
         } catch {
             await members.stopAll()
             throw error
         }
         await members.stopAll()
+    }
+
+    /// The churn itself, on the members at `ports`: three clients, each starting on another member and able to
+    /// move to the others (`connect` makes a client that tries `ports` in that order); 45 seeded rounds of a
+    /// takeover through a random member, a read, a conditional write or a conditional multi.
+    static func takeoverChurn(seed: UInt64, ports: [Int], connect: ([Int]) async throws -> ZooKeeperClient) async throws {
+        var clients: [ZooKeeperClient] = []
+        for index in 0..<3 { clients.append(try await connect((0..<3).map { ports[($0 + index) % ports.count] })) }
+        let sessions = clients.map { $0.session?.id }
+        try await clients[0].create("/churn")
+        var counts = [Int32](repeating: 0, count: clients.count)
+        for index in clients.indices { try await clients[index].create(counter(index), data: bytes("0")) }
+
+        var random = SplitMix64(seed: seed)
+        for round in 0..<45 {
+            let index = Int.random(in: 0..<clients.count, using: &random)
+            let client = clients[index]
+            let path = try counter(index)
+            let version = counts[index]
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0:
+                // A takeover through any member: on the client's own it drops the connection; on another the
+                // leader then counts that member as the session's, and the client must still get through.
+                // Unanswered when the client, dropped by an earlier takeover, gets back first: part of the churn.
+                let session = try #require(client.session)
+                _ = try? SessionTakeover.resume(session, port: ports.randomElement(using: &random)!)
+            case 1:
+                try await completes("read \(round)") { try await client.getData(path).stat.version >= version }
+            case 2:
+                try await completes("write \(round)") {
+                    try await applied(version) { try await client.setData(path, data: bytes("\(version + 1)"), version: version) }
+                }
+                counts[index] += 1
+            default:
+                try await completes("multi \(round)") {
+                    try await applied(version) {
+                        _ = try await client.multi([.check(path, version: version), .setData(path, data: bytes("\(version + 1)"), version: version)])
+                    }
+                }
+                counts[index] += 1
+            }
+        }
+        #expect(clients.map { $0.session?.id } == sessions, "no session expired or was replaced")
+        for index in clients.indices {
+            let path = try counter(index)
+            try await completes("final sync") { _ = try await clients[0].sync(path); return true }
+            let (data, stat) = try await clients[0].getData(path)
+            #expect(stat.version == counts[index] && data == bytes("\(counts[index])"), "client \(index)'s acknowledged writes, once each")
+        }
+        for client in clients { await client.close() }
     }
 
     static func counter(_ index: Int) throws -> ZNodePath { try ZNodePath("/churn/c\(index)") }

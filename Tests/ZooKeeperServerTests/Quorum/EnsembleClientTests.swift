@@ -75,7 +75,11 @@ struct EnsembleClientTests {
         }
 
         func client(_ sids: [Int64], sessionTimeout: Duration = .seconds(2)) async throws -> ZooKeeperClient {
-            var configuration = ZooKeeperConfiguration(servers: sids.map { ServerAddress(host: "127.0.0.1", port: port($0)) })
+            try await client(ports: sids.map { port($0) }, sessionTimeout: sessionTimeout)
+        }
+
+        func client(ports: [Int], sessionTimeout: Duration = .seconds(2)) async throws -> ZooKeeperClient {
+            var configuration = ZooKeeperConfiguration(servers: ports.map { ServerAddress(host: "127.0.0.1", port: $0) })
             configuration.sessionTimeout = sessionTimeout
             configuration.shuffleServers = false
             return try await ZooKeeperClient.connect(configuration)
