@@ -72,6 +72,30 @@ extension EnsembleClientTests {
         for client in clients { await client.close() }
     }
 
+    /// A takeover of `client`'s session through the member at `port` (after which the leader counts that member
+    /// as the session's), then `request` from the client: it must fail with connection loss — closed unanswered,
+    /// not refused with SESSIONMOVED, which would repeat on every retry — and the client must come back with the
+    /// same session within `timeout`. The takeover's connection stays open until then.
+    static func expectClosedAfterTakeover(
+        of client: ZooKeeperClient, through port: Int, reconnectWithin timeout: Duration = .seconds(10),
+        _ what: String, _ request: () async throws -> Void
+    ) async throws {
+        let session = try #require(client.session)
+        let states = client.connectionStates()
+        let takeover = try SessionTakeover.resume(session, port: port)
+        do {
+            try await request()
+            Issue.record("\(what) was answered for a session the leader counts as another member's")
+        } catch let error as ZooKeeperError {
+            #expect(error.code == .connectionLoss, "\(what): closed unanswered")
+        }
+        try await withTimeout(timeout) {
+            for await state in states where state == .reconnected { return }
+        }
+        withExtendedLifetime(takeover) {}
+        #expect(client.session?.id == session.id)
+    }
+
     static func counter(_ index: Int) throws -> ZNodePath { try ZNodePath("/churn/c\(index)") }
 
     /// Runs `operation` until it succeeds; a connection-level failure (the takeover closed the connection, or

@@ -136,23 +136,11 @@ struct MixedEnsembleClientTests {
             let client = try await mixed.client(ports: [mixed.ourPort])
             try await client.create("/queue")
             try await client.create("/queue/item")
-            let session = try #require(client.session)
-            let states = client.connectionStates()
-
-            let takeover = try SessionTakeover.resume(session, port: apachePorts[0])
-            defer { _ = takeover }  // the takeover's connection stays open for the whole test
-            do {
+            try await EnsembleClientTests.expectClosedAfterTakeover(of: client, through: apachePorts[0], reconnectWithin: .seconds(15), "a multi through our leader") {
                 _ = try await client.multi([.delete("/queue/item"), .create("/queue/receipt", mode: .ephemeral)])
-                Issue.record("a multi of a session our leader counts as Apache's follower's was applied")
-            } catch let error as ZooKeeperError {
-                #expect(error.code == .connectionLoss, "closed unanswered; SESSIONMOVED would repeat on every retry")
-            }
-            try await withTimeout(.seconds(15)) {
-                for await state in states where state == .reconnected { return }
             }
             let results = try await client.multi([.delete("/queue/item"), .create("/queue/receipt", mode: .ephemeral)])
             #expect(results.count == 2)
-            #expect(client.session?.id == session.id)
             await client.close()
         } catch {
             Issue.record("\(error)\n\(mixed.logs())")
@@ -172,21 +160,9 @@ struct MixedEnsembleClientTests {
             let leaderPort = try #require(mixed.apache.values.map(\.port).first { serverMode(port: $0) == "leader" })
             let client = try await mixed.client(ports: [leaderPort])
             try await client.create("/apache-moved-read", data: Self.bytes("a"))
-            let session = try #require(client.session)
-            let states = client.connectionStates()
-
-            let takeover = try SessionTakeover.resume(session, port: mixed.ourPort)
-            defer { _ = takeover }  // the takeover's connection stays open for the whole test
-            do {
+            try await EnsembleClientTests.expectClosedAfterTakeover(of: client, through: mixed.ourPort, reconnectWithin: .seconds(15), "a read on Apache's leader") {
                 _ = try await client.getData("/apache-moved-read")
-                Issue.record("Apache's leader answered a read of a session it counts as our follower's")
-            } catch let error as ZooKeeperError {
-                #expect(error.code == .connectionLoss)
             }
-            try await withTimeout(.seconds(15)) {
-                for await state in states where state == .reconnected { return }
-            }
-            #expect(client.session?.id == session.id)
             #expect(try await client.getData("/apache-moved-read").data == Self.bytes("a"))
             await client.close()
         } catch {
