@@ -90,21 +90,17 @@ struct EnsembleSimulation {
         var leader: Int64
         var handle: Int?
         var history: [LoggedTxn]
-        /// Logged proposals not yet committed (`FollowerDriver`'s tail).
-        var tail: [LoggedTxn]
+        /// Logged proposals not yet committed, owed ACKs, ahead of the disk: `FollowerDriver`'s own bookkeeping.
+        var log: FollowerLog
         var serving = false
         var lastHeard: ManualInstant
-        var owedAcks: [Int64] = []
-        var needsSync = false
         var fsyncScheduled = false
-        /// A SNAP or commits applied in memory the disk does not hold yet (until NEWLEADER's snapshot).
-        var aheadOfDisk = false
 
         init(machine: LearnerStateMachine, leader: Int64, history: [LoggedTxn], tail: [LoggedTxn], lastHeard: ManualInstant) {
             self.machine = machine
             self.leader = leader
             self.history = history
-            self.tail = tail
+            self.log = FollowerLog(uncommitted: tail)
             self.lastHeard = lastHeard
         }
     }
@@ -429,7 +425,6 @@ struct EnsembleSimulation {
             guard case let .following(role) = members[sid]!.role else { return }
             if tracing { note(sid, "snapshot loaded ..\(history.last.map { Zxid.hex($0.zxid) } ?? "-")") }
             role.history = history
-            role.tail = []
             members[sid]!.disk.restart()
         case .closed:
             connections[handle]!.learnerOpen = false
@@ -607,10 +602,7 @@ struct EnsembleSimulation {
 
     private mutating func performFollower(_ sid: Int64, _ actions: [LearnerStateMachine.Action]) {
         for action in actions {
-            switch action {
-            case .log, .commit: break
-            default: syncLogged(sid)  // nothing overtakes what is logged
-            }
+            if FollowerLog.waitsForSync(action) { syncLogged(sid) }
             guard case let .following(role) = members[sid]!.role, let handle = role.handle else { return }
             switch action {
             case let .send(packet):
@@ -620,45 +612,42 @@ struct EnsembleSimulation {
             case let .persistCurrentEpoch(epoch):
                 members[sid]!.disk.currentEpoch = epoch
             case .loadSnapshot:
-                role.aheadOfDisk = true
-                role.tail = []
+                role.log.snapshotIncoming()
             case let .useLoggedHistory(zxid):
-                if tracing { note(sid, "useLoggedHistory \(Zxid.hex(zxid)) tail \(role.tail.map { Zxid.hex($0.zxid) }) history ..\(role.history.last.map { Zxid.hex($0.zxid) } ?? "-")") }
-                if zxid < (role.tail.last?.zxid ?? role.history.last?.zxid ?? 0) {
+                if tracing { note(sid, "useLoggedHistory \(Zxid.hex(zxid)) tail \(role.log.tail.map { Zxid.hex($0.zxid) }) history ..\(role.history.last.map { Zxid.hex($0.zxid) } ?? "-")") }
+                switch role.log.history(upTo: zxid, committedThrough: role.history.last?.zxid ?? 0) {
+                case let .truncate(after: point):
                     count("truncs")
                     do {
-                        role.history = try members[sid]!.disk.truncate(after: zxid)
+                        role.history = try members[sid]!.disk.truncate(after: point)
                     } catch {
-                        violations.append("at \(now): member \(sid) cannot recover after TRUNC to \(Zxid.hex(zxid)): \(error.reason)")
+                        violations.append("at \(now): member \(sid) cannot recover after TRUNC to \(Zxid.hex(point)): \(error.reason)")
                         return
                     }
-                } else {
-                    role.history += role.tail.filter { $0.zxid <= zxid }
+                case let .replay(txns):
+                    role.history += txns
                 }
-                role.tail = []
+                role.log.historyAdopted()
             case let .applyUnlogged(txn):
-                role.aheadOfDisk = true
+                role.log.appliedUnlogged()
                 role.history.append(txn)
             case .takeSnapshot:
                 if tracing { note(sid, "takeSnapshot at \(role.history.last.map { Zxid.hex($0.zxid) } ?? "-")") }
                 members[sid]!.disk.takeSnapshot(role.history)
-                role.aheadOfDisk = false
+                role.log.snapshotTaken()
             case let .log(txns, acknowledge):
                 members[sid]!.disk.write(txns)
-                role.tail += txns
-                role.needsSync = true
-                if acknowledge { role.owedAcks += txns.map(\.zxid) }
+                role.log.logged(txns, acknowledge: acknowledge)
                 if !role.fsyncScheduled {
                     role.fsyncScheduled = true
                     schedule(after: fsyncDelay(), .followerFsync(sid, generation: members[sid]!.generation))
                 }
             case let .commit(zxid):
-                guard let first = role.tail.first, first.zxid == zxid else {
+                guard let txn = role.log.commit(zxid) else {
                     endFollowing(sid, "COMMIT \(Zxid.hex(zxid)) for a transaction that was never logged")
                     return
                 }
-                role.tail.removeFirst()
-                role.history.append(first)
+                role.history.append(txn)
                 if role.serving { checkPrefix(sid, role.history, "follower", from: role.history.count - 1) }
             case let .startServing(epoch):
                 role.serving = true
@@ -679,11 +668,9 @@ struct EnsembleSimulation {
     private mutating func syncLogged(_ sid: Int64) {
         guard case let .following(role) = members[sid]!.role else { return }
         role.fsyncScheduled = false
-        guard role.needsSync else { return }
+        guard role.log.needsSync else { return }
         members[sid]!.disk.sync()
-        role.needsSync = false
-        let acks = role.owedAcks
-        role.owedAcks = []
+        let acks = role.log.synced()
         if let handle = role.handle {
             for zxid in acks { send(.packet(QuorumPacket(.ack, zxid: zxid)), on: handle, toLeader: true) }
         }
@@ -693,12 +680,13 @@ struct EnsembleSimulation {
         guard case let .following(role) = members[sid]!.role else { return }
         if let handle = role.handle { close(handle, byLeader: false) }
         members[sid]!.history = role.history
-        members[sid]!.uncommitted = role.tail
-        if role.aheadOfDisk {
-            // FollowerDriver.restoreDiskHistory: the next role starts from what the disk holds.
+        members[sid]!.uncommitted = Array(role.log.tail)
+        if role.log.aheadOfDisk {
+            // FollowerDriver.restoreDiskHistoryIfAhead: the next role starts from what the disk holds.
             do {
                 members[sid]!.history = try members[sid]!.disk.reload()
-                members[sid]!.uncommitted = []
+                role.log.restoredFromDisk()
+                members[sid]!.uncommitted = Array(role.log.tail)
             } catch {
                 violations.append("at \(now): member \(sid) cannot reload its disk: \(error.reason)")
             }

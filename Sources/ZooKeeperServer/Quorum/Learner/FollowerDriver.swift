@@ -47,8 +47,9 @@ final class FollowerDriver: Sendable {
         /// The committed history; nil while it is lent to the client side, which holds it since this follower
         /// serves (``QuorumClientSide``), until ``finalState(returned:)`` gets it back.
         var database: ZooKeeperDatabase?
-        /// Proposals logged after it and not yet committed (they were acknowledged).
-        var tail: FIFO<LoggedTxn>
+        /// Proposals logged after it and not yet committed, the ACKs they owe, and whether the database is
+        /// ahead of the disk.
+        var log: FollowerLog
         var epochs: EpochFiles
         var status = Status()
 
@@ -76,7 +77,7 @@ final class FollowerDriver: Sendable {
     init(settings: Settings, database: ZooKeeperDatabase, uncommitted: [LoggedTxn] = [], epochs: EpochFiles,
          storage: QuorumStorage? = nil) throws(SocketError) {
         self.settings = settings
-        self.shared = Mutex(Shared(database: database, tail: FIFO(uncommitted), epochs: epochs))
+        self.shared = Mutex(Shared(database: database, log: FollowerLog(uncommitted: uncommitted), epochs: epochs))
         self.storage = storage
         self.wakeup = try WakeupPipe()
     }
@@ -101,7 +102,7 @@ final class FollowerDriver: Sendable {
         }
     }
     /// Proposals logged (acknowledged) and not yet committed.
-    var uncommitted: [LoggedTxn] { shared.withLock { Array($0.tail) } }
+    var uncommitted: [LoggedTxn] { shared.withLock { Array($0.log.tail) } }
 
 
     /// Follows until the leader is lost or ``stop()``; returns why it ended.
@@ -160,7 +161,7 @@ final class FollowerDriver: Sendable {
             socket.close()
         }
         let held = shared.withLock { state in
-            state.database.map { (state.epochs.acceptedEpoch, state.epochs.currentEpoch, state.tail.last?.zxid ?? $0.lastProcessedZxid) }
+            state.database.map { (state.epochs.acceptedEpoch, state.epochs.currentEpoch, state.log.tail.last?.zxid ?? $0.lastProcessedZxid) }
         }
         // Held: a driver follows one leader connection, and lends its database only once it serves.
         guard let (acceptedEpoch, currentEpoch, lastZxid) = held else { return Exit(reason: "the database is lent to the client side") }
@@ -200,17 +201,17 @@ final class FollowerDriver: Sendable {
                         try load(snapshot, at: context.snapshotZxid)
                     }
                 }
-                try syncLogged(&context)
+                try syncLogged()
                 publishMetrics(&context)
             }
         } catch let exit as Exit {
             publishMetrics(&context)
             settings.log.info("follower \(settings.myID): \(exit.reason)")
-            if context.aheadOfDisk { restoreDiskHistory() }
+            restoreDiskHistoryIfAhead()
             return exit
         } catch {
             settings.log.warning("follower \(settings.myID): \(error)")
-            if context.aheadOfDisk { restoreDiskHistory() }
+            restoreDiskHistoryIfAhead()
             return Exit(reason: "\(error)")
         }
     }
@@ -221,13 +222,13 @@ final class FollowerDriver: Sendable {
     /// silently missing transactions (found by `EnsembleSimulation`, seed 1982 of 5 members). The next role
     /// starts from what the disk holds instead, as after a crash; the next leader syncs it again. If the
     /// disk cannot be read, no database is left and the member stops taking part (`QuorumPeer.lostDatabase`).
-    private func restoreDiskHistory() {
-        guard let storage else { return }
+    private func restoreDiskHistoryIfAhead() {
+        guard let storage, shared.withLock({ $0.log.aheadOfDisk }) else { return }
         do {
             let restored = try storage.reload()
             shared.withLock { state in
                 state.database = state.database.map { $0.carryingSettings(to: restored) } ?? restored
-                state.tail = []
+                state.log.restoredFromDisk()
             }
             settings.log.info("follower \(settings.myID): sync interrupted before NEWLEADER: back to the history on disk at \(Zxid.hex(restored.lastProcessedZxid))")
         } catch {
@@ -241,13 +242,6 @@ final class FollowerDriver: Sendable {
         var snapshotZxid: Int64 = 0
         /// Synchronised: commits now go to the client side.
         var serving = false
-        /// The database holds what the disk does not yet: a SNAP, or commits applied in memory during a SNAP
-        /// or TRUNC sync, until NEWLEADER's snapshot.
-        var aheadOfDisk = false
-        /// Proposals written but not yet fsynced, and the ACKs they owe: one fsync for everything that
-        /// arrived in one read (group commit), before the thread waits again.
-        var unsynced: [Int64] = []
-        var needsSync = false
         /// When this connection to the leader began: the sync time ends when we serve.
         let connectedAt = ContinuousClock.now
         /// PROPOSALs and COMMITs (INFORMs for an observer) received in broadcast, not yet in the metrics.
@@ -316,10 +310,7 @@ final class FollowerDriver: Sendable {
 
     private func perform(_ actions: [LearnerStateMachine.Action], _ context: inout Context) throws {
         for action in actions {
-            switch action {
-            case .log, .commit: break
-            default: try syncLogged(&context)  // nothing else may overtake what is logged (NEWLEADER's ACK, epochs, …)
-            }
+            if FollowerLog.waitsForSync(action) { try syncLogged() }
             switch action {
             case let .send(packet):
                 try send(packet)
@@ -329,54 +320,55 @@ final class FollowerDriver: Sendable {
                 try shared.withLock { state throws(PersistenceError) in try state.epochs.setCurrentEpoch(epoch) }
             case let .loadSnapshot(zxid):
                 context.snapshotZxid = zxid
-                context.aheadOfDisk = true
                 shared.withLock {
                     $0.status.syncMode = .snap
-                    $0.tail = []
+                    $0.log.snapshotIncoming()
                 }
             case let .useLoggedHistory(zxid):
                 try shared.withLock { state throws in
-                    // The tail is dropped only once the history holds it (acknowledged proposals are never forgotten).
-                    let tail = state.tail
+                    let log = state.log
                     try state.held { database in
-                        if let storage {
-                            // The disk holds every logged proposal: cut it at the leader's point if needed.
-                            if zxid < (tail.last?.zxid ?? database.lastProcessedZxid) {
-                                database = database.carryingSettings(to: try storage.truncate(after: zxid))
+                        var replayed: [LoggedTxn]
+                        switch log.history(upTo: zxid, committedThrough: database.lastProcessedZxid) {
+                        case let .truncate(after: point):
+                            if let storage {
+                                // The disk holds every logged proposal: cut it at the leader's point.
+                                database = database.carryingSettings(to: try storage.truncate(after: point))
                                 return
                             }
-                        } else if zxid < database.lastProcessedZxid {
                             // Without a transaction log the committed part cannot be cut back.
-                            throw Exit(reason: "TRUNC to \(Zxid.hex(zxid)) below our committed \(Zxid.hex(database.lastProcessedZxid)) needs a transaction log (this member keeps none)")
+                            guard point >= database.lastProcessedZxid else {
+                                throw Exit(reason: "TRUNC to \(Zxid.hex(point)) below our committed \(Zxid.hex(database.lastProcessedZxid)) needs a transaction log (this member keeps none)")
+                            }
+                            replayed = log.logged(upTo: point)
+                        case let .replay(txns):
+                            replayed = txns
                         }
-                        for txn in tail where txn.zxid <= zxid { _ = database.replay(txn) }
+                        for txn in replayed { _ = database.replay(txn) }
                     }
-                    state.tail = []
+                    state.log.historyAdopted()
                 }
             case let .applyUnlogged(txn):
-                context.aheadOfDisk = true
-                try shared.withLock { state throws in try state.held { _ = $0.replay(txn) } }
+                try shared.withLock { state throws in
+                    state.log.appliedUnlogged()
+                    try state.held { _ = $0.replay(txn) }
+                }
             case .takeSnapshot:
                 let database = try shared.withLock { state throws in try state.held { $0 } }
                 try storage?.snapshot(database)
-                context.aheadOfDisk = false
+                shared.withLock { $0.log.snapshotTaken() }
             case let .log(txns, acknowledge):
                 // Durable before acknowledged: written now, fsynced and acknowledged in `syncLogged`.
                 try storage?.write(txns)
-                shared.withLock { $0.tail.append(contentsOf: txns) }
-                context.needsSync = true
-                if acknowledge { context.unsynced += txns.map(\.zxid) }
+                shared.withLock { $0.log.logged(txns, acknowledge: acknowledge) }
             case let .commit(zxid):
                 let txn = try shared.withLock { state throws(Exit) -> LoggedTxn in
-                    guard let first = state.tail.first, first.zxid == zxid else {
+                    guard let txn = state.log.commit(zxid) else {
                         throw Exit(reason: "COMMIT \(Zxid.hex(zxid)) for a transaction that was never logged")
                     }
-                    return first
-                }
-                shared.withLock { state in
-                    _ = state.tail.popFirst()
                     _ = state.database?.replay(txn)
                     if let database = state.database { storage?.committed(database) }
+                    return txn
                 }
                 // Applied (and counted toward snapshots) there from now on.
                 if context.serving { settings.clientSide?.committed(txn) }
@@ -421,12 +413,10 @@ final class FollowerDriver: Sendable {
     }
 
     /// The group commit: one fsync for the proposals written since the last one, then their ACKs.
-    private func syncLogged(_ context: inout Context) throws {
-        guard context.needsSync else { return }
+    private func syncLogged() throws {
+        guard shared.withLock({ $0.log.needsSync }) else { return }
         try storage?.sync()
-        context.needsSync = false
-        let acks = context.unsynced
-        context.unsynced = []
+        let acks = shared.withLock { $0.log.synced() }
         try send(acks.map { QuorumPacket(.ack, zxid: $0) })  // one write for the batch's ACKs
     }
 
