@@ -7,7 +7,7 @@ import Glibc
 import Darwin
 #endif
 
-/// A 3-node Apache ZooKeeper 3.8 ensemble on loopback for tests, run by the repository's
+/// A 3-node (or N-node) Apache ZooKeeper 3.8 ensemble on loopback for tests, run by the repository's
 /// `docker/local-ensemble.sh` (Debian jars, no docker) with a state directory of its own.
 ///
 /// ```swift
@@ -24,7 +24,7 @@ import Darwin
 ///   process group of its own, blocked reading a pipe whose only write end this process holds)
 ///   runs the script's `stop` and removes the directory when the pipe closes — on a crash, a
 ///   SIGKILL, or when the ensemble is deinitialised without ``stop()``.
-/// - Node numbers are 1–3, in the order of ``servers``.
+/// - Node numbers are 1–N (3 unless `nodes` said otherwise), in the order of ``servers``.
 public final class ApacheEnsemble: Sendable {
     /// The launcher script, found from this file's location in the package.
     public static let scriptPath: String = {
@@ -44,13 +44,13 @@ public final class ApacheEnsemble: Sendable {
             ? ApacheZooKeeper.notInstalledMessage : "the ensemble script is missing: \(scriptPath)"
     }
 
-    /// The state directory (ports, `node1…3/{zoo.cfg,data,log}`), removed by ``stop()``.
+    /// The state directory (ports, `node1…N/{zoo.cfg,data,log}`), removed by ``stop()``.
     public let directory: String
     /// `tickTime` in milliseconds: session timeouts must lie in 2…20 ticks.
     public let tickTime: Int
-    /// `127.0.0.1:<port>` of nodes 1, 2 and 3, in that order.
+    /// `127.0.0.1:<port>` of nodes 1, 2, 3…, in that order.
     public let servers: [String]
-    /// The three client addresses joined by `","`.
+    /// The client addresses joined by `","`.
     public var connectString: String { servers.joined(separator: ",") }
     /// The launcher script this ensemble runs (``scriptPath`` unless another was given).
     public let launcher: String
@@ -77,30 +77,31 @@ public final class ApacheEnsemble: Sendable {
         }
     }
 
-    /// Starts three nodes and waits (the script's bound, 60 s) for one leader and two followers.
+    /// Starts `nodes` nodes and waits (the script's bound, 60 s) for one leader and all others following.
     /// Throws ``TestSupportError`` when not installed or when the ensemble does not form.
     /// - Parameters:
+    ///   - nodes: how many members (2–9; the script's `ZK_NODES`).
     ///   - launcher: a script with `docker/local-ensemble.sh`'s commands (zk-matrix's
     ///     `--ensemble-script`); by default the repository's own.
-    ///   - shepherdNodes: the nodes (1–3) that run our `zk-server` instead of Apache's: all three for a
-    ///     Shepherd ensemble, one or two for a mixed one. Needs ``ShepherdServerProcess/binaryPath``.
+    ///   - shepherdNodes: the nodes (1–N) that run our `zk-server` instead of Apache's: all of them for a
+    ///     Shepherd ensemble (no Java needed), some for a mixed one. Needs ``ShepherdServerProcess/binaryPath``.
     ///   - extraConfig: `key=value` lines added to every node's zoo.cfg (the script's `ZK_EXTRA_CONFIG`),
     ///     e.g. `preAllocSize=1024`: every leader change starts a new transaction log, preallocated 64 MiB
     ///     ahead by default, so an ensemble whose leaders are killed many times keeps its logs small with it.
     ///   - peerLinks: proxies the members reach each other through (fixed ports, per-node server lines);
     ///     the caller stops them after the ensemble. See ``withPeerPartitionedEnsemble(tickTime:shepherdNodes:extraConfig:isolation:_:)``.
     public static func start(
-        tickTime: Int = 1000, launcher: String = scriptPath, shepherdNodes: [Int] = [], extraConfig: [String] = [],
-        peerLinks: PeerPartitions? = nil
+        nodes: Int = 3, tickTime: Int = 1000, launcher: String = scriptPath, shepherdNodes: [Int] = [],
+        extraConfig: [String] = [], peerLinks: PeerPartitions? = nil
     ) async throws -> ApacheEnsemble {
         guard access(launcher, R_OK) == 0 else { throw TestSupportError("the ensemble script is missing: \(launcher)") }
-        guard (shepherdNodes.count == 3 || ApacheZooKeeper.isInstalled) && access("/bin/bash", X_OK) == 0 else {
+        guard (Set(shepherdNodes) == Set(1...max(nodes, 1)) || ApacheZooKeeper.isInstalled) && access("/bin/bash", X_OK) == 0 else {
             throw TestSupportError(ApacheZooKeeper.notInstalledMessage)
         }
-        var environment: [String] = []
+        var environment = ["ZK_NODES=\(nodes)"]
         if !shepherdNodes.isEmpty {
             guard let binary = ShepherdServerProcess.binaryPath else { throw TestSupportError(ShepherdServerProcess.notBuiltMessage) }
-            environment = ["ZK_SERVER=\(binary)", "ZK_SHEPHERD_NODES=\(shepherdNodes.map(String.init).joined(separator: " "))"]
+            environment += ["ZK_SERVER=\(binary)", "ZK_SHEPHERD_NODES=\(shepherdNodes.map(String.init).joined(separator: " "))"]
         }
         if !extraConfig.isEmpty { environment.append("ZK_EXTRA_CONFIG=\(extraConfig.joined(separator: " "))") }
         if let peerLinks { environment += peerLinks.environment }
@@ -117,7 +118,7 @@ public final class ApacheEnsemble: Sendable {
         do {
             let connectString = try await partial.script(["start"], environment: environment)
             let servers = connectString.split(separator: ",").map(String.init)
-            guard servers.count == 3 else { throw TestSupportError("unexpected connect string from start: \(connectString)") }
+            guard servers.count == nodes else { throw TestSupportError("unexpected connect string from start: \(connectString)") }
             // The lifeline moves to the complete value; `partial` then has nothing left to release.
             return ApacheEnsemble(directory: directory, tickTime: tickTime, servers: servers, launcher: launcher,
                                   lifeline: partial.takeLifeline())
@@ -147,17 +148,17 @@ public final class ApacheEnsemble: Sendable {
         if state.writeEnd >= 0 { close(state.writeEnd) }
     }
 
-    /// The node number (1–3) that reports `Mode: leader`.
+    /// The node number (1–N) that reports `Mode: leader`.
     public func leader() async throws -> Int {
         try node(from: try await script("leader"))
     }
 
-    /// A node number (1–3) that reports `Mode: follower`.
+    /// A node number (1–N) that reports `Mode: follower`.
     public func follower() async throws -> Int {
         try node(from: try await script("follower"))
     }
 
-    /// The node number (1–3) serving client port `port`.
+    /// The node number (1–N) serving client port `port`.
     public func node(ofPort port: Int) async throws -> Int {
         try node(from: try await script("node-of", String(port)))
     }
@@ -172,7 +173,7 @@ public final class ApacheEnsemble: Sendable {
         _ = try await script("start-node", String(node))
     }
 
-    /// Waits (bounded by the script, 60 s) until there is one leader and two followers.
+    /// Waits (bounded by the script, 60 s) until there is one leader and all other nodes follow.
     public func waitHealthy() async throws {
         _ = try await script("wait")
     }
@@ -197,7 +198,7 @@ public final class ApacheEnsemble: Sendable {
     }
 
     private func node(from text: String) throws -> Int {
-        guard let node = Int(text), (1...3).contains(node) else { throw TestSupportError("not a node number: \(text)") }
+        guard let node = Int(text), (1...servers.count).contains(node) else { throw TestSupportError("not a node number: \(text)") }
         return node
     }
 
@@ -243,12 +244,13 @@ public final class ApacheEnsemble: Sendable {
 /// Starts an ``ApacheEnsemble``, runs `body` with it, and stops it (nodes killed, directory removed) before
 /// returning — whether `body` returns or throws.
 public func withApacheEnsemble<Result>(
+    nodes: Int = 3,
     tickTime: Int = 1000,
     shepherdNodes: [Int] = [],
     extraConfig: [String] = [],
     isolation: isolated (any Actor)? = #isolation,
     _ body: (ApacheEnsemble) async throws -> Result
 ) async throws -> Result {
-    let ensemble = try await ApacheEnsemble.start(tickTime: tickTime, shepherdNodes: shepherdNodes, extraConfig: extraConfig)
+    let ensemble = try await ApacheEnsemble.start(nodes: nodes, tickTime: tickTime, shepherdNodes: shepherdNodes, extraConfig: extraConfig)
     return try await withCleanup({ await ensemble.stop() }) { try await body(ensemble) }
 }

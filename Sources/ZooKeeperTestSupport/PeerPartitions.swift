@@ -177,7 +177,7 @@ public final class PeerPartitions: Sendable {
 /// Starts a 3-node ensemble whose members reach each other only through ``PeerPartitions`` proxies,
 /// runs `body`, then stops the ensemble and the proxies — whether `body` returns or throws.
 /// - Parameters:
-///   - shepherdNodes: the nodes (1–3) that run our `zk-server` (see ``ApacheEnsemble/start(tickTime:launcher:shepherdNodes:extraConfig:peerLinks:)``).
+///   - shepherdNodes: the nodes (1–3) that run our `zk-server` (see ``ApacheEnsemble/start(nodes:tickTime:launcher:shepherdNodes:extraConfig:peerLinks:)``).
 public func withPeerPartitionedEnsemble<Result>(
     tickTime: Int = 1000,
     shepherdNodes: [Int] = [],
