@@ -11,6 +11,8 @@ struct Matrix {
     var suites: [Suite]
     var faults: [Fault]
     var ensembleScript: String
+    /// Members of the script's ensembles (`--ensemble-nodes`, the script's `ZK_NODES`).
+    var ensembleNodes = 3
     var externalServers = ProcessInfo.processInfo.environment["SHEPHERD_TEST_SERVERS"] ?? ""
     var scenarioTimeout: Duration = .seconds(60)
     var sessionTimeout: Duration = .seconds(4)
@@ -24,19 +26,22 @@ struct Matrix {
         case "embedded": return try await EmbeddedTarget()
         case "apache": return try await ApacheStandaloneTarget()
         // Members reach each other through fault proxies only when a peer partition is to run.
-        case "ensemble": return try await EnsembleTarget(name: name, script: ensembleScript, peerLinks: peerLinks)
+        case "ensemble": return try await EnsembleTarget(name: name, script: ensembleScript, nodes: ensembleNodes, peerLinks: peerLinks)
         case "shepherd-ensemble":
-            return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1, 2, 3], peerLinks: peerLinks)
+            return try await EnsembleTarget(name: name, script: ensembleScript, nodes: ensembleNodes,
+                                            shepherdNodes: Array(1...ensembleNodes), peerLinks: peerLinks)
         case "mixed-ensemble":
-            return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1], peerLinks: peerLinks)
+            return try await EnsembleTarget(name: name, script: ensembleScript, nodes: ensembleNodes, shepherdNodes: [1], peerLinks: peerLinks)
         case "mixed-ensemble-2":
-            return try await EnsembleTarget(name: name, script: ensembleScript, shepherdNodes: [1, 2], peerLinks: peerLinks)
+            return try await EnsembleTarget(name: name, script: ensembleScript, nodes: ensembleNodes, shepherdNodes: [1, 2], peerLinks: peerLinks)
         case "external": return try ExternalTarget(connectString: externalServers)
         default: throw MatrixError("unknown target \(name) (embedded, apache, ensemble, shepherd-ensemble, mixed-ensemble, mixed-ensemble-2, external)")
         }
     }
 
-    private var peerLinks: Bool { faults.contains(.peerPartition) }
+    /// The fault proxies between members are laid out for three (``PeerPartitions``): with more, the
+    /// peer-partition cells are not applicable.
+    private var peerLinks: Bool { faults.contains(.peerPartition) && ensembleNodes == 3 }
 
     func run() async -> (Results, [String]) {
         var results: Results = [:]

@@ -51,7 +51,7 @@ struct MatrixReport {
         out += ["", """
             How to read it: one table per target; rows are recipe suites, columns are faults. A cell is `pass` or \
             `FAIL` with the scenario's wall time, or `n/a` when the target cannot inject that fault (process faults \
-            on a standalone or external server). A `FAIL` means the suite's invariant (listed below) was violated \
+            on a standalone or external server, peer partitions on an ensemble of more than three). A `FAIL` means the suite's invariant (listed below) was violated \
             or the scenario did not finish within its timeout; the reason is under Failures. Notes record what \
             the scenario observed (documented weaker guarantees that applied, e.g. retried puts, fenced overlaps).
             """]

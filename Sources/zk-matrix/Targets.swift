@@ -91,7 +91,7 @@ final class ApacheStandaloneTarget: MatrixTarget {
     }
 }
 
-/// A 3-node ensemble: TestSupport's ``ApacheEnsemble`` running docker/local-ensemble.sh (or
+/// A 3-node (or `--ensemble-nodes`) ensemble: TestSupport's ``ApacheEnsemble`` running docker/local-ensemble.sh (or
 /// `--ensemble-script`) — Apache ZooKeeper 3.8 nodes, our `zk-server` nodes (`shepherdNodes`), or a mix;
 /// if this process dies (Ctrl-C, crash, SIGKILL), its reaper stops the nodes.
 final class EnsembleTarget: MatrixTarget {
@@ -104,7 +104,7 @@ final class EnsembleTarget: MatrixTarget {
     /// The background heal of a running peer partition.
     private let partitionHeal = Mutex<Task<Void, Never>?>(nil)
 
-    init(name: String, script: String, shepherdNodes: [Int] = [], peerLinks: Bool = false) async throws {
+    init(name: String, script: String, nodes: Int = 3, shepherdNodes: [Int] = [], peerLinks: Bool = false) async throws {
         self.name = name
         let links = peerLinks ? try PeerPartitions.start() : nil
         // Every leader change starts a new transaction log: small preallocation keeps 40-odd kills cheap
@@ -115,7 +115,7 @@ final class EnsembleTarget: MatrixTarget {
         // EnsemblePartitionTests), and clients left waiting on it would presume theirs expired.
         do {
             ensemble = try await ApacheEnsemble.start(
-                tickTime: peerLinks ? 400 : 1000, launcher: script, shepherdNodes: shepherdNodes,
+                nodes: nodes, tickTime: peerLinks ? 400 : 1000, launcher: script, shepherdNodes: shepherdNodes,
                 extraConfig: ["preAllocSize=1024"], peerLinks: links)
         } catch {
             links?.stop()

@@ -5,7 +5,8 @@ let usage = """
 usage: zk-matrix [--targets embedded,apache,ensemble,shepherd-ensemble,mixed-ensemble,mixed-ensemble-2,external]
                  [--suites \(Suite.allCases.map(\.rawValue).joined(separator: ","))]
                  [--faults \(Fault.allCases.map(\.rawValue).joined(separator: ","))]
-                 [--ensemble-script docker/local-ensemble.sh] [--scenario-timeout SECONDS] [--parallel N]
+                 [--ensemble-script docker/local-ensemble.sh] [--ensemble-nodes N] [--scenario-timeout SECONDS]
+                 [--parallel N]
                  [--report PATH]             (writes PATH.md and PATH.json; default zk-matrix-report; - for none)
                  [--servers host:port,...]   (the external target; default $SHEPHERD_TEST_SERVERS)
 Targets: embedded = Shepherd's server in process; apache = Apache ZooKeeper 3.8 standalone (Debian jars);
@@ -13,6 +14,8 @@ ensemble = 3-node Apache ensemble via docker/local-ensemble.sh; shepherd-ensembl
 zk-server nodes (needs `swift build` first); mixed-ensemble = node 1 zk-server, nodes 2-3 Apache;
 mixed-ensemble-2 = nodes 1-2 zk-server, node 3 Apache (the leader moves between kinds as faults kill it); external =
 servers run elsewhere (no process faults there: only none, session-expired and partition apply).
+--ensemble-nodes N (2-9, default 3) sizes the script's ensembles: e.g. 5 for a shepherd-ensemble of five zk-server
+nodes (mixed ones keep their one or two zk-server nodes; peer-partition runs on three-node ensembles only).
 Default: embedded,apache,ensemble,shepherd-ensemble, every suite, every fault but peer-partition.
 partition = the victim client's connections stalled both ways (per-client proxies) for 1.5 × the session timeout.
 peer-partition = the leader cut off from both other members (the script's ensembles, started with fault proxies
@@ -41,6 +44,12 @@ while let argument = arguments.popFirst() {
             Fault(rawValue: name) ?? { print("unknown fault \(name)\n\(usage)"); exit(2) }()
         }
     case "--ensemble-script": matrix.ensembleScript = arguments.popFirst() ?? matrix.ensembleScript
+    case "--ensemble-nodes":
+        guard let nodes = Int(arguments.popFirst() ?? ""), (2...9).contains(nodes) else {
+            print("--ensemble-nodes: a number of members from 2 to 9 expected\n\(usage)")
+            exit(2)
+        }
+        matrix.ensembleNodes = nodes
     case "--servers": matrix.externalServers = arguments.popFirst() ?? ""
     case "--scenario-timeout": matrix.scenarioTimeout = .seconds(Int(arguments.popFirst() ?? "") ?? 60)
     case "--parallel": matrix.parallel = max(1, Int(arguments.popFirst() ?? "") ?? 4)
