@@ -15,10 +15,14 @@ public enum SessionTakeover {
     /// connection before it is answered; the takeover is then repeated, a bounded number of times.
     public static func dropConnection(of session: SessionInfo, host: String = "127.0.0.1", port: Int, attempts: Int = 10) throws {
         for _ in 0..<attempts {
-            let connection = try RawConnection(host: host, port: port)
-            try connection.writeFrame(connectRequest(session))
-            // Closing the socket without closeSession leaves the session to its owner, who resumes it.
-            if case .frame(let response) = try connection.readFrame(), response.count >= 16 { return }
+            // The takeover connection closes as it goes out of scope, without closeSession: the session is
+            // left to its owner, who resumes it.
+            do {
+                try resume(session, host: host, port: port, within: .seconds(5))
+                return
+            } catch is TestSupportError {
+                continue  // closed unanswered by the owner's own reconnect
+            }
         }
         throw TestSupportError("no ConnectResponse to \(attempts) takeovers of \(session)")
     }
