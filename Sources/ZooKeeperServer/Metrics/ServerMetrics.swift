@@ -18,6 +18,15 @@ final class ServerMetrics: Sendable {
         var snapCount: Int64 = 0
         /// COMMITs this server sent as leader (`Leader.commit`).
         var commitCount: Int64 = 0
+        /// ConnectRequests read, new sessions and resumed ones, refused ones included
+        /// (`ZooKeeperServer.processConnectRequest`).
+        var connectionRequestCount: Int64 = 0
+        /// ConnectRequests resuming a session (`CONNECTION_REVALIDATE_COUNT`, after `reopenSession`).
+        var connectionRevalidateCount: Int64 = 0
+        /// REVALIDATEs learners sent this server as leader (`LearnerHandler`).
+        var revalidateCount: Int64 = 0
+        /// Sessions this server expired for want of a sign of life (standalone, or as leader).
+        var staleSessionsExpired: Int64 = 0
 
         /// Looking until broadcast, as leader only (ms).
         var leaderUnavailableTime = MetricSummary("leader_unavailable_time")
@@ -39,6 +48,10 @@ final class ServerMetrics: Sendable {
         var syncProcessorBatchSize = MetricSummary("sync_processor_batch_size")
         /// From proposing until a quorum acknowledged (ms), leader.
         var quorumAckLatency = MetricSummary("quorum_ack_latency", percentiles: true)
+        /// A client request's latency on this server, from arrival to reply (ms; `ServerStats.updateLatency`):
+        /// requests that log a transaction (writes, closeSession), and the others (reads, pings, sync…).
+        var updateLatency = MetricSummary("updatelatency", percentiles: true)
+        var readLatency = MetricSummary("readlatency", percentiles: true)
 
         /// Counters as `/metrics` names them.
         var counters: [(name: String, value: Int64)] {
@@ -47,13 +60,15 @@ final class ServerMetrics: Sendable {
                 ("learner_proposal_received_count", learnerProposalReceivedCount),
                 ("learner_commit_received_count", learnerCommitReceivedCount),
                 ("diff_count", diffCount), ("snap_count", snapCount), ("commit_count", commitCount),
+                ("connection_request_count", connectionRequestCount), ("connection_revalidate_count", connectionRevalidateCount),
+                ("revalidate_count", revalidateCount), ("stale_sessions_expired", staleSessionsExpired),
             ]
         }
 
         var summaries: [MetricSummary] {
             [
                 leaderUnavailableTime, followerSyncTime, fsyncTime, snapshotTime, unavailableTime, dbInitTime,
-                electionTime, syncProcessorBatchSize, observerSyncTime, quorumAckLatency,
+                electionTime, syncProcessorBatchSize, observerSyncTime, quorumAckLatency, updateLatency, readLatency,
             ]
         }
 

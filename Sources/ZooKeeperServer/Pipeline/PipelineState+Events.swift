@@ -12,7 +12,7 @@ extension PipelineState {
         case let .request(connection, header, body, receivedAt):
             if isMember, memberHold(event, connection: connection) { return }
             handleRequest(connection, header: header, body: body)
-            received(connection, at: receivedAt)
+            received(connection, at: receivedAt, opCode: OpCode(rawValue: header.type))
         case let .fourLetterWord(connection, remote, command):
             // Apache counts and lists the asking connection itself (srvr's Connections, cons).
             var info = ConnectionInfo(id: connection, remote: remote, established: wallNow)
@@ -46,6 +46,7 @@ extension PipelineState {
     /// Routes a handshake (``PrepProcessor/handshake(_:partitioned:lastZxid:mode:minTimeout:maxTimeout:)``) and acts on it.
     private func handleConnect(_ connection: UInt64, remote: String, request: ConnectRequest, sentReadOnly: Bool) {
         statistics.packetsReceived += 1
+        metrics.record { $0.connectionRequestCount += 1 }
         var info = ConnectionInfo(id: connection, remote: remote, established: wallNow)
         info.addAuthId(Id(scheme: "ip", id: info.remoteHost))
         info.received = 1
@@ -60,6 +61,7 @@ extension PipelineState {
             log.info("Refusing session(0x\(String(UInt64(bitPattern: request.sessionId), radix: 16))) request for client /\(remote) as it has seen zxid 0x\(String(request.lastZxidSeen, radix: 16)) our last zxid is 0x\(String(database.lastProcessedZxid, radix: 16)) client must try another server")
             abort(connection)
         case let .member(timeout):
+            if request.sessionId != 0 { metrics.record { $0.connectionRevalidateCount += 1 } }
             memberConnect(connection, info: info, request: request, timeout: timeout, sentReadOnly: sentReadOnly)
         case let .create(timeout):
             let id = sessions.allocateSessionID()
@@ -71,7 +73,9 @@ extension PipelineState {
             connections[connection] = info
             send(connection, connectResponse(timeout: timeout, session: id, password: passwords.password(for: id),
                                              sentReadOnly: sentReadOnly))
+            received(connection, at: .now, isUpdate: true)  // createSession is a request with a latency in Apache's Final
         case let .resume(id, timeout):
+            metrics.record { $0.connectionRevalidateCount += 1 }
             resume(id, timeout: timeout, on: connection, info: info, request: request, sentReadOnly: sentReadOnly)
         }
     }

@@ -200,7 +200,10 @@ extension PipelineState {
 
     /// The handshake succeeds: the session is served on this connection.
     private func admit(_ session: Int64, timeout: Int32, _ handshake: PendingHandshake) {
-        if sessions.sessions[session] == nil { sessions.add(id: session, timeout: timeout, now: monotonicNow) }
+        if sessions.sessions[session] == nil {
+            sessions.add(id: session, timeout: timeout, now: monotonicNow)
+            received(handshake.connection, at: handshake.readAt, isUpdate: true)  // createSession, as Apache's Final counts it
+        }
         sessions.setConnection(session, handshake.connection)
         connections[handshake.connection]?.sessionID = session
         member?.activity.touch(session, timeout: timeout)

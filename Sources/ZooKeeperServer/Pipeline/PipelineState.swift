@@ -72,8 +72,13 @@ final class PipelineState {
     func abort(_ connection: UInt64) { sync.hold(.abort(connection: connection)) }
 
     /// A request of this batch arrived: its latency ends when the batch is released.
-    func received(_ connection: UInt64, at instant: ContinuousClock.Instant) {
-        sync.received(connection: connection, at: instant)
+    func received(_ connection: UInt64, at instant: ContinuousClock.Instant, opCode: OpCode) {
+        received(connection, at: instant, isUpdate: ZooKeeperDatabase.logsTxn(opCode))
+    }
+
+    /// `isUpdate`: the request logs a transaction (Apache's `updatelatency`; the others are `readlatency`).
+    func received(_ connection: UInt64, at instant: ContinuousClock.Instant, isUpdate: Bool) {
+        sync.received(connection: connection, at: instant, isUpdate: isUpdate)
     }
 
     /// Appends a transaction to the log (made durable by the batch's commit).
@@ -105,6 +110,15 @@ final class PipelineState {
 
     private func record(_ latencies: [SyncProcessor.Latency]) {
         let stamp = wallNow
+        metrics.record { metrics in  // once per batch: the process-wide metrics are behind a lock
+            for latency in latencies {
+                if latency.isUpdate {
+                    metrics.updateLatency.add(latency.milliseconds)
+                } else {
+                    metrics.readLatency.add(latency.milliseconds)
+                }
+            }
+        }
         for latency in latencies {
             let milliseconds = latency.milliseconds
             statistics.recordLatency(milliseconds)
@@ -140,6 +154,7 @@ final class PipelineState {
             }
         } else if faults.pausedUntil == nil {
             for id in sessions.expired(now: now) {
+                metrics.record { $0.staleSessionsExpired += 1 }
                 log.info("Expiring session 0x\(String(UInt64(bitPattern: id), radix: 16)), timeout exceeded")
                 endSession(id, closingConnection: true)
             }

@@ -26,13 +26,14 @@ struct SyncProcessorTests {
         #expect(sync.release(now: .now).commands.isEmpty, "a batch leaves once")
     }
 
-    @Test func latenciesEndAtTheReleaseTimeGiven() {
+    @Test func latenciesEndAtTheReleaseTimeGivenAndKeepTheirKind() {
         var sync = SyncProcessor()
         let start = ContinuousClock.now
-        sync.received(connection: 1, at: start)
-        sync.received(connection: 2, at: start + .milliseconds(5))
+        sync.received(connection: 1, at: start, isUpdate: true)
+        sync.received(connection: 2, at: start + .milliseconds(5), isUpdate: false)
         let release = sync.release(now: start + .milliseconds(12))
-        #expect(release.latencies == [.init(connection: 1, milliseconds: 12), .init(connection: 2, milliseconds: 7)])
+        #expect(release.latencies == [.init(connection: 1, milliseconds: 12, isUpdate: true),
+                                      .init(connection: 2, milliseconds: 7, isUpdate: false)])
         #expect(release.commands.isEmpty)
         #expect(sync.release(now: start + .seconds(1)).latencies.isEmpty)
     }
@@ -40,7 +41,7 @@ struct SyncProcessorTests {
     @Test func aFailedLogDiscardsTheBatch() {
         var sync = SyncProcessor()
         sync.hold(.send(connection: 1, bytes: [1]))
-        sync.received(connection: 1, at: .now)
+        sync.received(connection: 1, at: .now, isUpdate: true)
         sync.discard()
         let release = sync.release(now: .now)
         #expect(release.commands.isEmpty)

@@ -120,3 +120,51 @@ extension EnsembleClientTests {
         await members.stopAll()
     }
 }
+
+extension EnsembleClientTests {
+    /// Apache's request metrics on members: a follower times its clients' requests by kind (writes included,
+    /// though the leader commits them), counts their ConnectRequests and resumes; the leader counts the
+    /// REVALIDATEs learners send it and alone expires a vanished client's session.
+    @Test func membersCountRequestsByKindResumesRevalidationsAndExpiries() async throws {
+        let members = try await Members.start()
+        do {
+            let leader = try await members.settled()
+            let followers = [Int64(1), 2, 3].filter { $0 != leader }
+            var configuration = try ZooKeeperConfiguration(connectionString: "127.0.0.1:\(members.port(followers[0]))")
+            configuration.sessionTimeout = .seconds(2)  // the ensemble's maximum: pings every ~0.7 s count as reads
+            let client = try await ZooKeeperClient.connect(configuration)
+            for index in 0..<4 { try await client.create(ZNodePath("/k\(index)")) }
+            for _ in 0..<6 { _ = try await client.exists("/k0") }
+            let onFollower = try Self.monitor(members.port(followers[0]))
+            #expect(Self.number(onFollower, "zk_cnt_updatelatency") == 5, "createSession and 4 creates: \(onFollower)")
+            #expect(Self.number(onFollower, "zk_cnt_readlatency") >= 6)
+            #expect(Self.number(onFollower, "zk_connection_request_count") == 1)
+
+            // Taken over through the other follower: a resume there, and a REVALIDATE to the leader.
+            let session = try #require(client.session)
+            let before = Self.number(try Self.monitor(members.port(leader)), "zk_revalidate_count")
+            let takeover = try SessionTakeover.resume(session, port: members.port(followers[1]))
+            #expect(Self.number(try Self.monitor(members.port(followers[1])), "zk_connection_revalidate_count") == 1)
+            try await eventually(within: .seconds(5)) {
+                Self.number(try Self.monitor(members.port(leader)), "zk_revalidate_count") >= before + 1
+            }
+            takeover.reset()
+
+            // A client that vanishes: the leader, and only the leader, expires its session.
+            let orphan = try RawConnection(port: members.port(followers[1]))
+            _ = try orphan.handshake(timeoutMilliseconds: 400)
+            orphan.reset()
+            try await eventually(within: .seconds(10)) {
+                Self.number(try Self.monitor(members.port(leader)), "zk_stale_sessions_expired") >= 1
+            }
+            for follower in followers {
+                #expect(Self.number(try Self.monitor(members.port(follower)), "zk_stale_sessions_expired") == 0)
+            }
+            await client.close()
+        } catch {
+            await members.stopAll()
+            throw error
+        }
+        await members.stopAll()
+    }
+}

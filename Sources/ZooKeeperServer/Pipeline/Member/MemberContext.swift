@@ -36,6 +36,9 @@ struct PendingHandshake: Sendable {
     var connection: UInt64
     var timeout: Int32
     var sentReadOnly: Bool
+    /// When the handshake was read: a new session's creation is a request with a latency (Apache's
+    /// `updatelatency`); a resumed one has none.
+    var readAt = ContinuousClock.now
 }
 
 /// What the pipeline of an ensemble member keeps beyond a standalone server's: the link to its role, the

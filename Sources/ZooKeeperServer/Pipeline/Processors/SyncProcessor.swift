@@ -12,12 +12,15 @@ struct SyncProcessor: Sendable {
     struct Arrival: Sendable {
         var connection: UInt64
         var receivedAt: ContinuousClock.Instant
+        /// The request logs a transaction (Apache's `updatelatency`; the others are `readlatency`).
+        var isUpdate: Bool
     }
 
     /// One request's latency, measured at the release.
     struct Latency: Sendable, Equatable {
         var connection: UInt64
         var milliseconds: Int64
+        var isUpdate: Bool
     }
 
     /// What leaves once the batch is durable.
@@ -37,14 +40,16 @@ struct SyncProcessor: Sendable {
     /// Holds a command until the batch is durable.
     mutating func hold(_ command: NetworkCommand) { held.append(command) }
 
-    /// A request of this batch arrived at `instant`.
-    mutating func received(connection: UInt64, at instant: ContinuousClock.Instant) {
-        arrivals.append(Arrival(connection: connection, receivedAt: instant))
+    /// A request of this batch arrived at `instant`; `isUpdate`: it logs a transaction.
+    mutating func received(connection: UInt64, at instant: ContinuousClock.Instant, isUpdate: Bool) {
+        arrivals.append(Arrival(connection: connection, receivedAt: instant, isUpdate: isUpdate))
     }
 
     /// The batch is durable: everything held leaves, and the batch's requests have their latencies.
     mutating func release(now: ContinuousClock.Instant) -> Release {
-        let latencies = arrivals.map { Latency(connection: $0.connection, milliseconds: $0.receivedAt.duration(to: now).milliseconds) }
+        let latencies = arrivals.map {
+            Latency(connection: $0.connection, milliseconds: $0.receivedAt.duration(to: now).milliseconds, isUpdate: $0.isUpdate)
+        }
         let release = Release(commands: held, latencies: latencies)
         held = []
         arrivals = []

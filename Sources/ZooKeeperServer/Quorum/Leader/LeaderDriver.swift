@@ -570,6 +570,7 @@ final class LeaderDriver: Sendable {
     private func expireSessions(_ loop: inout Loop) throws {
         guard loop.machine.isEstablished else { return }
         for session in loop.sessions.expired(now: loop.monotonicNow) {
+            settings.metrics.record { $0.staleSessionsExpired += 1 }
             settings.log.info("leader \(settings.myID): expiring session 0x\(String(session, radix: 16))")
             let result = loop.speculative.closeSession(sessionId: session, zxid: loop.machine.nextZxid, now: wallClockMilliseconds())
             if let txn = result.txn { try propose(txn, &loop) }
@@ -647,6 +648,7 @@ final class LeaderDriver: Sendable {
             case let .touch(_, table):
                 touch(table, &loop)
             case let .revalidate(handle, session, _):
+                settings.metrics.record { $0.revalidateCount += 1 }
                 // A session moving to another member: alive if we track it (and that counts as a touch).
                 let valid = loop.sessions.touch(session, now: loop.monotonicNow)
                 if valid, loop.owners.revalidated(session, at: owner(handle, loop)) {
