@@ -15,6 +15,9 @@ struct MetricSummary: Sendable {
     private var largest = Int64.min
     /// A uniform sample of the values (Algorithm R, as Apache's reservoir): where percentiles come from.
     private var reservoir: [Int64] = []
+    /// The reservoir's slot picks: a SplitMix64 state. Uniformity is all they need; the system generator
+    /// would cost a `getrandom` call per value on the request path once the reservoir is full.
+    private var pick: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     init(_ name: String, percentiles: Bool = false) {
         self.name = name
@@ -29,9 +32,17 @@ struct MetricSummary: Sendable {
         if reservoir.count < Self.reservoirSize {
             reservoir.append(value)
         } else {
-            let slot = Int64.random(in: 0..<count)
-            if slot < Self.reservoirSize { reservoir[Int(slot)] = value }
+            let slot = nextPick() % UInt64(count)
+            if slot < UInt64(Self.reservoirSize) { reservoir[Int(slot)] = value }
         }
+    }
+
+    private mutating func nextPick() -> UInt64 {
+        pick &+= 0x9E37_79B9_7F4A_7C15
+        var z = pick
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     /// Another recorder's values (its samples join the reservoir as if added here, in order).
