@@ -30,7 +30,9 @@ extension PipelineState {
             let id = sessions.allocateSessionID()
             var body = JuteWriter(capacity: 4)
             body.write(timeout)
-            member?.connecting[id] = handshake
+            var creating = handshake
+            creating.creationStarted = .now
+            member?.connecting[id] = creating
             member?.held[connection] = []
             let create = ClientRequest(sessionId: id, cxid: 0, opCode: .createSession, body: body.bytes, authIds: [])
             if member?.link.forward(create) != true {
@@ -200,9 +202,9 @@ extension PipelineState {
 
     /// The handshake succeeds: the session is served on this connection.
     private func admit(_ session: Int64, timeout: Int32, _ handshake: PendingHandshake) {
-        if sessions.sessions[session] == nil {
-            sessions.add(id: session, timeout: timeout, now: monotonicNow)
-            received(handshake.connection, at: handshake.readAt, isUpdate: true)  // createSession, as Apache's Final counts it
+        if sessions.sessions[session] == nil { sessions.add(id: session, timeout: timeout, now: monotonicNow) }
+        if let started = handshake.creationStarted {
+            received(handshake.connection, at: started, isUpdate: true)  // createSession, as Apache's Final counts it
         }
         sessions.setConnection(session, handshake.connection)
         connections[handshake.connection]?.sessionID = session

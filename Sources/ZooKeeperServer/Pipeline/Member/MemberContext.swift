@@ -36,9 +36,9 @@ struct PendingHandshake: Sendable {
     var connection: UInt64
     var timeout: Int32
     var sentReadOnly: Bool
-    /// When the handshake was read: a new session's creation is a request with a latency (Apache's
-    /// `updatelatency`); a resumed one has none.
-    var readAt = ContinuousClock.now
+    /// For a new session, when its handshake was read: its creation is a request with a latency (Apache's
+    /// `updatelatency`). Nil for a resumed session, which has none.
+    var creationStarted: ContinuousClock.Instant? = nil
 }
 
 /// What the pipeline of an ensemble member keeps beyond a standalone server's: the link to its role, the

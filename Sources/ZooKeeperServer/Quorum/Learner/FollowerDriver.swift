@@ -328,7 +328,7 @@ final class FollowerDriver: Sendable {
                 try shared.withLock { state throws in
                     let log = state.log
                     try state.held { database in
-                        var replayed: [LoggedTxn]
+                        let replayed: [LoggedTxn]
                         switch log.history(upTo: zxid, committedThrough: database.lastProcessedZxid) {
                         case let .truncate(after: point):
                             if let storage {
