@@ -28,3 +28,14 @@ public func serverMode(_ server: String, timeout: Duration = .seconds(2)) -> Str
     guard parts.count == 2, let port = Int(parts[1]) else { return nil }
     return serverMode(host: String(parts[0]), port: port, timeout: timeout)
 }
+
+/// `mntr` at `127.0.0.1:port` as key → value (`zk_` prefixes kept; the tab-separated lines only).
+public func monitorValues(port: Int, host: String = "127.0.0.1", timeout: Duration = .seconds(2)) throws -> [String: String] {
+    let text = try sendFourLetterWord("mntr", host: host, port: port, timeout: timeout)
+    var values: [String: String] = [:]
+    for line in text.split(separator: "\n") {
+        let parts = line.split(separator: "\t", maxSplits: 1)
+        if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
+    }
+    return values
+}

@@ -8,15 +8,7 @@ import ZooKeeperTestSupport
 /// ensemble's own history must produce.
 extension EnsembleClientTests {
     /// `mntr` as key → value, `zk_` prefix kept.
-    static func monitor(_ port: Int) throws -> [String: String] {
-        let text = try sendFourLetterWord("mntr", host: "127.0.0.1", port: port, timeout: .seconds(2))
-        var values: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: "\t", maxSplits: 1)
-            if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
-        }
-        return values
-    }
+    static func monitor(_ port: Int) throws -> [String: String] { try monitorValues(port: port) }
 
     static func number(_ values: [String: String], _ key: String) -> Int64 {
         values[key].flatMap { Int64($0) } ?? -1
