@@ -40,8 +40,9 @@ extension ShepherdEnsembleProcessTests {
         }
     }
 
-    /// Creates `path`, retrying while no member serves the client (within 20 s). A create whose reply was lost
-    /// and that is found existing on the retry counts as done.
+    /// Creates `path`; when the connection is lost (its member left the quorum), waits for the client to be
+    /// connected again and retries, within 20 s in all. A create whose reply was lost and that is found
+    /// existing on the retry counts as done.
     static func createSurely(_ client: ZooKeeperClient, _ path: String) async throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while true {
@@ -50,9 +51,10 @@ extension ShepherdEnsembleProcessTests {
                 return
             } catch let error as ZooKeeperError where error.code == .nodeExists {
                 return
-            } catch {
-                guard ContinuousClock.now < deadline else { throw error }
-                try await Task.sleep(for: .milliseconds(50))  // pacing a retry, not synchronisation
+            } catch let error as ZooKeeperError where error.code == .connectionLoss {
+                let left = ContinuousClock.now.duration(to: deadline)
+                guard left > .zero else { throw error }
+                try await client.waitUntilConnected(timeout: left)
             }
         }
     }
